@@ -1,0 +1,102 @@
+#include "trace_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace cowtrace {
+
+TraceReader::~TraceReader() {
+    if (mapped_ && size_ > 0) munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+bool TraceReader::open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        error_ = path + ": " + strerror(errno);
+        return false;
+    }
+    struct stat st{};
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        error_ = path + ": not a regular file";
+        ::close(fd);
+        return false;
+    }
+    size_ = static_cast<size_t>(st.st_size);
+    if (size_ > 0) {
+        void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            error_ = path + ": " + strerror(errno);
+            ::close(fd);
+            return false;
+        }
+        data_ = static_cast<const uint8_t*>(p);
+        mapped_ = true;
+    }
+    ::close(fd);
+    if (!check_header()) {
+        error_ = path + ": " + error_;
+        return false;
+    }
+    return true;
+}
+
+bool TraceReader::open_buffer(const uint8_t* data, size_t size) {
+    data_ = data;
+    size_ = size;
+    return check_header();
+}
+
+bool TraceReader::check_header() {
+    if (size_ < wire::kFileHeaderSize || memcmp(data_, wire::kFileMagic, 8) != 0) {
+        error_ = "not a cowtrace trace (bad magic)";
+        return false;
+    }
+    uint32_t header_size = 0;
+    memcpy(&version_, data_ + 8, 4);
+    memcpy(&header_size, data_ + 12, 4);
+    if (version_ == 0 || version_ > wire::kFormatVersion) {
+        error_ = "trace format version " + std::to_string(version_) +
+                 " is not supported (this cowtrace reads up to " +
+                 std::to_string(wire::kFormatVersion) + ")";
+        return false;
+    }
+    if (header_size < wire::kFileHeaderSize || header_size > size_) {
+        error_ = "bad file header size " + std::to_string(header_size);
+        return false;
+    }
+    pos_ = header_size;
+    return true;
+}
+
+bool TraceReader::next(RawRecord& out) {
+    if (!error_.empty() || pos_ >= size_) return false;
+    size_t left = size_ - pos_;
+    if (left < sizeof(wire::RecordHeader)) {
+        error_ = "truncated record header at offset " + std::to_string(pos_);
+        return false;
+    }
+    memcpy(&out.header, data_ + pos_, sizeof out.header);
+    uint32_t size = out.header.size;
+    if (size < sizeof(wire::RecordHeader) || size > wire::kMaxRecordSize) {
+        error_ = "corrupt record length " + std::to_string(size) + " at offset " +
+                 std::to_string(pos_);
+        return false;
+    }
+    if (size > left) {
+        error_ = "truncated record at offset " + std::to_string(pos_) + " (" +
+                 std::to_string(size) + " bytes declared, " + std::to_string(left) + " left)";
+        return false;
+    }
+    out.payload = std::span<const uint8_t>(data_ + pos_ + sizeof(wire::RecordHeader),
+                                           size - sizeof(wire::RecordHeader));
+    out.offset = pos_;
+    pos_ += size;
+    return true;
+}
+
+}  // namespace cowtrace

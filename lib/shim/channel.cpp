@@ -1,0 +1,343 @@
+#include "channel.hpp"
+
+#include <fcntl.h>
+#include <linux/un.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "config.hpp"
+#include "process_state.hpp"
+#include "raw_syscall.hpp"
+#include "wire/wire_writer.hpp"
+
+namespace cowtrace::shim {
+
+namespace {
+
+constexpr int kPreferredLowestFd = 1000;
+
+// A descriptor of ours, packed with its inode number so one atomic load gives both: a host
+// that reuses the number for its own file fails the identity check.
+struct OwnedFd {
+    std::atomic<uint64_t> packed{~0ull};  // (ino32 << 32) | fd; all ones = none
+
+    static uint64_t pack(int fd, uint64_t ino) {
+        return (ino & 0xffffffffull) << 32 | static_cast<uint32_t>(fd);
+    }
+    static int fd_of(uint64_t p) { return p == ~0ull ? -1 : static_cast<int>(p & 0xffffffffu); }
+    static uint32_t ino_of(uint64_t p) { return static_cast<uint32_t>(p >> 32); }
+};
+
+OwnedFd g_conn;   // connection to the collector
+OwnedFd g_spool;  // spool file
+std::atomic<uint64_t> g_dropped{0};
+std::atomic<uint64_t> g_retry_after_ns{0};  // collector unreachable: do not retry before this
+
+uint64_t now_ns() {
+    timespec ts{};
+    raw_syscall(SYS_clock_gettime, CLOCK_MONOTONIC, rs_arg(&ts));
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// The inode of fd if it is of the expected kind, else 0.
+uint64_t inode_of(int fd, bool want_socket) {
+    struct stat st{};
+    if (fd < 0 || raw_syscall(SYS_fstat, fd, rs_arg(&st)) != 0) return 0;
+    bool is_socket = S_ISSOCK(st.st_mode);
+    if (want_socket != is_socket) return 0;
+    if (!want_socket && !S_ISREG(st.st_mode)) return 0;
+    return st.st_ino;
+}
+
+// Our fd from slot if it is still ours, else -1.
+int verified_fd(const OwnedFd& slot, bool socket) {
+    uint64_t p = slot.packed.load(std::memory_order_acquire);
+    int fd = OwnedFd::fd_of(p);
+    if (fd < 0) return -1;
+    uint64_t ino = inode_of(fd, socket);
+    if (ino == 0 || (ino & 0xffffffffull) != OwnedFd::ino_of(p)) return -1;
+    return fd;
+}
+
+// Moves a new descriptor to a high number, close-on-exec, out of the way of hosts that use
+// the low ones.
+int move_high(int fd, int lowest) {
+    struct rlimit lim{};
+    if (raw_syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, rs_arg(&lim)) == 0 &&
+        lim.rlim_cur != RLIM_INFINITY && static_cast<long>(lim.rlim_cur) <= lowest + 16) {
+        lowest = static_cast<int>(lim.rlim_cur) > 64 ? static_cast<int>(lim.rlim_cur) - 16 : 3;
+    }
+    long hi = raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lowest);
+    if (hi < 0) return fd;  // keep the low one rather than nothing
+    raw_close(fd);
+    return static_cast<int>(hi);
+}
+
+void set_timeouts(int fd, int send_ms) {
+    timeval tv{send_ms / 1000, (send_ms % 1000) * 1000};
+    raw_syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, rs_arg(&tv), sizeof tv);
+}
+
+// Opens a connection to the collector; -1 when there is none.
+int connect_collector(int lowest) {
+    const ShimConfig& c = config();
+    if (c.socket_path[0] == '\0') return -1;
+    long s = raw_syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    int fd = move_high(static_cast<int>(s), lowest);
+    set_timeouts(fd, c.send_timeout_ms);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, c.socket_path, strnlen(c.socket_path, sizeof addr.sun_path - 1));
+    long r;
+    do {
+        r = raw_syscall(SYS_connect, fd, rs_arg(&addr), sizeof addr);
+    } while (r == -EINTR);
+    if (r != 0) {
+        raw_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Installs fd as our connection; closes the previous one only if it is still ours.
+void install(OwnedFd& slot, int fd, bool socket) {
+    uint64_t ino = inode_of(fd, socket);
+    uint64_t old = slot.packed.exchange(OwnedFd::pack(fd, ino), std::memory_order_acq_rel);
+    int old_fd = OwnedFd::fd_of(old);
+    if (old_fd >= 0 && old_fd != fd) {
+        uint64_t old_ino = inode_of(old_fd, socket);
+        if (old_ino != 0 && (old_ino & 0xffffffffull) == OwnedFd::ino_of(old)) raw_close(old_fd);
+    }
+}
+
+// 0 on success, else -errno.
+long send_all(int fd, const void* buf, size_t n) {
+    for (int tries = 0; tries < 16; ++tries) {
+        long r = raw_syscall(SYS_sendto, fd, rs_arg(buf), n, MSG_NOSIGNAL, 0, 0);
+        if (r == static_cast<long>(n)) return 0;
+        if (r != -EINTR) return r < 0 ? r : -EMSGSIZE;
+    }
+    return -EINTR;
+}
+
+bool connection_lost(long err) {
+    return err == -EPIPE || err == -ECONNRESET || err == -ENOTCONN || err == -ECONNREFUSED ||
+           err == -EBADF || err == -ENOTSOCK;
+}
+
+// Creates the spool file with its header in place: the header goes into a private temporary
+// file that is then linked under the final name, so no process ever appends to a headerless
+// spool. Whoever loses the race just appends.
+int open_spool() {
+    const ShimConfig& c = config();
+    if (c.spool_path[0] == '\0') return -1;
+    constexpr int kFlags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW;
+    long fd = raw_syscall(SYS_open, rs_arg(c.spool_path), kFlags, 0);
+    if (fd < 0 && fd == -ENOENT) {
+        char tmp[kPathBytes + 32];
+        size_t n = strnlen(c.spool_path, kPathBytes);
+        if (n + 24 < sizeof tmp) {
+            memcpy(tmp, c.spool_path, n);
+            // ".<pid>.tmp": unique per process, digits written by hand (no snprintf here).
+            char digits[16];
+            int d = 0;
+            for (unsigned v = static_cast<unsigned>(raw_getpid()); v != 0 || d == 0; v /= 10)
+                digits[d++] = static_cast<char>('0' + v % 10);
+            tmp[n++] = '.';
+            while (d > 0) tmp[n++] = digits[--d];
+            memcpy(tmp + n, ".tmp", 5);
+            long t = raw_syscall(SYS_open, rs_arg(tmp),
+                                 O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+            if (t >= 0) {
+                uint8_t header[wire::kFileHeaderSize] = {};
+                memcpy(header, wire::kFileMagic, 8);
+                uint32_t v = wire::kFormatVersion, hs = wire::kFileHeaderSize;
+                memcpy(header + 8, &v, 4);
+                memcpy(header + 12, &hs, 4);
+                raw_syscall(SYS_write, t, rs_arg(header), sizeof header);
+                raw_close(static_cast<int>(t));
+                raw_syscall(SYS_link, rs_arg(tmp), rs_arg(c.spool_path));
+                raw_syscall(SYS_unlink, rs_arg(tmp));
+            }
+        }
+        fd = raw_syscall(SYS_open, rs_arg(c.spool_path), kFlags, 0);
+    }
+    if (fd < 0) return -1;
+    return move_high(static_cast<int>(fd), kPreferredLowestFd);
+}
+
+bool spool_write(void* record, size_t size, bool may_install) {
+    int fd = verified_fd(g_spool, false);
+    bool temporary = false;
+    if (fd < 0) {
+        fd = open_spool();
+        if (fd < 0) return false;
+        if (may_install) {
+            install(g_spool, fd, false);
+        } else {
+            temporary = true;
+        }
+    }
+    auto* h = static_cast<wire::RecordHeader*>(record);
+    h->flags |= wire::kFromSpool;
+    long r;
+    do {
+        r = raw_syscall(SYS_write, fd, rs_arg(record), size);
+    } while (r == -EINTR);
+    if (temporary) raw_close(fd);
+    return r == static_cast<long>(size);
+}
+
+void deliver_or_count(void* record, size_t size, bool may_install) {
+    if (!spool_write(record, size, may_install)) g_dropped.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Tells the collector how many records never reached it, once it is reachable again.
+void report_drops(int fd) {
+    uint64_t n = g_dropped.exchange(0, std::memory_order_relaxed);
+    if (n == 0) return;
+    alignas(8) uint8_t buf[64];
+    wire::WireWriter w(buf, sizeof buf);
+    w.u64(n);
+    timespec ts{};
+    raw_syscall(SYS_clock_gettime, CLOCK_MONOTONIC, rs_arg(&ts));
+    size_t size = w.finish(wire::RecordType::kDropped, 0, raw_getpid(), raw_gettid(),
+                           static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + ts.tv_nsec, 0);
+    if (send_all(fd, buf, size) != 0) g_dropped.fetch_add(n, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+void channel_send(void* record, size_t size) {
+    if (size == 0) return;
+    const ShimConfig& c = config();
+    if (in_vfork_child()) {
+        // Borrowed memory: use the parent's connection if it is intact, else a one-shot one.
+        int fd = verified_fd(g_conn, true);
+        if (fd >= 0 && send_all(fd, record, size) == 0) return;
+        int once = connect_collector(kPreferredLowestFd);
+        if (once >= 0) {
+            long r = send_all(once, record, size);
+            raw_close(once);
+            if (r == 0) return;
+        }
+        deliver_or_count(record, size, false);
+        return;
+    }
+    if (c.socket_path[0] == '\0') {
+        deliver_or_count(record, size, true);
+        return;
+    }
+    int fd = verified_fd(g_conn, true);
+    if (fd >= 0) {
+        long r = send_all(fd, record, size);
+        if (r == 0) {
+            report_drops(fd);
+            return;
+        }
+        if (!connection_lost(r)) {  // timed out (collector too slow) or the record is too big
+            deliver_or_count(record, size, true);
+            return;
+        }
+    }
+    uint64_t now = now_ns();
+    if (now < g_retry_after_ns.load(std::memory_order_relaxed)) {
+        deliver_or_count(record, size, true);
+        return;
+    }
+    int fresh = connect_collector(kPreferredLowestFd);
+    if (fresh < 0) {
+        g_retry_after_ns.store(now + 1000000000ull, std::memory_order_relaxed);
+        deliver_or_count(record, size, true);
+        return;
+    }
+    install(g_conn, fresh, true);
+    if (send_all(fresh, record, size) == 0) {
+        report_drops(fresh);
+    } else {
+        deliver_or_count(record, size, true);
+    }
+}
+
+void channel_reopen_in_child() {
+    // The inherited descriptor stays open in the parent; in the child it is dropped, so the
+    // collector sees the child's records (and answers its census requests) on its own line.
+    uint64_t old = g_conn.packed.exchange(~0ull, std::memory_order_acq_rel);
+    int old_fd = OwnedFd::fd_of(old);
+    if (old_fd >= 0) {
+        uint64_t ino = inode_of(old_fd, true);
+        if (ino != 0 && (ino & 0xffffffffull) == OwnedFd::ino_of(old)) raw_close(old_fd);
+    }
+    g_retry_after_ns.store(0, std::memory_order_relaxed);
+    g_dropped.store(0, std::memory_order_relaxed);
+    int fd = connect_collector(kPreferredLowestFd);
+    if (fd >= 0) install(g_conn, fd, true);
+}
+
+bool channel_census(wire::CensusKind kind) {
+    if (in_vfork_child()) return false;
+    int fd = verified_fd(g_conn, true);
+    if (fd < 0) return false;
+    alignas(8) uint8_t buf[64];
+    wire::WireWriter w(buf, sizeof buf);
+    w.u8(static_cast<uint8_t>(kind));
+    ProcessState& st = process_state();
+    size_t size = w.finish(wire::RecordType::kCensusRequest, 0, raw_getpid(), raw_gettid(),
+                           now_ns(), st.seq.fetch_add(1, std::memory_order_relaxed));
+    if (send_all(fd, buf, size) != 0) return false;
+    uint64_t deadline = now_ns() + static_cast<uint64_t>(config().census_timeout_ms) * 1000000ull;
+    for (;;) {
+        uint64_t now = now_ns();
+        if (now >= deadline) return false;
+        pollfd p{fd, POLLIN, 0};
+        timespec left{static_cast<time_t>((deadline - now) / 1000000000ull),
+                      static_cast<long>((deadline - now) % 1000000000ull)};
+        long r = raw_syscall(SYS_ppoll, rs_arg(&p), 1, rs_arg(&left), 0, 0);
+        if (r == -EINTR) continue;
+        if (r <= 0) return false;
+        CensusAck ack{};
+        long got = raw_syscall(SYS_recvfrom, fd, rs_arg(&ack), sizeof ack, MSG_DONTWAIT, 0, 0);
+        if (got == -EINTR || got == -EAGAIN) continue;
+        return got == sizeof ack && ack.magic == kCensusAckMagic;
+    }
+}
+
+void channel_evacuate(int fd, int avoid_upto) {
+    if (fd < 0 || in_vfork_child()) return;
+    OwnedFd* slots[] = {&g_conn, &g_spool};
+    for (OwnedFd* slot : slots) {
+        uint64_t p = slot->packed.load(std::memory_order_acquire);
+        if (OwnedFd::fd_of(p) != fd) continue;
+        bool socket = slot == &g_conn;
+        uint64_t ino = inode_of(fd, socket);
+        if (ino == 0 || (ino & 0xffffffffull) != OwnedFd::ino_of(p)) continue;  // not ours now
+        int lowest = avoid_upto + 1 > kPreferredLowestFd ? avoid_upto + 1 : kPreferredLowestFd;
+        long moved = raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lowest);
+        if (moved < 0) continue;  // no room: the host wins, we reconnect lazily
+        if (slot->packed.compare_exchange_strong(p, OwnedFd::pack(static_cast<int>(moved), ino))) {
+            raw_close(fd);
+        } else {
+            raw_close(static_cast<int>(moved));
+        }
+    }
+}
+
+void channel_evacuate_range(int first, int last) {
+    if (first < 0 || last < first) return;
+    for (const OwnedFd* slot : {&g_conn, &g_spool}) {
+        int fd = OwnedFd::fd_of(slot->packed.load(std::memory_order_acquire));
+        if (fd >= first && fd <= last) channel_evacuate(fd, last);
+    }
+}
+
+uint64_t channel_dropped() { return g_dropped.load(std::memory_order_relaxed); }
+
+}  // namespace cowtrace::shim

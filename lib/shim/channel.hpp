@@ -1,0 +1,46 @@
+// The shim's only way out: one SOCK_SEQPACKET connection per process to the collector, or a
+// spool file when no collector answers. Failure policy, applied here and nowhere else:
+//  - a send blocks the host at most send_timeout_ms, then the record is spooled or counted;
+//  - every record carries a per-process sequence number, so the collector sees any gap;
+//  - our descriptor is close-on-exec, kept at a high number, and checked by identity before
+//    each use: a host that closed it or put its own file there never receives a byte of ours.
+// All functions are async-signal-safe (raw system calls on the stack, no errno, no locks).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "wire/record.hpp"
+
+namespace cowtrace::shim {
+
+// The collector answers a census request with this 8-byte message.
+inline constexpr uint32_t kCensusAckMagic = 0x41574f43;  // "COWA"
+struct CensusAck {
+    uint32_t magic;
+    uint32_t status;  // 0 done, 1 skipped (no episode, or census disabled)
+};
+
+// Sends a finished record (header included). In a vfork child it uses the parent's connection
+// without changing any global state.
+void channel_send(void* record, size_t size);
+
+// In a newly forked child: leave the parent's connection to the parent and open our own, so the
+// census handshake's answer comes back to us.
+void channel_reopen_in_child();
+
+// Sends a census request and waits (bounded) for the collector's answer. False when there was
+// no collector to ask or it did not answer in time.
+bool channel_census(wire::CensusKind kind);
+
+// fd guard: the host is about to close or replace fd. If it is one of ours, move ours away first
+// (to a number above avoid_upto) so the host gets exactly what it would get without us.
+void channel_evacuate(int fd, int avoid_upto);
+
+// The same for every descriptor in [first, last].
+void channel_evacuate_range(int first, int last);
+
+// Records that could not be delivered or spooled since the last report.
+uint64_t channel_dropped();
+
+}  // namespace cowtrace::shim

@@ -1,0 +1,132 @@
+// Wrappers for the exec family. They run in vfork children (Python's subprocess, dash): stack
+// only, raw system calls, no allocation, no TLS writes. Each one records the attempt, puts our
+// variables back into the environment if the program dropped them, and records a failure if
+// the real call returns. glibc's execvp never passes through execve's wrapper, so each entry
+// point has its own.
+#include <alloca.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdlib>
+
+#include "config.hpp"
+#include "environment.hpp"
+#include "image_probe.hpp"
+#include "init.hpp"
+#include "real_functions.hpp"
+#include "records.hpp"
+
+namespace shim = cowtrace::shim;
+
+namespace {
+
+// Everything an exec wrapper does before the real call. The environment it builds must outlive
+// the call, so it lives in the wrapper's frame.
+class ExecAttempt {
+public:
+    ExecAttempt(const char* path, const char* resolved, uint32_t image, char* const* argv,
+                char* const* envp)
+        : saved_errno_(errno), env_(envp) {
+        shim::ensure_initialized();
+        shim::announce_vfork_child();
+        shim::end_of_episode();
+        shim::send_exec_attempt(path, resolved, image, argv, env_.reinjected());
+        errno = saved_errno_;
+    }
+    char* const* env() const { return env_.get(); }
+
+    // The real call returned: it failed. Returns its result with errno intact.
+    int failed(int rc) {
+        int err = errno;
+        shim::send_exec_failed(err);
+        shim::resume_episode();
+        errno = err;
+        return rc;
+    }
+
+private:
+    int saved_errno_;
+    shim::ChildEnvironment env_;
+};
+
+int exec_path(const char* path, char* const argv[], char* const envp[]) {
+    uint32_t image = shim::probe_image(path);
+    ExecAttempt attempt(path, nullptr, image, argv, envp);
+    return attempt.failed(shim::real().execve(path, argv, attempt.env()));
+}
+
+int exec_search(const char* file, char* const argv[], char* const envp[]) {
+    char resolved[shim::kPathBytes];
+    bool found = shim::resolve_in_path(file, getenv("PATH"), resolved, sizeof resolved);
+    uint32_t image = found ? shim::probe_image(resolved) : 0;
+    ExecAttempt attempt(file, found ? resolved : nullptr, image, argv, envp);
+    return attempt.failed(shim::real().execvpe(file, argv, attempt.env()));
+}
+
+// Collects execl-style variadic arguments (up to the terminating NULL) into argv on the
+// caller's stack; the count comes first so the array can be sized.
+#define COLLECT_VARIADIC_ARGV(first, argv_out, after_ap)          \
+    size_t argc_ = 1;                                             \
+    {                                                             \
+        va_list count_ap;                                         \
+        va_start(count_ap, first);                                \
+        while (va_arg(count_ap, char*) != nullptr) ++argc_;       \
+        va_end(count_ap);                                         \
+    }                                                             \
+    char** argv_out = static_cast<char**>(alloca((argc_ + 1) * sizeof(char*))); \
+    va_list after_ap;                                             \
+    va_start(after_ap, first);                                    \
+    argv_out[0] = const_cast<char*>(first);                       \
+    for (size_t i_ = 1; i_ <= argc_; ++i_) argv_out[i_] = va_arg(after_ap, char*);
+
+}  // namespace
+
+COWTRACE_EXPORT int execve(const char* path, char* const argv[], char* const envp[]) {
+    return exec_path(path, argv, envp);
+}
+
+COWTRACE_EXPORT int execv(const char* path, char* const argv[]) {
+    return exec_path(path, argv, environ);
+}
+
+COWTRACE_EXPORT int execvp(const char* file, char* const argv[]) {
+    return exec_search(file, argv, environ);
+}
+
+COWTRACE_EXPORT int execvpe(const char* file, char* const argv[], char* const envp[]) {
+    return exec_search(file, argv, envp);
+}
+
+COWTRACE_EXPORT int execl(const char* path, const char* arg, ...) {
+    COLLECT_VARIADIC_ARGV(arg, argv, ap)
+    va_end(ap);
+    return exec_path(path, argv, environ);
+}
+
+COWTRACE_EXPORT int execlp(const char* file, const char* arg, ...) {
+    COLLECT_VARIADIC_ARGV(arg, argv, ap)
+    va_end(ap);
+    return exec_search(file, argv, environ);
+}
+
+COWTRACE_EXPORT int execle(const char* path, const char* arg, ...) {
+    COLLECT_VARIADIC_ARGV(arg, argv, ap)
+    char* const* envp = va_arg(ap, char* const*);  // follows the terminating NULL
+    va_end(ap);
+    return exec_path(path, argv, envp);
+}
+
+COWTRACE_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
+    uint32_t image = shim::probe_image_at(fd, "", AT_EMPTY_PATH);
+    ExecAttempt attempt("", nullptr, image, argv, envp);
+    return attempt.failed(shim::real().fexecve(fd, argv, attempt.env()));
+}
+
+COWTRACE_EXPORT int execveat(int dirfd, const char* path, char* const argv[], char* const envp[],
+                             int flags) {
+    uint32_t image = shim::probe_image_at(dirfd, path, flags);
+    ExecAttempt attempt(path, nullptr, image, argv, envp);
+    return attempt.failed(shim::real().execveat(dirfd, path, argv, attempt.env(), flags));
+}

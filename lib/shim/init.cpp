@@ -1,0 +1,138 @@
+#include "init.hpp"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+
+#include "call_site.hpp"
+#include "channel.hpp"
+#include "config.hpp"
+#include "environment.hpp"
+#include "process_state.hpp"
+#include "raw_syscall.hpp"
+#include "real_functions.hpp"
+#include "records.hpp"
+
+namespace cowtrace::shim {
+
+namespace {
+
+enum InitState : int { kNotStarted = 0, kRunning = 1, kDone = 2 };
+std::atomic<int> g_init{kNotStarted};
+std::atomic<bool> g_episode_was_open{false};
+
+bool copies_memory(wire::CreateHow how) {
+    switch (how) {
+        case wire::CreateHow::kFork:
+        case wire::CreateHow::kUnderscoreFork:
+        case wire::CreateHow::kClone:
+        case wire::CreateHow::kDaemon:
+        case wire::CreateHow::kForkpty:
+        case wire::CreateHow::kAtfork:
+        case wire::CreateHow::kRawSyscall:
+        case wire::CreateHow::kUnknown:
+            return true;
+        default:
+            return false;
+    }
+}
+
+// A libc-internal fork (daemon, forkpty) shows itself only here. Our own fork wrapper sets
+// t_in_fork_wrapper and handles its child itself, after fork returns.
+void atfork_child() {
+    if (t_in_fork_wrapper) return;
+    wire::CreateHow how =
+        t_pending_how != wire::CreateHow::kUnknown ? t_pending_how : wire::CreateHow::kAtfork;
+    child_after_fork(how, process_state().pid.load(std::memory_order_relaxed));
+}
+
+// Runs on exit() and on return from main, after the program's own handlers.
+void on_process_exit(int status, void*) {
+    ErrnoGuard guard;
+    end_of_episode();
+    send_exit(wire::ExitHow::kExit, status);
+}
+
+void initialise(bool from_constructor) {
+    resolve_real_functions();
+    load_config();
+    prepare_environment_entries();
+    adopt_process(raw_getpid());
+    uint32_t flags = wire::kHelloAfterExec;
+    if (!load_unwinder()) flags |= wire::kHelloNoUnwind;
+    if (!from_constructor) flags |= wire::kHelloLateInit;
+    if (config().secure_exec) flags |= wire::kHelloSecureExec;
+    pthread_atfork(nullptr, nullptr, atfork_child);
+    on_exit(on_process_exit, nullptr);
+    send_hello(flags);
+}
+
+void ensure(bool from_constructor) {
+    int state = g_init.load(std::memory_order_acquire);
+    if (state == kDone) {
+        pid_t me = raw_getpid();
+        if (me != process_state().pid.load(std::memory_order_relaxed) && !in_vfork_child()) {
+            // A copy of a process made behind our back (raw clone/fork syscall).
+            pid_t parent = process_state().pid.load(std::memory_order_relaxed);
+            adopt_process(me);
+            channel_reopen_in_child();
+            send_child_start(wire::CreateHow::kUnknown, parent, 0);
+        }
+        return;
+    }
+    int expected = kNotStarted;
+    if (g_init.compare_exchange_strong(expected, kRunning, std::memory_order_acq_rel)) {
+        initialise(from_constructor);
+        g_init.store(kDone, std::memory_order_release);
+    } else {
+        resolve_real_functions();  // another thread is initialising; the real calls suffice
+    }
+}
+
+__attribute__((constructor(101))) void cowtrace_constructor() {
+    ErrnoGuard guard;
+    ensure(true);
+}
+
+}  // namespace
+
+ErrnoGuard::ErrnoGuard() : saved_(errno) {}
+ErrnoGuard::~ErrnoGuard() { errno = saved_; }
+
+void ensure_initialized() { ensure(false); }
+
+void child_after_fork(wire::CreateHow how, pid_t parent) {
+    adopt_process(raw_getpid());
+    channel_reopen_in_child();
+    send_child_start(how, parent, 0);
+    if (copies_memory(how) && config().census_enabled) {
+        bool open = channel_census(wire::CensusKind::kBaseline);
+        process_state().episode_open.store(open, std::memory_order_relaxed);
+    }
+}
+
+void announce_vfork_child() {
+    if (!in_vfork_child() || t_vfork_announced == t_vfork_token) return;
+    // The only write a vfork child makes to borrowed memory: a TLS word that the parent's next
+    // vfork pre-hook overwrites anyway.
+    t_vfork_announced = t_vfork_token;
+    send_child_start(wire::CreateHow::kVfork, t_vfork_parent, t_vfork_token);
+}
+
+void end_of_episode() {
+    if (in_vfork_child()) return;
+    if (!process_state().episode_open.exchange(false, std::memory_order_relaxed)) return;
+    g_episode_was_open.store(true, std::memory_order_relaxed);
+    channel_census(wire::CensusKind::kFinal);
+}
+
+void resume_episode() {
+    if (in_vfork_child()) return;
+    if (g_episode_was_open.exchange(false, std::memory_order_relaxed)) {
+        process_state().episode_open.store(true, std::memory_order_relaxed);
+    }
+}
+
+}  // namespace cowtrace::shim

@@ -1,0 +1,44 @@
+// Initialisation and the transitions every wrapper shares: a new process, the end of a fork
+// episode. The library initialises lazily: another library's constructor may fork or exec
+// before ours has run.
+#pragma once
+
+#include <sys/types.h>
+
+#include "wire/record.hpp"
+
+#define COWTRACE_EXPORT extern "C" __attribute__((visibility("default")))
+
+namespace cowtrace::shim {
+
+// First thing in every wrapper. Also notices when it runs in a process nobody told us was
+// created (a raw clone), and adopts it.
+void ensure_initialized();
+
+// In the child of a fork-like creation (async-signal-safe): take over the globals, open our own
+// connection, announce ourselves, and for a memory-copying creation let the collector take its
+// fork-time baseline before this child writes anything.
+void child_after_fork(wire::CreateHow how, pid_t parent);
+
+// A vfork child's first record says whose child it is.
+void announce_vfork_child();
+
+// The child's memory is about to disappear (exit) or be replaced (exec): let the collector take
+// its final census while both processes still exist. No-op outside an open episode.
+void end_of_episode();
+// The exec failed: the episode goes on.
+void resume_episode();
+
+// Saves errno on construction, restores it on destruction: the host never sees ours.
+class ErrnoGuard {
+public:
+    ErrnoGuard();
+    ~ErrnoGuard();
+    ErrnoGuard(const ErrnoGuard&) = delete;
+    ErrnoGuard& operator=(const ErrnoGuard&) = delete;
+
+private:
+    int saved_;
+};
+
+}  // namespace cowtrace::shim

@@ -1,0 +1,81 @@
+// syscall(2) through libc: programs (and runtimes) that fork, exec or exit with a raw system
+// call number. The trampoline calls this before tail-jumping to libc; nothing runs after the
+// call, because a SYS_vfork or SYS_clone child returns on a stack we must not have a frame on.
+#include <linux/sched.h>
+#include <sched.h>
+#include <sys/syscall.h>
+
+#include "call_site.hpp"
+#include "init.hpp"
+#include "process_state.hpp"
+#include "records.hpp"
+
+namespace shim = cowtrace::shim;
+using cowtrace::wire::CreateHow;
+
+namespace {
+void begin_raw_creation(bool shares_memory) {
+    shim::CallSite site;
+    shim::capture_call_site(site);
+    uint32_t token = shim::process_state().next_token.fetch_add(1, std::memory_order_relaxed);
+    shim::send_spawn_begin(CreateHow::kRawSyscall, token, site);
+    if (shares_memory) {
+        shim::t_vfork_token = token;
+        shim::t_vfork_parent = shim::process_state().pid.load(std::memory_order_relaxed);
+    }
+}
+}  // namespace
+
+extern "C" __attribute__((visibility("hidden"))) void cowtrace_syscall_pre_hook(long number, long a1,
+                                                                              long a2, long, long,
+                                                                              long) {
+    switch (number) {
+        case SYS_fork:
+        case SYS_vfork:
+        case SYS_clone:
+        case SYS_clone3:
+        case SYS_execve:
+        case SYS_execveat:
+        case SYS_exit_group:
+            break;
+        default:
+            return;  // the common case costs one comparison
+    }
+    shim::ErrnoGuard guard;
+    shim::ensure_initialized();
+    switch (number) {
+        case SYS_fork:
+            begin_raw_creation(false);
+            break;
+        case SYS_vfork:
+            begin_raw_creation(true);
+            break;
+        case SYS_clone:
+            if (!(a1 & CLONE_THREAD)) begin_raw_creation(a1 & CLONE_VM);
+            break;
+        case SYS_clone3: {
+            auto* args = reinterpret_cast<const clone_args*>(a1);
+            if (args != nullptr && !(args->flags & CLONE_THREAD)) {
+                begin_raw_creation(args->flags & CLONE_VM);
+            }
+            break;
+        }
+        case SYS_execve:
+            shim::announce_vfork_child();
+            shim::end_of_episode();
+            shim::send_exec_attempt(reinterpret_cast<const char*>(a1), nullptr, 0,
+                                    reinterpret_cast<char* const*>(a2), false);
+            break;
+        case SYS_execveat:
+            shim::announce_vfork_child();
+            shim::end_of_episode();
+            shim::send_exec_attempt(reinterpret_cast<const char*>(a2), nullptr, 0, nullptr,
+                                    false);
+            break;
+        case SYS_exit_group:
+            shim::announce_vfork_child();
+            shim::end_of_episode();
+            shim::send_exit(cowtrace::wire::ExitHow::kRawSyscall, static_cast<int>(a1));
+            break;
+    }
+}

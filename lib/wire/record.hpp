@@ -1,0 +1,131 @@
+// The cowtrace record format, shared by the preload shim (writer) and the tools (reader).
+// Documented for humans in docs/FORMAT.md; keep the two in step.
+//
+// A record is a 32-byte header followed by a payload of sequential fields (see wire_writer.hpp).
+// Fields are only ever appended to a record type, so a reader takes the fields it knows and
+// ignores the rest, and a missing trailing field takes its default. Unknown types are skipped
+// whole. Everything is little-endian (x86_64 only).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace cowtrace::wire {
+
+// A trace file (and a spool file) starts with this header, then records back to back.
+inline constexpr char kFileMagic[8] = {'C', 'O', 'W', 'T', 'R', 'A', 'C', 'E'};
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr size_t kFileHeaderSize = 16;  // magic[8], u32 version, u32 header size
+
+// Limits a reader enforces before trusting a length.
+inline constexpr uint32_t kMaxShimRecordSize = 16 * 1024;     // one channel message
+inline constexpr uint32_t kMaxRecordSize = 16 * 1024 * 1024;  // collector records (census tables)
+inline constexpr size_t kMaxFrames = 32;                      // call-site backtrace depth
+inline constexpr size_t kMaxArgvBytes = 4096;                 // argv text kept per exec
+
+struct RecordHeader {
+    uint32_t size;   // whole record, header included
+    uint16_t type;   // RecordType
+    uint16_t flags;  // RecordFlag bits
+    int32_t pid;     // process the record is about (the sender, for shim records)
+    int32_t tid;
+    uint64_t t_ns;   // CLOCK_MONOTONIC
+    uint32_t seq;    // per-process sequence number of shim records, for gap detection
+    uint32_t reserved;
+};
+static_assert(sizeof(RecordHeader) == 32);
+
+enum RecordFlag : uint16_t {
+    kFromVforkChild = 1u << 0,  // sent by a vfork child on its parent's channel; seq not used
+    kFromSpool = 1u << 1,       // written to a spool file, not through a collector
+    kCredsMismatch = 1u << 2,   // collector: kernel credentials disagreed with the pid field
+};
+
+enum class RecordType : uint16_t {
+    // Written by the collector.
+    kTraceStart = 1,
+    kTraceEnd = 2,
+    kCollectorNote = 3,
+    kKernelFork = 10,  // proc connector
+    kKernelExec = 11,
+    kKernelExit = 12,
+    kSubreaperReaped = 14,
+    kSymbol = 15,
+    kEpisodeStart = 40,
+    kEpisodeSample = 41,
+    kEpisodeEnd = 42,
+    kMemorySample = 43,
+    kEpisodeRegions = 44,
+
+    // Written by the shim.
+    kHello = 20,          // the library initialised in a new image (or a new process)
+    kCreated = 21,        // parent side: a process was created (or creation failed)
+    kChildStart = 22,     // child side of a fork-like creation
+    kExecAttempt = 23,
+    kExecFailed = 24,
+    kExit = 25,
+    kWaitReaped = 26,
+    kSpawnBegin = 27,     // a creation whose child pid the caller cannot learn (system, popen…)
+    kDropped = 28,
+    kCensusRequest = 29,  // child asks the collector for a baseline or final census, then waits
+    kDlopenDeepbind = 30, // a plugin was loaded RTLD_DEEPBIND: its calls bypass the shim
+    kEnvScrubbed = 31,    // LD_PRELOAD re-injected into a child's environment
+};
+
+// How a process came to be.
+enum class CreateHow : uint8_t {
+    kUnknown = 0,
+    kFork = 1,
+    kVfork = 2,
+    kUnderscoreFork = 3,  // _Fork
+    kClone = 4,
+    kPosixSpawn = 5,
+    kPosixSpawnp = 6,
+    kSystem = 7,
+    kPopen = 8,
+    kWordexp = 9,
+    kDaemon = 10,
+    kForkpty = 11,
+    kAtfork = 12,       // a libc-internal fork seen only through our pthread_atfork handler
+    kRawSyscall = 13,   // syscall(SYS_fork/clone/…) through libc's syscall()
+    kPidfdSpawn = 14,
+};
+
+// How a process ended, as the shim saw it.
+enum class ExitHow : uint8_t {
+    kExit = 1,       // exit(), or return from main (on_exit handler)
+    kUnderscoreExit = 2,
+    kUnderscoreCapitalExit = 3,
+    kQuickExit = 4,
+    kAbort = 5,
+    kRawSyscall = 6,  // syscall(SYS_exit_group)
+};
+
+// Facts about an exec target the shim reads from its ELF before calling exec.
+enum ImageFlag : uint32_t {
+    kImageStatic = 1u << 0,         // no PT_INTERP: the preload cannot load
+    kImageSetid = 1u << 1,          // setuid/setgid bit that will take effect
+    kImageFileCaps = 1u << 2,       // security.capability xattr
+    kImageScript = 1u << 3,         // starts with #!
+    kImageNotElf = 1u << 4,
+    kImageUnreadable = 1u << 5,     // could not be opened for inspection
+    kImageForeignArch = 1u << 6,    // ELF for another machine or class
+};
+
+// Which census a child asks for.
+enum class CensusKind : uint8_t { kBaseline = 1, kFinal = 2 };
+
+// Which wait-family call reaped a child.
+enum class WaitCall : uint8_t { kWait = 1, kWaitpid = 2, kWait3 = 3, kWait4 = 4, kWaitid = 5, kPclose = 6, kSystem = 7 };
+
+// Hello flags.
+enum HelloFlag : uint32_t {
+    kHelloAfterExec = 1u << 0,    // first record of a freshly exec'd image
+    kHelloNoUnwind = 1u << 1,     // libunwind could not be loaded: no call sites
+    kHelloLateInit = 1u << 2,     // a wrapper ran before our constructor
+    kHelloSecureExec = 1u << 3,   // AT_SECURE: configuration from the environment ignored
+};
+
+// Kernel exit status in wait(2) form helpers are in the tools; the shim sends raw statuses.
+
+}  // namespace cowtrace::wire

@@ -1,0 +1,510 @@
+#include "session.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "census_service.hpp"
+#include "wire/record.hpp"
+#include "wire/wire_reader.hpp"
+
+extern char** environ;
+
+namespace cowtrace::collector {
+
+namespace {
+
+constexpr uint64_t kDrainDeadlineNs = 3'000'000'000ull;
+
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t realtime_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Where the private socket directory goes: $XDG_RUNTIME_DIR, $TMPDIR, then /tmp — the first
+// that leaves room for a socket path.
+std::string make_private_dir(std::string& error) {
+    for (const char* var : {"XDG_RUNTIME_DIR", "TMPDIR"}) {
+        const char* base = getenv(var);
+        if (base == nullptr || *base == '\0' || strlen(base) > 60) continue;
+        std::string tmpl = std::string(base) + "/cowtrace-XXXXXX";
+        if (mkdtemp(tmpl.data()) != nullptr) return tmpl;
+    }
+    std::string tmpl = "/tmp/cowtrace-XXXXXX";
+    if (mkdtemp(tmpl.data()) != nullptr) return tmpl;  // mkdtemp creates it 0700
+    error = std::string("cannot create a private directory for the socket: ") + strerror(errno);
+    return {};
+}
+
+void put_strings(wire::WireWriter& w, const std::vector<std::string>& v) {
+    std::vector<const char*> ptrs;
+    for (const auto& s : v) ptrs.push_back(s.c_str());
+    ptrs.push_back(nullptr);
+    w.strlist(ptrs.data(), 64 * 1024);
+}
+
+}  // namespace
+
+Session::Session(SessionOptions options) : opt_(std::move(options)) {}
+
+Session::~Session() {
+    for (int fd : {epoll_fd_, signal_fd_, timer_fd_}) {
+        if (fd >= 0) close(fd);
+    }
+    if (!private_dir_.empty()) {
+        unlink((private_dir_ + "/sock").c_str());
+        rmdir(private_dir_.c_str());
+    }
+}
+
+uint64_t Session::now_ns() const { return monotonic_ns(); }
+
+SessionResult Session::run() {
+    std::string error;
+    if (!setup(error)) {
+        result_.error = error;
+        result_.exit_code = 1;
+        return result_;
+    }
+    if (!opt_.command.empty() && !start_command(error)) {
+        result_.error = error;
+        result_.exit_code = 127;
+        finish();
+        return result_;
+    }
+    loop();
+    finish();
+    return result_;
+}
+
+bool Session::setup(std::string& error) {
+    self_pid_ = getpid();
+    t0_ns_ = now_ns();
+    if (opt_.socket_path.empty()) {
+        private_dir_ = make_private_dir(error);
+        if (private_dir_.empty()) return false;
+        opt_.socket_path = private_dir_ + "/sock";
+    }
+    if (!trace_.open(opt_.trace_path, error)) return false;
+    if (!shims_.listen(opt_.socket_path, error)) return false;
+
+    if (!opt_.command.empty() && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
+        error = std::string("cannot become a subreaper: ") + strerror(errno);
+        return false;
+    }
+    if (opt_.kernel_events) {
+        kernel_ok_ = kernel_.open(kernel_note_);
+    } else {
+        kernel_note_ = "disabled by --no-kernel-events";
+    }
+
+    // Signals arrive through a descriptor; the command gets them with default handling.
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int s : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&mask, s);
+    sigprocmask(SIG_BLOCK, &mask, nullptr);
+    signal_fd_ = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (signal_fd_ < 0 || timer_fd_ < 0 || epoll_fd_ < 0) {
+        error = std::string("event setup failed: ") + strerror(errno);
+        return false;
+    }
+    auto watch = [this](int fd) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    };
+    watch(shims_.listen_fd());
+    watch(signal_fd_);
+    watch(timer_fd_);
+    if (kernel_ok_) watch(kernel_.fd());
+
+    census_ = std::make_unique<CensusService>(
+        trace_, [this](uint64_t id, uint32_t status) {
+            struct {
+                uint32_t magic;
+                uint32_t status;
+            } ack{0x41574f43u, status};
+            shims_.reply(id, &ack, sizeof ack);
+        });
+    if (census_->notify_fd() >= 0) watch(census_->notify_fd());
+    return true;
+}
+
+bool Session::start_command(std::string& error) {
+    // Everything the child needs is built before fork: after it, only exec.
+    std::vector<std::string> env_strings;
+    std::string preload = opt_.lib_path;
+    for (char** e = environ; *e != nullptr; ++e) {
+        std::string_view kv(*e);
+        if (kv.starts_with("LD_PRELOAD=")) {
+            std::string_view old = kv.substr(11);
+            if (!old.empty()) preload += ":" + std::string(old);
+            continue;
+        }
+        if (kv.starts_with("COWTRACE_SOCKET=") || kv.starts_with("COWTRACE_CENSUS=")) continue;
+        env_strings.emplace_back(kv);
+    }
+    env_strings.push_back("LD_PRELOAD=" + preload);
+    env_strings.push_back("COWTRACE_SOCKET=" + opt_.socket_path);
+    if (!opt_.census) env_strings.push_back("COWTRACE_CENSUS=0");
+    std::vector<char*> envp, argv;
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    for (auto& s : opt_.command) argv.push_back(const_cast<char*>(s.c_str()));
+    argv.push_back(nullptr);
+
+    int exec_pipe[2];
+    if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
+        error = std::string("pipe: ") + strerror(errno);
+        return false;
+    }
+    sigset_t empty;
+    sigemptyset(&empty);
+    uint64_t t_fork = now_ns();
+    pid_t pid = fork();
+    if (pid < 0) {
+        error = std::string("fork: ") + strerror(errno);
+        return false;
+    }
+    if (pid == 0) {
+        sigprocmask(SIG_SETMASK, &empty, nullptr);
+        execvpe(argv[0], argv.data(), envp.data());
+        int err = errno;
+        ssize_t ignored = write(exec_pipe[1], &err, sizeof err);
+        (void)ignored;
+        _exit(127);
+    }
+    close(exec_pipe[1]);
+    root_pid_ = pid;
+    tracked_.insert(pid);
+    result_.command_started = true;
+
+    struct utsname uts{};
+    uname(&uts);
+    trace_.write(wire::RecordType::kTraceStart, self_pid_, t0_ns_, [&](wire::WireWriter& w) {
+        w.u64(realtime_ns() - (now_ns() - t0_ns_));
+        w.i32(self_pid_);
+        w.i32(root_pid_);
+        put_strings(w, opt_.command);
+        w.u32(static_cast<uint32_t>(sysconf(_SC_PAGESIZE)));
+        w.cstr(uts.release);
+        w.cstr(uts.nodename);
+        w.u32(static_cast<uint32_t>(geteuid()));
+        w.u8(kernel_ok_ ? 1 : 0);
+        w.cstr(kernel_note_.c_str());
+        w.cstr(census_->mode_name().c_str());
+        w.u64(opt_.interval_ns);
+        w.u64(t_fork);
+    });
+
+    int err = 0;
+    ssize_t n;
+    do {
+        n = read(exec_pipe[0], &err, sizeof err);
+    } while (n < 0 && errno == EINTR);
+    close(exec_pipe[0]);
+    if (n == sizeof err) {
+        error = "cannot run '" + opt_.command[0] + "': " + strerror(err);
+        waitpid(pid, nullptr, 0);
+        root_reaped_ = true;
+        root_status_ = 127 << 8;
+        return false;
+    }
+    return true;
+}
+
+void Session::loop() {
+    if (opt_.command.empty()) {
+        struct utsname uts{};
+        uname(&uts);
+        trace_.write(wire::RecordType::kTraceStart, self_pid_, t0_ns_, [&](wire::WireWriter& w) {
+            w.u64(realtime_ns() - (now_ns() - t0_ns_));
+            w.i32(self_pid_);
+            w.i32(0);
+            put_strings(w, {});
+            w.u32(static_cast<uint32_t>(sysconf(_SC_PAGESIZE)));
+            w.cstr(uts.release);
+            w.cstr(uts.nodename);
+            w.u32(static_cast<uint32_t>(geteuid()));
+            w.u8(kernel_ok_ ? 1 : 0);
+            w.cstr(kernel_note_.c_str());
+            w.cstr(census_->mode_name().c_str());
+            w.u64(opt_.interval_ns);
+            w.u64(t0_ns_);
+        });
+        if (!opt_.quiet) {
+            fprintf(stderr,
+                    "cowtrace: recording to %s; start programs with\n"
+                    "  LD_PRELOAD=%s COWTRACE_SOCKET=%s <program>\n"
+                    "cowtrace: stop with Ctrl-C or SIGTERM\n",
+                    opt_.trace_path.c_str(), opt_.lib_path.c_str(), opt_.socket_path.c_str());
+        }
+    }
+    uint64_t deadline = opt_.duration_ns ? t0_ns_ + opt_.duration_ns : 0;
+    uint64_t census_delay = census_->on_timer(now_ns());
+    auto arm_timer = [this](uint64_t delay_ns) {
+        itimerspec its{};
+        if (delay_ns > 0) {
+            its.it_value.tv_sec = static_cast<time_t>(delay_ns / 1000000000ull);
+            its.it_value.tv_nsec = static_cast<long>(delay_ns % 1000000000ull);
+        }
+        timerfd_settime(timer_fd_, 0, &its, nullptr);
+    };
+    arm_timer(census_delay);
+
+    epoll_event events[64];
+    for (;;) {
+        bool command_done = !opt_.command.empty() && root_reaped_ &&
+                            (opt_.exit_with_command || tree_empty_);
+        if (command_done || stop_requested_) break;
+        if (deadline && now_ns() >= deadline) break;
+        int timeout_ms = deadline ? static_cast<int>((deadline - now_ns()) / 1000000 + 1) : -1;
+        int n = epoll_wait(epoll_fd_, events, 64, timeout_ms);
+        if (n < 0 && errno != EINTR) break;
+        for (int i = 0; i < n; ++i) {
+            int fd = events[i].data.fd;
+            if (fd == shims_.listen_fd()) {
+                shims_.accept_all([this](int cfd) {
+                    epoll_event ev{};
+                    ev.events = EPOLLIN | EPOLLRDHUP;
+                    ev.data.fd = cfd;
+                    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cfd, &ev);
+                });
+            } else if (fd == signal_fd_) {
+                handle_signals();
+            } else if (kernel_ok_ && fd == kernel_.fd()) {
+                handle_kernel_events();
+            } else if (fd == timer_fd_) {
+                uint64_t ticks;
+                ssize_t ignored = read(timer_fd_, &ticks, sizeof ticks);
+                (void)ignored;
+                arm_timer(census_->on_timer(now_ns()));
+            } else if (fd == census_->notify_fd()) {
+                census_->collect_results();
+            } else {
+                bool open = shims_.read_all(
+                    fd, [this](const ShimMessage& m) { handle_shim_message(m); });
+                if (!open) shims_.drop(fd);
+            }
+        }
+    }
+    drain_after_tree_ended();
+}
+
+void Session::handle_signals() {
+    signalfd_siginfo si{};
+    while (read(signal_fd_, &si, sizeof si) == sizeof si) {
+        int sig = static_cast<int>(si.ssi_signo);
+        if (sig == SIGCHLD) {
+            reap_children();
+            continue;
+        }
+        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
+            w.u8(1);
+            w.u16(1);
+            std::string text = std::string("collector received ") + strsignal(sig);
+            w.cstr(text.c_str());
+        });
+        if (opt_.command.empty()) {
+            stop_requested_ = true;  // record mode: any of these ends the recording
+        } else if (sig == SIGTERM || sig == SIGHUP) {
+            // Sent to us alone (a terminal's SIGINT/SIGQUIT reach the whole group already).
+            if (!root_reaped_) kill(root_pid_, sig);
+        }
+    }
+}
+
+void Session::reap_children() {
+    for (;;) {
+        siginfo_t si{};
+        int rc = waitid(P_ALL, 0, &si, WEXITED | WNOHANG);
+        if (rc != 0) {
+            if (errno == ECHILD) tree_empty_ = true;
+            return;
+        }
+        if (si.si_pid == 0) return;
+        int status = 0;
+        if (si.si_code == CLD_EXITED) status = (si.si_status & 0xff) << 8;
+        if (si.si_code == CLD_KILLED) status = si.si_status & 0x7f;
+        if (si.si_code == CLD_DUMPED) status = (si.si_status & 0x7f) | 0x80;
+        trace_.write(wire::RecordType::kSubreaperReaped, si.si_pid, now_ns(),
+                     [&](wire::WireWriter& w) { w.i32(status); });
+        census_->on_process_gone(si.si_pid, now_ns());
+        if (si.si_pid == root_pid_) {
+            root_reaped_ = true;
+            root_status_ = status;
+        }
+    }
+}
+
+void Session::handle_kernel_events() {
+    bool complete = kernel_.drain([this](const KernelEvent& ev) {
+        switch (ev.kind) {
+            case KernelEvent::Kind::kFork:
+                if (ev.pid != ev.tgid) return;  // a thread
+                if (!tracked_.count(ev.parent_tgid) && ev.parent_tgid != self_pid_) return;
+                if (ev.parent_tgid == self_pid_ && ev.tgid != root_pid_) return;
+                tracked_.insert(ev.tgid);
+                trace_.write(wire::RecordType::kKernelFork, ev.tgid, ev.t_ns,
+                             [&](wire::WireWriter& w) {
+                                 w.i32(ev.parent_tgid);
+                                 w.i32(ev.parent_pid);
+                             });
+                break;
+            case KernelEvent::Kind::kExec:
+                if (!tracked_.count(ev.tgid)) return;
+                trace_.write(wire::RecordType::kKernelExec, ev.tgid, ev.t_ns,
+                             [&](wire::WireWriter& w) { w.i32(ev.pid); });
+                break;
+            case KernelEvent::Kind::kExit:
+                if (ev.pid != ev.tgid || !tracked_.count(ev.tgid)) return;
+                tracked_.erase(ev.tgid);
+                trace_.write(wire::RecordType::kKernelExit, ev.tgid, ev.t_ns,
+                             [&](wire::WireWriter& w) { w.i32(ev.exit_code); });
+                census_->on_process_gone(ev.tgid, ev.t_ns);
+                break;
+        }
+    });
+    if (!complete) {
+        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
+            w.u8(2);
+            w.u16(2);
+            w.cstr("the kernel dropped process events (ENOBUFS): the kernel cross-check is "
+                   "incomplete for this interval");
+        });
+    }
+}
+
+void Session::handle_shim_message(const ShimMessage& m) {
+    std::vector<uint8_t>& bytes = *m.bytes;
+    if (bytes.size() < sizeof(wire::RecordHeader)) {
+        ++rejected_records_;
+        return;
+    }
+    wire::RecordHeader h;
+    memcpy(&h, bytes.data(), sizeof h);
+    if (h.size != bytes.size() || h.size > wire::kMaxShimRecordSize) {
+        ++rejected_records_;
+        return;
+    }
+    if (h.pid != m.sender_pid) {
+        // The kernel's word wins: a record speaks for the process that sent it.
+        h.pid = m.sender_pid;
+        h.flags |= wire::kCredsMismatch;
+        memcpy(bytes.data(), &h, sizeof h);
+    }
+    ++shim_records_;
+    trace_.append(bytes.data(), bytes.size());
+
+    auto type = static_cast<wire::RecordType>(h.type);
+    wire::WireReader r(bytes.data() + sizeof h, bytes.size() - sizeof h);
+    switch (type) {
+        case wire::RecordType::kHello:
+        case wire::RecordType::kChildStart:
+            tracked_.insert(h.pid);
+            break;
+        case wire::RecordType::kCreated: {
+            r.u8();
+            pid_t child = r.i32();
+            if (child > 0) tracked_.insert(child);
+            break;
+        }
+        case wire::RecordType::kCensusRequest: {
+            uint8_t kind = r.u8();
+            pid_t parent = 0;
+            census_->on_request(m.connection_id, h.pid, parent, kind, h.t_ns);
+            break;
+        }
+        default:
+            break;
+    }
+}
+
+void Session::drain_after_tree_ended() {
+    // Every process has ended (or we were told to stop): what they sent is still queued.
+    uint64_t deadline = now_ns() + kDrainDeadlineNs;
+    bool waiting_for_all = !opt_.command.empty() && tree_empty_;
+    epoll_event events[64];
+    for (;;) {
+        int timeout_ms = waiting_for_all ? 50 : 0;
+        int n = epoll_wait(epoll_fd_, events, 64, timeout_ms);
+        if (n <= 0) {
+            if (!waiting_for_all || shims_.open_connections() == 0 || now_ns() > deadline) break;
+            continue;
+        }
+        for (int i = 0; i < n; ++i) {
+            int fd = events[i].data.fd;
+            if (fd == shims_.listen_fd()) {
+                shims_.accept_all([this](int cfd) {
+                    epoll_event ev{};
+                    ev.events = EPOLLIN | EPOLLRDHUP;
+                    ev.data.fd = cfd;
+                    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cfd, &ev);
+                });
+            } else if (fd == signal_fd_) {
+                handle_signals();
+            } else if (kernel_ok_ && fd == kernel_.fd()) {
+                handle_kernel_events();
+            } else if (fd == timer_fd_) {
+                uint64_t ticks;
+                ssize_t ignored = read(timer_fd_, &ticks, sizeof ticks);
+                (void)ignored;
+            } else if (fd == census_->notify_fd()) {
+                census_->collect_results();
+            } else {
+                bool open = shims_.read_all(
+                    fd, [this](const ShimMessage& m) { handle_shim_message(m); });
+                if (!open) shims_.drop(fd);
+            }
+        }
+        if (now_ns() > deadline) break;
+    }
+}
+
+void Session::finish() {
+    uint64_t t_end = now_ns();
+    census_->finish(t_end);
+    std::vector<pid_t> leftovers;
+    if (!opt_.command.empty() && !tree_empty_) {
+        for (pid_t p : tracked_) {
+            if (p != root_pid_ && kill(p, 0) == 0) leftovers.push_back(p);
+        }
+    }
+    trace_.write(wire::RecordType::kTraceEnd, self_pid_, t_end, [&](wire::WireWriter& w) {
+        w.i32(root_reaped_ ? root_status_ : -1);
+        w.u64(shim_records_);
+        w.u64(rejected_records_ + shims_.refused_peers());
+        w.u64(kernel_.lost());
+        w.u16(static_cast<uint16_t>(leftovers.size() > 0xffff ? 0xffff : leftovers.size()));
+        for (size_t i = 0; i < leftovers.size() && i < 0xffff; ++i) w.i32(leftovers[i]);
+    });
+    std::string error;
+    if (!trace_.close(error)) result_.trace_warning = error;
+
+    if (!opt_.command.empty() && root_reaped_) {
+        if (WIFEXITED(root_status_)) result_.exit_code = WEXITSTATUS(root_status_);
+        if (WIFSIGNALED(root_status_)) result_.exit_code = 128 + WTERMSIG(root_status_);
+    }
+}
+
+}  // namespace cowtrace::collector

@@ -1,0 +1,88 @@
+// One collection: from the first record to the trace file's last. `cowtrace run` starts the
+// command itself (and is then the tree's subreaper); `cowtrace record` only listens.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "proc_connector.hpp"
+#include "shim_connections.hpp"
+#include "trace_writer.hpp"
+
+namespace cowtrace::collector {
+
+class CensusService;
+
+struct SessionOptions {
+    std::string trace_path;
+    std::string socket_path;           // record mode: where programs connect; run: private dir
+    std::string lib_path;              // libcowtrace.so
+    std::vector<std::string> command;  // empty: record mode
+    bool kernel_events = true;         // cross-check with the proc connector
+    bool exit_with_command = false;    // return when COMMAND ends; leftovers marked running
+    bool census = true;                // copy-on-write census of fork episodes
+    std::string census_mode = "auto";  // auto | exact | unprivileged
+    uint64_t interval_ns = 100'000'000;
+    double duty_cycle = 0.02;          // at most this share of one core for sampling
+    uint64_t duration_ns = 0;          // record mode: stop after this long (0: at a signal)
+    bool quiet = false;
+};
+
+struct SessionResult {
+    int exit_code = 0;            // the command's, as a shell would report it
+    bool command_started = false;
+    std::string error;            // set when the session itself failed
+    std::string trace_warning;    // e.g. the trace could not be written whole
+};
+
+class Session {
+public:
+    explicit Session(SessionOptions options);
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    SessionResult run();
+
+private:
+    bool setup(std::string& error);
+    bool start_command(std::string& error);
+    void loop();
+    void handle_signals();
+    void reap_children();
+    void handle_kernel_events();
+    void handle_shim_message(const ShimMessage& m);
+    void drain_after_tree_ended();
+    void finish();
+    uint64_t now_ns() const;
+
+    SessionOptions opt_;
+    SessionResult result_;
+    TraceWriter trace_;
+    ShimConnections shims_;
+    ProcConnector kernel_;
+    std::unique_ptr<CensusService> census_;
+    bool kernel_ok_ = false;
+    std::string kernel_note_;
+    std::string private_dir_;
+    int epoll_fd_ = -1;
+    int signal_fd_ = -1;
+    int timer_fd_ = -1;
+    pid_t self_pid_ = 0;
+    pid_t root_pid_ = 0;
+    int root_status_ = -1;
+    bool root_reaped_ = false;
+    bool tree_empty_ = false;
+    bool stop_requested_ = false;
+    uint64_t t0_ns_ = 0;
+    std::set<pid_t> tracked_;  // processes of our tree, for filtering kernel events
+    uint64_t shim_records_ = 0;
+    uint64_t rejected_records_ = 0;
+};
+
+}  // namespace cowtrace::collector

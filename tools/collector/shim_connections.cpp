@@ -1,0 +1,129 @@
+#include "shim_connections.hpp"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "wire/record.hpp"
+
+namespace cowtrace::collector {
+
+namespace {
+bool peer_allowed(uid_t uid) { return uid == geteuid() || uid == 0; }
+}  // namespace
+
+ShimConnections::~ShimConnections() {
+    for (auto& [fd, c] : by_fd_) ::close(fd);
+    if (listen_fd_ >= 0) {
+        ::close(listen_fd_);
+        unlink(path_.c_str());
+    }
+}
+
+bool ShimConnections::listen(const std::string& path, std::string& error) {
+    sockaddr_un addr{};
+    if (path.size() >= sizeof addr.sun_path) {
+        error = "socket path too long (" + std::to_string(path.size()) + " bytes, at most " +
+                std::to_string(sizeof addr.sun_path - 1) + "): " + path;
+        return false;
+    }
+    listen_fd_ = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (listen_fd_ < 0) {
+        error = std::string("socket: ") + strerror(errno);
+        return false;
+    }
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, path.c_str(), path.size());
+    mode_t old = umask(077);  // the socket file is created 0600
+    int rc = bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    umask(old);
+    if (rc != 0) {
+        error = "cannot listen on " + path + ": " + strerror(errno);
+        ::close(listen_fd_);
+        listen_fd_ = -1;
+        return false;
+    }
+    path_ = path;
+    if (::listen(listen_fd_, SOMAXCONN) != 0) {
+        error = "listen on " + path + ": " + strerror(errno);
+        return false;
+    }
+    buffer_.resize(wire::kMaxShimRecordSize + 1);
+    return true;
+}
+
+void ShimConnections::accept_all(const std::function<void(int fd)>& on_new) {
+    for (;;) {
+        int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            return;  // EAGAIN, or out of descriptors: the peer waits in the backlog
+        }
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || !peer_allowed(cred.uid)) {
+            ++refused_;
+            ::close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
+        uint64_t id = next_id_++;
+        by_fd_[fd] = Connection{id, cred.pid};
+        fd_by_id_[id] = fd;
+        on_new(fd);
+    }
+}
+
+bool ShimConnections::read_all(int fd, const std::function<void(const ShimMessage&)>& on_message) {
+    auto it = by_fd_.find(fd);
+    if (it == by_fd_.end()) return false;
+    for (;;) {
+        iovec iov{buffer_.data(), buffer_.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK;
+        }
+        if (n == 0) return false;  // every holder of the peer end has closed it
+        ucred cred{it->second.peer_pid, static_cast<uid_t>(-1), static_cast<gid_t>(-1)};
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+                memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            }
+        }
+        if (!peer_allowed(cred.uid)) {
+            ++refused_;
+            continue;
+        }
+        std::vector<uint8_t> bytes(buffer_.begin(), buffer_.begin() + n);
+        if (msg.msg_flags & MSG_TRUNC) bytes.clear();  // larger than any shim record: refuse
+        on_message(ShimMessage{it->second.id, cred.pid, cred.uid, &bytes});
+    }
+}
+
+void ShimConnections::drop(int fd) {
+    auto it = by_fd_.find(fd);
+    if (it == by_fd_.end()) return;
+    fd_by_id_.erase(it->second.id);
+    by_fd_.erase(it);
+    ::close(fd);
+}
+
+bool ShimConnections::reply(uint64_t connection_id, const void* data, size_t size) {
+    auto it = fd_by_id_.find(connection_id);
+    if (it == fd_by_id_.end()) return false;
+    return send(it->second, data, size, MSG_DONTWAIT | MSG_NOSIGNAL) == static_cast<ssize_t>(size);
+}
+
+}  // namespace cowtrace::collector

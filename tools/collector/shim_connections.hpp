@@ -1,0 +1,64 @@
+// The collector's end of the shim channel: a SOCK_SEQPACKET listener in a private directory,
+// and one connection per traced process. Each message is one record; the kernel stamps it with
+// the sender's credentials (SO_PASSCRED), which decide whose record it is and whether we take
+// it at all: peers of another uid (other than root) are refused.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace cowtrace::collector {
+
+struct ShimMessage {
+    uint64_t connection_id;
+    pid_t sender_pid;  // from the kernel, not from the record
+    uid_t sender_uid;
+    std::vector<uint8_t>* bytes;
+};
+
+class ShimConnections {
+public:
+    ShimConnections() = default;
+    ~ShimConnections();
+    ShimConnections(const ShimConnections&) = delete;
+    ShimConnections& operator=(const ShimConnections&) = delete;
+
+    // Binds and listens at path (which must not exist); the socket file is mode 0600.
+    bool listen(const std::string& path, std::string& error);
+    int listen_fd() const { return listen_fd_; }
+
+    // Accepts waiting connections; calls on_new(fd) for each accepted one.
+    void accept_all(const std::function<void(int fd)>& on_new);
+
+    // Reads every message waiting on fd. Returns false when the connection has closed (the
+    // caller then calls drop()).
+    bool read_all(int fd, const std::function<void(const ShimMessage&)>& on_message);
+
+    void drop(int fd);
+    // Sends a small reply (census acknowledgement) on a connection, if it is still open.
+    bool reply(uint64_t connection_id, const void* data, size_t size);
+
+    size_t open_connections() const { return by_fd_.size(); }
+    uint64_t refused_peers() const { return refused_; }
+    const std::string& path() const { return path_; }
+
+private:
+    struct Connection {
+        uint64_t id;
+        pid_t peer_pid;
+    };
+    int listen_fd_ = -1;
+    std::string path_;
+    std::unordered_map<int, Connection> by_fd_;
+    std::unordered_map<uint64_t, int> fd_by_id_;
+    uint64_t next_id_ = 1;
+    uint64_t refused_ = 0;
+    std::vector<uint8_t> buffer_;
+};
+
+}  // namespace cowtrace::collector

@@ -1,0 +1,53 @@
+// Writes the trace file: the file header, then records in the order the collector handles
+// them. A write error (disk full) never stops the run: it is counted and reported at the end.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "wire/record.hpp"
+#include "wire/wire_writer.hpp"
+
+namespace cowtrace::collector {
+
+class TraceWriter {
+public:
+    TraceWriter() = default;
+    ~TraceWriter();
+    TraceWriter(const TraceWriter&) = delete;
+    TraceWriter& operator=(const TraceWriter&) = delete;
+
+    // Creates (or truncates) path with mode 0600 and writes the file header.
+    bool open(const std::string& path, std::string& error);
+
+    // A record exactly as received (header included).
+    void append(const void* record, size_t size);
+
+    // A record of the collector's own: fill() writes the fields.
+    template <class Fill>
+    void write(wire::RecordType type, int32_t pid, uint64_t t_ns, Fill&& fill) {
+        if (scratch_.size() < wire::kMaxRecordSize) scratch_.resize(wire::kMaxRecordSize);
+        wire::WireWriter w(scratch_.data(), scratch_.size());
+        fill(w);
+        size_t n = w.finish(type, 0, pid, pid, t_ns, 0);
+        if (n != 0) append(scratch_.data(), n);
+    }
+
+    bool flush();
+    // Flushes and closes; false with error set if any byte could not be written.
+    bool close(std::string& error);
+
+    uint64_t bytes_lost() const { return bytes_lost_; }
+    const std::string& path() const { return path_; }
+
+private:
+    int fd_ = -1;
+    std::string path_;
+    std::vector<uint8_t> buffer_;
+    std::vector<uint8_t> scratch_;
+    uint64_t bytes_lost_ = 0;
+    int first_errno_ = 0;
+};
+
+}  // namespace cowtrace::collector

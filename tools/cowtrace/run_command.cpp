@@ -1,0 +1,98 @@
+// cowtrace run: start COMMAND with the library preloaded, collect until the tree has ended,
+// write the trace, exit with COMMAND's status.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "collector/session.hpp"
+#include "commands.hpp"
+#include "library_locator.hpp"
+
+namespace cowtrace::cli {
+
+namespace {
+struct RunArgs {
+    std::string output = "cowtrace.trace";
+    bool no_kernel_events = false;
+    bool exit_with_command = false;
+    bool no_cow = false;
+    bool quiet = false;
+};
+
+// Options of `run` that take a value, to find where the command starts without "--".
+const char* const kRunOptionsWithValue[] = {"-o", "--output"};
+
+std::vector<std::string>& command_words() {
+    static std::vector<std::string> words;
+    return words;
+}
+}  // namespace
+
+const std::vector<std::string>& run_command_words() { return command_words(); }
+
+int split_run_command_line(int argc, char** argv) {
+    // argv[1] is "run": the command starts after "--", or at the first word that is neither an
+    // option nor an option's value. CLI11 sees only what comes before.
+    int i = 2;
+    while (i < argc) {
+        std::string a = argv[i];
+        if (a == "--") {
+            for (int j = i + 1; j < argc; ++j) command_words().push_back(argv[j]);
+            return i;
+        }
+        if (a.empty() || a[0] != '-') break;
+        bool takes_value = false;
+        for (const char* o : kRunOptionsWithValue) takes_value = takes_value || a == o;
+        i += takes_value ? 2 : 1;
+    }
+    for (int j = i; j < argc; ++j) command_words().push_back(argv[j]);
+    return i < argc ? i : argc;
+}
+
+CommandMain add_run_command(CLI::App& app) {
+    auto args = std::make_shared<RunArgs>();
+    CLI::App* run = app.add_subcommand("run", "Run COMMAND under cowtrace and write a trace");
+    run->footer(
+        "Usage: cowtrace run [OPTIONS] -- COMMAND [ARGS...]\n\nExit status: COMMAND's own (128+N if it died of signal N); 125 if cowtrace itself "
+        "failed;\n127 if COMMAND could not be started.");
+    run->add_option("-o,--output", args->output, "Trace file to write")
+        ->default_val("cowtrace.trace");
+    run->add_flag("--no-kernel-events", args->no_kernel_events,
+                  "Do not cross-check with the kernel's proc connector");
+    run->add_flag("--exit-with-command", args->exit_with_command,
+                  "Return when COMMAND ends; processes it left behind are marked still running");
+    run->add_flag("--no-cow", args->no_cow, "Do not measure copy-on-write (process tree only)");
+    run->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
+    return [args]() -> int {
+        const std::vector<std::string>& command = run_command_words();
+        if (command.empty()) {
+            fprintf(stderr, "cowtrace run: no command given (cowtrace run -- COMMAND [ARGS...])\n");
+            return kExitUsage;
+        }
+        std::string error;
+        std::string lib = locate_library(error);
+        if (lib.empty()) {
+            fprintf(stderr, "cowtrace: %s\n", error.c_str());
+            return kExitToolFailure;
+        }
+        collector::SessionOptions opt;
+        opt.trace_path = args->output;
+        opt.lib_path = lib;
+        opt.command = command;
+        opt.kernel_events = !args->no_kernel_events;
+        opt.exit_with_command = args->exit_with_command;
+        opt.census = !args->no_cow;
+        opt.quiet = args->quiet;
+        collector::Session session(opt);
+        collector::SessionResult result = session.run();
+        if (!result.error.empty()) {
+            fprintf(stderr, "cowtrace: %s\n", result.error.c_str());
+            return result.command_started ? result.exit_code : kExitCannotRun;
+        }
+        if (!result.trace_warning.empty()) fprintf(stderr, "cowtrace: %s\n", result.trace_warning.c_str());
+        if (!args->quiet) fprintf(stderr, "cowtrace: trace written to %s\n", args->output.c_str());
+        return result.exit_code;
+    };
+}
+
+}  // namespace cowtrace::cli

@@ -1,0 +1,504 @@
+#include "tree_builder.hpp"
+
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <csignal>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "wire/wire_reader.hpp"
+
+namespace cowtrace::model {
+
+namespace {
+
+using wire::CreateHow;
+using wire::RecordType;
+
+// How far each source of an exit status is trusted.
+constexpr int kRankSelf = 1;
+constexpr int kRankReaper = 3;
+constexpr int kRankKernel = 4;
+
+struct SpawnBegin {
+    uint64_t t_ns;
+    CreateHow how;
+    uint32_t token;
+    std::vector<uint64_t> frames;
+    bool used = false;
+};
+
+struct SpawnInfo {  // what a posix_spawn caller said it would run
+    std::string path;
+    std::vector<std::string> argv;
+    uint32_t image_flags = 0;
+};
+
+std::vector<std::string> read_strings(wire::WireReader& r, bool* truncated = nullptr) {
+    std::vector<std::string> out;
+    bool t = r.strlist([&](std::string_view s) { out.emplace_back(s); });
+    if (truncated) *truncated = t;
+    return out;
+}
+
+std::vector<uint64_t> read_frames(wire::WireReader& r) {
+    std::vector<uint64_t> out;
+    r.u64list([&](uint64_t v) { out.push_back(v); });
+    return out;
+}
+
+bool is_shim_record(uint16_t type) {
+    return type >= static_cast<uint16_t>(RecordType::kHello) &&
+           type <= static_cast<uint16_t>(RecordType::kEnvScrubbed);
+}
+
+ExitStatus status_from_wait(int status, const char* source, int rank) {
+    ExitStatus s;
+    s.source = source;
+    s.rank = rank;
+    if (WIFEXITED(status)) {
+        s.kind = ExitStatus::Kind::kCode;
+        s.code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        s.kind = ExitStatus::Kind::kSignal;
+        s.signal = WTERMSIG(status);
+        s.core = WCOREDUMP(status);
+    }
+    return s;
+}
+
+class Builder {
+public:
+    explicit Builder(ProcessTree& tree) : tree_(tree) {}
+
+    void add(const RawRecord& rec) {
+        const wire::RecordHeader& h = rec.header;
+        wire::WireReader r(rec.payload.data(), rec.payload.size());
+        uint64_t t = rel(h.t_ns);
+        if (is_shim_record(h.type)) track_sequence(h, own(h, t));
+        switch (static_cast<RecordType>(h.type)) {
+            case RecordType::kTraceStart: on_trace_start(h, r); break;
+            case RecordType::kTraceEnd: on_trace_end(r, t); break;
+            case RecordType::kCollectorNote: {
+                TraceNote n;
+                n.t_ns = t;
+                n.severity = r.u8();
+                r.u16();
+                n.text = std::string(r.str());
+                tree_.notes.push_back(std::move(n));
+                break;
+            }
+            case RecordType::kHello: on_hello(h, r, t); break;
+            case RecordType::kCreated: on_created(h, r, t); break;
+            case RecordType::kChildStart: on_child_start(h, r, t); break;
+            case RecordType::kSpawnBegin: on_spawn_begin(h, r, t); break;
+            case RecordType::kExecAttempt: on_exec_attempt(h, r, t); break;
+            case RecordType::kExecFailed: on_exec_failed(h, r); break;
+            case RecordType::kExit: on_exit(h, r, t); break;
+            case RecordType::kWaitReaped: on_wait_reaped(r, t); break;
+            case RecordType::kSubreaperReaped:
+                set_exit(h.pid, status_from_wait(r.i32(), "collector", kRankReaper), t);
+                break;
+            case RecordType::kKernelFork: on_kernel_fork(h, r, t); break;
+            case RecordType::kKernelExec: on_kernel_exec(h, t); break;
+            case RecordType::kKernelExit:
+                set_exit(h.pid, status_from_wait(r.i32(), "kernel", kRankKernel), t, true);
+                break;
+            case RecordType::kDropped: {
+                uint64_t n = r.u64();
+                own(h, t).dropped_records += n;
+                tree_.dropped_records += n;
+                break;
+            }
+            case RecordType::kDlopenDeepbind: own(h, t).deepbind = true; break;
+            case RecordType::kSymbol: {
+                pid_t pid = r.i32();
+                uint64_t ip = r.u64();
+                tree_.symbols[{pid, ip}] = std::string(r.str());
+                break;
+            }
+            default:
+                break;  // unknown or not part of the tree (census records): skipped
+        }
+    }
+
+    void finalize() {
+        for (size_t i = 0; i < tree_.processes.size(); ++i) {
+            Process& p = tree_.processes[i];
+            // An exec attempt that never reported failure succeeded: our wrapper would have
+            // seen the real call return. (A static or set-id image never says hello.)
+            for (auto& e : p.execs) {
+                if (!e.resolved) {
+                    e.ok = true;
+                    e.resolved = true;
+                }
+            }
+            auto spawn = spawn_info_.find(i);
+            if (spawn != spawn_info_.end()) {
+                if (p.execs.empty()) {
+                    ExecEvent e;
+                    e.t_ns = p.start_ns;
+                    e.ok = e.resolved = true;
+                    p.execs.push_back(e);
+                }
+                ExecEvent& first = p.execs.front();
+                if (first.path.empty()) first.path = spawn->second.path;
+                if (first.requested_path.empty()) first.requested_path = spawn->second.path;
+                if (first.argv.empty()) first.argv = spawn->second.argv;
+                first.image_flags |= spawn->second.image_flags;
+            }
+            if (!p.end_ns && p.exit.kind == ExitStatus::Kind::kUnknown) p.still_running = true;
+        }
+        for (pid_t pid : leftovers_) {
+            auto it = current_.find(pid);
+            if (it != current_.end()) tree_.processes[it->second].still_running = true;
+        }
+        // Parent links: the creator's incarnation alive when the child started.
+        for (size_t i = 0; i < tree_.processes.size(); ++i) {
+            Process& p = tree_.processes[i];
+            if (p.ppid <= 0) continue;
+            size_t best = SIZE_MAX;
+            for (size_t j : by_pid_[p.ppid]) {
+                if (j == i) continue;
+                if (tree_.processes[j].start_ns <= p.start_ns) best = j;
+            }
+            if (best == SIZE_MAX && !by_pid_[p.ppid].empty()) best = by_pid_[p.ppid].front();
+            if (best != SIZE_MAX && best != i) tree_.processes[best].children.push_back(i);
+        }
+        for (auto& p : tree_.processes) {
+            std::sort(p.children.begin(), p.children.end(), [this](size_t a, size_t b) {
+                return tree_.processes[a].start_ns < tree_.processes[b].start_ns;
+            });
+        }
+    }
+
+private:
+    size_t idx(const Process& p) const { return static_cast<size_t>(&p - tree_.processes.data()); }
+
+    uint64_t rel(uint64_t t) const { return t >= tree_.t0_ns ? t - tree_.t0_ns : 0; }
+
+    // The process a record about pid speaks of; a creation event for a pid whose last holder
+    // has ended starts a new process (pids are reused).
+    Process& at(pid_t pid, uint64_t t, bool creation) {
+        auto it = current_.find(pid);
+        if (it != current_.end()) {
+            Process& p = tree_.processes[it->second];
+            bool ended = p.end_ns.has_value() || p.exit.kind != ExitStatus::Kind::kUnknown;
+            if (!(creation && ended)) {
+                if (t < p.start_ns) p.start_ns = t;
+                return p;
+            }
+        }
+        Process p;
+        p.pid = pid;
+        p.start_ns = t;
+        tree_.processes.push_back(std::move(p));
+        size_t idx = tree_.processes.size() - 1;
+        current_[pid] = idx;
+        by_pid_[pid].push_back(idx);
+        return tree_.processes.back();
+    }
+
+    // The sender of a shim record: the library is loaded in it.
+    Process& own(const wire::RecordHeader& h, uint64_t t) {
+        Process& p = at(h.pid, t, false);
+        p.shim_loaded = true;
+        return p;
+    }
+
+    // Sequence numbers restart with each process (and each exec'd image); a hole means a
+    // record never arrived.
+    void track_sequence(const wire::RecordHeader& h, Process& p) {
+        if (h.flags & wire::kFromVforkChild) return;
+        auto& [last, have] = last_seq_[idx(p)];
+        if (h.type == static_cast<uint16_t>(RecordType::kHello) ||
+            h.type == static_cast<uint16_t>(RecordType::kChildStart)) {
+            if (h.seq == 0) have = false;  // a new image or a new process: numbering restarts
+        }
+        if (have && h.seq > last + 1) p.seq_gaps += h.seq - last - 1;
+        if (!have || h.seq > last) {
+            last = h.seq;
+            have = true;
+        }
+    }
+
+    void on_trace_start(const wire::RecordHeader& h, wire::WireReader& r) {
+        tree_.t0_ns = h.t_ns;
+        tree_.wall_t0_ns = r.u64();
+        tree_.collector_pid = r.i32();
+        tree_.root_pid = r.i32();
+        tree_.command = read_strings(r);
+        tree_.page_size = r.u32(4096);
+        tree_.kernel_release = std::string(r.str());
+        tree_.host = std::string(r.str());
+        r.u32();
+        tree_.kernel_events = r.u8() != 0;
+        tree_.kernel_events_note = std::string(r.str());
+        tree_.census_mode = std::string(r.str());
+        tree_.interval_ns = r.u64();
+        uint64_t t_fork = r.u64(h.t_ns);
+        if (tree_.root_pid > 0) {
+            Process& root = at(tree_.root_pid, rel(t_fork), true);
+            root.ppid = tree_.collector_pid;
+            root.how = CreateHow::kFork;
+            root.creation_seen_by_shim = true;
+        }
+    }
+
+    void on_trace_end(wire::WireReader& r, uint64_t t) {
+        tree_.complete = true;
+        tree_.end_ns = t;
+        int status = r.i32(-1);
+        if (status != -1) tree_.root_status = status;
+        tree_.shim_records = r.u64();
+        tree_.rejected_records = r.u64();
+        tree_.kernel_events_lost = r.u64();
+        uint16_t n = r.u16();
+        for (uint16_t i = 0; i < n && !r.exhausted(); ++i) leftovers_.push_back(r.i32());
+    }
+
+    void on_hello(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        Process& p = own(h, t);
+        r.u32();
+        pid_t ppid = r.i32();
+        std::string execfn(r.str());
+        bool truncated = false;
+        std::vector<std::string> argv = read_strings(r, &truncated);
+        if (p.ppid <= 0 && ppid > 0 && ppid != tree_.collector_pid) p.ppid = ppid;
+        if (!p.creation_seen_by_shim) claim_unnamed_spawn(p, ppid);
+        if (p.argv.empty()) p.argv = argv;
+
+        // Every hello is a freshly exec'd image: it confirms the exec we saw attempted, or the
+        // one the kernel reported, or is the first we hear of it (posix_spawn, system…).
+        ExecEvent* e = nullptr;
+        if (!p.execs.empty() && (!p.execs.back().resolved || awaiting_hello_.count(idx(p)))) {
+            e = &p.execs.back();
+        } else {
+            p.execs.emplace_back();
+            e = &p.execs.back();
+            e->t_ns = t;
+        }
+        awaiting_hello_.erase(idx(p));
+        e->ok = e->confirmed = e->resolved = true;
+        if (!execfn.empty()) e->path = execfn;
+        if (e->requested_path.empty()) e->requested_path = execfn;
+        if (e->argv.empty()) {  // the argv as passed wins; a script's cmdline is its interpreter's
+            e->argv = argv;
+            e->argv_truncated = truncated;
+        }
+    }
+
+    // system(), popen(), wordexp() and daemon() never name their child: it is the next child
+    // of the same parent to introduce itself.
+    void claim_unnamed_spawn(Process& p, pid_t ppid) {
+        pid_t parent = p.ppid > 0 ? p.ppid : ppid;
+        auto it = unnamed_begins_.find(parent);
+        if (it == unnamed_begins_.end()) return;
+        for (auto& b : it->second) {
+            if (b.used || b.t_ns > p.start_ns + 1) continue;
+            b.used = true;
+            p.how = b.how;
+            p.call_site = b.frames;
+            p.creation_seen_by_shim = true;
+            if (p.ppid <= 0) p.ppid = parent;
+            return;
+        }
+    }
+
+    void on_created(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        own(h, t);
+        auto how = static_cast<CreateHow>(r.u8());
+        pid_t child = r.i32();
+        r.i32();
+        r.u64();
+        std::vector<uint64_t> frames = read_frames(r);
+        SpawnInfo spawn;
+        spawn.path = std::string(r.str());
+        spawn.image_flags = r.u32();
+        spawn.argv = read_strings(r);
+        if (child <= 0) return;
+        Process& c = at(child, t, true);
+        c.ppid = h.pid;
+        c.how = how;
+        c.call_site = std::move(frames);
+        c.creation_seen_by_shim = true;
+        if (how == CreateHow::kPosixSpawn || how == CreateHow::kPosixSpawnp ||
+            how == CreateHow::kPidfdSpawn) {
+            spawn_info_[idx(c)] = std::move(spawn);
+        }
+    }
+
+    void on_child_start(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        auto how = static_cast<CreateHow>(r.u8());
+        pid_t parent = r.i32();
+        uint32_t token = r.u32();
+        Process& c = own(h, t);
+        if (c.ppid <= 0 && parent > 0) c.ppid = parent;
+        if (c.how == CreateHow::kUnknown) c.how = how;
+        if (how != CreateHow::kUnknown) c.creation_seen_by_shim = true;
+        if (token != 0) {
+            auto it = unnamed_begins_.find(parent);
+            if (it != unnamed_begins_.end()) {
+                for (auto& b : it->second) {
+                    if (b.token != token) continue;
+                    b.used = true;
+                    if (c.call_site.empty()) c.call_site = b.frames;
+                    if (b.t_ns < c.start_ns) c.start_ns = b.t_ns;
+                    break;
+                }
+            }
+        }
+    }
+
+    void on_spawn_begin(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        own(h, t);
+        SpawnBegin b;
+        b.t_ns = t;
+        b.how = static_cast<CreateHow>(r.u8());
+        b.token = r.u32();
+        b.frames = read_frames(r);
+        unnamed_begins_[h.pid].push_back(std::move(b));
+    }
+
+    void on_exec_attempt(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        Process& p = own(h, t);
+        ExecEvent e;
+        e.t_ns = t;
+        e.requested_path = std::string(r.str());
+        std::string resolved(r.str());
+        e.path = resolved.empty() ? e.requested_path : resolved;
+        e.image_flags = r.u32();
+        e.argv = read_strings(r, &e.argv_truncated);
+        e.env_reinjected = r.u8() != 0;
+        // An earlier attempt still open was cut short (its failure record was lost).
+        if (!p.execs.empty() && !p.execs.back().resolved) p.execs.back().resolved = true;
+        awaiting_hello_.erase(idx(p));
+        p.execs.push_back(std::move(e));
+    }
+
+    void on_exec_failed(const wire::RecordHeader& h, wire::WireReader& r) {
+        Process& p = own(h, rel(h.t_ns));
+        int err = r.i32();
+        if (p.execs.empty() || p.execs.back().resolved) return;
+        p.execs.back().ok = false;
+        p.execs.back().error = err;
+        p.execs.back().resolved = true;
+    }
+
+    void on_kernel_exec(const wire::RecordHeader& h, uint64_t t) {
+        Process& p = at(h.pid, t, false);
+        if (!p.execs.empty() && !p.execs.back().resolved) {
+            ExecEvent& e = p.execs.back();
+            e.ok = e.confirmed = e.resolved = true;
+        } else {
+            ExecEvent e;
+            e.t_ns = t;
+            e.ok = e.confirmed = e.resolved = true;
+            p.execs.push_back(std::move(e));
+        }
+        awaiting_hello_.insert(idx(p));
+    }
+
+    void on_kernel_fork(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        pid_t parent = r.i32();
+        Process& c = at(h.pid, t, true);
+        c.creation_seen_by_kernel = true;
+        if (c.ppid <= 0) c.ppid = parent;
+    }
+
+    void on_exit(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        Process& p = own(h, t);
+        auto how = static_cast<wire::ExitHow>(r.u8());
+        int code = r.i32();
+        ExitStatus s;
+        s.source = "self";
+        s.rank = kRankSelf;
+        if (how == wire::ExitHow::kAbort) {
+            s.kind = ExitStatus::Kind::kSignal;
+            s.signal = SIGABRT;
+        } else {
+            s.kind = ExitStatus::Kind::kCode;
+            s.code = code & 0xff;
+        }
+        if (h.flags & wire::kFromVforkChild) s.rank = kRankSelf;
+        merge_exit(p, s, t, false);
+    }
+
+    void on_wait_reaped(wire::WireReader& r, uint64_t t) {
+        r.u8();
+        pid_t child = r.i32();
+        int status = r.i32();
+        if (child <= 0) return;
+        set_exit(child, status_from_wait(status, "parent", kRankReaper), t);
+    }
+
+    void set_exit(pid_t pid, const ExitStatus& s, uint64_t t, bool exact_time = false) {
+        auto it = current_.find(pid);
+        if (it == current_.end()) {
+            at(pid, t, false);
+            it = current_.find(pid);
+        }
+        merge_exit(tree_.processes[it->second], s, t, exact_time);
+    }
+
+    void merge_exit(Process& p, const ExitStatus& s, uint64_t t, bool exact_time) {
+        if (s.rank >= p.exit.rank && s.kind != ExitStatus::Kind::kUnknown) p.exit = s;
+        if (exact_time || !p.end_ns) {
+            if (!p.end_ns || exact_time || t < *p.end_ns) p.end_ns = t;
+        }
+    }
+
+    ProcessTree& tree_;
+    std::unordered_map<pid_t, size_t> current_;
+    std::unordered_map<pid_t, std::vector<size_t>> by_pid_;
+    std::unordered_map<pid_t, std::vector<SpawnBegin>> unnamed_begins_;
+    // Keyed by index into tree_.processes (the vector grows; pointers would not last).
+    std::unordered_map<size_t, std::pair<uint32_t, bool>> last_seq_;
+    std::unordered_map<size_t, SpawnInfo> spawn_info_;
+    std::unordered_set<size_t> awaiting_hello_;
+    std::vector<pid_t> leftovers_;
+};
+
+}  // namespace
+
+void build_process_tree_from(std::vector<RawRecord> records, ProcessTree& tree) {
+    // Records from different processes reach the collector in any order; their clocks agree
+    // (CLOCK_MONOTONIC), so time order is causal order. The trace start comes first regardless.
+    std::stable_sort(records.begin(), records.end(), [](const RawRecord& a, const RawRecord& b) {
+        bool sa = a.header.type == static_cast<uint16_t>(RecordType::kTraceStart);
+        bool sb = b.header.type == static_cast<uint16_t>(RecordType::kTraceStart);
+        if (sa != sb) return sa;
+        return a.header.t_ns < b.header.t_ns;
+    });
+    tree.processes.reserve(records.size() + 16);
+    Builder b(tree);
+    for (const auto& r : records) b.add(r);
+    b.finalize();
+}
+
+bool build_process_tree(const std::vector<std::string>& paths, ProcessTree& tree,
+                        std::string& error) {
+    std::vector<std::unique_ptr<TraceReader>> readers;
+    std::vector<RawRecord> records;
+    for (const auto& path : paths) {
+        auto reader = std::make_unique<TraceReader>();
+        if (!reader->open(path)) {
+            error = reader->error();
+            return false;
+        }
+        RawRecord rec;
+        while (reader->next(rec)) records.push_back(rec);
+        if (!reader->error().empty()) {
+            if (!tree.reader_error.empty()) tree.reader_error += "; ";
+            tree.reader_error += path + ": " + reader->error();
+        }
+        readers.push_back(std::move(reader));
+    }
+    build_process_tree_from(std::move(records), tree);
+    // The records point into the readers' mappings, which end here: nothing above keeps them.
+    return true;
+}
+
+}  // namespace cowtrace::model

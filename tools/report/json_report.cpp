@@ -1,0 +1,111 @@
+#include "json_report.hpp"
+
+#include <cstring>
+
+namespace cowtrace::report {
+
+namespace {
+
+using nlohmann::json;
+
+json exit_json(const model::ExitStatus& e) {
+    switch (e.kind) {
+        case model::ExitStatus::Kind::kCode:
+            return json{{"code", e.code}, {"source", e.source}};
+        case model::ExitStatus::Kind::kSignal:
+            return json{{"signal", e.signal}, {"core_dumped", e.core}, {"source", e.source}};
+        case model::ExitStatus::Kind::kUnknown:
+            break;
+    }
+    return nullptr;
+}
+
+json limits_json(const model::ProcessTree& tree, const model::Process& p) {
+    json flags = json::array();
+    bool is_root = p.pid == tree.root_pid && p.ppid == tree.collector_pid;
+    if (!is_root && !p.creation_seen_by_shim) flags.push_back("untraced_creation");
+    if (!p.shim_loaded) flags.push_back("not_instrumented");
+    for (const auto& e : p.execs) {
+        if (!e.ok) continue;
+        if (e.image_flags & wire::kImageStatic) flags.push_back("exec_static_image");
+        if (e.image_flags & (wire::kImageSetid | wire::kImageFileCaps))
+            flags.push_back("exec_setid_image");
+    }
+    if (p.deepbind) flags.push_back("deepbind_plugin");
+    if (p.still_running) flags.push_back("still_running");
+    if (p.seq_gaps || p.dropped_records) flags.push_back("records_missing");
+    return flags;
+}
+
+}  // namespace
+
+json to_json(const model::ProcessTree& tree) {
+    json processes = json::array();
+    for (const auto& p : tree.processes) {
+        json execs = json::array();
+        for (const auto& e : p.execs) {
+            json x{{"t_ns", e.t_ns}, {"path", e.path}, {"argv", e.argv}, {"ok", e.ok}};
+            if (e.requested_path != e.path) x["requested_path"] = e.requested_path;
+            if (!e.ok && e.error) x["error"] = strerror(e.error);
+            if (e.argv_truncated) x["argv_truncated"] = true;
+            if (e.image_flags) x["image"] = model::image_flags_text(e.image_flags);
+            if (e.env_reinjected) x["env_reinjected"] = true;
+            execs.push_back(std::move(x));
+        }
+        json call_site = json::array();
+        for (uint64_t ip : p.call_site) {
+            char hex[32];
+            snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(ip));
+            auto sym = tree.symbols.find({p.ppid, ip});
+            call_site.push_back(sym != tree.symbols.end() ? json{{"ip", hex}, {"symbol", sym->second}}
+                                                          : json{{"ip", hex}});
+        }
+        json proc{{"pid", p.pid},
+                  {"ppid", p.ppid > 0 ? json(p.ppid) : json(nullptr)},
+                  {"start_ns", p.start_ns},
+                  {"end_ns", p.end_ns ? json(*p.end_ns) : json(nullptr)},
+                  {"execs", std::move(execs)},
+                  {"exit", exit_json(p.exit)},
+                  {"how", model::create_how_name(p.how)},
+                  {"argv", p.argv},
+                  {"call_site", std::move(call_site)},
+                  {"flags", limits_json(tree, p)}};
+        if (p.dropped_records || p.seq_gaps) {
+            proc["records_missing"] = p.dropped_records + p.seq_gaps;
+        }
+        processes.push_back(std::move(proc));
+    }
+    json notes = json::array();
+    for (const auto& n : tree.notes) {
+        notes.push_back(json{{"t_ns", n.t_ns}, {"severity", n.severity}, {"text", n.text}});
+    }
+    json root_exit = nullptr;
+    if (tree.root_status) {
+        int s = *tree.root_status;
+        if ((s & 0x7f) == 0) root_exit = json{{"code", (s >> 8) & 0xff}};
+        else root_exit = json{{"signal", s & 0x7f}};
+    }
+    return json{{"root_pid", tree.root_pid},
+                {"processes", std::move(processes)},
+                {"forks", json::array()},
+                {"trace",
+                 {{"format", "cowtrace"},
+                  {"complete", tree.complete},
+                  {"reader_error", tree.reader_error.empty() ? json(nullptr) : json(tree.reader_error)},
+                  {"command", tree.command},
+                  {"host", tree.host},
+                  {"kernel_release", tree.kernel_release},
+                  {"kernel_events", tree.kernel_events},
+                  {"kernel_events_note", tree.kernel_events_note},
+                  {"kernel_events_lost", tree.kernel_events_lost},
+                  {"shim_records", tree.shim_records},
+                  {"rejected_records", tree.rejected_records},
+                  {"dropped_records", tree.dropped_records},
+                  {"duration_ns", tree.end_ns},
+                  {"wall_start_ns", tree.wall_t0_ns},
+                  {"census_mode", tree.census_mode},
+                  {"root_exit", root_exit},
+                  {"notes", std::move(notes)}}}};
+}
+
+}  // namespace cowtrace::report
