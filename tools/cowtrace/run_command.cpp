@@ -7,6 +7,7 @@
 #include "collector/session.hpp"
 #include "commands.hpp"
 #include "library_locator.hpp"
+#include "units.hpp"
 
 namespace cowtrace::cli {
 
@@ -17,10 +18,12 @@ struct RunArgs {
     bool exit_with_command = false;
     bool no_cow = false;
     bool quiet = false;
+    std::string mode = "auto";
+    std::string interval = "100ms";
 };
 
 // Options of `run` that take a value, to find where the command starts without "--".
-const char* const kRunOptionsWithValue[] = {"-o", "--output"};
+const char* const kRunOptionsWithValue[] = {"-o", "--output", "--mode", "--interval"};
 
 std::vector<std::string>& command_words() {
     static std::vector<std::string> words;
@@ -62,6 +65,15 @@ CommandMain add_run_command(CLI::App& app) {
     run->add_flag("--exit-with-command", args->exit_with_command,
                   "Return when COMMAND ends; processes it left behind are marked still running");
     run->add_flag("--no-cow", args->no_cow, "Do not measure copy-on-write (process tree only)");
+    run->add_option("--mode", args->mode,
+                    "Copy-on-write measurement: exact (PFN comparison, needs root), unprivileged "
+                    "(exclusive bit), or auto")
+        ->check(CLI::IsMember({"auto", "exact", "unprivileged"}))
+        ->default_val("auto");
+    run->add_option("--interval", args->interval,
+                    "Sampling interval (10ms or more); stretched so sampling stays within 2% of "
+                    "a core")
+        ->default_val("100ms");
     run->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
     return [args]() -> int {
         const std::vector<std::string>& command = run_command_words();
@@ -75,8 +87,19 @@ CommandMain add_run_command(CLI::App& app) {
             fprintf(stderr, "cowtrace: %s\n", error.c_str());
             return kExitToolFailure;
         }
+        uint64_t interval_ns = 0;
+        if (!parse_duration(args->interval, interval_ns, error)) {
+            fprintf(stderr, "cowtrace run: --interval %s\n", error.c_str());
+            return kExitUsage;
+        }
+        if (interval_ns < 10'000'000) {
+            fprintf(stderr, "cowtrace run: --interval must be at least 10ms\n");
+            return kExitUsage;
+        }
         collector::SessionOptions opt;
         opt.trace_path = args->output;
+        opt.census_mode = args->mode;
+        opt.interval_ns = interval_ns;
         opt.lib_path = lib;
         opt.command = command;
         opt.kernel_events = !args->no_kernel_events;

@@ -39,6 +39,65 @@ struct ExitStatus {
     int rank = 0;        // how much the source is trusted
 };
 
+// Resident memory of one process at one instant (smaps_rollup), in bytes.
+struct MemorySample {
+    uint64_t t_ns = 0;
+    uint64_t rss_bytes = 0;
+    uint64_t pss_bytes = 0;
+    uint64_t private_dirty_bytes = 0;
+    uint64_t shared_dirty_bytes = 0;
+    uint64_t anonymous_bytes = 0;
+    uint64_t swap_bytes = 0;
+};
+
+// Copy-on-write state of one fork episode at one instant, in bytes.
+struct CowSample {
+    uint64_t t_ns = 0;
+    uint64_t shared_bytes = 0;           // still one page for both
+    uint64_t copied_bytes = 0;           // shared at fork, now two pages
+    uint64_t copied_by_parent_bytes = 0; // exact mode only
+    uint64_t copied_by_child_bytes = 0;  // exact mode only
+    uint64_t retained_bytes = 0;         // kept alive by the child only: the parent freed them
+    uint64_t child_new_bytes = 0;        // the child's own new pages
+};
+
+// One memory region of an episode, named as in /proc/<pid>/maps: [heap], [stack], [anon:name],
+// [anon] for unnamed anonymous memory, a path for a private file mapping.
+struct CowRegion {
+    std::string name;
+    uint64_t shared_bytes_at_fork = 0;
+    uint64_t copied_bytes_final = 0;
+    uint64_t copied_bytes_peak = 0;
+    uint64_t copied_by_parent_bytes = 0;  // final; exact mode only
+    uint64_t copied_by_child_bytes = 0;
+};
+
+// From a fork (not vfork/posix_spawn: those share memory) until the child execs or exits.
+struct ForkEpisode {
+    pid_t parent = 0;
+    pid_t child = 0;
+    size_t child_index = 0;  // into ProcessTree::processes
+    uint64_t t_ns = 0;       // the fork
+    std::optional<uint64_t> end_ns;
+    enum class End { kExit, kExec, kRunning } end = End::kRunning;
+    std::string mode;           // "exact" | "unprivileged"
+    bool split_known = false;   // copied_by_parent/child are meaningful
+    uint64_t shared_bytes_at_fork = 0;
+    uint64_t copied_bytes_peak = 0;
+    uint64_t copied_bytes_final = 0;
+    uint64_t copied_by_parent_bytes = 0;
+    uint64_t copied_by_child_bytes = 0;
+    uint64_t retained_bytes_final = 0;
+    uint64_t child_new_bytes_final = 0;
+    uint64_t zero_page_bytes_at_fork = 0;  // mapped to the zero page: not real memory
+    uint64_t thp_bytes_at_fork = 0;        // in transparent huge pages
+    uint64_t ksm_bytes_at_fork = 0;        // KSM-merged pages
+    std::vector<std::string> approximations;  // why some figures are estimates
+    std::vector<CowSample> samples;
+    std::vector<CowRegion> regions;
+    uint64_t census_cost_ns = 0;  // total time the collector spent measuring this episode
+};
+
 struct Process {
     pid_t pid = 0;
     pid_t ppid = -1;  // the process that created it, even if later reparented
@@ -57,6 +116,7 @@ struct Process {
     uint64_t dropped_records = 0;
     uint32_t seq_gaps = 0;
     std::vector<size_t> children;  // indices into ProcessTree::processes
+    std::vector<MemorySample> memory;
 };
 
 struct TraceNote {
@@ -87,6 +147,8 @@ struct ProcessTree {
     uint64_t kernel_events_lost = 0;
     uint64_t dropped_records = 0;
     std::vector<Process> processes;
+    std::vector<ForkEpisode> episodes;
+    uint64_t sampling_interval_ns = 0;  // the interval actually used (stretched to its duty cycle)
     std::vector<TraceNote> notes;
     std::map<std::pair<pid_t, uint64_t>, std::string> symbols;  // (pid, ip) → "function+0x12 (module)"
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's archive, everything cowtrace needs to build and to run its tests.
+# Only missing packages are installed; run as root or with sudo available.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  libunwind-dev   # replaces LLVM's libunwind-14-dev if present: that one ships no libunwind.pc
+  libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # end-to-end tests: real programs and ground truth
+  python3 strace dash make procps redis-server redis-tools util-linux
+  # fuzzing and sanitizers
+  clang libclang-rt-14-dev
+  # the HTML report is checked in a real browser
+  chromium
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq || true
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
