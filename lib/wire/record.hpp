@@ -112,6 +112,9 @@ enum ImageFlag : uint32_t {
     kImageForeignArch = 1u << 6,    // ELF for another machine or class
 };
 
+// How a fork episode ended (kEpisodeEnd).
+enum class EpisodeEnd : uint8_t { kExit = 1, kExec = 2, kRunning = 3 };
+
 // Which census a child asks for.
 enum class CensusKind : uint8_t { kBaseline = 1, kFinal = 2 };
 

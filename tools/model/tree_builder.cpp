@@ -113,6 +113,11 @@ public:
                 break;
             }
             case RecordType::kDlopenDeepbind: own(h, t).deepbind = true; break;
+            case RecordType::kEpisodeStart: on_episode_start(h, r, t); break;
+            case RecordType::kEpisodeSample: on_episode_sample(h, r, t); break;
+            case RecordType::kEpisodeRegions: on_episode_regions(h, r); break;
+            case RecordType::kEpisodeEnd: on_episode_end(h, r, t); break;
+            case RecordType::kMemorySample: on_memory_sample(h, r, t); break;
             case RecordType::kSymbol: {
                 pid_t pid = r.i32();
                 uint64_t ip = r.u64();
@@ -434,6 +439,98 @@ private:
         set_exit(child, status_from_wait(status, "parent", kRankReaper), t);
     }
 
+    // Census records are the collector's; pid is the episode's child.
+    void on_episode_start(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        ForkEpisode e;
+        e.child = h.pid;
+        e.parent = r.i32();
+        e.t_ns = rel(r.u64(h.t_ns));
+        e.mode = std::string(r.str());
+        e.split_known = r.u8() != 0;
+        e.shared_bytes_at_fork = r.u64();
+        e.zero_page_bytes_at_fork = r.u64();
+        e.thp_bytes_at_fork = r.u64();
+        e.ksm_bytes_at_fork = r.u64();
+        e.approximations = read_strings(r);
+        Process& c = at(h.pid, t, false);
+        e.child_index = idx(c);
+        if (e.t_ns < c.start_ns) c.start_ns = e.t_ns;
+        open_episode_[h.pid] = tree_.episodes.size();
+        tree_.episodes.push_back(std::move(e));
+    }
+
+    ForkEpisode* episode_of(pid_t child) {
+        auto it = open_episode_.find(child);
+        return it == open_episode_.end() ? nullptr : &tree_.episodes[it->second];
+    }
+
+    void on_episode_sample(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        ForkEpisode* e = episode_of(h.pid);
+        if (e == nullptr) return;
+        CowSample s;
+        s.t_ns = t;
+        s.shared_bytes = r.u64();
+        s.copied_bytes = r.u64();
+        s.copied_by_parent_bytes = r.u64();
+        s.copied_by_child_bytes = r.u64();
+        s.retained_bytes = r.u64();
+        s.child_new_bytes = r.u64();
+        e->census_cost_ns += r.u64();
+        e->copied_bytes_peak = std::max(e->copied_bytes_peak, s.copied_bytes);
+        e->copied_bytes_final = s.copied_bytes;
+        e->copied_by_parent_bytes = s.copied_by_parent_bytes;
+        e->copied_by_child_bytes = s.copied_by_child_bytes;
+        e->retained_bytes_final = s.retained_bytes;
+        e->child_new_bytes_final = s.child_new_bytes;
+        e->samples.push_back(s);
+    }
+
+    void on_episode_regions(const wire::RecordHeader& h, wire::WireReader& r) {
+        ForkEpisode* e = episode_of(h.pid);
+        if (e == nullptr) return;
+        uint32_t n = r.u32();
+        for (uint32_t i = 0; i < n && !r.exhausted(); ++i) {
+            std::string name(r.str());
+            uint64_t shared = r.u64(), copied = r.u64(), by_parent = r.u64(), by_child = r.u64();
+            if (r.exhausted()) break;
+            auto it = std::find_if(e->regions.begin(), e->regions.end(),
+                                   [&](const CowRegion& x) { return x.name == name; });
+            if (it == e->regions.end()) {
+                e->regions.push_back(CowRegion{name, shared, 0, 0, 0, 0});
+                it = e->regions.end() - 1;
+            }
+            it->shared_bytes_at_fork = shared;
+            it->copied_bytes_final = copied;
+            it->copied_bytes_peak = std::max(it->copied_bytes_peak, copied);
+            it->copied_by_parent_bytes = by_parent;
+            it->copied_by_child_bytes = by_child;
+        }
+    }
+
+    void on_episode_end(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        ForkEpisode* e = episode_of(h.pid);
+        if (e == nullptr) return;
+        auto end = static_cast<wire::EpisodeEnd>(r.u8());
+        e->end = end == wire::EpisodeEnd::kExit   ? ForkEpisode::End::kExit
+                 : end == wire::EpisodeEnd::kExec ? ForkEpisode::End::kExec
+                                                  : ForkEpisode::End::kRunning;
+        if (e->end != ForkEpisode::End::kRunning) e->end_ns = t;
+        open_episode_.erase(h.pid);
+    }
+
+    void on_memory_sample(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        Process& p = at(h.pid, t, false);
+        MemorySample m;
+        m.t_ns = t;
+        m.rss_bytes = r.u64();
+        m.pss_bytes = r.u64();
+        m.private_dirty_bytes = r.u64();
+        m.shared_dirty_bytes = r.u64();
+        m.anonymous_bytes = r.u64();
+        m.swap_bytes = r.u64();
+        p.memory.push_back(m);
+    }
+
     void set_exit(pid_t pid, const ExitStatus& s, uint64_t t, bool exact_time = false) {
         auto it = current_.find(pid);
         if (it == current_.end()) {
@@ -459,6 +556,7 @@ private:
     std::unordered_map<size_t, SpawnInfo> spawn_info_;
     std::unordered_set<size_t> awaiting_hello_;
     std::vector<pid_t> leftovers_;
+    std::unordered_map<pid_t, size_t> open_episode_;  // child pid → index in tree_.episodes
 };
 
 }  // namespace

@@ -37,6 +37,79 @@ json limits_json(const model::ProcessTree& tree, const model::Process& p) {
     return flags;
 }
 
+const char* end_name(model::ForkEpisode::End e) {
+    switch (e) {
+        case model::ForkEpisode::End::kExit: return "exit";
+        case model::ForkEpisode::End::kExec: return "exec";
+        case model::ForkEpisode::End::kRunning: break;
+    }
+    return "running";
+}
+
+json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
+    json samples = json::array();
+    for (const auto& s : e.samples) {
+        json x{{"t_ns", s.t_ns}, {"shared_bytes", s.shared_bytes}, {"copied_bytes", s.copied_bytes},
+               {"retained_bytes", s.retained_bytes}, {"child_new_bytes", s.child_new_bytes}};
+        if (e.split_known) {
+            x["copied_by_parent_bytes"] = s.copied_by_parent_bytes;
+            x["copied_by_child_bytes"] = s.copied_by_child_bytes;
+        }
+        samples.push_back(std::move(x));
+    }
+    json regions = json::array();
+    for (const auto& r : e.regions) {
+        json x{{"name", r.name}, {"shared_bytes_at_fork", r.shared_bytes_at_fork},
+               {"copied_bytes_final", r.copied_bytes_final}, {"copied_bytes_peak", r.copied_bytes_peak}};
+        if (e.split_known) {
+            x["copied_by_parent_bytes"] = r.copied_by_parent_bytes;
+            x["copied_by_child_bytes"] = r.copied_by_child_bytes;
+        }
+        regions.push_back(std::move(x));
+    }
+    json call_site = json::array();
+    const model::Process& child = tree.processes[e.child_index];
+    for (uint64_t ip : child.call_site) {
+        char hex[32];
+        snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(ip));
+        auto sym = tree.symbols.find({e.parent, ip});
+        call_site.push_back(sym != tree.symbols.end() ? json{{"ip", hex}, {"symbol", sym->second}}
+                                                      : json{{"ip", hex}});
+    }
+    return json{{"parent", e.parent},
+                {"child", e.child},
+                {"t_ns", e.t_ns},
+                {"end_ns", e.end_ns ? json(*e.end_ns) : json(nullptr)},
+                {"end", end_name(e.end)},
+                {"mode", e.mode},
+                {"shared_bytes_at_fork", e.shared_bytes_at_fork},
+                {"copied_bytes_peak", e.copied_bytes_peak},
+                {"copied_bytes_final", e.copied_bytes_final},
+                {"copied_by_parent_bytes", e.split_known ? json(e.copied_by_parent_bytes) : json(nullptr)},
+                {"copied_by_child_bytes", e.split_known ? json(e.copied_by_child_bytes) : json(nullptr)},
+                {"retained_bytes_final", e.retained_bytes_final},
+                {"child_new_bytes_final", e.child_new_bytes_final},
+                {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork},
+                {"thp_bytes_at_fork", e.thp_bytes_at_fork},
+                {"ksm_bytes_at_fork", e.ksm_bytes_at_fork},
+                {"approximations", e.approximations},
+                {"census_cost_ns", e.census_cost_ns},
+                {"call_site", std::move(call_site)},
+                {"samples", std::move(samples)},
+                {"regions", std::move(regions)}};
+}
+
+json memory_json(const model::Process& p) {
+    json out = json::array();
+    for (const auto& m : p.memory) {
+        out.push_back(json{{"t_ns", m.t_ns}, {"rss_bytes", m.rss_bytes}, {"pss_bytes", m.pss_bytes},
+                           {"private_dirty_bytes", m.private_dirty_bytes},
+                           {"shared_dirty_bytes", m.shared_dirty_bytes},
+                           {"anonymous_bytes", m.anonymous_bytes}, {"swap_bytes", m.swap_bytes}});
+    }
+    return out;
+}
+
 }  // namespace
 
 json to_json(const model::ProcessTree& tree) {
@@ -70,6 +143,7 @@ json to_json(const model::ProcessTree& tree) {
                   {"argv", p.argv},
                   {"call_site", std::move(call_site)},
                   {"flags", limits_json(tree, p)}};
+        if (!p.memory.empty()) proc["memory"] = memory_json(p);
         if (p.dropped_records || p.seq_gaps) {
             proc["records_missing"] = p.dropped_records + p.seq_gaps;
         }
@@ -85,9 +159,11 @@ json to_json(const model::ProcessTree& tree) {
         if ((s & 0x7f) == 0) root_exit = json{{"code", (s >> 8) & 0xff}};
         else root_exit = json{{"signal", s & 0x7f}};
     }
+    json forks = json::array();
+    for (const auto& e : tree.episodes) forks.push_back(episode_json(tree, e));
     return json{{"root_pid", tree.root_pid},
                 {"processes", std::move(processes)},
-                {"forks", json::array()},
+                {"forks", std::move(forks)},
                 {"trace",
                  {{"format", "cowtrace"},
                   {"complete", tree.complete},
@@ -104,6 +180,7 @@ json to_json(const model::ProcessTree& tree) {
                   {"duration_ns", tree.end_ns},
                   {"wall_start_ns", tree.wall_t0_ns},
                   {"census_mode", tree.census_mode},
+                  {"sampling_interval_ns", tree.sampling_interval_ns},
                   {"root_exit", root_exit},
                   {"notes", std::move(notes)}}}};
 }
