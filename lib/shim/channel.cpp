@@ -282,13 +282,21 @@ void channel_reopen_in_child() {
     if (fd >= 0) install(g_conn, fd, true);
 }
 
-bool channel_census(wire::CensusKind kind) {
+bool channel_census(wire::CensusKind kind, wire::EpisodeEnd reason) {
     if (in_vfork_child()) return false;
     int fd = verified_fd(g_conn, true);
     if (fd < 0) return false;
     alignas(8) uint8_t buf[64];
     wire::WireWriter w(buf, sizeof buf);
     w.u8(static_cast<uint8_t>(kind));
+    w.u8(static_cast<uint8_t>(reason));
+    // Where this thread's stack and TLS are: the pages a child writes on its way out of fork(),
+    // before the baseline, are mostly there (the collector attributes such copies to the child).
+    uint64_t sp = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+    uint64_t tp = 0;
+    __asm__("mov %%fs:0, %0" : "=r"(tp));
+    w.u64(sp);
+    w.u64(tp);
     ProcessState& st = process_state();
     size_t size = w.finish(wire::RecordType::kCensusRequest, 0, raw_getpid(), raw_gettid(),
                            now_ns(), st.seq.fetch_add(1, std::memory_order_relaxed));

@@ -31,7 +31,8 @@ void channel_reopen_in_child();
 
 // Sends a census request and waits (bounded) for the collector's answer. False when there was
 // no collector to ask or it did not answer in time.
-bool channel_census(wire::CensusKind kind);
+// reason says, for a final census, whether the child is about to exit or exec.
+bool channel_census(wire::CensusKind kind, wire::EpisodeEnd reason);
 
 // fd guard: the host is about to close or replace fd. If it is one of ours, move ours away first
 // (to a number above avoid_upto) so the host gets exactly what it would get without us.

@@ -31,7 +31,7 @@ public:
         : saved_errno_(errno), env_(envp) {
         shim::ensure_initialized();
         shim::announce_vfork_child();
-        shim::end_of_episode();
+        shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExec);
         shim::send_exec_attempt(path, resolved, image, argv, env_.reinjected());
         errno = saved_errno_;
     }

@@ -19,7 +19,7 @@ void before_exit(ExitHow how, int code) {
     shim::ErrnoGuard guard;
     shim::ensure_initialized();
     shim::announce_vfork_child();
-    shim::end_of_episode();
+    shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExit);
     shim::send_exit(how, code);
 }
 }  // namespace

@@ -51,7 +51,7 @@ void atfork_child() {
 // Runs on exit() and on return from main, after the program's own handlers.
 void on_process_exit(int status, void*) {
     ErrnoGuard guard;
-    end_of_episode();
+    end_of_episode(wire::EpisodeEnd::kExit);
     send_exit(wire::ExitHow::kExit, status);
 }
 
@@ -108,7 +108,7 @@ void child_after_fork(wire::CreateHow how, pid_t parent) {
     channel_reopen_in_child();
     send_child_start(how, parent, 0);
     if (copies_memory(how) && config().census_enabled) {
-        bool open = channel_census(wire::CensusKind::kBaseline);
+        bool open = channel_census(wire::CensusKind::kBaseline, wire::EpisodeEnd::kRunning);
         process_state().episode_open.store(open, std::memory_order_relaxed);
     }
 }
@@ -121,11 +121,11 @@ void announce_vfork_child() {
     send_child_start(wire::CreateHow::kVfork, t_vfork_parent, t_vfork_token);
 }
 
-void end_of_episode() {
+void end_of_episode(wire::EpisodeEnd reason) {
     if (in_vfork_child()) return;
     if (!process_state().episode_open.exchange(false, std::memory_order_relaxed)) return;
     g_episode_was_open.store(true, std::memory_order_relaxed);
-    channel_census(wire::CensusKind::kFinal);
+    channel_census(wire::CensusKind::kFinal, reason);
 }
 
 void resume_episode() {

@@ -25,7 +25,7 @@ void announce_vfork_child();
 
 // The child's memory is about to disappear (exit) or be replaced (exec): let the collector take
 // its final census while both processes still exist. No-op outside an open episode.
-void end_of_episode();
+void end_of_episode(wire::EpisodeEnd reason);
 // The exec failed: the episode goes on.
 void resume_episode();
 

@@ -62,19 +62,19 @@ extern "C" __attribute__((visibility("hidden"))) void cowtrace_syscall_pre_hook(
         }
         case SYS_execve:
             shim::announce_vfork_child();
-            shim::end_of_episode();
+            shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExec);
             shim::send_exec_attempt(reinterpret_cast<const char*>(a1), nullptr, 0,
                                     reinterpret_cast<char* const*>(a2), false);
             break;
         case SYS_execveat:
             shim::announce_vfork_child();
-            shim::end_of_episode();
+            shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExec);
             shim::send_exec_attempt(reinterpret_cast<const char*>(a2), nullptr, 0, nullptr,
                                     false);
             break;
         case SYS_exit_group:
             shim::announce_vfork_child();
-            shim::end_of_episode();
+            shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExit);
             shim::send_exit(cowtrace::wire::ExitHow::kRawSyscall, static_cast<int>(a1));
             break;
     }

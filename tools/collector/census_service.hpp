@@ -1,5 +1,6 @@
-// Copy-on-write measurement of fork episodes, run by the collector from outside the traced
-// processes. This header is the seam between the event loop and the census machinery.
+// The seam between the collector's event loop and copy-on-write measurement. This base class is
+// the service with measurement off (`cowtrace run --no-cow`, or `record`): it answers census
+// requests at once so no child ever waits. CowSampler is the real one.
 #pragma once
 
 #include <sys/types.h>
@@ -7,10 +8,23 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "trace_writer.hpp"
 
 namespace cowtrace::collector {
+
+// A child's request, as the shim sent it (docs/FORMAT.md, CensusRequest).
+struct CensusRequest {
+    uint64_t connection_id = 0;
+    pid_t child = 0;
+    pid_t parent = 0;
+    uint8_t kind = 0;    // wire::CensusKind
+    uint8_t reason = 0;  // wire::EpisodeEnd, for a final census
+    uint64_t t_ns = 0;
+    uint64_t stack_pointer = 0;   // the child's, at the request
+    uint64_t thread_pointer = 0;  // its TLS block
+};
 
 class CensusService {
 public:
@@ -18,26 +32,24 @@ public:
 
     CensusService(TraceWriter& trace, Ack ack) : trace_(trace), ack_(std::move(ack)) {}
     virtual ~CensusService() = default;
+    CensusService(const CensusService&) = delete;
+    CensusService& operator=(const CensusService&) = delete;
 
     // A child asks for its baseline (right after fork) or final (before exit/exec) census and
     // waits for the acknowledgement.
-    virtual void on_request(uint64_t connection_id, pid_t child, pid_t parent, uint8_t kind,
-                            uint64_t t_ns) {
-        (void)child;
-        (void)parent;
-        (void)kind;
-        (void)t_ns;
-        ack_(connection_id, 1);
-    }
-    // A fork episode's child exec'd or exited: no more samples for it.
+    virtual void on_request(const CensusRequest& request) { ack_(request.connection_id, 1); }
+    // A process ended: its episodes end, its memory is no longer sampled.
     virtual void on_process_gone(pid_t, uint64_t) {}
-    // Periodic work; returns the delay in ns until it wants to run again (0: never).
-    virtual uint64_t on_timer(uint64_t) { return 0; }
-    // Results to write and acks to send, from the service's own thread.
+    // Periodic work over the live processes; returns the delay until the next call (0: never).
+    virtual uint64_t on_timer(uint64_t, const std::vector<pid_t>&) { return 0; }
+    // Readable when results wait for collect_results() (the service's own thread made them).
     virtual int notify_fd() const { return -1; }
     virtual void collect_results() {}
+    // The trace ends: episodes still open are written as running.
     virtual void finish(uint64_t) {}
     virtual std::string mode_name() const { return "off"; }
+    // The longest sampling interval used (the interval stretches to respect the duty cycle).
+    virtual uint64_t longest_interval_ns() const { return 0; }
 
 protected:
     TraceWriter& trace_;

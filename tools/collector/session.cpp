@@ -15,6 +15,8 @@
 #include <cstring>
 
 #include "census_service.hpp"
+#include "core/pagemap.hpp"
+#include "cow_sampler.hpp"
 #include "wire/record.hpp"
 #include "wire/wire_reader.hpp"
 
@@ -138,14 +140,26 @@ bool Session::setup(std::string& error) {
     watch(timer_fd_);
     if (kernel_ok_) watch(kernel_.fd());
 
-    census_ = std::make_unique<CensusService>(
-        trace_, [this](uint64_t id, uint32_t status) {
-            struct {
-                uint32_t magic;
-                uint32_t status;
-            } ack{0x41574f43u, status};
-            shims_.reply(id, &ack, sizeof ack);
-        });
+    auto ack = [this](uint64_t id, uint32_t status) {
+        struct {
+            uint32_t magic;
+            uint32_t status;
+        } reply{0x41574f43u, status};
+        shims_.reply(id, &reply, sizeof reply);
+    };
+    if (opt_.census) {
+        bool pfns = pagemap::pfns_visible();
+        if (opt_.census_mode == "exact" && !pfns) {
+            error = "--mode exact needs page frame numbers, which only root (CAP_SYS_ADMIN) can "
+                    "read; run as root or use --mode unprivileged";
+            return false;
+        }
+        CensusMode mode = (opt_.census_mode == "unprivileged" || !pfns) ? CensusMode::kUnprivileged
+                                                                         : CensusMode::kExact;
+        census_ = std::make_unique<CowSampler>(trace_, ack, mode, opt_.interval_ns, opt_.duty_cycle);
+    } else {
+        census_ = std::make_unique<CensusService>(trace_, ack);
+    }
     if (census_->notify_fd() >= 0) watch(census_->notify_fd());
     return true;
 }
@@ -197,6 +211,8 @@ bool Session::start_command(std::string& error) {
     close(exec_pipe[1]);
     root_pid_ = pid;
     tracked_.insert(pid);
+    live_.insert(pid);
+    if (auto* sampler = dynamic_cast<CowSampler*>(census_.get())) sampler->start();
     result_.command_started = true;
 
     struct utsname uts{};
@@ -235,6 +251,7 @@ bool Session::start_command(std::string& error) {
 
 void Session::loop() {
     if (opt_.command.empty()) {
+        if (auto* sampler = dynamic_cast<CowSampler*>(census_.get())) sampler->start();
         struct utsname uts{};
         uname(&uts);
         trace_.write(wire::RecordType::kTraceStart, self_pid_, t0_ns_, [&](wire::WireWriter& w) {
@@ -261,7 +278,8 @@ void Session::loop() {
         }
     }
     uint64_t deadline = opt_.duration_ns ? t0_ns_ + opt_.duration_ns : 0;
-    uint64_t census_delay = census_->on_timer(now_ns());
+    auto live = [this] { return std::vector<pid_t>(live_.begin(), live_.end()); };
+    uint64_t census_delay = census_->on_timer(now_ns(), live());
     auto arm_timer = [this](uint64_t delay_ns) {
         itimerspec its{};
         if (delay_ns > 0) {
@@ -298,7 +316,7 @@ void Session::loop() {
                 uint64_t ticks;
                 ssize_t ignored = read(timer_fd_, &ticks, sizeof ticks);
                 (void)ignored;
-                arm_timer(census_->on_timer(now_ns()));
+                arm_timer(census_->on_timer(now_ns(), live()));
             } else if (fd == census_->notify_fd()) {
                 census_->collect_results();
             } else {
@@ -349,7 +367,7 @@ void Session::reap_children() {
         if (si.si_code == CLD_DUMPED) status = (si.si_status & 0x7f) | 0x80;
         trace_.write(wire::RecordType::kSubreaperReaped, si.si_pid, now_ns(),
                      [&](wire::WireWriter& w) { w.i32(status); });
-        census_->on_process_gone(si.si_pid, now_ns());
+        process_gone(si.si_pid, now_ns());
         if (si.si_pid == root_pid_) {
             root_reaped_ = true;
             root_status_ = status;
@@ -365,6 +383,7 @@ void Session::handle_kernel_events() {
                 if (!tracked_.count(ev.parent_tgid) && ev.parent_tgid != self_pid_) return;
                 if (ev.parent_tgid == self_pid_ && ev.tgid != root_pid_) return;
                 tracked_.insert(ev.tgid);
+                live_.insert(ev.tgid);
                 trace_.write(wire::RecordType::kKernelFork, ev.tgid, ev.t_ns,
                              [&](wire::WireWriter& w) {
                                  w.i32(ev.parent_tgid);
@@ -381,7 +400,7 @@ void Session::handle_kernel_events() {
                 tracked_.erase(ev.tgid);
                 trace_.write(wire::RecordType::kKernelExit, ev.tgid, ev.t_ns,
                              [&](wire::WireWriter& w) { w.i32(ev.exit_code); });
-                census_->on_process_gone(ev.tgid, ev.t_ns);
+                process_gone(ev.tgid, ev.t_ns);
                 break;
         }
     });
@@ -420,19 +439,47 @@ void Session::handle_shim_message(const ShimMessage& m) {
     wire::WireReader r(bytes.data() + sizeof h, bytes.size() - sizeof h);
     switch (type) {
         case wire::RecordType::kHello:
-        case wire::RecordType::kChildStart:
             tracked_.insert(h.pid);
+            live_.insert(h.pid);
             break;
+        case wire::RecordType::kChildStart: {
+            tracked_.insert(h.pid);
+            live_.insert(h.pid);
+            r.u8();
+            pid_t parent = r.i32();
+            if (parent > 0) fork_parent_[h.pid] = parent;
+            break;
+        }
         case wire::RecordType::kCreated: {
             r.u8();
             pid_t child = r.i32();
-            if (child > 0) tracked_.insert(child);
+            if (child > 0) {
+                tracked_.insert(child);
+                live_.insert(child);
+            }
+            break;
+        }
+        case wire::RecordType::kExit:
+            if (!(h.flags & wire::kFromVforkChild)) live_.erase(h.pid);
+            break;
+        case wire::RecordType::kWaitReaped: {
+            r.u8();
+            pid_t child = r.i32();
+            if (child > 0) process_gone(child, h.t_ns);
             break;
         }
         case wire::RecordType::kCensusRequest: {
-            uint8_t kind = r.u8();
-            pid_t parent = 0;
-            census_->on_request(m.connection_id, h.pid, parent, kind, h.t_ns);
+            CensusRequest req;
+            req.connection_id = m.connection_id;
+            req.child = h.pid;
+            auto parent = fork_parent_.find(h.pid);
+            req.parent = parent != fork_parent_.end() ? parent->second : 0;
+            req.kind = r.u8();
+            req.reason = r.u8();
+            req.stack_pointer = r.u64();
+            req.thread_pointer = r.u64();
+            req.t_ns = h.t_ns;
+            census_->on_request(req);
             break;
         }
         default:
@@ -481,6 +528,11 @@ void Session::drain_after_tree_ended() {
     }
 }
 
+void Session::process_gone(pid_t pid, uint64_t t_ns) {
+    live_.erase(pid);
+    census_->on_process_gone(pid, t_ns);
+}
+
 void Session::finish() {
     uint64_t t_end = now_ns();
     census_->finish(t_end);
@@ -497,6 +549,7 @@ void Session::finish() {
         w.u64(kernel_.lost());
         w.u16(static_cast<uint16_t>(leftovers.size() > 0xffff ? 0xffff : leftovers.size()));
         for (size_t i = 0; i < leftovers.size() && i < 0xffff; ++i) w.i32(leftovers[i]);
+        w.u64(census_->longest_interval_ns());
     });
     std::string error;
     if (!trace_.close(error)) result_.trace_warning = error;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -59,6 +60,7 @@ private:
     void handle_shim_message(const ShimMessage& m);
     void drain_after_tree_ended();
     void finish();
+    void process_gone(pid_t pid, uint64_t t_ns);
     uint64_t now_ns() const;
 
     SessionOptions opt_;
@@ -81,6 +83,8 @@ private:
     bool stop_requested_ = false;
     uint64_t t0_ns_ = 0;
     std::set<pid_t> tracked_;  // processes of our tree, for filtering kernel events
+    std::set<pid_t> live_;     // processes believed alive, for memory sampling
+    std::map<pid_t, pid_t> fork_parent_;  // child → parent, from the child's ChildStart
     uint64_t shim_records_ = 0;
     uint64_t rejected_records_ = 0;
 };

@@ -262,6 +262,7 @@ private:
         tree_.kernel_events_lost = r.u64();
         uint16_t n = r.u16();
         for (uint16_t i = 0; i < n && !r.exhausted(); ++i) leftovers_.push_back(r.i32());
+        tree_.sampling_interval_ns = r.u64(tree_.interval_ns);
     }
 
     void on_hello(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {

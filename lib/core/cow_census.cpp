@@ -1,0 +1,322 @@
+#include "cow_census.hpp"
+
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fcntl.h>
+
+#include "proc_maps.hpp"
+
+namespace cowtrace {
+
+namespace {
+
+constexpr uint64_t kPageSize = 4096;
+
+using pagemap::anon_present;
+using pagemap::exclusive;
+using pagemap::pfn;
+
+uint64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Mappings whose pages fork may share copy-on-write: private, and not the kernel's own.
+bool may_hold_cow_pages(const Mapping& m) { return !m.shared && !m.is_special(); }
+
+}  // namespace
+
+PageFate classify_exact(uint64_t b, uint64_t bp, uint64_t c, uint64_t p, uint64_t zero_pfn,
+                        bool child_likely) {
+    bool was_shared = anon_present(b) && (zero_pfn == 0 || pfn(b) != zero_pfn);
+    if (!was_shared) {
+        bool owns_new = anon_present(c) && (zero_pfn == 0 || pfn(c) != zero_pfn) &&
+                        !(anon_present(b) && pfn(c) == pfn(b));
+        return owns_new ? PageFate::kChildNew : PageFate::kNotShared;
+    }
+    if (!anon_present(c)) return PageFate::kGone;
+    if (anon_present(p) && pfn(p) == pfn(c)) return PageFate::kShared;
+    if (!anon_present(p)) {
+        // Only the child maps this address now. The fork-time frame lives on because of the
+        // child; a frame the child made itself is its copy.
+        return pfn(c) == pfn(b) ? PageFate::kRetained : PageFate::kCopiedByChild;
+    }
+    // Two frames. If they were already two when the baseline was read, the frames cannot say
+    // who copied: the place decides (the child writes little before its baseline).
+    bool copied_before_baseline = anon_present(bp) && pfn(bp) != pfn(b);
+    if (copied_before_baseline) {
+        return child_likely ? PageFate::kCopiedByChild : PageFate::kCopiedByParent;
+    }
+    return pfn(c) != pfn(b) ? PageFate::kCopiedByChild : PageFate::kCopiedByParent;
+}
+
+PageFate classify_unprivileged(uint64_t b, uint64_t c, uint64_t p) {
+    if (!anon_present(b)) {
+        return anon_present(c) && exclusive(c) ? PageFate::kChildNew : PageFate::kNotShared;
+    }
+    if (!anon_present(c)) return PageFate::kGone;
+    bool child_alone = exclusive(c);
+    if (!anon_present(p)) return child_alone ? PageFate::kRetained : PageFate::kShared;
+    bool parent_alone = exclusive(p);
+    if (!child_alone && !parent_alone) return PageFate::kShared;
+    if (child_alone && parent_alone) return PageFate::kCopied;
+    // With three or more sharers the side still sharing its frame is not the one that copied.
+    return child_alone ? PageFate::kCopiedByChild : PageFate::kCopiedByParent;
+}
+
+void CensusTotals::add(PageFate fate, size_t region) {
+    RegionTotals* r = region < regions.size() ? &regions[region] : nullptr;
+    switch (fate) {
+        case PageFate::kShared:
+            ++shared_pages;
+            break;
+        case PageFate::kCopiedByParent:
+            ++copied_pages;
+            ++copied_by_parent_pages;
+            if (r) ++r->copied_by_parent_pages;
+            break;
+        case PageFate::kCopiedByChild:
+            ++copied_pages;
+            ++copied_by_child_pages;
+            if (r) ++r->copied_by_child_pages;
+            break;
+        case PageFate::kCopied:
+            ++copied_pages;
+            break;
+        case PageFate::kRetained:
+            ++retained_pages;
+            break;
+        case PageFate::kChildNew:
+            ++child_new_pages;
+            break;
+        case PageFate::kGone:
+        case PageFate::kNotShared:
+            break;
+    }
+    if (r && (fate == PageFate::kCopiedByParent || fate == PageFate::kCopiedByChild ||
+              fate == PageFate::kCopied)) {
+        ++r->copied_pages;
+    }
+}
+
+size_t EpisodeBaseline::region_index(const std::string& name) {
+    for (size_t i = 0; i < region_names_.size(); ++i) {
+        if (region_names_[i] == name) return i;
+    }
+    region_names_.push_back(name);
+    region_shared_pages_.push_back(0);
+    return region_names_.size() - 1;
+}
+
+size_t EpisodeBaseline::pages_tracked() const {
+    size_t n = 0;
+    for (const auto& r : ranges_) n += r.child.size();
+    return n;
+}
+
+bool EpisodeBaseline::child_likely_wrote(uint64_t address) const {
+    for (const auto& [start, end] : child_write_areas_) {
+        if (address >= start && address < end) return true;
+    }
+    return false;
+}
+
+bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm,
+                           pagemap::PagemapReader& parent_pm, CensusMode mode, uint64_t zero_pfn,
+                           const ChildWriteHints& hints, std::string& error) {
+    mode_ = mode;
+    zero_pfn_ = mode == CensusMode::kExact ? zero_pfn : 0;
+    std::vector<Mapping> maps;
+    if (!read_maps(child, maps)) {
+        error = "child " + std::to_string(child) + " is gone";
+        return false;
+    }
+    constexpr uint64_t kStackWindow = 64 * 1024;
+    if (hints.stack_pointer) {
+        child_write_areas_.emplace_back(hints.stack_pointer - kStackWindow,
+                                        hints.stack_pointer + kStackWindow);
+    }
+    if (hints.thread_pointer) {
+        child_write_areas_.emplace_back(hints.thread_pointer - kStackWindow,
+                                        hints.thread_pointer + 2 * kPageSize);
+    }
+    for (size_t i = 0; i < maps.size(); ++i) {
+        const Mapping& m = maps[i];
+        bool object_data = !m.shared && m.writable && !m.path.empty() && m.path[0] == '/';
+        // A loaded object's .bss continues its file mapping as anonymous memory.
+        bool object_bss = !m.shared && m.writable && m.path.empty() && i > 0 &&
+                          maps[i - 1].end == m.start && !maps[i - 1].path.empty() &&
+                          maps[i - 1].path[0] == '/';
+        if (object_data || object_bss) child_write_areas_.emplace_back(m.start, m.end);
+    }
+    std::vector<pagemap::PageRun> runs;
+    std::vector<uint64_t> entries, parent_entries;
+    for (const Mapping& m : maps) {
+        if (!may_hold_cow_pages(m)) continue;
+        size_t region = region_index(m.region_name());
+        if (!child_pm.populated_runs(m.start, m.end, runs)) {
+            runs.assign(1, pagemap::PageRun{m.start, m.end, 0});  // no PAGEMAP_SCAN: read it all
+        }
+        for (const auto& run : runs) {
+            if (!(run.categories & pagemap::kPageIsPresent) && run.categories != 0) continue;
+            if (run.categories & pagemap::kPageIsFile) continue;  // page cache: not COW-shared
+            if (!child_pm.read(run.start, run.end, entries)) {
+                error = "child " + std::to_string(child) + " is gone";
+                return false;
+            }
+            if (!parent_pm.read(run.start, run.end, parent_entries)) {
+                parent_entries.assign(entries.size(), 0);
+            }
+            bool zero_run = (run.categories & pagemap::kPageIsPfnZero) != 0;
+            bool huge = (run.categories & pagemap::kPageIsHuge) != 0;
+            // Keep only stretches of fork-time anonymous pages: later censuses read just those.
+            size_t i = 0;
+            while (i < entries.size()) {
+                if (!anon_present(entries[i])) {
+                    ++i;
+                    continue;
+                }
+                size_t j = i;
+                while (j < entries.size() && anon_present(entries[j])) ++j;
+                Range r;
+                r.start = run.start + i * kPageSize;
+                r.end = run.start + j * kPageSize;
+                r.region = region;
+                r.zero_pages = zero_run;
+                r.huge = huge;
+                r.child.assign(entries.begin() + static_cast<long>(i), entries.begin() + static_cast<long>(j));
+                r.parent.assign(parent_entries.begin() + static_cast<long>(i),
+                                parent_entries.begin() + static_cast<long>(j));
+                for (uint64_t e : r.child) {
+                    bool zero = zero_run || (zero_pfn_ != 0 && pfn(e) == zero_pfn_);
+                    if (zero) {
+                        ++zero_pages_;
+                    } else {
+                        ++shared_pages_at_fork_;
+                        ++region_shared_pages_[region];
+                        if (huge) ++thp_pages_;
+                    }
+                }
+                ranges_.push_back(std::move(r));
+                i = j;
+            }
+        }
+    }
+    std::sort(ranges_.begin(), ranges_.end(),
+              [](const Range& a, const Range& b) { return a.start < b.start; });
+    return true;
+}
+
+bool EpisodeBaseline::census(pid_t child, pagemap::PagemapReader& child_pm,
+                             pagemap::PagemapReader& parent_pm, CensusTotals& out) {
+    uint64_t t0 = now_ns();
+    out = CensusTotals{};
+    out.regions.resize(region_names_.size());
+    for (size_t i = 0; i < region_names_.size(); ++i) {
+        out.regions[i].name = region_names_[i];
+        out.regions[i].shared_at_fork_pages = region_shared_pages_[i];
+    }
+    for (const Range& r : ranges_) {
+        if (!child_pm.read(r.start, r.end, scratch_child_)) {
+            out.child_gone = true;
+            return false;
+        }
+        if (out.parent_gone || !parent_pm.read(r.start, r.end, scratch_parent_)) {
+            out.parent_gone = true;
+            scratch_parent_.assign(scratch_child_.size(), 0);
+        }
+        for (size_t i = 0; i < r.child.size(); ++i) {
+            uint64_t c = scratch_child_[i], p = scratch_parent_[i];
+            PageFate fate;
+            if (r.zero_pages) {
+                // The zero page at fork: nothing was shared. A page there now is the child's.
+                fate = anon_present(c) && exclusive(c) ? PageFate::kChildNew : PageFate::kNotShared;
+            } else if (mode_ == CensusMode::kExact) {
+                bool early = anon_present(r.parent[i]) && pfn(r.parent[i]) != pfn(r.child[i]);
+                bool child_likely = early && child_likely_wrote(r.start + i * kPageSize);
+                fate = classify_exact(r.child[i], r.parent[i], c, p, zero_pfn_, child_likely);
+            } else {
+                fate = classify_unprivileged(r.child[i], c, p);
+            }
+            out.add(fate, r.region);
+        }
+    }
+    bool gone = false;
+    out.child_new_pages += count_child_new_outside(child, child_pm, gone);
+    if (gone) {
+        out.child_gone = true;
+        return false;
+    }
+    out.cost_ns = now_ns() - t0;
+    return true;
+}
+
+// The child's anonymous pages at addresses that held no fork-time anonymous page.
+uint64_t EpisodeBaseline::count_child_new_outside(pid_t child, pagemap::PagemapReader& child_pm,
+                                                  bool& gone) {
+    std::vector<Mapping> maps;
+    if (!read_maps(child, maps)) {
+        gone = true;
+        return 0;
+    }
+    uint64_t count = 0;
+    std::vector<pagemap::PageRun> runs;
+    std::vector<uint64_t> entries;
+    // Calls f(start, end) for the parts of [start, end) not covered by a baseline range.
+    auto for_each_gap = [this](uint64_t start, uint64_t end, auto&& f) {
+        auto it = std::upper_bound(ranges_.begin(), ranges_.end(), start,
+                                   [](uint64_t a, const Range& r) { return a < r.end; });
+        uint64_t cursor = start;
+        for (; it != ranges_.end() && it->start < end; ++it) {
+            if (it->start > cursor) f(cursor, it->start);
+            cursor = std::max(cursor, it->end);
+        }
+        if (cursor < end) f(cursor, end);
+    };
+    for (const Mapping& m : maps) {
+        if (!may_hold_cow_pages(m)) continue;
+        if (child_pm.populated_runs(m.start, m.end, runs)) {
+            for (const auto& run : runs) {
+                if (!(run.categories & pagemap::kPageIsPresent)) continue;
+                if (run.categories & (pagemap::kPageIsFile | pagemap::kPageIsPfnZero)) continue;
+                for_each_gap(run.start, run.end,
+                             [&](uint64_t s, uint64_t e) { count += (e - s) / kPageSize; });
+            }
+        } else {
+            for_each_gap(m.start, m.end, [&](uint64_t s, uint64_t e) {
+                if (!child_pm.read(s, e, entries)) {
+                    gone = true;
+                    return;
+                }
+                for (uint64_t x : entries) {
+                    if (anon_present(x) && (zero_pfn_ == 0 || pfn(x) != zero_pfn_)) ++count;
+                }
+            });
+        }
+        if (gone) return 0;
+    }
+    return count;
+}
+
+uint64_t learn_zero_pfn() {
+    void* p = mmap(nullptr, kPageSize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return 0;
+    volatile char sink = *static_cast<volatile char*>(p);  // a read fault maps the zero page
+    (void)sink;
+    uint64_t zero = 0;
+    int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        uint64_t e = 0;
+        off_t off = static_cast<off_t>(reinterpret_cast<uint64_t>(p) / kPageSize * sizeof e);
+        if (pread(fd, &e, sizeof e, off) == sizeof e) zero = pfn(e);
+        close(fd);
+    }
+    munmap(p, kPageSize);
+    return zero;
+}
+
+}  // namespace cowtrace

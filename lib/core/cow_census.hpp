@@ -1,0 +1,127 @@
+// Copy-on-write accounting of one fork episode: the fork-time baseline, and a census that
+// compares parent and child against it page by page. The kernel facts this rests on are in
+// DESIGN.md §5 and /work/shared/research/kernel-pagemap.md:
+//  - right after fork every private anonymous page is mapped by both sides (same frame);
+//  - a write by either side gives the writer a new frame and leaves the other the original,
+//    and makes the page "exclusively mapped" (pagemap bit 56) on both sides;
+//  - the child's frames right after fork are the fork-time frames, so a baseline read from the
+//    child (stopped in our fork wrapper) costs the parent nothing.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pagemap.hpp"
+
+namespace cowtrace {
+
+enum class CensusMode {
+    kExact,         // frame numbers (root): shared = same frame; the side whose frame moved copied
+    kUnprivileged,  // the exclusive bit: copied = present at fork and now mapped once
+};
+
+// What became of one page that was private, anonymous and present in the child at fork.
+enum class PageFate : uint8_t {
+    kNotShared,      // not a fork-time anonymous page (and not new in the child either)
+    kShared,         // still one frame for both
+    kCopiedByParent,
+    kCopiedByChild,
+    kCopied,         // copied, side unknown (unprivileged mode, two sharers)
+    kRetained,       // only the child maps it: the parent freed or unmapped it
+    kGone,           // the child no longer maps it
+    kChildNew,       // not there at fork, the child's own page now
+};
+
+// Exact mode. b/bp: child's and parent's entries at the baseline; c/p: now. zero_pfn: the
+// kernel's zero page (read-faulted anonymous memory), which is not memory anyone pays for.
+// A page already copied when the baseline was read cannot say who copied it: child_likely says
+// whether it lies where the child writes on its way out of fork() (see ChildWriteHints).
+PageFate classify_exact(uint64_t b, uint64_t bp, uint64_t c, uint64_t p, uint64_t zero_pfn,
+                        bool child_likely = false);
+// Unprivileged mode: no frame numbers, only present/file/exclusive bits.
+PageFate classify_unprivileged(uint64_t b, uint64_t c, uint64_t p);
+
+struct RegionTotals {
+    std::string name;
+    uint64_t shared_at_fork_pages = 0;
+    uint64_t copied_pages = 0;
+    uint64_t copied_by_parent_pages = 0;
+    uint64_t copied_by_child_pages = 0;
+};
+
+struct CensusTotals {
+    uint64_t shared_pages = 0;
+    uint64_t copied_pages = 0;  // all copies, whoever made them
+    uint64_t copied_by_parent_pages = 0;
+    uint64_t copied_by_child_pages = 0;
+    uint64_t retained_pages = 0;
+    uint64_t child_new_pages = 0;
+    std::vector<RegionTotals> regions;  // parallel to EpisodeBaseline::region_names
+    bool parent_gone = false;
+    bool child_gone = false;            // the child's address space is gone (exit or exec)
+    uint64_t cost_ns = 0;
+
+    void add(PageFate fate, size_t region);
+};
+
+// Where a child writes between fork() returning and its baseline being read: its stack near the
+// stack pointer, its TLS block, and the data of loaded objects (libc resets locks there).
+struct ChildWriteHints {
+    uint64_t stack_pointer = 0;
+    uint64_t thread_pointer = 0;
+};
+
+class EpisodeBaseline {
+public:
+    // Reads the child's mappings and both pagemaps. The child must be stopped (it waits in our
+    // fork wrapper); the parent runs on.
+    bool take(pid_t child, pagemap::PagemapReader& child_pm, pagemap::PagemapReader& parent_pm,
+              CensusMode mode, uint64_t zero_pfn, const ChildWriteHints& hints,
+              std::string& error);
+
+    // Compares both processes now with the baseline.
+    bool census(pid_t child, pagemap::PagemapReader& child_pm, pagemap::PagemapReader& parent_pm,
+                CensusTotals& out);
+
+    uint64_t shared_pages_at_fork() const { return shared_pages_at_fork_; }
+    uint64_t zero_pages_at_fork() const { return zero_pages_; }
+    uint64_t thp_pages_at_fork() const { return thp_pages_; }
+    const std::vector<std::string>& region_names() const { return region_names_; }
+    const std::vector<uint64_t>& region_shared_pages() const { return region_shared_pages_; }
+    CensusMode mode() const { return mode_; }
+    size_t pages_tracked() const;
+
+private:
+    struct Range {
+        uint64_t start;
+        uint64_t end;
+        size_t region;
+        bool zero_pages;  // a run of the zero page (unprivileged mode learns it from PAGEMAP_SCAN)
+        bool huge;        // PMD-mapped THP at fork
+        std::vector<uint64_t> child;   // child's entries at the baseline
+        std::vector<uint64_t> parent;  // parent's entries at the baseline
+    };
+
+    size_t region_index(const std::string& name);
+    bool child_likely_wrote(uint64_t address) const;
+    uint64_t count_child_new_outside(pid_t child, pagemap::PagemapReader& child_pm, bool& gone);
+
+    CensusMode mode_ = CensusMode::kUnprivileged;
+    uint64_t zero_pfn_ = 0;
+    std::vector<Range> ranges_;  // sorted, disjoint
+    std::vector<std::pair<uint64_t, uint64_t>> child_write_areas_;
+    std::vector<std::string> region_names_;
+    std::vector<uint64_t> region_shared_pages_;
+    uint64_t shared_pages_at_fork_ = 0;
+    uint64_t zero_pages_ = 0;
+    uint64_t thp_pages_ = 0;
+    std::vector<uint64_t> scratch_child_, scratch_parent_;
+};
+
+// The zero page's frame number (needs PFN access), or 0 if it cannot be learned.
+uint64_t learn_zero_pfn();
+
+}  // namespace cowtrace

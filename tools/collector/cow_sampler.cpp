@@ -1,0 +1,392 @@
+#include "cow_sampler.hpp"
+
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/smaps_rollup.hpp"
+#include "wire/record.hpp"
+#include "wire/wire_writer.hpp"
+
+namespace cowtrace::collector {
+
+namespace {
+
+constexpr uint64_t kPageSize = 4096;
+constexpr uint32_t kAckDone = 0;
+constexpr uint32_t kAckSkipped = 1;
+
+uint64_t now_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Encodes one collector record into its own buffer (the worker cannot touch the trace file).
+template <class Fill>
+std::vector<uint8_t> encode(wire::RecordType type, pid_t pid, uint64_t t_ns, size_t capacity,
+                            Fill&& fill) {
+    std::vector<uint8_t> buf(capacity);
+    wire::WireWriter w(buf.data(), buf.size());
+    fill(w);
+    size_t n = w.finish(type, 0, pid, pid, t_ns, 0);
+    buf.resize(n);
+    return buf;
+}
+
+}  // namespace
+
+CowSampler::CowSampler(TraceWriter& trace, Ack ack, CensusMode mode, uint64_t interval_ns,
+                       double duty_cycle)
+    : CensusService(trace, std::move(ack)),
+      mode_(mode),
+      interval_ns_(interval_ns),
+      duty_cycle_(duty_cycle),
+      effective_interval_ns_(interval_ns),
+      max_interval_ns_(interval_ns) {
+    if (mode_ == CensusMode::kExact) zero_pfn_ = learn_zero_pfn();
+    notify_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+CowSampler::~CowSampler() {
+    if (worker_.joinable()) {
+        post(Job{Job::Kind::kFinish});
+        worker_.join();
+    }
+    if (notify_fd_ >= 0) close(notify_fd_);
+}
+
+void CowSampler::start() {
+    if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
+}
+
+std::string CowSampler::mode_name() const {
+    return mode_ == CensusMode::kExact ? "exact" : "unprivileged";
+}
+
+void CowSampler::post(Job job) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        // A child waiting for its census goes before periodic work.
+        bool urgent = job.kind == Job::Kind::kBaseline || job.kind == Job::Kind::kFinal;
+        if (urgent) {
+            jobs_.push_front(std::move(job));
+        } else {
+            jobs_.push_back(std::move(job));
+        }
+    }
+    wake_.notify_one();
+}
+
+void CowSampler::on_request(const CensusRequest& request) {
+    Job job;
+    job.kind = request.kind == static_cast<uint8_t>(wire::CensusKind::kBaseline)
+                   ? Job::Kind::kBaseline
+                   : Job::Kind::kFinal;
+    job.connection_id = request.connection_id;
+    job.child = request.child;
+    job.parent = request.parent;
+    job.reason = request.reason;
+    job.t_ns = request.t_ns;
+    job.stack_pointer = request.stack_pointer;
+    job.thread_pointer = request.thread_pointer;
+    post(std::move(job));
+}
+
+void CowSampler::on_process_gone(pid_t pid, uint64_t t_ns) {
+    Job job;
+    job.kind = Job::Kind::kGone;
+    job.child = pid;
+    job.t_ns = t_ns;
+    post(std::move(job));
+}
+
+uint64_t CowSampler::on_timer(uint64_t now, const std::vector<pid_t>& live) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (tick_pending_) return effective_interval_ns_.load();
+        tick_pending_ = true;
+    }
+    Job job;
+    job.kind = Job::Kind::kTick;
+    job.t_ns = now;
+    job.live = live;
+    post(std::move(job));
+    return effective_interval_ns_.load();
+}
+
+void CowSampler::collect_results() {
+    uint64_t ignored;
+    ssize_t n = read(notify_fd_, &ignored, sizeof ignored);
+    (void)n;
+    Output out;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::swap(out, ready_);
+    }
+    for (const auto& rec : out.records) trace_.append(rec.data(), rec.size());
+    for (const auto& [id, status] : out.acks) ack_(id, status);
+}
+
+void CowSampler::finish(uint64_t t_ns) {
+    if (worker_.joinable()) {
+        Job job;
+        job.kind = Job::Kind::kFinish;
+        job.t_ns = t_ns;
+        post(std::move(job));
+        worker_.join();
+    }
+    collect_results();
+}
+
+void CowSampler::deliver(Output& out) {
+    if (out.records.empty() && out.acks.empty()) return;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto& r : out.records) ready_.records.push_back(std::move(r));
+        for (auto& a : out.acks) ready_.acks.push_back(a);
+    }
+    out = Output{};
+    uint64_t one = 1;
+    ssize_t n = write(notify_fd_, &one, sizeof one);
+    (void)n;
+}
+
+void CowSampler::run() {
+    for (;;) {
+        Job job;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            wake_.wait(lock, [this] { return !jobs_.empty(); });
+            job = std::move(jobs_.front());
+            jobs_.pop_front();
+        }
+        Output out;
+        switch (job.kind) {
+            case Job::Kind::kBaseline: take_baseline(job, out); break;
+            case Job::Kind::kFinal: final_census(job, out); break;
+            case Job::Kind::kGone: {
+                auto it = episodes_.find(job.child);
+                if (it != episodes_.end()) end_episode(job.child, 0, job.t_ns, out);
+                readers_.erase(job.child);
+                break;
+            }
+            case Job::Kind::kTick:
+                tick(job, out);
+                {
+                    std::lock_guard<std::mutex> lock(mutex_);
+                    tick_pending_ = false;
+                }
+                break;
+            case Job::Kind::kFinish: {
+                std::vector<pid_t> open;
+                for (const auto& [child, e] : episodes_) open.push_back(child);
+                for (pid_t child : open) {
+                    if (sample(episodes_[child], job.t_ns, out)) {
+                        end_episode(child, static_cast<uint8_t>(wire::EpisodeEnd::kRunning),
+                                    job.t_ns, out);
+                    }
+                }
+                deliver(out);
+                return;
+            }
+        }
+        deliver(out);
+    }
+}
+
+std::shared_ptr<pagemap::PagemapReader> CowSampler::reader_for(pid_t pid) {
+    auto it = readers_.find(pid);
+    if (it != readers_.end()) return it->second;
+    auto r = std::make_shared<pagemap::PagemapReader>();
+    std::string error;
+    if (!r->open(pid, error)) return nullptr;
+    readers_[pid] = r;
+    return r;
+}
+
+void CowSampler::take_baseline(const Job& job, Output& out) {
+    // A pid seen again is a new process: forget the old one's reader.
+    readers_.erase(job.child);
+    auto child_pm = reader_for(job.child);
+    auto parent_pm = job.parent > 0 ? reader_for(job.parent) : nullptr;
+    if (!child_pm || !parent_pm) {
+        out.acks.emplace_back(job.connection_id, kAckSkipped);
+        return;
+    }
+    Episode e;
+    e.parent = job.parent;
+    e.child = job.child;
+    e.child_pm = child_pm;
+    e.parent_pm = parent_pm;
+    std::string error;
+    uint64_t t0 = now_ns();
+    ChildWriteHints hints{job.stack_pointer, job.thread_pointer};
+    bool ok = e.baseline.take(job.child, *child_pm, *parent_pm, mode_, zero_pfn_, hints, error);
+    uint64_t cost = now_ns() - t0;
+    out.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
+    if (!ok) return;
+
+    std::vector<std::string> approximations;
+    if (mode_ == CensusMode::kExact) {
+        approximations.push_back(
+            "copies made in the instant between fork and the baseline are attributed by place: "
+            "the child's stack, TLS and libraries' data to the child, the rest to the parent");
+    } else {
+        approximations.push_back(
+            "unprivileged mode: a copy is known from the exclusive bit, not who made it "
+            "(run as root for the parent/child split)");
+        if (e.baseline.thp_pages_at_fork() > 0) {
+            approximations.push_back(
+                "transparent huge pages: since Linux 6.15 the kernel judges a PMD-mapped huge "
+                "page's exclusivity by its first page, so copies there are approximate");
+        }
+    }
+    if (zero_pfn_ == 0 && mode_ == CensusMode::kExact) {
+        approximations.push_back("the zero page could not be identified: it counts as shared");
+    }
+    const EpisodeBaseline& b = e.baseline;
+    out.records.push_back(encode(wire::RecordType::kEpisodeStart, job.child, job.t_ns, 64 * 1024,
+                                 [&](wire::WireWriter& w) {
+                                     w.i32(job.parent);
+                                     w.u64(job.t_ns);
+                                     w.cstr(mode_name().c_str());
+                                     w.u8(mode_ == CensusMode::kExact ? 1 : 0);
+                                     w.u64(b.shared_pages_at_fork() * kPageSize);
+                                     w.u64(b.zero_pages_at_fork() * kPageSize);
+                                     w.u64(b.thp_pages_at_fork() * kPageSize);
+                                     w.u64(0);
+                                     std::vector<const char*> ptrs;
+                                     for (auto& a : approximations) ptrs.push_back(a.c_str());
+                                     ptrs.push_back(nullptr);
+                                     w.strlist(ptrs.data(), 8192);
+                                 }));
+    // Regions as they were at fork; copies are written as they happen.
+    e.last_regions.resize(b.region_names().size());
+    std::vector<size_t> listed;
+    for (size_t i = 0; i < b.region_names().size(); ++i) {
+        e.last_regions[i].name = b.region_names()[i];
+        e.last_regions[i].shared_at_fork_pages = b.region_shared_pages()[i];
+        if (b.region_shared_pages()[i] > 0) listed.push_back(i);
+    }
+    out.records.push_back(encode(wire::RecordType::kEpisodeRegions, job.child, job.t_ns,
+                                 1024 + listed.size() * 4200, [&](wire::WireWriter& w) {
+                                     w.u32(static_cast<uint32_t>(listed.size()));
+                                     for (size_t i : listed) {
+                                         w.cstr(b.region_names()[i].c_str(), 4096);
+                                         w.u64(b.region_shared_pages()[i] * kPageSize);
+                                         w.u64(0);
+                                         w.u64(0);
+                                         w.u64(0);
+                                     }
+                                 }));
+    (void)cost;
+    episodes_[job.child] = std::move(e);
+}
+
+bool CowSampler::sample(Episode& e, uint64_t t_ns, Output& out) {
+    CensusTotals totals;
+    if (!e.baseline.census(e.child, *e.child_pm, *e.parent_pm, totals)) return false;
+    out.records.push_back(encode(wire::RecordType::kEpisodeSample, e.child, t_ns, 256,
+                                 [&](wire::WireWriter& w) {
+                                     w.u64(totals.shared_pages * kPageSize);
+                                     w.u64(totals.copied_pages * kPageSize);
+                                     w.u64(totals.copied_by_parent_pages * kPageSize);
+                                     w.u64(totals.copied_by_child_pages * kPageSize);
+                                     w.u64(totals.retained_pages * kPageSize);
+                                     w.u64(totals.child_new_pages * kPageSize);
+                                     w.u64(totals.cost_ns);
+                                 }));
+    std::vector<size_t> changed;
+    for (size_t i = 0; i < totals.regions.size() && i < e.last_regions.size(); ++i) {
+        const RegionTotals& now = totals.regions[i];
+        const RegionTotals& before = e.last_regions[i];
+        if (now.copied_pages != before.copied_pages ||
+            now.copied_by_parent_pages != before.copied_by_parent_pages ||
+            now.copied_by_child_pages != before.copied_by_child_pages) {
+            changed.push_back(i);
+        }
+    }
+    if (!changed.empty()) {
+        out.records.push_back(encode(wire::RecordType::kEpisodeRegions, e.child, t_ns,
+                                     1024 + changed.size() * 4200, [&](wire::WireWriter& w) {
+                                         w.u32(static_cast<uint32_t>(changed.size()));
+                                         for (size_t i : changed) {
+                                             const RegionTotals& r = totals.regions[i];
+                                             w.cstr(r.name.c_str(), 4096);
+                                             w.u64(r.shared_at_fork_pages * kPageSize);
+                                             w.u64(r.copied_pages * kPageSize);
+                                             w.u64(r.copied_by_parent_pages * kPageSize);
+                                             w.u64(r.copied_by_child_pages * kPageSize);
+                                         }
+                                     }));
+        for (size_t i : changed) e.last_regions[i] = totals.regions[i];
+    }
+    return true;
+}
+
+void CowSampler::final_census(const Job& job, Output& out) {
+    auto it = episodes_.find(job.child);
+    if (it == episodes_.end()) {
+        out.acks.emplace_back(job.connection_id, kAckSkipped);
+        return;
+    }
+    sample(it->second, job.t_ns, out);
+    // The child goes on only after this answer: the sample above is its last state.
+    out.acks.emplace_back(job.connection_id, kAckDone);
+    uint8_t reason = job.reason != 0 ? job.reason : static_cast<uint8_t>(wire::EpisodeEnd::kExit);
+    end_episode(job.child, reason, job.t_ns, out);
+}
+
+void CowSampler::end_episode(pid_t child, uint8_t reason, uint64_t t_ns, Output& out) {
+    if (reason == 0) reason = static_cast<uint8_t>(wire::EpisodeEnd::kExit);
+    out.records.push_back(encode(wire::RecordType::kEpisodeEnd, child, t_ns, 64,
+                                 [&](wire::WireWriter& w) { w.u8(reason); }));
+    episodes_.erase(child);
+}
+
+void CowSampler::tick(const Job& job, Output& out) {
+    uint64_t t0 = now_ns();
+    std::vector<pid_t> ended;
+    for (auto& [child, e] : episodes_) {
+        if (!sample(e, job.t_ns, out)) ended.push_back(child);
+    }
+    // A child whose address space vanished without a final census (killed, or a raw exec).
+    for (pid_t child : ended) end_episode(child, 0, job.t_ns, out);
+
+    for (pid_t pid : job.live) {
+        MemoryRollup m;
+        if (!read_smaps_rollup(pid, m)) continue;
+        out.records.push_back(encode(wire::RecordType::kMemorySample, pid, job.t_ns, 128,
+                                     [&](wire::WireWriter& w) {
+                                         w.u64(m.rss_bytes);
+                                         w.u64(m.pss_bytes);
+                                         w.u64(m.private_dirty_bytes);
+                                         w.u64(m.shared_dirty_bytes);
+                                         w.u64(m.anonymous_bytes);
+                                         w.u64(m.swap_bytes);
+                                     }));
+    }
+    // Stretch the interval so sampling stays within its share of a core.
+    uint64_t cost = now_ns() - t0;
+    uint64_t needed = static_cast<uint64_t>(static_cast<double>(cost) / duty_cycle_);
+    uint64_t interval = std::max(interval_ns_, needed);
+    effective_interval_ns_.store(interval);
+    if (interval > max_interval_ns_.load()) max_interval_ns_.store(interval);
+    if (interval > reported_interval_ns_ * 11 / 10 && interval > interval_ns_) {
+        reported_interval_ns_ = interval;
+        std::string text = "sampling interval stretched to " + std::to_string(interval / 1000000) +
+                           " ms: one sample took " + std::to_string(cost / 1000) + " us";
+        out.records.push_back(encode(wire::RecordType::kCollectorNote, 0, job.t_ns, 512,
+                                     [&](wire::WireWriter& w) {
+                                         w.u8(1);
+                                         w.u16(10);
+                                         w.cstr(text.c_str());
+                                     }));
+    }
+}
+
+}  // namespace cowtrace::collector

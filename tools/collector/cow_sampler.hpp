@@ -1,0 +1,105 @@
+// The census service: one worker thread that takes fork-time baselines, samples every open fork
+// episode (and every live process's smaps_rollup) at the sampling interval, and takes the final
+// census when a child is about to exit or exec. It reads /proc from outside: nothing runs in the
+// traced processes but the child's short wait for its baseline and final census.
+//
+// Cost policy (DESIGN §5): the interval stretches so that sampling takes at most duty_cycle of
+// one core; baselines and final censuses are never skipped (the child waits for them).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "census_service.hpp"
+#include "core/cow_census.hpp"
+
+namespace cowtrace::collector {
+
+class CowSampler : public CensusService {
+public:
+    CowSampler(TraceWriter& trace, Ack ack, CensusMode mode, uint64_t interval_ns,
+               double duty_cycle);
+    ~CowSampler() override;
+
+    // Starts the worker; call after the traced command was forked (the worker must not exist
+    // in the child between fork and exec).
+    void start();
+
+    void on_request(const CensusRequest& request) override;
+    void on_process_gone(pid_t pid, uint64_t t_ns) override;
+    uint64_t on_timer(uint64_t now_ns, const std::vector<pid_t>& live) override;
+    int notify_fd() const override { return notify_fd_; }
+    void collect_results() override;
+    void finish(uint64_t t_ns) override;
+    std::string mode_name() const override;
+    uint64_t longest_interval_ns() const override { return max_interval_ns_.load(); }
+
+private:
+    struct Job {
+        enum class Kind { kBaseline, kFinal, kGone, kTick, kFinish } kind;
+        uint64_t connection_id = 0;
+        pid_t child = 0;
+        pid_t parent = 0;
+        uint8_t reason = 0;
+        uint64_t t_ns = 0;
+        uint64_t stack_pointer = 0;
+        uint64_t thread_pointer = 0;
+        std::vector<pid_t> live;
+    };
+    struct Episode {
+        pid_t parent = 0;
+        pid_t child = 0;
+        std::shared_ptr<pagemap::PagemapReader> parent_pm;
+        std::shared_ptr<pagemap::PagemapReader> child_pm;
+        EpisodeBaseline baseline;
+        std::vector<RegionTotals> last_regions;  // as last written, to write only changes
+    };
+    struct Output {
+        std::vector<std::vector<uint8_t>> records;
+        std::vector<std::pair<uint64_t, uint32_t>> acks;
+    };
+
+    void post(Job job);
+    void run();
+    void take_baseline(const Job& job, Output& out);
+    void final_census(const Job& job, Output& out);
+    void tick(const Job& job, Output& out);
+    // Samples one episode; false when the child's address space is gone.
+    bool sample(Episode& e, uint64_t t_ns, Output& out);
+    void end_episode(pid_t child, uint8_t reason, uint64_t t_ns, Output& out);
+    std::shared_ptr<pagemap::PagemapReader> reader_for(pid_t pid);
+    void deliver(Output& out);
+
+    CensusMode mode_;
+    uint64_t interval_ns_;
+    double duty_cycle_;
+    uint64_t zero_pfn_ = 0;
+    int notify_fd_ = -1;
+
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Job> jobs_;
+    Output ready_;                     // filled by the worker, drained by collect_results()
+    std::atomic<uint64_t> effective_interval_ns_;
+    std::atomic<uint64_t> max_interval_ns_;
+    bool tick_pending_ = false;        // a tick is queued or running: do not pile them up
+    std::thread worker_;
+
+    // Worker-only state.
+    std::unordered_map<pid_t, Episode> episodes_;
+    std::unordered_map<pid_t, std::shared_ptr<pagemap::PagemapReader>> readers_;
+    std::unordered_map<pid_t, uint8_t> exec_pending_;  // child → reason told before it vanished
+    uint64_t reported_interval_ns_ = 0;
+};
+
+}  // namespace cowtrace::collector
