@@ -68,6 +68,17 @@ PageFate classify_unprivileged(uint64_t b, uint64_t c, uint64_t p) {
     return child_alone ? PageFate::kCopiedByChild : PageFate::kCopiedByParent;
 }
 
+PageFate classify_unprivileged_thp(uint64_t b, uint64_t c, uint64_t p, bool child_pmd,
+                                   bool parent_pmd) {
+    if (!anon_present(b)) return classify_unprivileged(b, c, p);
+    if (!anon_present(c)) return PageFate::kGone;
+    if (!anon_present(p)) return classify_unprivileged(b, c, p);
+    if (child_pmd && parent_pmd) return PageFate::kShared;  // a write would have split one
+    if (parent_pmd) return exclusive(c) ? PageFate::kCopiedByChild : PageFate::kShared;
+    if (child_pmd) return exclusive(p) ? PageFate::kCopiedByParent : PageFate::kShared;
+    return classify_unprivileged(b, c, p);
+}
+
 void CensusTotals::add(PageFate fate, size_t region) {
     RegionTotals* r = region < regions.size() ? &regions[region] : nullptr;
     switch (fate) {
@@ -163,6 +174,11 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm,
         }
         for (const auto& run : runs) {
             if (!(run.categories & pagemap::kPageIsPresent) && run.categories != 0) continue;
+            if (run.categories & pagemap::kPageIsPfnZero) {
+                // The zero page (PAGEMAP_SCAN files it under FILE: it has no struct page).
+                zero_pages_ += (run.end - run.start) / kPageSize;
+                continue;
+            }
             if (run.categories & pagemap::kPageIsFile) continue;  // page cache: not COW-shared
             if (!child_pm.read(run.start, run.end, entries)) {
                 error = "child " + std::to_string(child) + " is gone";
@@ -171,7 +187,6 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm,
             if (!parent_pm.read(run.start, run.end, parent_entries)) {
                 parent_entries.assign(entries.size(), 0);
             }
-            bool zero_run = (run.categories & pagemap::kPageIsPfnZero) != 0;
             bool huge = (run.categories & pagemap::kPageIsHuge) != 0;
             // Keep only stretches of fork-time anonymous pages: later censuses read just those.
             size_t i = 0;
@@ -186,13 +201,12 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm,
                 r.start = run.start + i * kPageSize;
                 r.end = run.start + j * kPageSize;
                 r.region = region;
-                r.zero_pages = zero_run;
                 r.huge = huge;
                 r.child.assign(entries.begin() + static_cast<long>(i), entries.begin() + static_cast<long>(j));
                 r.parent.assign(parent_entries.begin() + static_cast<long>(i),
                                 parent_entries.begin() + static_cast<long>(j));
                 for (uint64_t e : r.child) {
-                    bool zero = zero_run || (zero_pfn_ != 0 && pfn(e) == zero_pfn_);
+                    bool zero = zero_pfn_ != 0 && pfn(e) == zero_pfn_;
                     if (zero) {
                         ++zero_pages_;
                     } else {
@@ -209,6 +223,21 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm,
     std::sort(ranges_.begin(), ranges_.end(),
               [](const Range& a, const Range& b) { return a.start < b.start; });
     return true;
+}
+
+std::vector<uint64_t> EpisodeBaseline::pmd_blocks(pagemap::PagemapReader& pm, uint64_t start,
+                                                  uint64_t end) {
+    constexpr uint64_t kHugePage = 2 * 1024 * 1024;
+    std::vector<uint64_t> blocks;
+    std::vector<pagemap::PageRun> runs;
+    if (!pm.populated_runs(start & ~(kHugePage - 1), end, runs)) return blocks;
+    for (const auto& run : runs) {
+        if (!(run.categories & pagemap::kPageIsHuge)) continue;
+        for (uint64_t a = run.start & ~(kHugePage - 1); a < run.end; a += kHugePage) {
+            blocks.push_back(a);
+        }
+    }
+    return blocks;
 }
 
 bool EpisodeBaseline::census(pid_t child, pagemap::PagemapReader& child_pm,
@@ -229,12 +258,23 @@ bool EpisodeBaseline::census(pid_t child, pagemap::PagemapReader& child_pm,
             out.parent_gone = true;
             scratch_parent_.assign(scratch_child_.size(), 0);
         }
+        std::vector<uint64_t> child_pmds, parent_pmds;
+        bool thp_unprivileged = r.huge && mode_ == CensusMode::kUnprivileged;
+        if (thp_unprivileged) {
+            child_pmds = pmd_blocks(child_pm, r.start, r.end);
+            parent_pmds = pmd_blocks(parent_pm, r.start, r.end);
+        }
+        auto has_block = [](const std::vector<uint64_t>& blocks, uint64_t address) {
+            uint64_t block = address & ~((2ull << 20) - 1);
+            return std::binary_search(blocks.begin(), blocks.end(), block);
+        };
         for (size_t i = 0; i < r.child.size(); ++i) {
             uint64_t c = scratch_child_[i], p = scratch_parent_[i];
             PageFate fate;
-            if (r.zero_pages) {
-                // The zero page at fork: nothing was shared. A page there now is the child's.
-                fate = anon_present(c) && exclusive(c) ? PageFate::kChildNew : PageFate::kNotShared;
+            if (thp_unprivileged) {
+                uint64_t address = r.start + i * kPageSize;
+                fate = classify_unprivileged_thp(r.child[i], c, p, has_block(child_pmds, address),
+                                                 has_block(parent_pmds, address));
             } else if (mode_ == CensusMode::kExact) {
                 bool early = anon_present(r.parent[i]) && pfn(r.parent[i]) != pfn(r.child[i]);
                 bool child_likely = early && child_likely_wrote(r.start + i * kPageSize);

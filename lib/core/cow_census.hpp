@@ -44,6 +44,14 @@ PageFate classify_exact(uint64_t b, uint64_t bp, uint64_t c, uint64_t p, uint64_
 // Unprivileged mode: no frame numbers, only present/file/exclusive bits.
 PageFate classify_unprivileged(uint64_t b, uint64_t c, uint64_t p);
 
+// Unprivileged mode inside a transparent huge page. Since Linux 6.15 the kernel reports a
+// PMD-mapped huge page's exclusivity from its first subpage, for all 512: the side still
+// PMD-mapped reports nonsense, while the side whose PMD was split (the writer: a write to a
+// shared THP splits the writer's PMD and copies 4 KiB) reports each subpage exactly.
+// child_pmd/parent_pmd: whether each side still maps this 2 MiB block with one PMD.
+PageFate classify_unprivileged_thp(uint64_t b, uint64_t c, uint64_t p, bool child_pmd,
+                                   bool parent_pmd);
+
 struct RegionTotals {
     std::string name;
     uint64_t shared_at_fork_pages = 0;
@@ -99,7 +107,6 @@ private:
         uint64_t start;
         uint64_t end;
         size_t region;
-        bool zero_pages;  // a run of the zero page (unprivileged mode learns it from PAGEMAP_SCAN)
         bool huge;        // PMD-mapped THP at fork
         std::vector<uint64_t> child;   // child's entries at the baseline
         std::vector<uint64_t> parent;  // parent's entries at the baseline
@@ -108,6 +115,8 @@ private:
     size_t region_index(const std::string& name);
     bool child_likely_wrote(uint64_t address) const;
     uint64_t count_child_new_outside(pid_t child, pagemap::PagemapReader& child_pm, bool& gone);
+    // 2 MiB blocks of [start, end) that pm maps with a PMD right now.
+    std::vector<uint64_t> pmd_blocks(pagemap::PagemapReader& pm, uint64_t start, uint64_t end);
 
     CensusMode mode_ = CensusMode::kUnprivileged;
     uint64_t zero_pfn_ = 0;

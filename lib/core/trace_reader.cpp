@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -52,8 +53,19 @@ bool TraceReader::open_buffer(const uint8_t* data, size_t size) {
 }
 
 bool TraceReader::check_header() {
-    if (size_ < wire::kFileHeaderSize || memcmp(data_, wire::kFileMagic, 8) != 0) {
+    // An empty or cut header is told apart from a foreign file: a collector killed before its
+    // first flush leaves an empty trace, and "bad magic" would send the user the wrong way.
+    if (size_ == 0) {
+        error_ = "empty file (no trace header)";
+        return false;
+    }
+    if (memcmp(data_, wire::kFileMagic, std::min(size_, sizeof wire::kFileMagic)) != 0) {
         error_ = "not a cowtrace trace (bad magic)";
+        return false;
+    }
+    if (size_ < wire::kFileHeaderSize) {
+        error_ = "truncated file header (" + std::to_string(size_) + " of " +
+                 std::to_string(wire::kFileHeaderSize) + " bytes)";
         return false;
     }
     uint32_t header_size = 0;

@@ -1,0 +1,79 @@
+"""Ground truth for copy-on-write, computed independently of cowtrace: the page frame numbers of
+two processes read from /proc/<pid>/pagemap (needs root). Two pages are shared when both
+processes map the same frame at the same address; a page present in the child at fork is copied
+when the frames differ, by the side whose frame moved since the fork-time snapshot."""
+
+import ctypes
+import os
+import struct
+
+PAGE = 4096
+PRESENT = 1 << 63
+FILE_OR_SHARED = 1 << 61
+PFN_MASK = (1 << 55) - 1
+SPECIAL = {"[vvar]", "[vdso]", "[vsyscall]", "[vvar_vclock]"}
+
+
+def zero_pfn():
+    """The frame of the kernel's zero page, learned by read-faulting a fresh mapping."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mmap.restype = ctypes.c_void_p
+    libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                          ctypes.c_int, ctypes.c_long]
+    addr = libc.mmap(None, PAGE, 1, 0x22, -1, 0)  # PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS
+    ctypes.string_at(addr, 1)
+    with open("/proc/self/pagemap", "rb") as f:
+        entry = struct.unpack("<Q", os.pread(f.fileno(), 8, addr // PAGE * 8))[0]
+    return entry & PFN_MASK if entry & PRESENT else 0
+
+
+def private_mappings(pid):
+    out = []
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            parts = line.split(maxsplit=5)
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            name = parts[5].strip() if len(parts) > 5 else ""
+            if parts[1][3] == "s" or name in SPECIAL:
+                continue
+            out.append((start, end, name))
+    return out
+
+
+def snapshot(pid):
+    """{address: pagemap entry} for every present private anonymous page of pid."""
+    pages = {}
+    with open(f"/proc/{pid}/pagemap", "rb") as f:
+        for start, end, _ in private_mappings(pid):
+            data = os.pread(f.fileno(), (end - start) // PAGE * 8, start // PAGE * 8)
+            for i, entry in enumerate(struct.unpack(f"<{len(data) // 8}Q", data)):
+                if entry & PRESENT and not entry & FILE_OR_SHARED:
+                    pages[start + i * PAGE] = entry & PFN_MASK
+    return pages
+
+
+def episode_truth(child_at_fork, parent_at_fork, child_now, parent_now, zero):
+    """Bytes shared at fork and, now: shared, copied (by parent / by child), retained."""
+    t = dict(shared_at_fork=0, shared=0, copied=0, by_parent=0, by_child=0, retained=0)
+    for addr, fork_frame in child_at_fork.items():
+        if fork_frame == zero:
+            continue
+        t["shared_at_fork"] += PAGE
+        c = child_now.get(addr)
+        p = parent_now.get(addr)
+        if c is None:
+            continue
+        if p is not None and p == c:
+            t["shared"] += PAGE
+        elif p is None:
+            if c == fork_frame:
+                t["retained"] += PAGE
+            else:
+                t["copied"] += PAGE
+                t["by_child"] += PAGE
+        else:
+            t["copied"] += PAGE
+            # Already two frames at the fork-time snapshot: the child's start-up writes.
+            early = parent_at_fork.get(addr) not in (None, fork_frame)
+            t["by_child" if early or c != fork_frame else "by_parent"] += PAGE
+    return t

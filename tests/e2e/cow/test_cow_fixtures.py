@@ -1,0 +1,163 @@
+"""Copy-on-write figures of real fork episodes against PFN ground truth.
+
+    test_cow_fixtures.py SCENARIO MODE      (MODE: exact | unprivileged)
+
+Runs tests/e2e/cow/cow_fixture under `cowtrace run`, stops every fixture process right after
+fork and again after its writes, reads their pagemaps (as root) at both points, and compares
+cowtrace's final figures for each episode with the truth. Exact mode must agree within 1% of the
+memory shared at fork, the unprivileged mode (cowtrace run by an unprivileged user) within 2%."""
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pfn_truth  # noqa: E402
+
+COWTRACE = os.environ["COWTRACE_BIN"]
+FIXTURE = os.environ["COW_FIXTURE"]
+MIB = 64
+
+# Which processes report at the checkpoints, and the (parent, child) roles of each episode.
+SCENARIOS = {
+    "parent_writes": (["parent", "child0"], [("parent", "child0")]),
+    "child_writes": (["parent", "child0"], [("parent", "child0")]),
+    "both": (["parent", "child0"], [("parent", "child0")]),
+    "parent_frees": (["parent", "child0"], [("parent", "child0")]),
+    "thp": (["parent", "child0"], [("parent", "child0")]),
+    "fork_exec": (["parent", "child0"], [("parent", "child0")]),
+    "several_children": (["parent", "child0", "child1", "child2"],
+                         [("parent", "child0"), ("parent", "child1"), ("parent", "child2")]),
+    "nested": (["parent", "child0", "grandchild"],
+               [("parent", "child0"), ("child0", "grandchild")]),
+}
+
+
+def wait_stopped(pid, deadline):
+    while time.time() < deadline:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        if state in ("T", "t"):
+            return
+        time.sleep(0.005)
+    raise TimeoutError(f"process {pid} did not stop")
+
+
+def collect_checkpoint(fifo_fd, roles, phase, pending, deadline, proc):
+    """Reads lines until every role has reported phase; returns {role: pid}."""
+    seen = {}
+    while set(seen) != set(roles):
+        if proc.poll() is not None:
+            raise RuntimeError(f"cowtrace run ended early (status {proc.returncode}) "
+                               f"at checkpoint {phase}")
+        if time.time() > deadline:
+            raise TimeoutError(f"checkpoint {phase}: only {sorted(seen)} of {roles} reported")
+        lines = pending.pop("lines", [])
+        if not lines:
+            r, _, _ = select.select([fifo_fd], [], [], 1.0)
+            if r:
+                pending["buf"] = pending.get("buf", "") + os.read(fifo_fd, 4096).decode()
+                *lines, pending["buf"] = pending["buf"].split("\n")
+        for i, line in enumerate(lines):
+            role, pid, ph = line.split()
+            if ph != phase:
+                pending["lines"] = lines[i:]  # an early "done": keep it for the next round
+                break
+            seen[role] = int(pid)
+    for pid in seen.values():
+        wait_stopped(pid, deadline)
+    return seen
+
+
+def run(scenario, mode):
+    roles, episodes = SCENARIOS[scenario]
+    work = tempfile.mkdtemp(prefix="cowtrace-cow-")
+    os.chmod(work, 0o777)
+    fifo = os.path.join(work, "sync")
+    os.mkfifo(fifo)
+    os.chmod(fifo, 0o666)  # the unprivileged fixture writes to it
+    trace = os.path.join(work, "run.trace")
+    cmd = [COWTRACE, "run", "-q", "--mode", mode, "-o", trace, "--", FIXTURE, scenario,
+           str(MIB), fifo]
+    if mode == "unprivileged":
+        cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + cmd
+    fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # RDWR: no EOF between writers
+    proc = subprocess.Popen(cmd, cwd=work)
+    deadline = time.time() + 120
+    pending = {}
+    try:
+        forked = collect_checkpoint(fifo_fd, roles, "forked", pending, deadline, proc)
+        at_fork = {role: pfn_truth.snapshot(pid) for role, pid in forked.items()}
+        for pid in forked.values():
+            os.kill(pid, signal.SIGCONT)
+        done = collect_checkpoint(fifo_fd, roles, "done", pending, deadline, proc)
+        now = {role: pfn_truth.snapshot(pid) for role, pid in done.items()}
+        for pid in done.values():
+            os.kill(pid, signal.SIGCONT)
+        rc = proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(fifo_fd)
+    assert rc == 0, f"cowtrace run exited {rc}"
+    report = subprocess.run([COWTRACE, "report", "-f", "json", trace], check=True,
+                            capture_output=True, text=True).stdout
+    shutil.rmtree(work, ignore_errors=True)
+    forks = {f["child"]: f for f in json.loads(report)["forks"]}
+
+    zero = pfn_truth.zero_pfn()
+    tolerance_share = 0.01 if mode == "exact" else 0.02
+    failures = []
+    for parent_role, child_role in episodes:
+        child_pid = forked[child_role]
+        ours = forks.get(child_pid)
+        if ours is None:
+            failures.append(f"{child_role} ({child_pid}): no episode in the trace")
+            continue
+        truth = pfn_truth.episode_truth(at_fork[child_role], at_fork[parent_role],
+                                        now[child_role], now[parent_role], zero)
+        tolerance = tolerance_share * truth["shared_at_fork"]
+        compared = {
+            "shared_bytes_at_fork": truth["shared_at_fork"],
+            "copied_bytes_final": truth["copied"],
+            "retained_bytes_final": truth["retained"],
+        }
+        if mode == "exact":
+            compared["copied_by_parent_bytes"] = truth["by_parent"]
+            compared["copied_by_child_bytes"] = truth["by_child"]
+        else:
+            if ours["copied_by_parent_bytes"] is not None:
+                failures.append(f"{child_role}: the unprivileged mode claims a parent/child split")
+        print(f"{scenario}/{mode} episode {parent_role}->{child_role}: mode={ours['mode']}")
+        if ours["mode"] != mode:
+            failures.append(f"{child_role}: episode measured in mode {ours['mode']}, wanted {mode}")
+        for key, want in compared.items():
+            got = ours[key]
+            ok = abs(got - want) <= tolerance
+            print(f"  {key:24} cowtrace {got:>12}  truth {want:>12}  {'ok' if ok else 'MISMATCH'}")
+            if not ok:
+                failures.append(f"{child_role}: {key} = {got}, truth {want} (tolerance {tolerance:.0f})")
+        # The fixture maps 2 MiB of zero page and 4 MiB it never shares: none of it counts.
+        if ours["zero_page_bytes_at_fork"] < 2 * 1024 * 1024 * 0.98:
+            failures.append(f"{child_role}: zero page not recognised "
+                            f"({ours['zero_page_bytes_at_fork']} bytes)")
+        expected_end = "exec" if scenario == "fork_exec" and child_role == "child0" else "exit"
+        if ours["end"] != expected_end:
+            failures.append(f"{child_role}: episode ended by {ours['end']}, expected {expected_end}")
+        if scenario == "thp" and ours["thp_bytes_at_fork"] < (MIB << 20) // 2:
+            failures.append(f"thp: only {ours['thp_bytes_at_fork']} bytes of THP at fork "
+                            "(is transparent_hugepage enabled?)")
+    if failures:
+        print("FAILED:\n  " + "\n  ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1], sys.argv[2]))
