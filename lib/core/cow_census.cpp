@@ -317,26 +317,27 @@ uint64_t EpisodeBaseline::count_child_new_outside(pid_t child, pagemap::PagemapR
         }
         if (cursor < end) f(cursor, end);
     };
+    // Only the gaps between baseline ranges are walked: the ranges themselves were just read.
     for (const Mapping& m : maps) {
         if (!may_hold_cow_pages(m)) continue;
-        if (child_pm.populated_runs(m.start, m.end, runs)) {
-            for (const auto& run : runs) {
-                if (!(run.categories & pagemap::kPageIsPresent)) continue;
-                if (run.categories & (pagemap::kPageIsFile | pagemap::kPageIsPfnZero)) continue;
-                for_each_gap(run.start, run.end,
-                             [&](uint64_t s, uint64_t e) { count += (e - s) / kPageSize; });
+        for_each_gap(m.start, m.end, [&](uint64_t s, uint64_t e) {
+            if (gone) return;
+            if (child_pm.populated_runs(s, e, runs)) {
+                for (const auto& run : runs) {
+                    if (!(run.categories & pagemap::kPageIsPresent)) continue;
+                    if (run.categories & (pagemap::kPageIsFile | pagemap::kPageIsPfnZero)) continue;
+                    count += (run.end - run.start) / kPageSize;
+                }
+                return;
             }
-        } else {
-            for_each_gap(m.start, m.end, [&](uint64_t s, uint64_t e) {
-                if (!child_pm.read(s, e, entries)) {
-                    gone = true;
-                    return;
-                }
-                for (uint64_t x : entries) {
-                    if (anon_present(x) && (zero_pfn_ == 0 || pfn(x) != zero_pfn_)) ++count;
-                }
-            });
-        }
+            if (!child_pm.read(s, e, entries)) {
+                gone = true;
+                return;
+            }
+            for (uint64_t x : entries) {
+                if (anon_present(x) && (zero_pfn_ == 0 || pfn(x) != zero_pfn_)) ++count;
+            }
+        });
         if (gone) return 0;
     }
     return count;

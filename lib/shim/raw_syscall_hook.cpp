@@ -1,6 +1,7 @@
 // syscall(2) through libc: programs (and runtimes) that fork, exec or exit with a raw system
 // call number. The trampoline calls this before tail-jumping to libc; nothing runs after the
 // call, because a SYS_vfork or SYS_clone child returns on a stack we must not have a frame on.
+#include <dlfcn.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -8,6 +9,7 @@
 #include "call_site.hpp"
 #include "init.hpp"
 #include "process_state.hpp"
+#include "real_functions.hpp"
 #include "records.hpp"
 
 namespace shim = cowtrace::shim;
@@ -29,6 +31,10 @@ void begin_raw_creation(bool shares_memory) {
 extern "C" __attribute__((visibility("hidden"))) void cowtrace_syscall_pre_hook(long number, long a1,
                                                                               long a2, long, long,
                                                                               long) {
+    // The trampoline jumps to libc's syscall next: it must be known even when an allocator's
+    // initialisation calls syscall() before our constructor (jemalloc does). One successful
+    // lookup, nothing more: a failed dlsym allocates, and the allocator holds its lock here.
+    if (cowtrace_real_syscall == nullptr) cowtrace_real_syscall = dlsym(RTLD_NEXT, "syscall");
     switch (number) {
         case SYS_fork:
         case SYS_vfork:

@@ -31,6 +31,8 @@ const RealFunctions& real() {
     return g_real;
 }
 
+// Every name looked up here exists in glibc >= 2.34: a failed dlsym allocates, and wrappers may
+// run inside an allocator's own initialisation.
 void resolve_real_functions() {
     if (g_resolved.load(std::memory_order_acquire)) return;
     RealFunctions& r = g_real;
@@ -43,8 +45,6 @@ void resolve_real_functions() {
     next_version(r.posix_spawnp_compat, "posix_spawnp", "GLIBC_2.2.5");
     if (r.posix_spawn == nullptr) next(r.posix_spawn, "posix_spawn");
     if (r.posix_spawnp == nullptr) next(r.posix_spawnp, "posix_spawnp");
-    next(r.pidfd_spawn, "pidfd_spawn");
-    next(r.pidfd_spawnp, "pidfd_spawnp");
     next(r.system, "system");
     next(r.popen, "popen");
     next(r.pclose, "pclose");

@@ -26,10 +26,6 @@ struct RealFunctions {
                         const posix_spawnattr_t*, char* const[], char* const[]);
     decltype(posix_spawn) posix_spawn_compat;   // posix_spawn@GLIBC_2.2.5
     decltype(posix_spawnp) posix_spawnp_compat; // posix_spawnp@GLIBC_2.2.5
-    int (*pidfd_spawn)(int*, const char*, const posix_spawn_file_actions_t*,
-                       const posix_spawnattr_t*, char* const[], char* const[]);
-    int (*pidfd_spawnp)(int*, const char*, const posix_spawn_file_actions_t*,
-                        const posix_spawnattr_t*, char* const[], char* const[]);
     int (*system)(const char*);
     FILE* (*popen)(const char*, const char*);
     int (*pclose)(FILE*);

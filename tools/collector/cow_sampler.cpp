@@ -19,9 +19,11 @@ constexpr uint64_t kPageSize = 4096;
 constexpr uint32_t kAckDone = 0;
 constexpr uint32_t kAckSkipped = 1;
 
-uint64_t now_ns() {
+// CPU time of the calling thread: the duty cycle is a share of a core, and on a busy machine
+// wall time would count the time we wait for one.
+uint64_t thread_cpu_ns() {
     timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
@@ -223,10 +225,8 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     e.child_pm = child_pm;
     e.parent_pm = parent_pm;
     std::string error;
-    uint64_t t0 = now_ns();
     ChildWriteHints hints{job.stack_pointer, job.thread_pointer};
     bool ok = e.baseline.take(job.child, *child_pm, *parent_pm, mode_, zero_pfn_, hints, error);
-    uint64_t cost = now_ns() - t0;
     out.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
     if (!ok) return;
 
@@ -283,7 +283,6 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
                                          w.u64(0);
                                      }
                                  }));
-    (void)cost;
     episodes_[job.child] = std::move(e);
 }
 
@@ -349,7 +348,7 @@ void CowSampler::end_episode(pid_t child, uint8_t reason, uint64_t t_ns, Output&
 }
 
 void CowSampler::tick(const Job& job, Output& out) {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = thread_cpu_ns();
     std::vector<pid_t> ended;
     for (auto& [child, e] : episodes_) {
         if (!sample(e, job.t_ns, out)) ended.push_back(child);
@@ -371,7 +370,7 @@ void CowSampler::tick(const Job& job, Output& out) {
                                      }));
     }
     // Stretch the interval so sampling stays within its share of a core.
-    uint64_t cost = now_ns() - t0;
+    uint64_t cost = thread_cpu_ns() - t0;
     uint64_t needed = static_cast<uint64_t>(static_cast<double>(cost) / duty_cycle_);
     uint64_t interval = std::max(interval_ns_, needed);
     effective_interval_ns_.store(interval);
