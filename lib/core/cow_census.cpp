@@ -136,9 +136,8 @@ bool EpisodeBaseline::child_likely_wrote(uint64_t address) const {
     return false;
 }
 
-bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm,
-                           pagemap::PagemapReader& parent_pm, CensusMode mode, uint64_t zero_pfn,
-                           const ChildWriteHints& hints, std::string& error) {
+bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, CensusMode mode,
+                           uint64_t zero_pfn, const ChildWriteHints& hints, std::string& error) {
     mode_ = mode;
     zero_pfn_ = mode == CensusMode::kExact ? zero_pfn : 0;
     std::vector<Mapping> maps;
@@ -165,7 +164,7 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm,
         if (object_data || object_bss) child_write_areas_.emplace_back(m.start, m.end);
     }
     std::vector<pagemap::PageRun> runs;
-    std::vector<uint64_t> entries, parent_entries;
+    std::vector<uint64_t> entries;
     for (const Mapping& m : maps) {
         if (!may_hold_cow_pages(m)) continue;
         size_t region = region_index(m.region_name());
@@ -184,9 +183,6 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm,
                 error = "child " + std::to_string(child) + " is gone";
                 return false;
             }
-            if (!parent_pm.read(run.start, run.end, parent_entries)) {
-                parent_entries.assign(entries.size(), 0);
-            }
             bool huge = (run.categories & pagemap::kPageIsHuge) != 0;
             // Keep only stretches of fork-time anonymous pages: later censuses read just those.
             size_t i = 0;
@@ -203,8 +199,6 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm,
                 r.region = region;
                 r.huge = huge;
                 r.child.assign(entries.begin() + static_cast<long>(i), entries.begin() + static_cast<long>(j));
-                r.parent.assign(parent_entries.begin() + static_cast<long>(i),
-                                parent_entries.begin() + static_cast<long>(j));
                 for (uint64_t e : r.child) {
                     bool zero = zero_pfn_ != 0 && pfn(e) == zero_pfn_;
                     if (zero) {
@@ -240,8 +234,33 @@ std::vector<uint64_t> EpisodeBaseline::pmd_blocks(pagemap::PagemapReader& pm, ui
     return blocks;
 }
 
-bool EpisodeBaseline::census(pid_t child, pagemap::PagemapReader& child_pm,
-                             pagemap::PagemapReader& parent_pm, CensusTotals& out) {
+void EpisodeBaseline::add_parent(pagemap::PagemapReader& parent_pm) {
+    for (Range& r : ranges_) {
+        if (!parent_pm.read(r.start, r.end, r.parent)) r.parent.assign(r.child.size(), 0);
+    }
+}
+
+bool EpisodeBaseline::read_child(pid_t child, pagemap::PagemapReader& child_pm,
+                                 ChildSnapshot& out) {
+    uint64_t t0 = now_ns();
+    out.entries.resize(ranges_.size());
+    out.pmd_blocks.resize(ranges_.size());
+    for (size_t k = 0; k < ranges_.size(); ++k) {
+        const Range& r = ranges_[k];
+        if (!child_pm.read(r.start, r.end, out.entries[k])) return false;
+        out.pmd_blocks[k].clear();
+        if (r.huge && mode_ == CensusMode::kUnprivileged) {
+            out.pmd_blocks[k] = pmd_blocks(child_pm, r.start, r.end);
+        }
+    }
+    bool gone = false;
+    out.new_pages_outside = count_child_new_outside(child, child_pm, gone);
+    out.cost_ns = now_ns() - t0;
+    return !gone;
+}
+
+void EpisodeBaseline::compare(const ChildSnapshot& child, pagemap::PagemapReader& parent_pm,
+                              CensusTotals& out) {
     uint64_t t0 = now_ns();
     out = CensusTotals{};
     out.regions.resize(region_names_.size());
@@ -249,49 +268,51 @@ bool EpisodeBaseline::census(pid_t child, pagemap::PagemapReader& child_pm,
         out.regions[i].name = region_names_[i];
         out.regions[i].shared_at_fork_pages = region_shared_pages_[i];
     }
-    for (const Range& r : ranges_) {
-        if (!child_pm.read(r.start, r.end, scratch_child_)) {
-            out.child_gone = true;
-            return false;
-        }
+    auto has_block = [](const std::vector<uint64_t>& blocks, uint64_t address) {
+        uint64_t block = address & ~((2ull << 20) - 1);
+        return std::binary_search(blocks.begin(), blocks.end(), block);
+    };
+    for (size_t k = 0; k < ranges_.size() && k < child.entries.size(); ++k) {
+        const Range& r = ranges_[k];
+        const std::vector<uint64_t>& now_child = child.entries[k];
         if (out.parent_gone || !parent_pm.read(r.start, r.end, scratch_parent_)) {
             out.parent_gone = true;
-            scratch_parent_.assign(scratch_child_.size(), 0);
+            scratch_parent_.assign(now_child.size(), 0);
         }
-        std::vector<uint64_t> child_pmds, parent_pmds;
         bool thp_unprivileged = r.huge && mode_ == CensusMode::kUnprivileged;
-        if (thp_unprivileged) {
-            child_pmds = pmd_blocks(child_pm, r.start, r.end);
-            parent_pmds = pmd_blocks(parent_pm, r.start, r.end);
-        }
-        auto has_block = [](const std::vector<uint64_t>& blocks, uint64_t address) {
-            uint64_t block = address & ~((2ull << 20) - 1);
-            return std::binary_search(blocks.begin(), blocks.end(), block);
-        };
-        for (size_t i = 0; i < r.child.size(); ++i) {
-            uint64_t c = scratch_child_[i], p = scratch_parent_[i];
+        if (thp_unprivileged) parent_pmds_ = pmd_blocks(parent_pm, r.start, r.end);
+        for (size_t i = 0; i < r.child.size() && i < now_child.size(); ++i) {
+            uint64_t c = now_child[i], p = scratch_parent_[i];
+            uint64_t bp = i < r.parent.size() ? r.parent[i] : 0;
             PageFate fate;
             if (thp_unprivileged) {
                 uint64_t address = r.start + i * kPageSize;
-                fate = classify_unprivileged_thp(r.child[i], c, p, has_block(child_pmds, address),
-                                                 has_block(parent_pmds, address));
+                fate = classify_unprivileged_thp(r.child[i], c, p,
+                                                 has_block(child.pmd_blocks[k], address),
+                                                 has_block(parent_pmds_, address));
             } else if (mode_ == CensusMode::kExact) {
-                bool early = anon_present(r.parent[i]) && pfn(r.parent[i]) != pfn(r.child[i]);
+                bool early = anon_present(bp) && pfn(bp) != pfn(r.child[i]);
                 bool child_likely = early && child_likely_wrote(r.start + i * kPageSize);
-                fate = classify_exact(r.child[i], r.parent[i], c, p, zero_pfn_, child_likely);
+                fate = classify_exact(r.child[i], bp, c, p, zero_pfn_, child_likely);
             } else {
                 fate = classify_unprivileged(r.child[i], c, p);
             }
             out.add(fate, r.region);
         }
     }
-    bool gone = false;
-    out.child_new_pages += count_child_new_outside(child, child_pm, gone);
-    if (gone) {
+    out.child_new_pages += child.new_pages_outside;
+    out.cost_ns = child.cost_ns + (now_ns() - t0);
+}
+
+bool EpisodeBaseline::census(pid_t child, pagemap::PagemapReader& child_pm,
+                             pagemap::PagemapReader& parent_pm, CensusTotals& out) {
+    ChildSnapshot snapshot;
+    if (!read_child(child, child_pm, snapshot)) {
+        out = CensusTotals{};
         out.child_gone = true;
         return false;
     }
-    out.cost_ns = now_ns() - t0;
+    compare(snapshot, parent_pm, out);
     return true;
 }
 

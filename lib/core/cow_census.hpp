@@ -82,15 +82,29 @@ struct ChildWriteHints {
     uint64_t thread_pointer = 0;
 };
 
+// The child's side of a census, read while the child waits; the parent's side is read after
+// the child was let go (the child's frames are what must not move under us).
+struct ChildSnapshot {
+    std::vector<std::vector<uint64_t>> entries;     // per baseline range
+    std::vector<std::vector<uint64_t>> pmd_blocks;  // per baseline range (THP, unprivileged)
+    uint64_t new_pages_outside = 0;                 // child-new pages outside the ranges
+    uint64_t cost_ns = 0;
+};
+
 class EpisodeBaseline {
 public:
-    // Reads the child's mappings and both pagemaps. The child must be stopped (it waits in our
-    // fork wrapper); the parent runs on.
-    bool take(pid_t child, pagemap::PagemapReader& child_pm, pagemap::PagemapReader& parent_pm,
-              CensusMode mode, uint64_t zero_pfn, const ChildWriteHints& hints,
-              std::string& error);
+    // The child's side: its mappings and fork-time pages. The child must be stopped (it waits in
+    // our fork wrapper).
+    bool take(pid_t child, pagemap::PagemapReader& child_pm, CensusMode mode, uint64_t zero_pfn,
+              const ChildWriteHints& hints, std::string& error);
+    // The parent's side, read once the child runs again: it only serves to recognise copies
+    // made before the child's side was read.
+    void add_parent(pagemap::PagemapReader& parent_pm);
 
-    // Compares both processes now with the baseline.
+    // A census in two steps: the child (false if its address space is gone), then the parent.
+    bool read_child(pid_t child, pagemap::PagemapReader& child_pm, ChildSnapshot& out);
+    void compare(const ChildSnapshot& child, pagemap::PagemapReader& parent_pm, CensusTotals& out);
+    // Both steps at once (periodic samples).
     bool census(pid_t child, pagemap::PagemapReader& child_pm, pagemap::PagemapReader& parent_pm,
                 CensusTotals& out);
 
@@ -107,9 +121,9 @@ private:
         uint64_t start;
         uint64_t end;
         size_t region;
-        bool huge;        // PMD-mapped THP at fork
+        bool huge;                     // PMD-mapped THP at fork
         std::vector<uint64_t> child;   // child's entries at the baseline
-        std::vector<uint64_t> parent;  // parent's entries at the baseline
+        std::vector<uint64_t> parent;  // parent's entries just after (empty until add_parent)
     };
 
     size_t region_index(const std::string& name);
@@ -127,7 +141,8 @@ private:
     uint64_t shared_pages_at_fork_ = 0;
     uint64_t zero_pages_ = 0;
     uint64_t thp_pages_ = 0;
-    std::vector<uint64_t> scratch_child_, scratch_parent_;
+    std::vector<uint64_t> scratch_parent_;
+    std::vector<uint64_t> parent_pmds_;
 };
 
 // The zero page's frame number (needs PFN access), or 0 if it cannot be learned.

@@ -226,9 +226,13 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     e.parent_pm = parent_pm;
     std::string error;
     ChildWriteHints hints{job.stack_pointer, job.thread_pointer};
-    bool ok = e.baseline.take(job.child, *child_pm, *parent_pm, mode_, zero_pfn_, hints, error);
-    out.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
+    bool ok = e.baseline.take(job.child, *child_pm, mode_, zero_pfn_, hints, error);
+    // The child waited only for its own side; the parent's is read while it runs on.
+    Output ack;
+    ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
+    deliver(ack);
     if (!ok) return;
+    e.baseline.add_parent(*parent_pm);
 
     std::vector<std::string> approximations;
     if (mode_ == CensusMode::kExact) {
@@ -289,6 +293,11 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
 bool CowSampler::sample(Episode& e, uint64_t t_ns, Output& out) {
     CensusTotals totals;
     if (!e.baseline.census(e.child, *e.child_pm, *e.parent_pm, totals)) return false;
+    write_sample(e, totals, t_ns, out);
+    return true;
+}
+
+void CowSampler::write_sample(Episode& e, const CensusTotals& totals, uint64_t t_ns, Output& out) {
     out.records.push_back(encode(wire::RecordType::kEpisodeSample, e.child, t_ns, 256,
                                  [&](wire::WireWriter& w) {
                                      w.u64(totals.shared_pages * kPageSize);
@@ -324,7 +333,6 @@ bool CowSampler::sample(Episode& e, uint64_t t_ns, Output& out) {
                                      }));
         for (size_t i : changed) e.last_regions[i] = totals.regions[i];
     }
-    return true;
 }
 
 void CowSampler::final_census(const Job& job, Output& out) {
@@ -333,9 +341,12 @@ void CowSampler::final_census(const Job& job, Output& out) {
         out.acks.emplace_back(job.connection_id, kAckSkipped);
         return;
     }
-    sample(it->second, job.t_ns, out);
-    // The child goes on only after this answer: the sample above is its last state.
-    out.acks.emplace_back(job.connection_id, kAckDone);
+    // The child goes on (to exit or exec) only after this answer. Both sides are read first:
+    // a parent that only waits for this child may exit the moment the child does.
+    bool ok = sample(it->second, job.t_ns, out);
+    Output ack;
+    ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
+    deliver(ack);
     uint8_t reason = job.reason != 0 ? job.reason : static_cast<uint8_t>(wire::EpisodeEnd::kExit);
     end_episode(job.child, reason, job.t_ns, out);
 }

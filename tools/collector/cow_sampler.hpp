@@ -76,6 +76,7 @@ private:
     void tick(const Job& job, Output& out);
     // Samples one episode; false when the child's address space is gone.
     bool sample(Episode& e, uint64_t t_ns, Output& out);
+    void write_sample(Episode& e, const CensusTotals& totals, uint64_t t_ns, Output& out);
     void end_episode(pid_t child, uint8_t reason, uint64_t t_ns, Output& out);
     std::shared_ptr<pagemap::PagemapReader> reader_for(pid_t pid);
     void deliver(Output& out);
