@@ -14,6 +14,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <spdlog/cfg/env.h>
+#include <spdlog/spdlog.h>
+
 #include "census_service.hpp"
 #include "core/pagemap.hpp"
 #include "cow_sampler.hpp"
@@ -79,6 +82,10 @@ Session::~Session() {
 uint64_t Session::now_ns() const { return monotonic_ns(); }
 
 SessionResult Session::run() {
+    // Diagnostics for people debugging a collection: SPDLOG_LEVEL=debug cowtrace run ...
+    spdlog::set_level(spdlog::level::warn);
+    spdlog::cfg::load_env_levels();
+    spdlog::set_pattern("cowtrace [%l] %v");
     std::string error;
     if (!setup(error)) {
         result_.error = error;
@@ -113,6 +120,7 @@ bool Session::setup(std::string& error) {
     }
     if (opt_.kernel_events) {
         kernel_ok_ = kernel_.open(kernel_note_);
+        if (!kernel_ok_) spdlog::info("kernel cross-check unavailable: {}", kernel_note_);
     } else {
         kernel_note_ = "disabled by --no-kernel-events";
     }
@@ -157,6 +165,8 @@ bool Session::setup(std::string& error) {
         CensusMode mode = (opt_.census_mode == "unprivileged" || !pfns) ? CensusMode::kUnprivileged
                                                                          : CensusMode::kExact;
         census_ = std::make_unique<CowSampler>(trace_, ack, mode, opt_.interval_ns, opt_.duty_cycle);
+        spdlog::debug("copy-on-write census in {} mode, interval {} ms", census_->mode_name(),
+                      opt_.interval_ns / 1000000);
     } else {
         census_ = std::make_unique<CensusService>(trace_, ack);
     }
@@ -209,6 +219,7 @@ bool Session::start_command(std::string& error) {
         _exit(127);
     }
     close(exec_pipe[1]);
+    spdlog::debug("started {} as pid {}, listening on {}", opt_.command[0], pid, opt_.socket_path);
     root_pid_ = pid;
     tracked_.insert(pid);
     live_.insert(pid);
@@ -405,6 +416,7 @@ void Session::handle_kernel_events() {
         }
     });
     if (!complete) {
+        spdlog::warn("the kernel dropped process events; the trace notes it");
         trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
             w.u8(2);
             w.u16(2);
@@ -424,6 +436,7 @@ void Session::handle_shim_message(const ShimMessage& m) {
     memcpy(&h, bytes.data(), sizeof h);
     if (h.size != bytes.size() || h.size > wire::kMaxShimRecordSize) {
         ++rejected_records_;
+        spdlog::debug("rejected a malformed record from pid {} ({} bytes)", m.sender_pid, bytes.size());
         return;
     }
     if (h.pid != m.sender_pid) {
@@ -441,7 +454,16 @@ void Session::handle_shim_message(const ShimMessage& m) {
         case wire::RecordType::kHello:
             tracked_.insert(h.pid);
             live_.insert(h.pid);
+            symbolizer_.forget_mappings(h.pid);  // a new image
             break;
+        case wire::RecordType::kSpawnBegin: {
+            r.u8();
+            r.u32();
+            std::vector<uint64_t> frames;
+            r.u64list([&](uint64_t ip) { frames.push_back(ip); });
+            symbolizer_.note(h.pid, frames);
+            break;
+        }
         case wire::RecordType::kChildStart: {
             tracked_.insert(h.pid);
             live_.insert(h.pid);
@@ -457,6 +479,11 @@ void Session::handle_shim_message(const ShimMessage& m) {
                 tracked_.insert(child);
                 live_.insert(child);
             }
+            r.i32();
+            r.u64();
+            std::vector<uint64_t> frames;
+            r.u64list([&](uint64_t ip) { frames.push_back(ip); });
+            symbolizer_.note(h.pid, frames);
             break;
         }
         case wire::RecordType::kExit:
@@ -536,6 +563,13 @@ void Session::process_gone(pid_t pid, uint64_t t_ns) {
 void Session::finish() {
     uint64_t t_end = now_ns();
     census_->finish(t_end);
+    for (const auto& [key, name] : symbolizer_.resolve()) {
+        trace_.write(wire::RecordType::kSymbol, self_pid_, t_end, [&](wire::WireWriter& w) {
+            w.i32(key.first);
+            w.u64(key.second);
+            w.cstr(name.c_str(), 4096);
+        });
+    }
     std::vector<pid_t> leftovers;
     if (!opt_.command.empty() && !tree_empty_) {
         for (pid_t p : tracked_) {
@@ -553,6 +587,8 @@ void Session::finish() {
     });
     std::string error;
     if (!trace_.close(error)) result_.trace_warning = error;
+    spdlog::debug("{} records from the library, {} rejected, {} kernel event losses", shim_records_,
+                  rejected_records_ + shims_.refused_peers(), kernel_.lost());
 
     if (!opt_.command.empty() && root_reaped_) {
         if (WIFEXITED(root_status_)) result_.exit_code = WEXITSTATUS(root_status_);

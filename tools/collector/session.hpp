@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "call_site_symbolizer.hpp"
 #include "proc_connector.hpp"
 #include "shim_connections.hpp"
 #include "trace_writer.hpp"
@@ -85,6 +86,7 @@ private:
     std::set<pid_t> tracked_;  // processes of our tree, for filtering kernel events
     std::set<pid_t> live_;     // processes believed alive, for memory sampling
     std::map<pid_t, pid_t> fork_parent_;  // child → parent, from the child's ChildStart
+    CallSiteSymbolizer symbolizer_;
     uint64_t shim_records_ = 0;
     uint64_t rejected_records_ = 0;
 };
