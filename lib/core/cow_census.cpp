@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <fcntl.h>
 
+#include "kpageflags.hpp"
 #include "proc_maps.hpp"
 
 namespace cowtrace {
@@ -217,6 +218,15 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, Census
     std::sort(ranges_.begin(), ranges_.end(),
               [](const Range& a, const Range& b) { return a.start < b.start; });
     return true;
+}
+
+void EpisodeBaseline::count_ksm_frames() {
+    if (mode_ != CensusMode::kExact) return;
+    std::vector<uint64_t> frames;
+    for (const Range& r : ranges_) {
+        for (uint64_t e : r.child) frames.push_back(pfn(e));
+    }
+    kpageflags::count_with_flag(std::move(frames), kpageflags::kKsmBit, ksm_pages_);
 }
 
 std::vector<uint64_t> EpisodeBaseline::pmd_blocks(pagemap::PagemapReader& pm, uint64_t start,

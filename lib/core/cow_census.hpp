@@ -100,6 +100,9 @@ public:
     // The parent's side, read once the child runs again: it only serves to recognise copies
     // made before the child's side was read.
     void add_parent(pagemap::PagemapReader& parent_pm);
+    // KSM-merged frames are shared whatever fork did: counts how many of the fork-time pages
+    // are such frames (exact mode: reads /proc/kpageflags).
+    void count_ksm_frames();
 
     // A census in two steps: the child (false if its address space is gone), then the parent.
     bool read_child(pid_t child, pagemap::PagemapReader& child_pm, ChildSnapshot& out);
@@ -111,6 +114,7 @@ public:
     uint64_t shared_pages_at_fork() const { return shared_pages_at_fork_; }
     uint64_t zero_pages_at_fork() const { return zero_pages_; }
     uint64_t thp_pages_at_fork() const { return thp_pages_; }
+    uint64_t ksm_pages_at_fork() const { return ksm_pages_; }
     const std::vector<std::string>& region_names() const { return region_names_; }
     const std::vector<uint64_t>& region_shared_pages() const { return region_shared_pages_; }
     CensusMode mode() const { return mode_; }
@@ -141,6 +145,7 @@ private:
     uint64_t shared_pages_at_fork_ = 0;
     uint64_t zero_pages_ = 0;
     uint64_t thp_pages_ = 0;
+    uint64_t ksm_pages_ = 0;
     std::vector<uint64_t> scratch_parent_;
     std::vector<uint64_t> parent_pmds_;
 };

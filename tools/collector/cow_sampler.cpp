@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/kpageflags.hpp"
 #include "core/smaps_rollup.hpp"
 #include "wire/record.hpp"
 #include "wire/wire_writer.hpp"
@@ -233,6 +234,9 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     deliver(ack);
     if (!ok) return;
     e.baseline.add_parent(*parent_pm);
+    // A fork does not carry the KSM counters over: the parent's say whether KSM is at work.
+    bool ksm = kpageflags::ksm_merging_pages(job.parent) > 0;
+    if (ksm) e.baseline.count_ksm_frames();
 
     std::vector<std::string> approximations;
     if (mode_ == CensusMode::kExact) {
@@ -249,6 +253,11 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
                 "page's exclusivity by its first page, so copies there are approximate");
         }
     }
+    if (mode_ == CensusMode::kUnprivileged && ksm) {
+        approximations.push_back(
+            "KSM merges pages of this process: merged pages look shared whatever fork did, and "
+            "only root can tell them apart");
+    }
     if (zero_pfn_ == 0 && mode_ == CensusMode::kExact) {
         approximations.push_back("the zero page could not be identified: it counts as shared");
     }
@@ -262,7 +271,7 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
                                      w.u64(b.shared_pages_at_fork() * kPageSize);
                                      w.u64(b.zero_pages_at_fork() * kPageSize);
                                      w.u64(b.thp_pages_at_fork() * kPageSize);
-                                     w.u64(0);
+                                     w.u64(b.ksm_pages_at_fork() * kPageSize);
                                      std::vector<const char*> ptrs;
                                      for (auto& a : approximations) ptrs.push_back(a.c_str());
                                      ptrs.push_back(nullptr);

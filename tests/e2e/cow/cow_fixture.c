@@ -35,6 +35,18 @@ static void touch(double from, double to, char value) {
     for (size_t i = a; i < b; i += 4096) g_region[i] = value;
 }
 
+static size_t ksm_merging_pages(void) {
+    FILE* f = fopen("/proc/self/ksm_stat", "r");
+    if (f == NULL) return 0;
+    char key[64];
+    unsigned long long v = 0, found = 0;
+    while (fscanf(f, "%63s %llu", key, &v) == 2) {
+        if (!strcmp(key, "ksm_merging_pages")) found = v;
+    }
+    fclose(f);
+    return (size_t)found;
+}
+
 static void reap_all(void) {
     while (wait(NULL) > 0) {
     }
@@ -44,6 +56,7 @@ static void reap_all(void) {
 static void child_part(const char* scenario) {
     checkpoint("child0", "forked");
     if (!strcmp(scenario, "child_writes") || !strcmp(scenario, "fork_exec")) touch(0.0, 0.5, 3);
+    if (!strcmp(scenario, "ksm")) touch(0.0, 0.25, 3);
     if (!strcmp(scenario, "both")) touch(0.25, 0.75, 3);
     if (!strcmp(scenario, "thp")) {
         for (size_t off = 0; off < g_bytes / 2; off += 2u << 20) g_region[off + 4096] = 3;
@@ -84,6 +97,13 @@ int main(int argc, char** argv) {
         madvise(g_region, g_bytes, MADV_NOHUGEPAGE);  // keep the others at 4 KiB pages
     }
     memset(g_region, 1, g_bytes);
+    if (!strcmp(scenario, "ksm")) {
+        // Identical pages for ksmd to merge (the test runs it); fork once most are merged.
+        if (madvise(g_region, g_bytes, MADV_MERGEABLE) != 0) return 6;
+        for (int tries = 0; tries < 600 && ksm_merging_pages() < g_bytes / 4096 * 9 / 10; ++tries) {
+            usleep(50000);
+        }
+    }
 
     // Never shared with a child, whatever it contains.
     char* not_forked = mmap(NULL, 4u << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

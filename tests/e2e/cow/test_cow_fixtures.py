@@ -32,6 +32,7 @@ SCENARIOS = {
     "parent_frees": (["parent", "child0"], [("parent", "child0")]),
     "thp": (["parent", "child0"], [("parent", "child0")]),
     "fork_exec": (["parent", "child0"], [("parent", "child0")]),
+    "ksm": (["parent", "child0"], [("parent", "child0")]),
     "several_children": (["parent", "child0", "child1", "child2"],
                          [("parent", "child0"), ("parent", "child1"), ("parent", "child2")]),
     "nested": (["parent", "child0", "grandchild"],
@@ -75,7 +76,34 @@ def collect_checkpoint(fifo_fd, roles, phase, pending, deadline, proc):
     return seen
 
 
+class KsmDaemon:
+    """Runs ksmd fast for the duration of a test, then puts its settings back."""
+    SETTINGS = {"pages_to_scan": "20000", "sleep_millisecs": "10", "run": "1"}
+
+    def __enter__(self):
+        self.saved = {}
+        for name, value in self.SETTINGS.items():
+            path = f"/sys/kernel/mm/ksm/{name}"
+            with open(path) as f:
+                self.saved[name] = f.read().strip()
+            with open(path, "w") as f:
+                f.write(value)
+        return self
+
+    def __exit__(self, *exc):
+        for name in ("run", "sleep_millisecs", "pages_to_scan"):
+            with open(f"/sys/kernel/mm/ksm/{name}", "w") as f:
+                f.write(self.saved[name])
+
+
 def run(scenario, mode):
+    if scenario == "ksm":
+        with KsmDaemon():
+            return run_fixture(scenario, mode)
+    return run_fixture(scenario, mode)
+
+
+def run_fixture(scenario, mode):
     roles, episodes = SCENARIOS[scenario]
     work = tempfile.mkdtemp(prefix="cowtrace-cow-")
     os.chmod(work, 0o777)
@@ -150,6 +178,8 @@ def run(scenario, mode):
         expected_end = "exec" if scenario == "fork_exec" and child_role == "child0" else "exit"
         if ours["end"] != expected_end:
             failures.append(f"{child_role}: episode ended by {ours['end']}, expected {expected_end}")
+        if scenario == "ksm" and mode == "exact" and ours["ksm_bytes_at_fork"] < (MIB << 20) * 0.8:
+            failures.append(f"ksm: only {ours['ksm_bytes_at_fork']} bytes recognised as KSM-merged")
         if scenario == "thp" and ours["thp_bytes_at_fork"] < (MIB << 20) // 2:
             failures.append(f"thp: only {ours['thp_bytes_at_fork']} bytes of THP at fork "
                             "(is transparent_hugepage enabled?)")

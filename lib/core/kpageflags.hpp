@@ -1,0 +1,24 @@
+// /proc/kpageflags: one u64 of flags per page frame (root only). Used to recognise KSM-merged
+// frames, whose sharing has nothing to do with fork. Bits: Documentation/admin-guide/mm/pagemap.rst.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cowtrace::kpageflags {
+
+inline constexpr int kKsmBit = 21;
+inline constexpr int kThpBit = 22;
+inline constexpr int kZeroPageBit = 24;
+
+// How many of the given frames (duplicates counted) have flag bit set; reads the frames in
+// sorted, coalesced runs. False if /proc/kpageflags cannot be read.
+bool count_with_flag(std::vector<uint64_t> pfns, int bit, uint64_t& count);
+
+// ksm_merging_pages from /proc/<pid>/ksm_stat (0 if absent): whether KSM touches pid at all.
+uint64_t ksm_merging_pages(pid_t pid);
+
+}  // namespace cowtrace::kpageflags
