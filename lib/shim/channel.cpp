@@ -39,6 +39,11 @@ OwnedFd g_conn;   // connection to the collector
 OwnedFd g_spool;  // spool file
 std::atomic<uint64_t> g_dropped{0};
 std::atomic<uint64_t> g_retry_after_ns{0};  // collector unreachable: do not retry before this
+// The collector stopped keeping up (a send timed out, a census went unanswered): until then,
+// sends do not wait at all and children do not ask for a census, so a stalled collector costs
+// the host one timeout, not one per record.
+std::atomic<uint64_t> g_congested_until_ns{0};
+constexpr uint64_t kCongestionBackoffNs = 1000000000ull;
 
 uint64_t now_ns() {
     timespec ts{};
@@ -85,6 +90,15 @@ void set_timeouts(int fd, int send_ms) {
     raw_syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, rs_arg(&tv), sizeof tv);
 }
 
+// The collector names each record's sender from the SCM_CREDENTIALS the kernel attaches. The
+// kernel attaches them only while one side asks for them; a collector that asks after accept()
+// leaves a window in which a record arrives without them (pid 0, uid 65534), and is refused or
+// booked to pid 0. Asking on our side closes that window whatever the collector does.
+void attach_credentials(int fd) {
+    int one = 1;
+    raw_syscall(SYS_setsockopt, fd, SOL_SOCKET, SO_PASSCRED, rs_arg(&one), sizeof one);
+}
+
 // Opens a connection to the collector; -1 when there is none.
 int connect_collector(int lowest) {
     const ShimConfig& c = config();
@@ -93,6 +107,7 @@ int connect_collector(int lowest) {
     if (s < 0) return -1;
     int fd = move_high(static_cast<int>(s), lowest);
     set_timeouts(fd, c.send_timeout_ms);
+    attach_credentials(fd);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     memcpy(addr.sun_path, c.socket_path, strnlen(c.socket_path, sizeof addr.sun_path - 1));
@@ -118,10 +133,19 @@ void install(OwnedFd& slot, int fd, bool socket) {
     }
 }
 
-// 0 on success, else -errno.
+bool congested() {
+    return now_ns() < g_congested_until_ns.load(std::memory_order_relaxed);
+}
+
+void note_congestion() {
+    g_congested_until_ns.store(now_ns() + kCongestionBackoffNs, std::memory_order_relaxed);
+}
+
+// 0 on success, else -errno. Waits (up to the socket's send timeout) unless congested.
 long send_all(int fd, const void* buf, size_t n) {
+    int flags = MSG_NOSIGNAL | (congested() ? MSG_DONTWAIT : 0);
     for (int tries = 0; tries < 16; ++tries) {
-        long r = raw_syscall(SYS_sendto, fd, rs_arg(buf), n, MSG_NOSIGNAL, 0, 0);
+        long r = raw_syscall(SYS_sendto, fd, rs_arg(buf), n, flags, 0, 0);
         if (r == static_cast<long>(n)) return 0;
         if (r != -EINTR) return r < 0 ? r : -EMSGSIZE;
     }
@@ -244,6 +268,7 @@ void channel_send(void* record, size_t size) {
             return;
         }
         if (!connection_lost(r)) {  // timed out (collector too slow) or the record is too big
+            if (r == -EAGAIN) note_congestion();
             deliver_or_count(record, size, true);
             return;
         }
@@ -283,7 +308,7 @@ void channel_reopen_in_child() {
 }
 
 bool channel_census(wire::CensusKind kind, wire::EpisodeEnd reason) {
-    if (in_vfork_child()) return false;
+    if (in_vfork_child() || congested()) return false;
     int fd = verified_fd(g_conn, true);
     if (fd < 0) return false;
     alignas(8) uint8_t buf[64];
@@ -304,7 +329,10 @@ bool channel_census(wire::CensusKind kind, wire::EpisodeEnd reason) {
     uint64_t deadline = now_ns() + static_cast<uint64_t>(config().census_timeout_ms) * 1000000ull;
     for (;;) {
         uint64_t now = now_ns();
-        if (now >= deadline) return false;
+        if (now >= deadline) {
+            note_congestion();
+            return false;
+        }
         pollfd p{fd, POLLIN, 0};
         timespec left{static_cast<time_t>((deadline - now) / 1000000000ull),
                       static_cast<long>((deadline - now) % 1000000000ull)};
@@ -318,8 +346,10 @@ bool channel_census(wire::CensusKind kind, wire::EpisodeEnd reason) {
     }
 }
 
-void channel_evacuate(int fd, int avoid_upto) {
-    if (fd < 0 || in_vfork_child()) return;
+bool channel_evacuate(int fd, int avoid_upto) {
+    if (fd < 0) return false;
+    bool vfork_child = in_vfork_child();
+    bool stuck = false;
     OwnedFd* slots[] = {&g_conn, &g_spool};
     for (OwnedFd* slot : slots) {
         uint64_t p = slot->packed.load(std::memory_order_acquire);
@@ -327,14 +357,33 @@ void channel_evacuate(int fd, int avoid_upto) {
         bool socket = slot == &g_conn;
         uint64_t ino = inode_of(fd, socket);
         if (ino == 0 || (ino & 0xffffffffull) != OwnedFd::ino_of(p)) continue;  // not ours now
+        if (vfork_child) {
+            stuck = true;
+            continue;
+        }
         int lowest = avoid_upto + 1 > kPreferredLowestFd ? avoid_upto + 1 : kPreferredLowestFd;
         long moved = raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lowest);
-        if (moved < 0) continue;  // no room: the host wins, we reconnect lazily
+        if (moved < 0) {  // no room above (fd is at the descriptor limit)
+            stuck = true;
+            continue;
+        }
         if (slot->packed.compare_exchange_strong(p, OwnedFd::pack(static_cast<int>(moved), ino))) {
             raw_close(fd);
         } else {
             raw_close(static_cast<int>(moved));
         }
+    }
+    return stuck;
+}
+
+void channel_abandon(int fd) {
+    if (fd < 0 || in_vfork_child()) return;
+    for (OwnedFd* slot : {&g_conn, &g_spool}) {
+        uint64_t p = slot->packed.load(std::memory_order_acquire);
+        if (OwnedFd::fd_of(p) != fd) continue;
+        uint64_t ino = inode_of(fd, slot == &g_conn);
+        if (ino == 0 || (ino & 0xffffffffull) != OwnedFd::ino_of(p)) continue;
+        if (slot->packed.compare_exchange_strong(p, ~0ull)) raw_close(fd);
     }
 }
 
@@ -342,7 +391,7 @@ void channel_evacuate_range(int first, int last) {
     if (first < 0 || last < first) return;
     for (const OwnedFd* slot : {&g_conn, &g_spool}) {
         int fd = OwnedFd::fd_of(slot->packed.load(std::memory_order_acquire));
-        if (fd >= first && fd <= last) channel_evacuate(fd, last);
+        if (fd >= first && fd <= last && channel_evacuate(fd, last)) channel_abandon(fd);
     }
 }
 

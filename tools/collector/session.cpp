@@ -13,11 +13,13 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include <spdlog/cfg/env.h>
 #include <spdlog/spdlog.h>
 
 #include "census_service.hpp"
+#include "core/trace_reader.hpp"
 #include "core/pagemap.hpp"
 #include "cow_sampler.hpp"
 #include "wire/record.hpp"
@@ -35,6 +37,10 @@ uint64_t monotonic_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+const uint8_t* spool_bytes(const RawRecord& rec) {
+    return rec.payload.data() - sizeof(wire::RecordHeader);
 }
 
 uint64_t realtime_ns() {
@@ -185,11 +191,17 @@ bool Session::start_command(std::string& error) {
             if (!old.empty()) preload += ":" + std::string(old);
             continue;
         }
-        if (kv.starts_with("COWTRACE_SOCKET=") || kv.starts_with("COWTRACE_CENSUS=")) continue;
+        if (kv.starts_with("COWTRACE_SOCKET=") || kv.starts_with("COWTRACE_CENSUS=") ||
+            kv.starts_with("COWTRACE_SPOOL=")) {
+            continue;
+        }
         env_strings.emplace_back(kv);
     }
     env_strings.push_back("LD_PRELOAD=" + preload);
     env_strings.push_back("COWTRACE_SOCKET=" + opt_.socket_path);
+    // Records the collector cannot take (it stalled, or died) land next to the trace; finish()
+    // folds them in, and `cowtrace report` finds them if we never got there.
+    env_strings.push_back("COWTRACE_SPOOL=" + spool_path());
     if (!opt_.census) env_strings.push_back("COWTRACE_CENSUS=0");
     std::vector<char*> envp, argv;
     for (auto& s : env_strings) envp.push_back(s.data());
@@ -308,8 +320,11 @@ void Session::loop() {
         if (command_done || stop_requested_) break;
         if (deadline && now_ns() >= deadline) break;
         int timeout_ms = deadline ? static_cast<int>((deadline - now_ns()) / 1000000 + 1) : -1;
-        int n = epoll_wait(epoll_fd_, events, 64, timeout_ms);
+        // Wake at least every 200 ms to put buffered records on disk.
+        int wait_ms = timeout_ms < 0 || timeout_ms > 200 ? 200 : timeout_ms;
+        int n = epoll_wait(epoll_fd_, events, 64, wait_ms);
         if (n < 0 && errno != EINTR) break;
+        trace_.flush_if_older(now_ns(), 200'000'000);
         for (int i = 0; i < n; ++i) {
             int fd = events[i].data.fd;
             if (fd == shims_.listen_fd()) {
@@ -555,6 +570,34 @@ void Session::drain_after_tree_ended() {
     }
 }
 
+std::string Session::spool_path() const {
+    std::error_code ec;
+    return std::filesystem::absolute(opt_.trace_path + ".spool", ec).string();
+}
+
+// Records the library spooled while we were not keeping up belong in the trace.
+void Session::fold_in_spool() {
+    std::string path = spool_path();
+    TraceReader spool;
+    if (!spool.open(path)) return;
+    RawRecord rec;
+    uint64_t n = 0;
+    while (spool.next(rec)) {
+        trace_.append(spool_bytes(rec), rec.header.size);
+        ++n;
+    }
+    trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
+        w.u8(2);
+        w.u16(3);
+        std::string text = std::to_string(n) +
+                           " records reached the collector late (it did not keep up) and were "
+                           "taken from the spool file";
+        w.cstr(text.c_str());
+    });
+    spdlog::warn("{} records were spooled while the collector did not keep up", n);
+    unlink(path.c_str());
+}
+
 void Session::process_gone(pid_t pid, uint64_t t_ns) {
     live_.erase(pid);
     census_->on_process_gone(pid, t_ns);
@@ -576,6 +619,7 @@ void Session::finish() {
             if (p != root_pid_ && kill(p, 0) == 0) leftovers.push_back(p);
         }
     }
+    if (!opt_.command.empty()) fold_in_spool();
     trace_.write(wire::RecordType::kTraceEnd, self_pid_, t_end, [&](wire::WireWriter& w) {
         w.i32(root_reaped_ ? root_status_ : -1);
         w.u64(shim_records_);

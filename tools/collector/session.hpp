@@ -62,6 +62,8 @@ private:
     void drain_after_tree_ended();
     void finish();
     void process_gone(pid_t pid, uint64_t t_ns);
+    std::string spool_path() const;
+    void fold_in_spool();
     uint64_t now_ns() const;
 
     SessionOptions opt_;

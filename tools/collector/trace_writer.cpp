@@ -59,6 +59,17 @@ bool TraceWriter::flush() {
     return first_errno_ == 0;
 }
 
+void TraceWriter::flush_if_older(uint64_t now_ns, uint64_t max_age_ns) {
+    if (buffer_.empty()) {
+        last_flush_ns_ = now_ns;
+        return;
+    }
+    if (now_ns - last_flush_ns_ >= max_age_ns) {
+        flush();
+        last_flush_ns_ = now_ns;
+    }
+}
+
 bool TraceWriter::close(std::string& error) {
     if (fd_ < 0) return first_errno_ == 0;
     flush();

@@ -35,6 +35,9 @@ public:
     }
 
     bool flush();
+    // Flushes if the buffer holds data older than max_age_ns: a collector that is killed must
+    // leave most of its trace on disk.
+    void flush_if_older(uint64_t now_ns, uint64_t max_age_ns);
     // Flushes and closes; false with error set if any byte could not be written.
     bool close(std::string& error);
 
@@ -47,6 +50,7 @@ private:
     std::vector<uint8_t> buffer_;
     std::vector<uint8_t> scratch_;
     uint64_t bytes_lost_ = 0;
+    uint64_t last_flush_ns_ = 0;
     int first_errno_ = 0;
 };
 

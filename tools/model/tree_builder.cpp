@@ -1,9 +1,11 @@
 #include "tree_builder.hpp"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
+#include <cstdint>
 #include <memory>
 #include <unordered_map>
 #include <unordered_set>
@@ -24,10 +26,29 @@ constexpr int kRankKernel = 4;
 
 struct SpawnBegin {
     uint64_t t_ns;
+    pid_t tid;  // the caller's thread: system() begins and ends on it
     CreateHow how;
     uint32_t token;
     std::vector<uint64_t> frames;
     bool used = false;
+    size_t child = SIZE_MAX;  // the process that claimed it, index into tree_.processes
+    bool reaped = false;      // its system()/pclose() status has been booked
+};
+
+// The sequence numbers one image (or one forked process) gave its records. Threads take numbers
+// and timestamps in either order, so records sorted by time are not sorted by number: the span
+// is judged as a whole (lowest to highest, how many arrived), not one record after another.
+struct SequenceSpan {
+    bool from_zero = false;  // opened by the image's first record (hello, child start)
+    uint32_t lowest = UINT32_MAX;
+    uint32_t highest = 0;
+    uint64_t count = 0;
+
+    uint32_t missing() const {
+        if (count == 0) return 0;
+        uint64_t expected = uint64_t{highest} - (from_zero ? 0 : lowest) + 1;
+        return expected > count ? static_cast<uint32_t>(expected - count) : 0;
+    }
 };
 
 struct SpawnInfo {  // what a posix_spawn caller said it would run
@@ -97,15 +118,13 @@ public:
             case RecordType::kExecAttempt: on_exec_attempt(h, r, t); break;
             case RecordType::kExecFailed: on_exec_failed(h, r); break;
             case RecordType::kExit: on_exit(h, r, t); break;
-            case RecordType::kWaitReaped: on_wait_reaped(r, t); break;
+            case RecordType::kWaitReaped: on_wait_reaped(h, r, t); break;
             case RecordType::kSubreaperReaped:
                 set_exit(h.pid, status_from_wait(r.i32(), "collector", kRankReaper), t);
                 break;
             case RecordType::kKernelFork: on_kernel_fork(h, r, t); break;
             case RecordType::kKernelExec: on_kernel_exec(h, t); break;
-            case RecordType::kKernelExit:
-                set_exit(h.pid, status_from_wait(r.i32(), "kernel", kRankKernel), t, true);
-                break;
+            case RecordType::kKernelExit: on_kernel_exit(h, r, t); break;
             case RecordType::kDropped: {
                 uint64_t n = r.u64();
                 own(h, t).dropped_records += n;
@@ -130,6 +149,16 @@ public:
     }
 
     void finalize() {
+        for (auto& [i, span] : seq_spans_) tree_.processes[i].seq_gaps += span.missing();
+        // The kernel reports every exec it completes before the exit it reports: an attempt
+        // still open at the exit was cut short (killed mid-exec). Without every kernel event
+        // that cannot be told, and the attempt counts as done, as below.
+        if (tree_.kernel_events_lost == 0) {
+            for (size_t i : exec_open_at_kernel_exit_) {
+                ExecEvent& e = tree_.processes[i].execs.back();
+                if (!e.resolved) e.resolved = true;  // ok stays false
+            }
+        }
         for (size_t i = 0; i < tree_.processes.size(); ++i) {
             Process& p = tree_.processes[i];
             // An exec attempt that never reported failure succeeded: our wrapper would have
@@ -161,6 +190,7 @@ public:
             if (it != current_.end()) tree_.processes[it->second].still_running = true;
         }
         // Parent links: the creator's incarnation alive when the child started.
+        std::vector<size_t> parent_of(tree_.processes.size(), SIZE_MAX);
         for (size_t i = 0; i < tree_.processes.size(); ++i) {
             Process& p = tree_.processes[i];
             if (p.ppid <= 0) continue;
@@ -170,7 +200,11 @@ public:
                 if (tree_.processes[j].start_ns <= p.start_ns) best = j;
             }
             if (best == SIZE_MAX && !by_pid_[p.ppid].empty()) best = by_pid_[p.ppid].front();
-            if (best != SIZE_MAX && best != i) tree_.processes[best].children.push_back(i);
+            if (best != SIZE_MAX && best != i) parent_of[i] = best;
+        }
+        break_cycles(parent_of);
+        for (size_t i = 0; i < parent_of.size(); ++i) {
+            if (parent_of[i] != SIZE_MAX) tree_.processes[parent_of[i]].children.push_back(i);
         }
         for (auto& p : tree_.processes) {
             std::sort(p.children.begin(), p.children.end(), [this](size_t a, size_t b) {
@@ -180,6 +214,35 @@ public:
     }
 
 private:
+    // Recycled pids or a damaged trace can make processes each other's ancestors; renderers walk
+    // the links from the roots, so a cycle's members would vanish from the report (or the walk
+    // never end). The link out of the cycle's earliest-started member is dropped: it becomes a
+    // root, as the likeliest ancestor of the others.
+    void break_cycles(std::vector<size_t>& parent_of) const {
+        enum : uint8_t { kUnseen, kOnPath, kDone };
+        std::vector<uint8_t> state(parent_of.size(), kUnseen);
+        std::vector<size_t> path;
+        for (size_t start = 0; start < parent_of.size(); ++start) {
+            path.clear();
+            size_t i = start;
+            while (i != SIZE_MAX && state[i] == kUnseen) {
+                state[i] = kOnPath;
+                path.push_back(i);
+                i = parent_of[i];
+            }
+            if (i != SIZE_MAX && state[i] == kOnPath) {  // back on this walk's path: a cycle
+                size_t first = i;
+                for (size_t j = parent_of[i]; j != i; j = parent_of[j]) {
+                    const Process& a = tree_.processes[j];
+                    const Process& b = tree_.processes[first];
+                    if (a.start_ns < b.start_ns || (a.start_ns == b.start_ns && j < first)) first = j;
+                }
+                parent_of[first] = SIZE_MAX;
+            }
+            for (size_t j : path) state[j] = kDone;
+        }
+    }
+
     size_t idx(const Process& p) const { return static_cast<size_t>(&p - tree_.processes.data()); }
 
     uint64_t rel(uint64_t t) const { return t >= tree_.t0_ns ? t - tree_.t0_ns : 0; }
@@ -208,25 +271,39 @@ private:
 
     // The sender of a shim record: the library is loaded in it.
     Process& own(const wire::RecordHeader& h, uint64_t t) {
-        Process& p = at(h.pid, t, false);
+        Process& p = at(h.pid, t, speaks_for_successor(h, t));
         p.shim_loaded = true;
         return p;
     }
 
-    // Sequence numbers restart with each process (and each exec'd image); a hole means a
-    // record never arrived.
+    // Whether a record a process sent itself comes from a newer holder of its pid (pids are
+    // reused, and the newcomer's records can be stamped before its creator's Created): a
+    // ChildStart opens a process, so it cannot belong to a holder that has ended (at() checks
+    // that), and nothing is sent after the holder was reaped.
+    bool speaks_for_successor(const wire::RecordHeader& h, uint64_t t) const {
+        auto it = current_.find(h.pid);
+        if (it == current_.end()) return false;
+        if (h.type == static_cast<uint16_t>(RecordType::kChildStart)) return true;
+        auto reaped = reaped_ns_.find(it->second);
+        return reaped != reaped_ns_.end() && t > reaped->second;
+    }
+
+    // Sequence numbers restart with each process (and each exec'd image); a number that never
+    // arrived means a record was lost. (A vfork child's records and drop reports carry none.)
     void track_sequence(const wire::RecordHeader& h, Process& p) {
         if (h.flags & wire::kFromVforkChild) return;
-        auto& [last, have] = last_seq_[idx(p)];
-        if (h.type == static_cast<uint16_t>(RecordType::kHello) ||
-            h.type == static_cast<uint16_t>(RecordType::kChildStart)) {
-            if (h.seq == 0) have = false;  // a new image or a new process: numbering restarts
+        if (h.type == static_cast<uint16_t>(RecordType::kDropped)) return;
+        SequenceSpan& span = seq_spans_[idx(p)];
+        bool first_of_image = h.type == static_cast<uint16_t>(RecordType::kHello) ||
+                              h.type == static_cast<uint16_t>(RecordType::kChildStart);
+        if (first_of_image && h.seq == 0) {
+            p.seq_gaps += span.missing();
+            span = SequenceSpan{};
+            span.from_zero = true;
         }
-        if (have && h.seq > last + 1) p.seq_gaps += h.seq - last - 1;
-        if (!have || h.seq > last) {
-            last = h.seq;
-            have = true;
-        }
+        span.lowest = std::min(span.lowest, h.seq);
+        span.highest = std::max(span.highest, h.seq);
+        ++span.count;
     }
 
     void on_trace_start(const wire::RecordHeader& h, wire::WireReader& r) {
@@ -296,21 +373,43 @@ private:
         }
     }
 
-    // system(), popen(), wordexp() and daemon() never name their child: it is the next child
-    // of the same parent to introduce itself.
+    // system(), popen() and wordexp() never name their child: it is the next child of the same
+    // parent to introduce itself, with the hello of the shell it execs.
     void claim_unnamed_spawn(Process& p, pid_t ppid) {
         pid_t parent = p.ppid > 0 ? p.ppid : ppid;
+        auto announced_by_hello = [](CreateHow how) {
+            return how == CreateHow::kSystem || how == CreateHow::kPopen ||
+                   how == CreateHow::kWordexp;
+        };
+        if (SpawnBegin* b = unclaimed_begin(parent, p, announced_by_hello)) claim(*b, p, parent);
+    }
+
+    // daemon()'s child and a fork made through syscall() introduce themselves with a child
+    // start of that kind (unknown for syscall(): the library only notices it is in a new
+    // process) and no token: they claim their parent's begin of that kind.
+    void claim_begin_of_kind(Process& c, pid_t parent, CreateHow how) {
+        CreateHow kind = how == CreateHow::kUnknown ? CreateHow::kRawSyscall : how;
+        auto same_kind = [kind](CreateHow h) { return h == kind; };
+        if (SpawnBegin* b = unclaimed_begin(parent, c, same_kind)) claim(*b, c, parent);
+    }
+
+    template <class Accept>
+    SpawnBegin* unclaimed_begin(pid_t parent, const Process& child, Accept accept) {
         auto it = unnamed_begins_.find(parent);
-        if (it == unnamed_begins_.end()) return;
+        if (it == unnamed_begins_.end()) return nullptr;
         for (auto& b : it->second) {
-            if (b.used || b.t_ns > p.start_ns + 1) continue;
-            b.used = true;
-            p.how = b.how;
-            p.call_site = b.frames;
-            p.creation_seen_by_shim = true;
-            if (p.ppid <= 0) p.ppid = parent;
-            return;
+            if (!b.used && b.t_ns <= child.start_ns + 1 && accept(b.how)) return &b;
         }
+        return nullptr;
+    }
+
+    void claim(SpawnBegin& b, Process& p, pid_t parent) {
+        b.used = true;
+        b.child = idx(p);
+        p.how = b.how;
+        p.call_site = b.frames;
+        p.creation_seen_by_shim = true;
+        if (p.ppid <= 0) p.ppid = parent;
     }
 
     void on_created(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
@@ -325,7 +424,7 @@ private:
         spawn.image_flags = r.u32();
         spawn.argv = read_strings(r);
         if (child <= 0) return;
-        Process& c = at(child, t, true);
+        Process& c = child_named_by_creator(child, h.pid, t);
         c.ppid = h.pid;
         c.how = how;
         c.call_site = std::move(frames);
@@ -334,6 +433,21 @@ private:
             how == CreateHow::kPidfdSpawn) {
             spawn_info_[idx(c)] = std::move(spawn);
         }
+    }
+
+    // The creator reports a child after fork returns, and the child may have run to its end by
+    // then. The report still names that process, not a new one that recycled its pid: a child
+    // whose creator has not reported it yet is the one.
+    Process& child_named_by_creator(pid_t child, pid_t creator, uint64_t t) {
+        auto it = current_.find(child);
+        if (it != current_.end() && !named_by_creator_.count(it->second) &&
+            tree_.processes[it->second].ppid == creator) {
+            named_by_creator_.insert(it->second);
+            return tree_.processes[it->second];
+        }
+        Process& c = at(child, t, true);
+        named_by_creator_.insert(idx(c));
+        return c;
     }
 
     void on_child_start(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
@@ -355,6 +469,8 @@ private:
                     break;
                 }
             }
+        } else if (parent > 0) {
+            claim_begin_of_kind(c, parent, how);
         }
     }
 
@@ -362,6 +478,7 @@ private:
         own(h, t);
         SpawnBegin b;
         b.t_ns = t;
+        b.tid = h.tid;
         b.how = static_cast<CreateHow>(r.u8());
         b.token = r.u32();
         b.frames = read_frames(r);
@@ -432,12 +549,51 @@ private:
         merge_exit(p, s, t, false);
     }
 
-    void on_wait_reaped(wire::WireReader& r, uint64_t t) {
-        r.u8();
+    void on_wait_reaped(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        auto call = static_cast<wire::WaitCall>(r.u8());
         pid_t child = r.i32();
         int status = r.i32();
-        if (child <= 0) return;
+        if (child <= 0) {
+            reap_unnamed_child(h, call, status, t);
+            return;
+        }
         set_exit(child, status_from_wait(status, "parent", kRankReaper), t);
+    }
+
+    // system() and pclose() return the status of a child whose pid the caller never learns: it
+    // is the child that claimed the matching begin. system() runs on its caller's thread from
+    // begin to status; pclose() is matched only while one popen child awaits its status, as
+    // streams may be closed in any order.
+    void reap_unnamed_child(const wire::RecordHeader& h, wire::WaitCall call, int status,
+                            uint64_t t) {
+        auto it = unnamed_begins_.find(h.pid);
+        if (it == unnamed_begins_.end()) return;
+        SpawnBegin* match = nullptr;
+        if (call == wire::WaitCall::kSystem) {
+            for (auto& b : it->second) {
+                if (b.how == CreateHow::kSystem && b.tid == h.tid) match = &b;
+            }
+        } else if (call == wire::WaitCall::kPclose) {
+            int waiting = 0;
+            for (auto& b : it->second) {
+                if (b.how == CreateHow::kPopen && !b.reaped) {
+                    match = &b;
+                    ++waiting;
+                }
+            }
+            if (waiting != 1) match = nullptr;
+        }
+        if (match == nullptr || match->reaped) return;
+        match->reaped = true;
+        if (match->child == SIZE_MAX) return;
+        merge_exit(tree_.processes[match->child], status_from_wait(status, "parent", kRankReaper),
+                   t, false);
+    }
+
+    void on_kernel_exit(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
+        set_exit(h.pid, status_from_wait(r.i32(), "kernel", kRankKernel), t, true);
+        Process& p = tree_.processes[current_.at(h.pid)];
+        if (!p.execs.empty() && !p.execs.back().resolved) exec_open_at_kernel_exit_.insert(idx(p));
     }
 
     // Census records are the collector's; pid is the episode's child.
@@ -538,6 +694,12 @@ private:
             at(pid, t, false);
             it = current_.find(pid);
         }
+        // Every status set here is the kernel's or a reaper's: an exit or a death means the
+        // process was gone by t.
+        if (s.kind != ExitStatus::Kind::kUnknown) {
+            auto [reaped, fresh] = reaped_ns_.try_emplace(it->second, t);
+            if (!fresh && t < reaped->second) reaped->second = t;
+        }
         merge_exit(tree_.processes[it->second], s, t, exact_time);
     }
 
@@ -553,8 +715,11 @@ private:
     std::unordered_map<pid_t, std::vector<size_t>> by_pid_;
     std::unordered_map<pid_t, std::vector<SpawnBegin>> unnamed_begins_;
     // Keyed by index into tree_.processes (the vector grows; pointers would not last).
-    std::unordered_map<size_t, std::pair<uint32_t, bool>> last_seq_;
+    std::unordered_map<size_t, SequenceSpan> seq_spans_;
+    std::unordered_set<size_t> named_by_creator_;  // children their creator's record named
+    std::unordered_set<size_t> exec_open_at_kernel_exit_;
     std::unordered_map<size_t, SpawnInfo> spawn_info_;
+    std::unordered_map<size_t, uint64_t> reaped_ns_;  // when the kernel or a reaper saw it gone
     std::unordered_set<size_t> awaiting_hello_;
     std::vector<pid_t> leftovers_;
     std::unordered_map<pid_t, size_t> open_episode_;  // child pid → index in tree_.episodes
@@ -577,8 +742,71 @@ void build_process_tree_from(std::vector<RawRecord> records, ProcessTree& tree) 
     b.finalize();
 }
 
-bool build_process_tree(const std::vector<std::string>& paths, ProcessTree& tree,
+namespace {
+
+// What the trace itself cannot say about its own loss: when the collector stopped, what the
+// library spooled meanwhile, how many records never arrived anywhere.
+void note_losses(ProcessTree& tree, const std::vector<RawRecord>& records,
+                 const std::vector<std::string>& spools) {
+    uint64_t last_collector_ns = 0, spooled = 0, spooled_after = 0;
+    for (const auto& r : records) {
+        if (r.header.flags & wire::kFromSpool) continue;
+        last_collector_ns = std::max(last_collector_ns, r.header.t_ns);
+    }
+    for (const auto& r : records) {
+        if (!(r.header.flags & wire::kFromSpool)) continue;
+        ++spooled;
+        if (r.header.t_ns > last_collector_ns) ++spooled_after;
+    }
+    uint64_t gaps = 0;
+    for (const auto& p : tree.processes) gaps += p.seq_gaps;
+    auto note = [&tree](uint64_t t, std::string text) {
+        tree.notes.push_back(TraceNote{t, 2, std::move(text)});
+    };
+    uint64_t lost_at = last_collector_ns > tree.t0_ns ? last_collector_ns - tree.t0_ns : 0;
+    if (!tree.complete && tree.t0_ns != 0) {
+        std::string text = "collector lost at t=" + std::to_string(lost_at / 1000000) +
+                           " ms: the trace has no end record";
+        if (spooled_after) {
+            text += "; " + std::to_string(spooled_after) + " later records recovered from " +
+                    (spools.empty() ? std::string("the spool") : spools.front());
+        }
+        note(lost_at, text);
+    } else if (spooled && !spools.empty()) {
+        note(lost_at, std::to_string(spooled) + " records read from " + spools.front());
+    }
+    if (tree.dropped_records + gaps > 0) {
+        note(lost_at, std::to_string(tree.dropped_records + gaps) +
+                          " records were lost (neither delivered nor spooled): figures for the "
+                          "processes marked records_missing are incomplete");
+    }
+}
+
+bool is_spool_path(const std::string& p) {
+    return p.size() > 6 && p.compare(p.size() - 6, 6, ".spool") == 0;
+}
+
+}  // namespace
+
+bool build_process_tree(const std::vector<std::string>& given, ProcessTree& tree,
                         std::string& error) {
+    // `cowtrace run -o T` has the library spool to T.spool when the collector stalls or dies:
+    // read it with T even when not named.
+    std::vector<std::string> paths = given;
+    std::vector<std::string> spools;
+    for (const auto& p : given) {
+        if (is_spool_path(p)) spools.push_back(p);
+    }
+    for (const auto& p : given) {
+        std::string companion = p + ".spool";
+        if (is_spool_path(p) || std::find(paths.begin(), paths.end(), companion) != paths.end()) {
+            continue;
+        }
+        if (access(companion.c_str(), R_OK) == 0) {
+            paths.push_back(companion);
+            spools.push_back(companion);
+        }
+    }
     std::vector<std::unique_ptr<TraceReader>> readers;
     std::vector<RawRecord> records;
     for (const auto& path : paths) {
@@ -595,7 +823,9 @@ bool build_process_tree(const std::vector<std::string>& paths, ProcessTree& tree
         }
         readers.push_back(std::move(reader));
     }
+    std::vector<RawRecord> copy = records;
     build_process_tree_from(std::move(records), tree);
+    note_losses(tree, copy, spools);
     // The records point into the readers' mappings, which end here: nothing above keeps them.
     return true;
 }

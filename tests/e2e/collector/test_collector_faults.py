@@ -1,0 +1,150 @@
+"""The collector fails; the host must not notice, and the trace must say what it lacks.
+
+    test_collector_faults.py CASE"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+COWTRACE = os.environ["COWTRACE_BIN"]
+LIB = os.environ["COWTRACE_LIB"]
+
+# A host whose output we can compare: it forks and execs a few times, slowly enough for the
+# collector to fail in the middle, and writes what it did to a file.
+HOST = ("out=$1; for i in 1 2 3 4 5 6; do /bin/echo step $i >> $out; (exit $i); sleep 0.2; done;"
+        " echo done >> $out; exit 3")
+
+
+def report(*paths):
+    r = subprocess.run([COWTRACE, "report", "-f", "json", *paths], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def expected_output(work):
+    out = os.path.join(work, "plain.out")
+    rc = subprocess.run(["bash", "-c", HOST, "host", out]).returncode
+    with open(out) as f:
+        return f.read(), rc
+
+
+def collector_killed_mid_run(work, failures):
+    want, want_rc = expected_output(work)
+    out = os.path.join(work, "traced.out")
+    trace = os.path.join(work, "t.trace")
+    marker = os.path.join(work, "host.rc")
+    run = subprocess.Popen([COWTRACE, "run", "-q", "-o", trace, "--", "bash", "-c",
+                            HOST + "", "host", out], start_new_session=True)
+    time.sleep(0.5)
+    run.send_signal(signal.SIGKILL)  # the collector dies; its child (the host) lives on
+    run.wait()
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if os.path.exists(out) and open(out).read().endswith("done\n"):
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)
+    got = open(out).read() if os.path.exists(out) else ""
+    if got != want:
+        failures.append(f"the host's output changed: {got!r} vs {want!r}")
+    del marker, want_rc
+    tree = report(trace)
+    notes = " | ".join(n["text"] for n in tree["trace"]["notes"])
+    if "collector lost at" not in notes:
+        failures.append(f"the report does not say the collector was lost: {notes}")
+    if "recovered from" not in notes:
+        failures.append(f"the report does not say what the spool recovered: {notes}")
+    echoes = [p for p in tree["processes"]
+              if any(e["ok"] and e["path"].endswith("/echo") for e in p["execs"])]
+    # Records queued in the dead collector's socket die with it; what is missing must be said.
+    if len(echoes) < 6 and "were lost" not in notes:
+        failures.append(f"{len(echoes)} of 6 echo processes, and no word of lost records: {notes}")
+    if len(echoes) < 4:
+        failures.append(f"only {len(echoes)} of 6 echo processes in the trace and spool together")
+
+
+def collector_stalled(work, failures):
+    want, want_rc = expected_output(work)
+    out = os.path.join(work, "traced.out")
+    trace = os.path.join(work, "t.trace")
+    run = subprocess.Popen([COWTRACE, "run", "-q", "-o", trace, "--", "bash", "-c", HOST, "host",
+                            out])
+    time.sleep(0.3)
+    run.send_signal(signal.SIGSTOP)  # back-pressure: the collector reads nothing for 3 s
+    time.sleep(3)
+    run.send_signal(signal.SIGCONT)
+    rc = run.wait(timeout=60)
+    got = open(out).read()
+    if got != want or rc != want_rc:
+        failures.append(f"the host changed: {got!r}/{rc} vs {want!r}/{want_rc}")
+    tree = report(trace)
+    echoes = [p for p in tree["processes"]
+              if any(e["ok"] and e["path"].endswith("/echo") for e in p["execs"])]
+    if len(echoes) != 6:
+        failures.append(f"{len(echoes)} of 6 echo processes in the trace")
+    missing = sum(p.get("records_missing", 0) for p in tree["processes"])
+    if missing:
+        failures.append(f"{missing} records missing although the spool took them")
+
+
+def disk_full(work, failures):
+    small = os.path.join(work, "small")
+    os.mkdir(small)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", small]).returncode:
+        failures.append("cannot mount a small tmpfs (needs root)")
+        return
+    try:
+        trace = os.path.join(small, "t.trace")
+        script = "for i in $(seq 300); do /bin/true; done; echo finished"
+        r = subprocess.run([COWTRACE, "run", "-q", "-o", trace, "--", "bash", "-c", script],
+                           capture_output=True, text=True, timeout=300)
+        if r.returncode != 0 or r.stdout != "finished\n":
+            failures.append(f"the host changed when the disk filled: {r.returncode} {r.stdout!r}")
+        if "incomplete" not in r.stderr:
+            failures.append(f"cowtrace did not say the trace is incomplete: {r.stderr!r}")
+        rep = subprocess.run([COWTRACE, "report", trace], capture_output=True, text=True)
+        if rep.returncode != 0 or "damaged" not in (rep.stdout + rep.stderr):
+            failures.append(f"the report of the cut trace does not say so: {rep.returncode} "
+                            f"{rep.stderr[-300:]!r}")
+    finally:
+        subprocess.run(["umount", small])
+
+
+def foreign_uid_refused(work, failures):
+    trace = os.path.join(work, "t.trace")
+    sock = os.path.join(work, "open.sock")
+    os.chmod(work, 0o755)
+    rec = subprocess.Popen([COWTRACE, "record", "-q", "-o", trace, "--socket", sock])
+    deadline = time.time() + 10
+    while not os.path.exists(sock) and time.time() < deadline:
+        time.sleep(0.05)
+    os.chmod(sock, 0o777)  # let anybody connect: the collector itself must refuse them
+    # Only the unprivileged process gets the library (setpriv itself starts as root).
+    r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "env",
+                        f"LD_PRELOAD={LIB}", f"COWTRACE_SOCKET={sock}", "bash", "-c",
+                        "/bin/echo hello; exit 2"], capture_output=True, text=True)
+    rec.send_signal(signal.SIGTERM)
+    rec.wait(timeout=30)
+    if r.stdout != "hello\n" or r.returncode != 2:
+        failures.append(f"the refused host changed: {r}")
+    tree = report(trace)
+    if tree["processes"]:
+        failures.append(f"records of another uid were accepted: {len(tree['processes'])} processes")
+    if tree["trace"]["rejected_records"] == 0:
+        failures.append("the trace does not count the refused records")
+
+
+CASES = {f.__name__: f for f in (collector_killed_mid_run, collector_stalled, disk_full,
+                                  foreign_uid_refused)}
+
+if __name__ == "__main__":
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="cowtrace-faults-") as work:
+        CASES[sys.argv[1]](work, failures)
+    for f in failures:
+        print("FAILED:", f)
+    sys.exit(1 if failures else 0)

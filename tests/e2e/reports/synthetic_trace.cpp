@@ -1,0 +1,458 @@
+// synthetic_trace SCENARIO TRACE TRUTH.json
+//
+// Writes a trace file the way the collector and the library would, with the real record writer
+// (lib/wire/wire_writer.hpp), and beside it a JSON account of what it wrote: processes,
+// episodes, samples, symbols. The report and check tests compare cowtrace's output with that
+// account, so they do not depend on what a particular machine's census happens to measure.
+//
+// Scenarios:
+//   fork-server  a server forks a snapshot child (large copy, symbolized call site), three
+//                workers (small copies), a child that execs a hostile command line (markup,
+//                quotes, bytes that are not UTF-8), and posix_spawns a compressor; memory samples
+//   no-census    the same kind of tree recorded with --no-cow: no episodes, no memory samples
+//   leftover     the command exits while one of its children is still running at trace end
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "wire/record.hpp"
+#include "wire/wire_writer.hpp"
+
+namespace {
+
+using cowtrace::wire::CreateHow;
+using cowtrace::wire::RecordType;
+using cowtrace::wire::WireWriter;
+using nlohmann::json;
+
+constexpr uint64_t kT0 = 5'000'000'000'000ull;  // CLOCK_MONOTONIC of the trace start
+constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kMs = 1'000'000;
+constexpr int kCollector = 4100;
+
+class TraceFile {
+  public:
+    explicit TraceFile(const std::string& path) : out_(path, std::ios::binary) {
+        out_.write(cowtrace::wire::kFileMagic, 8);
+        uint32_t version = cowtrace::wire::kFormatVersion, header = 16;
+        out_.write(reinterpret_cast<const char*>(&version), 4);
+        out_.write(reinterpret_cast<const char*>(&header), 4);
+    }
+    bool ok() const { return static_cast<bool>(out_); }
+
+    // A record at t_ns after the trace start. Library records carry a per-process sequence.
+    template <class Fill>
+    void record(RecordType type, int pid, uint64_t t_ns, Fill fill, bool library = false) {
+        std::vector<uint8_t> buf(1 << 16);
+        WireWriter w(buf.data(), buf.size());
+        fill(w);
+        uint32_t seq = library ? seq_[pid]++ : 0;
+        size_t n = w.finish(type, 0, pid, pid, kT0 + t_ns, seq);
+        out_.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(n));
+    }
+    void restart_sequence(int pid) { seq_[pid] = 0; }
+
+  private:
+    std::ofstream out_;
+    std::map<int, uint32_t> seq_;
+};
+
+void put_strings(WireWriter& w, const std::vector<std::string>& words) {
+    std::vector<const char*> ptrs;
+    for (const auto& s : words) ptrs.push_back(s.c_str());
+    ptrs.push_back(nullptr);
+    w.strlist(ptrs.data(), 8192);
+}
+
+struct Region {
+    std::string name;
+    uint64_t shared, copied, by_parent, by_child;
+};
+
+struct Sample {
+    uint64_t t_ns, shared, copied, by_parent, by_child;
+};
+
+class Scenario {
+  public:
+    Scenario(const std::string& trace_path, std::string census_mode)
+        : trace_(trace_path), census_mode_(std::move(census_mode)) {}
+
+    void start(int root, const std::vector<std::string>& argv) {
+        root_ = root;
+        trace_.record(RecordType::kTraceStart, kCollector, 0, [&](WireWriter& w) {
+            w.u64(1'790'000'000'000'000'000ull);  // wall clock at t0
+            w.i32(kCollector);
+            w.i32(root);
+            put_strings(w, argv);
+            w.u32(4096);
+            w.cstr("6.18.0-synthetic");
+            w.cstr("testhost");
+            w.u32(0);
+            w.u8(1);
+            w.cstr("");
+            w.cstr(census_mode_.c_str());
+            w.u64(100 * kMs);
+            w.u64(kT0 + 1 * kMs);
+        });
+        hello(root, kCollector, 2 * kMs, argv);
+        add_process(root, kCollector, 1 * kMs, argv, "fork", {});
+    }
+
+    void hello(int pid, int ppid, uint64_t t, const std::vector<std::string>& argv) {
+        trace_.restart_sequence(pid);
+        trace_.record(
+            RecordType::kHello, pid, t,
+            [&](WireWriter& w) {
+                w.u32(1);
+                w.i32(ppid);
+                w.cstr(argv.front().c_str());
+                put_strings(w, argv);
+                w.u32(0);
+                w.u32(0);
+            },
+            true);
+    }
+
+    // The parent's Created record and the child's ChildStart: a fork-like creation.
+    void fork(int parent, int child, uint64_t t, const std::vector<uint64_t>& call_site,
+              CreateHow how = CreateHow::kFork) {
+        trace_.record(
+            RecordType::kCreated, parent, t,
+            [&](WireWriter& w) {
+                w.u8(static_cast<uint8_t>(how));
+                w.i32(child);
+                w.i32(0);
+                w.u64(0);
+                w.u64list(call_site.data(), call_site.size());
+                w.cstr("");
+                w.u32(0);
+                put_strings(w, {});
+            },
+            true);
+        trace_.restart_sequence(child);
+        trace_.record(
+            RecordType::kChildStart, child, t + 20'000,
+            [&](WireWriter& w) {
+                w.u8(static_cast<uint8_t>(how));
+                w.i32(parent);
+                w.u32(0);
+            },
+            true);
+        add_process(child, parent, t, {}, how == CreateHow::kFork ? "fork" : "?", call_site);
+    }
+
+    void posix_spawn(int parent, int child, uint64_t t, const std::vector<std::string>& argv,
+                     const std::vector<uint64_t>& call_site) {
+        trace_.record(
+            RecordType::kCreated, parent, t,
+            [&](WireWriter& w) {
+                w.u8(static_cast<uint8_t>(CreateHow::kPosixSpawn));
+                w.i32(child);
+                w.i32(0);
+                w.u64(0);
+                w.u64list(call_site.data(), call_site.size());
+                w.cstr(argv.front().c_str());
+                w.u32(0);
+                put_strings(w, argv);
+            },
+            true);
+        hello(child, parent, t + 300'000, argv);
+        add_process(child, parent, t, argv, "posix_spawn", call_site);
+    }
+
+    void exec(int pid, uint64_t t, const std::vector<std::string>& argv) {
+        trace_.record(
+            RecordType::kExecAttempt, pid, t,
+            [&](WireWriter& w) {
+                w.cstr(argv.front().c_str());
+                w.cstr("");
+                w.u32(0);
+                put_strings(w, argv);
+                w.u8(0);
+            },
+            true);
+        trace_.record(RecordType::kKernelExec, pid, t + 50'000, [&](WireWriter& w) { w.i32(pid); });
+        hello(pid, 0, t + 100'000, argv);
+        truth_process(pid)["argv"] = argv;
+    }
+
+    void exit(int pid, uint64_t t, int code) {
+        trace_.record(
+            RecordType::kExit, pid, t,
+            [&](WireWriter& w) {
+                w.u8(2);
+                w.i32(code);
+            },
+            true);
+        trace_.record(RecordType::kKernelExit, pid, t + 10'000,
+                      [&](WireWriter& w) { w.i32(code << 8); });
+        json& p = truth_process(pid);
+        p["end_ns"] = t + 10'000;
+        p["exit_code"] = code;
+    }
+
+    void episode(int parent, int child, uint64_t t_fork, uint64_t shared,
+                 const std::vector<Sample>& samples, const std::vector<Region>& regions,
+                 uint8_t end_how, uint64_t t_end,
+                 const std::vector<std::string>& approximations = {}) {
+        trace_.record(RecordType::kEpisodeStart, child, t_fork + 40'000, [&](WireWriter& w) {
+            w.i32(parent);
+            w.u64(kT0 + t_fork);
+            w.cstr("exact");
+            w.u8(1);
+            w.u64(shared);
+            w.u64(0);
+            w.u64(0);
+            w.u64(0);
+            put_strings(w, approximations);
+        });
+        uint64_t peak = 0;
+        json samples_json = json::array();
+        for (const auto& s : samples) {
+            trace_.record(RecordType::kEpisodeSample, child, s.t_ns, [&](WireWriter& w) {
+                w.u64(s.shared);
+                w.u64(s.copied);
+                w.u64(s.by_parent);
+                w.u64(s.by_child);
+                w.u64(0);
+                w.u64(0);
+                w.u64(200'000);
+            });
+            peak = std::max(peak, s.copied);
+            samples_json.push_back(
+                {{"t_ns", s.t_ns}, {"shared_bytes", s.shared}, {"copied_bytes", s.copied}});
+        }
+        uint64_t t_regions = samples.empty() ? t_fork + kMs : samples.back().t_ns;
+        trace_.record(RecordType::kEpisodeRegions, child, t_regions, [&](WireWriter& w) {
+            w.u32(static_cast<uint32_t>(regions.size()));
+            for (const auto& r : regions) {
+                w.cstr(r.name.c_str());
+                w.u64(r.shared);
+                w.u64(r.copied);
+                w.u64(r.by_parent);
+                w.u64(r.by_child);
+            }
+        });
+        json regions_json = json::array();
+        for (const auto& r : regions) {
+            regions_json.push_back({{"name", r.name},
+                                    {"shared_bytes_at_fork", r.shared},
+                                    {"copied_bytes", r.copied},
+                                    {"copied_by_parent_bytes", r.by_parent},
+                                    {"copied_by_child_bytes", r.by_child}});
+        }
+        if (end_how != 3) {
+            trace_.record(RecordType::kEpisodeEnd, child, t_end,
+                          [&](WireWriter& w) { w.u8(end_how); });
+        }
+        const Sample last = samples.empty() ? Sample{0, shared, 0, 0, 0} : samples.back();
+        truth_["episodes"].push_back({{"parent", parent},
+                                      {"child", child},
+                                      {"t_ns", t_fork},
+                                      {"end_ns", end_how != 3 ? json(t_end) : json(nullptr)},
+                                      {"shared_bytes_at_fork", shared},
+                                      {"copied_bytes_peak", peak},
+                                      {"copied_bytes_final", last.copied},
+                                      {"copied_by_parent_bytes", last.by_parent},
+                                      {"copied_by_child_bytes", last.by_child},
+                                      {"samples", samples_json},
+                                      {"regions", regions_json}});
+    }
+
+    void memory(int pid, uint64_t t, uint64_t rss, uint64_t pss) {
+        trace_.record(RecordType::kMemorySample, pid, t, [&](WireWriter& w) {
+            w.u64(rss);
+            w.u64(pss);
+            w.u64(pss / 2);
+            w.u64(0);
+            w.u64(rss / 2);
+            w.u64(0);
+        });
+        truth_["memory"][std::to_string(pid)].push_back(
+            {{"t_ns", t}, {"rss_bytes", rss}, {"pss_bytes", pss}});
+    }
+
+    void symbol(int pid, uint64_t ip, const std::string& text) {
+        trace_.record(RecordType::kSymbol, kCollector, 0, [&](WireWriter& w) {
+            w.i32(pid);
+            w.u64(ip);
+            w.cstr(text.c_str());
+        });
+        truth_["symbols"][std::to_string(pid) + ":" + std::to_string(ip)] = text;
+    }
+
+    void end(uint64_t t, int root_status, const std::vector<int>& still_running) {
+        trace_.record(RecordType::kTraceEnd, kCollector, t, [&](WireWriter& w) {
+            w.i32(root_status);
+            w.u64(100);
+            w.u64(0);
+            w.u64(0);
+            w.u16(static_cast<uint16_t>(still_running.size()));
+            for (int pid : still_running) w.i32(pid);
+            w.u64(100 * kMs);
+        });
+        truth_["duration_ns"] = t;
+        truth_["still_running"] = still_running;
+    }
+
+    bool write_truth(const std::string& path) {
+        truth_["root_pid"] = root_;
+        truth_["collector_pid"] = kCollector;
+        truth_["census_mode"] = census_mode_;
+        if (!truth_.contains("episodes")) truth_["episodes"] = json::array();
+        if (!truth_.contains("memory")) truth_["memory"] = json::object();
+        if (!truth_.contains("symbols")) truth_["symbols"] = json::object();
+        std::ofstream out(path);
+        out << truth_.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+        return static_cast<bool>(out) && trace_.ok();
+    }
+
+  private:
+    void add_process(int pid, int ppid, uint64_t t, const std::vector<std::string>& argv,
+                     const std::string& how, const std::vector<uint64_t>& call_site) {
+        json p{{"pid", pid}, {"ppid", ppid},           {"start_ns", t},     {"argv", argv},
+               {"how", how}, {"call_site", call_site}, {"end_ns", nullptr}, {"exit_code", nullptr}};
+        truth_["processes"].push_back(std::move(p));
+    }
+
+    json& truth_process(int pid) {
+        for (auto& p : truth_["processes"]) {
+            if (p["pid"] == pid) return p;
+        }
+        add_process(pid, 0, 0, {}, "?", {});
+        return truth_["processes"].back();
+    }
+
+    TraceFile trace_;
+    std::string census_mode_;
+    int root_ = 0;
+    json truth_ = json::object();
+};
+
+// Return addresses, innermost first, as the library records them.
+const std::vector<uint64_t> kSnapshotSite = {0x55550000104dull, 0x5555000021a2ull,
+                                             0x5555000033e1ull};
+const std::vector<uint64_t> kWorkerSite = {0x555500004100ull, 0x5555000033f0ull};
+const std::vector<uint64_t> kExecSite = {0x555500005200ull, 0x555500003400ull};
+
+void fork_server(Scenario& s) {
+    const int root = 4200;
+    s.start(root, {"/usr/bin/demo-server", "--port", "6379"});
+    s.symbol(root, kSnapshotSite[0], "rdbSaveBackground+0x4d (demo-server)");
+    s.symbol(root, kSnapshotSite[1], "serverCron+0x1a2 (demo-server)");
+    s.symbol(root, kSnapshotSite[2], "main+0x3e1 (demo-server)");
+    // The worker and exec sites stay unsymbolized: reports show their addresses.
+
+    for (uint64_t t = 10 * kMs; t <= 1400 * kMs; t += 100 * kMs) {
+        s.memory(root, t, 96 * kMiB, t < 100 * kMs ? 90 * kMiB : 60 * kMiB);
+    }
+
+    // The snapshot child: 64 MiB shared, 24 MiB copied at the peak (mostly by the parent).
+    const int snapshot = 4201;
+    s.fork(root, snapshot, 100 * kMs, kSnapshotSite);
+    std::vector<Sample> samples;
+    const uint64_t copied[] = {2, 6, 11, 17, 22, 24, 23};
+    for (size_t i = 0; i < std::size(copied); ++i) {
+        uint64_t c = copied[i] * kMiB;
+        uint64_t by_child = c / 6;
+        samples.push_back({(200 + 100 * i) * kMs, 64 * kMiB - c, c, c - by_child, by_child});
+    }
+    for (uint64_t t = 150 * kMs; t <= 850 * kMs; t += 100 * kMs)
+        s.memory(snapshot, t, 70 * kMiB, 36 * kMiB);
+    s.episode(root, snapshot, 100 * kMs, 64 * kMiB, samples,
+              {{"[heap]", 48 * kMiB, 17 * kMiB, 15 * kMiB, 2 * kMiB},
+               {"[anon:jemalloc]", 12 * kMiB, 5 * kMiB, 4 * kMiB, 1 * kMiB},
+               {"[stack]", 132 * 1024, 8 * 1024, 0, 8 * 1024},
+               {"/usr/lib/libdemo.so", 4 * kMiB, 0, 0, 0}},
+              1, 860 * kMs, {"THP ranges are judged by their head page"});
+    s.exit(snapshot, 860 * kMs, 0);
+
+    // Three workers, identical: each copies 1 MiB of 64 MiB.
+    for (int k = 0; k < 3; ++k) {
+        int pid = 4202 + k;
+        uint64_t t = (300 + 100 * k) * kMs;
+        s.fork(root, pid, t, kWorkerSite);
+        s.episode(root, pid, t, 64 * kMiB,
+                  {{t + 100 * kMs, 63 * kMiB + 512 * 1024, 512 * 1024, 0, 512 * 1024},
+                   {t + 200 * kMs, 63 * kMiB, 1 * kMiB, 0, 1 * kMiB}},
+                  {{"[heap]", 48 * kMiB, 1 * kMiB, 0, 1 * kMiB}}, 1, t + 250 * kMs);
+        s.exit(pid, t + 250 * kMs, 0);
+    }
+
+    // A child that execs a command line meant to break naive renderers.
+    const int hostile = 4205;
+    s.fork(root, hostile, 1000 * kMs, kExecSite);
+    s.episode(root, hostile, 1000 * kMs, 64 * kMiB, {{1002 * kMs, 64 * kMiB - 8192, 8192, 0, 8192}},
+              {{"[stack]", 132 * 1024, 8192, 0, 8192}}, 2, 1003 * kMs);
+    s.exec(hostile, 1003 * kMs,
+           {"/bin/sh", "-c",
+            "echo '</script><script>alert(1)</script>' \"quoted\" & <!-- \xff\xfe not utf-8"});
+    s.exit(hostile, 1050 * kMs, 3);
+
+    // posix_spawn shares nothing: no episode.
+    const int spawned = 4206;
+    s.posix_spawn(root, spawned, 1100 * kMs, {"/usr/bin/gzip", "-9"}, kWorkerSite);
+    s.exit(spawned, 1200 * kMs, 0);
+
+    s.exit(root, 1500 * kMs, 0);
+    s.end(1510 * kMs, 0, {});
+}
+
+void no_census(Scenario& s) {
+    const int root = 4300;
+    s.start(root, {"/usr/bin/make", "-j2"});
+    for (int k = 0; k < 2; ++k) {
+        int pid = 4301 + k;
+        s.fork(root, pid, (100 + 100 * k) * kMs, kWorkerSite);
+        s.exec(pid, (101 + 100 * k) * kMs, {"/usr/bin/cc", "-c", "x.c"});
+        s.exit(pid, (180 + 100 * k) * kMs, 0);
+    }
+    s.exit(root, 400 * kMs, 0);
+    s.end(410 * kMs, 0, {});
+}
+
+void leftover(Scenario& s) {
+    const int root = 4400;
+    s.start(root, {"/usr/bin/launcher"});
+    s.fork(root, 4401, 100 * kMs, kWorkerSite);
+    s.exit(4401, 200 * kMs, 0);
+    s.fork(root, 4402, 300 * kMs, kWorkerSite);
+    s.exec(4402, 301 * kMs, {"/usr/bin/sleep", "60"});
+    s.fork(root, 4403, 350 * kMs, kWorkerSite);
+    s.exit(root, 400 * kMs, 0);
+    s.exit(4403, 700 * kMs, 0);  // outlived the command, then ended
+    s.end(900 * kMs, 0, {4402});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: synthetic_trace fork-server|no-census|leftover TRACE TRUTH.json\n");
+        return 2;
+    }
+    std::string scenario = argv[1];
+    Scenario s(argv[2], scenario == "no-census" ? "off" : "exact");
+    if (scenario == "fork-server")
+        fork_server(s);
+    else if (scenario == "no-census")
+        no_census(s);
+    else if (scenario == "leftover")
+        leftover(s);
+    else {
+        fprintf(stderr, "synthetic_trace: unknown scenario %s\n", argv[1]);
+        return 2;
+    }
+    if (!s.write_truth(argv[3])) {
+        fprintf(stderr, "synthetic_trace: cannot write %s or %s\n", argv[2], argv[3]);
+        return 1;
+    }
+    return 0;
+}
