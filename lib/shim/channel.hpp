@@ -35,10 +35,16 @@ void channel_reopen_in_child();
 bool channel_census(wire::CensusKind kind, wire::EpisodeEnd reason);
 
 // fd guard: the host is about to close or replace fd. If it is one of ours, move ours away first
-// (to a number above avoid_upto) so the host gets exactly what it would get without us.
-void channel_evacuate(int fd, int avoid_upto);
+// (to a number above avoid_upto) so the host gets exactly what it would get without us. True
+// when fd still holds ours: no free number above avoid_upto, or a vfork child (which must leave
+// our globals alone). The caller then treats fd as one the host never opened.
+bool channel_evacuate(int fd, int avoid_upto);
 
-// The same for every descriptor in [first, last].
+// Gives up our descriptor fd (closes it; the channel reconnects on its next record), so the
+// host can have the number. No-op in a vfork child.
+void channel_abandon(int fd);
+
+// channel_evacuate for every descriptor in [first, last]; ours that cannot move are abandoned.
 void channel_evacuate_range(int first, int last);
 
 // Records that could not be delivered or spooled since the last report.
