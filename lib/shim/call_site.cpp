@@ -36,8 +36,15 @@ int find_self(dl_phdr_info* info, size_t, void* data) {
 }
 }  // namespace
 
+namespace {
+std::atomic<bool> g_unwinder_tried{false};
+}
+
 bool load_unwinder() {
     if (g_backtrace.load(std::memory_order_acquire) != nullptr) return true;
+    // Most processes never create one: the library is loaded on the first call site, not in
+    // every exec'd image (a dlopen costs more than the rest of our start-up together).
+    if (g_unwinder_tried.exchange(true)) return false;
     dl_iterate_phdr(find_self, reinterpret_cast<void*>(&load_unwinder));
     auto open = real().dlopen ? real().dlopen : &::dlopen;
     void* h = open(COWTRACE_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
@@ -51,6 +58,7 @@ bool load_unwinder() {
 void capture_call_site(CallSite& out) {
     out.depth = 0;
     BacktraceFn bt = g_backtrace.load(std::memory_order_acquire);
+    if (bt == nullptr && load_unwinder()) bt = g_backtrace.load(std::memory_order_acquire);
     if (bt == nullptr) return;
     void* raw[wire::kMaxFrames + 8];
     int n = bt(raw, static_cast<int>(sizeof raw / sizeof raw[0]));

@@ -15,11 +15,12 @@ struct CallSite {
 };
 
 // Loads libunwind privately (RTLD_LOCAL): linked normally it would export _Unwind_* and
-// backtrace() to the whole host and replace the host's own C++ unwinder. Returns false when it
-// is not available (call sites are then empty, and the hello record says so).
+// backtrace() to the whole host and replace the host's own C++ unwinder. Tried once, on the
+// first call site; false when it is not available (call sites are then empty).
 bool load_unwinder();
 
-// Captures the caller's stack, dropping the frames inside this library.
+// Captures the caller's stack, dropping the frames inside this library. Runs in a parent before
+// it creates a process (never in a child).
 void capture_call_site(CallSite& out);
 
 }  // namespace cowtrace::shim

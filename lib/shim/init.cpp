@@ -61,7 +61,6 @@ void initialise(bool from_constructor) {
     prepare_environment_entries();
     adopt_process(raw_getpid());
     uint32_t flags = wire::kHelloAfterExec;
-    if (!load_unwinder()) flags |= wire::kHelloNoUnwind;
     if (!from_constructor) flags |= wire::kHelloLateInit;
     if (config().secure_exec) flags |= wire::kHelloSecureExec;
     pthread_atfork(nullptr, nullptr, atfork_child);
