@@ -87,7 +87,7 @@ bool PagemapReader::read(uint64_t start, uint64_t end, std::vector<uint64_t>& ou
 bool PagemapReader::populated_runs(uint64_t start, uint64_t end, std::vector<PageRun>& out) {
     out.clear();
     if (g_scan_state.load(std::memory_order_relaxed) < 0) return false;
-    std::vector<PageRegion> vec(512);
+    thread_local std::vector<PageRegion> vec(512);  // reused: this runs for every mapping
     uint64_t cursor = start;
     while (cursor < end) {
         PmScanArg arg{};

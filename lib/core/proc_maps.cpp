@@ -15,37 +15,73 @@ bool Mapping::is_special() const {
     return path == "[vvar]" || path == "[vdso]" || path == "[vsyscall]" || path == "[vvar_vclock]";
 }
 
+namespace {
+
+// Reads a hexadecimal or decimal number at p, advancing it; false if there is none.
+bool take_number(const char*& p, const char* end, int base, uint64_t& out) {
+    out = 0;
+    const char* start = p;
+    for (; p < end; ++p) {
+        int d;
+        char c = *p;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (base == 16 && c >= 'a' && c <= 'f') d = c - 'a' + 10;
+        else break;
+        out = out * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
+    }
+    return p != start;
+}
+
+bool take_char(const char*& p, const char* end, char c) {
+    if (p >= end || *p != c) return false;
+    ++p;
+    return true;
+}
+
+void skip_spaces(const char*& p, const char* end) {
+    while (p < end && *p == ' ') ++p;
+}
+
+// One line: "start-end perms offset major:minor inode [path]". Hand-parsed: the census reads
+// maps at every fork and exit, and sscanf showed at the top of the collector's profile.
+bool parse_line(const char* p, const char* end, Mapping& m) {
+    uint64_t dev = 0;
+    if (!take_number(p, end, 16, m.start) || !take_char(p, end, '-') ||
+        !take_number(p, end, 16, m.end) || !take_char(p, end, ' ') || end - p < 5) {
+        return false;
+    }
+    m.readable = p[0] == 'r';
+    m.writable = p[1] == 'w';
+    m.executable = p[2] == 'x';
+    m.shared = p[3] == 's';
+    p += 4;
+    skip_spaces(p, end);
+    if (!take_number(p, end, 16, m.offset)) return false;
+    skip_spaces(p, end);
+    if (!take_number(p, end, 16, dev) || !take_char(p, end, ':') || !take_number(p, end, 16, dev)) {
+        return false;
+    }
+    skip_spaces(p, end);
+    if (!take_number(p, end, 10, m.inode)) return false;
+    skip_spaces(p, end);
+    const char* path_end = end;
+    while (path_end > p && path_end[-1] == ' ') --path_end;
+    m.path.assign(p, path_end);
+    return m.end > m.start;
+}
+
+}  // namespace
+
 std::vector<Mapping> parse_maps(const std::string& text) {
     std::vector<Mapping> out;
-    size_t pos = 0;
-    while (pos < text.size()) {
-        size_t eol = text.find('\n', pos);
-        if (eol == std::string::npos) eol = text.size();
-        std::string line = text.substr(pos, eol - pos);
-        pos = eol + 1;
-        // start-end perms offset dev inode [path]
+    const char* p = text.data();
+    const char* end = p + text.size();
+    while (p < end) {
+        const char* eol = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
+        if (eol == nullptr) eol = end;
         Mapping m;
-        char perms[5] = {};
-        unsigned long long start = 0, end = 0, offset = 0, inode = 0;
-        unsigned dev_major = 0, dev_minor = 0;
-        int consumed = 0;
-        if (sscanf(line.c_str(), "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &offset,
-                   &dev_major, &dev_minor, &inode, &consumed) < 7) {
-            continue;
-        }
-        m.start = start;
-        m.end = end;
-        m.readable = perms[0] == 'r';
-        m.writable = perms[1] == 'w';
-        m.executable = perms[2] == 'x';
-        m.shared = perms[3] == 's';
-        m.offset = offset;
-        m.inode = inode;
-        if (consumed > 0 && static_cast<size_t>(consumed) < line.size()) {
-            m.path = line.substr(static_cast<size_t>(consumed));
-            while (!m.path.empty() && m.path.back() == ' ') m.path.pop_back();
-        }
-        if (m.end > m.start) out.push_back(std::move(m));
+        if (parse_line(p, eol, m)) out.push_back(std::move(m));
+        p = eol + 1;
     }
     return out;
 }
