@@ -15,6 +15,7 @@ namespace cowtrace {
 namespace {
 
 constexpr uint64_t kPageSize = 4096;
+constexpr uint64_t kPresentAnonymous = 1ull << pagemap::kPresentBit;
 
 using pagemap::anon_present;
 using pagemap::exclusive;
@@ -126,8 +127,64 @@ size_t EpisodeBaseline::region_index(const std::string& name) {
 
 size_t EpisodeBaseline::pages_tracked() const {
     size_t n = 0;
-    for (const auto& r : ranges_) n += r.child.size();
+    for (const auto& r : ranges_) n += (r.end - r.start) / kPageSize;
     return n;
+}
+
+// Frames of a PMD-mapped (or PTE-mapped) transparent huge page: 512 consecutive frames from a
+// 512-aligned one, at a 2 MiB-aligned address. How the exact mode, reading frames rather than
+// scanning, tells THP apart.
+static uint64_t count_thp_pages(uint64_t start, const std::vector<uint64_t>& entries) {
+    constexpr uint64_t kSubpages = 512;
+    uint64_t count = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        uint64_t address = start + i * kPageSize;
+        if (address % (kSubpages * kPageSize) != 0 || i + kSubpages > entries.size()) continue;
+        uint64_t first = pfn(entries[i]);
+        if (first == 0 || first % kSubpages != 0) continue;
+        bool whole = true;
+        for (size_t k = 1; k < kSubpages && whole; ++k) whole = pfn(entries[i + k]) == first + k;
+        if (whole) count += kSubpages;
+    }
+    return count;
+}
+
+// Whether most of [start, end) is populated, from a few sampled windows: a dense mapping is
+// read directly, a sparse one (a large reservation) is scanned first.
+bool EpisodeBaseline::mostly_populated(pagemap::PagemapReader& pm, uint64_t start, uint64_t end) {
+    constexpr uint64_t kSmall = 64ull << 20;
+    if (end - start <= kSmall) return true;
+    constexpr int kWindows = 32;
+    constexpr uint64_t kWindowPages = 16;
+    uint64_t pages = (end - start) / kPageSize, present = 0, looked = 0;
+    std::vector<uint64_t> window;
+    for (int w = 0; w < kWindows; ++w) {
+        uint64_t first = pages * static_cast<uint64_t>(w) / kWindows;
+        uint64_t a = start + first * kPageSize;
+        uint64_t b = std::min(end, a + kWindowPages * kPageSize);
+        if (!pm.read(a, b, window)) return true;
+        for (uint64_t e : window) present += pagemap::present(e) ? 1 : 0;
+        looked += window.size();
+    }
+    return looked == 0 || present * 2 >= looked;
+}
+
+void EpisodeBaseline::add_range(uint64_t start, uint64_t end, size_t region, bool huge,
+                                std::vector<uint64_t> child_entries) {
+    Range r;
+    r.start = start;
+    r.end = end;
+    r.region = region;
+    r.huge = huge;
+    r.child = std::move(child_entries);
+    uint64_t pages = (end - start) / kPageSize;
+    uint64_t zero = 0;
+    for (uint64_t e : r.child) zero += (zero_pfn_ != 0 && pfn(e) == zero_pfn_) ? 1 : 0;
+    zero_pages_ += zero;
+    shared_pages_at_fork_ += pages - zero;
+    region_shared_pages_[region] += pages - zero;
+    thp_pages_ += huge ? pages : count_thp_pages(start, r.child);
+    ranges_.push_back(std::move(r));
 }
 
 bool EpisodeBaseline::child_likely_wrote(uint64_t address) const {
@@ -164,13 +221,17 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, Census
                           maps[i - 1].path[0] == '/';
         if (object_data || object_bss) child_write_areas_.emplace_back(m.start, m.end);
     }
+    // One walk of the child's page tables per mapping: the unprivileged mode needs only which
+    // pages are present and anonymous (PAGEMAP_SCAN runs); the exact mode needs frame numbers
+    // (a read), and scans first only where a mapping is mostly holes.
     std::vector<pagemap::PageRun> runs;
     std::vector<uint64_t> entries;
     for (const Mapping& m : maps) {
         if (!may_hold_cow_pages(m)) continue;
         size_t region = region_index(m.region_name());
-        if (!child_pm.populated_runs(m.start, m.end, runs)) {
-            runs.assign(1, pagemap::PageRun{m.start, m.end, 0});  // no PAGEMAP_SCAN: read it all
+        bool scan = mode_ == CensusMode::kUnprivileged || !mostly_populated(child_pm, m.start, m.end);
+        if (!scan || !child_pm.populated_runs(m.start, m.end, runs)) {
+            runs.assign(1, pagemap::PageRun{m.start, m.end, 0});  // read it all
         }
         for (const auto& run : runs) {
             if (!(run.categories & pagemap::kPageIsPresent) && run.categories != 0) continue;
@@ -180,11 +241,16 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, Census
                 continue;
             }
             if (run.categories & pagemap::kPageIsFile) continue;  // page cache: not COW-shared
+            bool huge = (run.categories & pagemap::kPageIsHuge) != 0;
+            if (run.categories != 0 && mode_ == CensusMode::kUnprivileged) {
+                // Present and anonymous, all of it: nothing more to read.
+                add_range(run.start, run.end, region, huge, {});
+                continue;
+            }
             if (!child_pm.read(run.start, run.end, entries)) {
                 error = "child " + std::to_string(child) + " is gone";
                 return false;
             }
-            bool huge = (run.categories & pagemap::kPageIsHuge) != 0;
             // Keep only stretches of fork-time anonymous pages: later censuses read just those.
             size_t i = 0;
             while (i < entries.size()) {
@@ -194,23 +260,10 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, Census
                 }
                 size_t j = i;
                 while (j < entries.size() && anon_present(entries[j])) ++j;
-                Range r;
-                r.start = run.start + i * kPageSize;
-                r.end = run.start + j * kPageSize;
-                r.region = region;
-                r.huge = huge;
-                r.child.assign(entries.begin() + static_cast<long>(i), entries.begin() + static_cast<long>(j));
-                for (uint64_t e : r.child) {
-                    bool zero = zero_pfn_ != 0 && pfn(e) == zero_pfn_;
-                    if (zero) {
-                        ++zero_pages_;
-                    } else {
-                        ++shared_pages_at_fork_;
-                        ++region_shared_pages_[region];
-                        if (huge) ++thp_pages_;
-                    }
-                }
-                ranges_.push_back(std::move(r));
+                std::vector<uint64_t> stretch(entries.begin() + static_cast<long>(i),
+                                              entries.begin() + static_cast<long>(j));
+                add_range(run.start + i * kPageSize, run.start + j * kPageSize, region, huge,
+                          std::move(stretch));
                 i = j;
             }
         }
@@ -246,7 +299,7 @@ std::vector<uint64_t> EpisodeBaseline::pmd_blocks(pagemap::PagemapReader& pm, ui
 
 void EpisodeBaseline::add_parent(pagemap::PagemapReader& parent_pm) {
     for (Range& r : ranges_) {
-        if (!parent_pm.read(r.start, r.end, r.parent)) r.parent.assign(r.child.size(), 0);
+        if (!parent_pm.read(r.start, r.end, r.parent)) r.parent.clear();
     }
 }
 
@@ -291,21 +344,24 @@ void EpisodeBaseline::compare(const ChildSnapshot& child, pagemap::PagemapReader
         }
         bool thp_unprivileged = r.huge && mode_ == CensusMode::kUnprivileged;
         if (thp_unprivileged) parent_pmds_ = pmd_blocks(parent_pm, r.start, r.end);
-        for (size_t i = 0; i < r.child.size() && i < now_child.size(); ++i) {
+        for (size_t i = 0; i < now_child.size(); ++i) {
             uint64_t c = now_child[i], p = scratch_parent_[i];
             uint64_t bp = i < r.parent.size() ? r.parent[i] : 0;
+            // The unprivileged baseline keeps no entries: every page of a range was present and
+            // anonymous at fork.
+            uint64_t b = i < r.child.size() ? r.child[i] : kPresentAnonymous;
             PageFate fate;
             if (thp_unprivileged) {
                 uint64_t address = r.start + i * kPageSize;
-                fate = classify_unprivileged_thp(r.child[i], c, p,
+                fate = classify_unprivileged_thp(b, c, p,
                                                  has_block(child.pmd_blocks[k], address),
                                                  has_block(parent_pmds_, address));
             } else if (mode_ == CensusMode::kExact) {
-                bool early = anon_present(bp) && pfn(bp) != pfn(r.child[i]);
+                bool early = anon_present(bp) && pfn(bp) != pfn(b);
                 bool child_likely = early && child_likely_wrote(r.start + i * kPageSize);
-                fate = classify_exact(r.child[i], bp, c, p, zero_pfn_, child_likely);
+                fate = classify_exact(b, bp, c, p, zero_pfn_, child_likely);
             } else {
-                fate = classify_unprivileged(r.child[i], c, p);
+                fate = classify_unprivileged(b, c, p);
             }
             out.add(fate, r.region);
         }

@@ -126,11 +126,14 @@ private:
         uint64_t end;
         size_t region;
         bool huge;                     // PMD-mapped THP at fork
-        std::vector<uint64_t> child;   // child's entries at the baseline
+        std::vector<uint64_t> child;   // child's entries at the baseline (exact mode only)
         std::vector<uint64_t> parent;  // parent's entries just after (empty until add_parent)
     };
 
     size_t region_index(const std::string& name);
+    bool mostly_populated(pagemap::PagemapReader& pm, uint64_t start, uint64_t end);
+    void add_range(uint64_t start, uint64_t end, size_t region, bool huge,
+                   std::vector<uint64_t> child_entries);
     bool child_likely_wrote(uint64_t address) const;
     uint64_t count_child_new_outside(pid_t child, pagemap::PagemapReader& child_pm, bool& gone);
     // 2 MiB blocks of [start, end) that pm maps with a PMD right now.

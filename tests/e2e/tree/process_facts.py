@@ -17,7 +17,7 @@ class ProcessFacts:
     ppid: int | str | None  # the creating process (STRACE for the traced command itself)
     creation: str  # COPY, SHARE, NOT_COMPARED, or what cowtrace said when it could not tell
     exec_count: int  # successful execs
-    last_exec: str | None  # path as passed to the last successful exec
+    last_exec: str | None  # the last successful exec's path (AT_EXECFN: execveat gives /dev/fd/N…)
     end: str  # "code N", "signal N" or "unknown"
 
     def columns(self) -> list[str]:
