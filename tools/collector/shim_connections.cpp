@@ -38,6 +38,10 @@ bool ShimConnections::listen(const std::string& path, std::string& error) {
     }
     addr.sun_family = AF_UNIX;
     memcpy(addr.sun_path, path.c_str(), path.size());
+    // Credentials on every message from the first one: accepted sockets inherit SO_PASSCRED
+    // from the listener (set after accept, a record sent in between would come without them).
+    int one = 1;
+    setsockopt(listen_fd_, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
     mode_t old = umask(077);  // the socket file is created 0600
     int rc = bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
     umask(old);
@@ -73,7 +77,7 @@ void ShimConnections::accept_all(const std::function<void(int fd)>& on_new) {
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
         uint64_t id = next_id_++;
-        by_fd_[fd] = Connection{id, cred.pid};
+        by_fd_[fd] = Connection{id, cred.pid, cred.uid};
         fd_by_id_[id] = fd;
         on_new(fd);
     }
@@ -96,10 +100,14 @@ bool ShimConnections::read_all(int fd, const std::function<void(const ShimMessag
             return errno == EAGAIN || errno == EWOULDBLOCK;
         }
         if (n == 0) return false;  // every holder of the peer end has closed it
-        ucred cred{it->second.peer_pid, static_cast<uid_t>(-1), static_cast<gid_t>(-1)};
+        // Without credentials on the message (an old kernel, a race we did not close), the
+        // connection's own peer credentials stand in.
+        ucred cred{it->second.peer_pid, it->second.peer_uid, static_cast<gid_t>(-1)};
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
             if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-                memcpy(&cred, CMSG_DATA(c), sizeof cred);
+                ucred attached{};
+                memcpy(&attached, CMSG_DATA(c), sizeof attached);
+                if (attached.pid != 0) cred = attached;  // pid 0: sent before passcred applied
             }
         }
         if (!peer_allowed(cred.uid)) {

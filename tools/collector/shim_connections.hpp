@@ -50,7 +50,8 @@ public:
 private:
     struct Connection {
         uint64_t id;
-        pid_t peer_pid;
+        pid_t peer_pid;  // SO_PEERCRED at accept
+        uid_t peer_uid;
     };
     int listen_fd_ = -1;
     std::string path_;
