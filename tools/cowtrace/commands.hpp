@@ -24,5 +24,6 @@ int split_run_command_line(int argc, char** argv);
 const std::vector<std::string>& run_command_words();
 CommandMain add_record_command(CLI::App& app);
 CommandMain add_report_command(CLI::App& app);
+CommandMain add_check_command(CLI::App& app);
 
 }  // namespace cowtrace::cli

@@ -1,15 +1,41 @@
-// cowtrace report: show a trace (and spool files) in one of several formats.
+// cowtrace report: show a trace (and spool files) in one of several formats, all views of the
+// same model.
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
-#include "model/tree_builder.hpp"
+#include "report/folded_stacks.hpp"
+#include "report/html_report.hpp"
 #include "report/json_report.hpp"
+#include "report/perfetto_report.hpp"
 #include "report/text_report.hpp"
+#include "trace_loading.hpp"
 
 namespace cowtrace::cli {
+
+namespace {
+
+void render(const model::ProcessTree& tree, const std::string& format,
+            const report::TextOptions& text, std::ostream& out) {
+    if (format == "json") {
+        // Command lines need not be UTF-8: replace what is not rather than fail.
+        out << report::to_json(tree).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+    } else if (format == "perfetto") {
+        report::write_perfetto(tree, out);
+    } else if (format == "html") {
+        report::write_html(tree, out);
+    } else if (format == "folded") {
+        report::write_folded(tree, out);
+    } else {
+        report::write_text(tree, text, out);
+    }
+}
+
+}  // namespace
 
 CommandMain add_report_command(CLI::App& app) {
     struct Args {
@@ -21,40 +47,56 @@ CommandMain add_report_command(CLI::App& app) {
     };
     auto args = std::make_shared<Args>();
     CLI::App* rep = app.add_subcommand("report", "Show a trace");
-    rep->add_option("TRACE", args->inputs, "Trace file, and any spool files to merge")
-        ->required()
-        ->check(CLI::ExistingFile);
-    rep->add_option("-f,--format", args->format, "Output format")
-        ->check(CLI::IsMember({"text", "json"}))
+    rep->add_option("TRACE", args->inputs, "Trace file, and any spool files to merge")->required();
+    rep->add_option("-f,--format", args->format, "text, json, perfetto, html or folded (below)")
+        ->check(CLI::IsMember({"text", "json", "perfetto", "html", "folded"}))
         ->default_val("text");
     rep->add_option("-o,--output", args->output, "Write here instead of standard output");
     rep->add_flag("-a,--arguments", args->argv, "Show command-line arguments (text)");
     rep->add_flag("-c,--no-compact", args->no_compact, "Do not fold identical siblings (text)");
-    rep->footer("Exit status: 0 on success, 1 if a trace cannot be read, 2 on a usage error.");
+    rep->footer(
+        "Formats (docs/REPORTS.md):\n"
+        "  text      the process tree (pstree-like) with each fork's copy-on-write summary\n"
+        "  json      the whole model, for scripts\n"
+        "  perfetto  Chrome Trace Event JSON: open in ui.perfetto.dev or chrome://tracing\n"
+        "  html      one self-contained page, usable offline: tree, timelines, regions, call "
+        "sites\n"
+        "  folded    fork call sites weighted by copied bytes: flamegraph.pl, speedscope\n\n"
+        "Progress is shown on stderr when it is a terminal and the report takes a while.\n"
+        "Exit status: 0 on success, 1 if a trace cannot be read or the output cannot be written,\n"
+        "2 on a usage error.");
     return [args]() -> int {
         model::ProcessTree tree;
         std::string error;
-        if (!model::build_process_tree(args->inputs, tree, error)) {
+        ProgressLine progress("cowtrace report");
+        if (!load_trace(args->inputs, tree, error, progress)) {
+            progress.done();
             std::cerr << "cowtrace report: " << error << "\n";
             return kExitBadInput;
         }
-        std::ofstream file;
-        std::ostream* out = &std::cout;
-        if (!args->output.empty()) {
-            file.open(args->output);
+        progress.phase("writing the " + args->format + " report");
+        report::TextOptions text;
+        text.show_argv = args->argv;
+        text.compact = !args->no_compact;
+        // Rendered whole before anything is written: the progress line and a report on the same
+        // terminal must not interleave, and a failed write leaves no half file.
+        std::ostringstream rendered;
+        render(tree, args->format, text, rendered);
+        progress.done();
+        if (args->output.empty()) {
+            std::cout << rendered.view() << std::flush;
+            if (!std::cout) {
+                std::cerr << "cowtrace report: cannot write to standard output\n";
+                return kExitBadInput;
+            }
+        } else {
+            std::ofstream file(args->output, std::ios::binary);
+            file << rendered.view();
+            file.close();
             if (!file) {
                 std::cerr << "cowtrace report: cannot write " << args->output << "\n";
                 return kExitBadInput;
             }
-            out = &file;
-        }
-        if (args->format == "json") {
-            *out << report::to_json(tree).dump(2) << "\n";
-        } else {
-            report::TextOptions o;
-            o.show_argv = args->argv;
-            o.compact = !args->no_compact;
-            report::write_text(tree, o, *out);
         }
         if (!tree.reader_error.empty()) {
             std::cerr << "cowtrace report: warning: trace damaged, showing the valid part: "

@@ -1,12 +1,15 @@
 // cowtrace run: start COMMAND with the library preloaded, collect until the tree has ended,
 // write the trace, exit with COMMAND's status.
 #include <cstdio>
+#include <iostream>
 #include <string>
 #include <vector>
 
+#include "budget_options.hpp"
 #include "collector/session.hpp"
 #include "commands.hpp"
 #include "library_locator.hpp"
+#include "model/tree_builder.hpp"
 #include "units.hpp"
 
 namespace cowtrace::cli {
@@ -20,10 +23,14 @@ struct RunArgs {
     bool quiet = false;
     std::string mode = "auto";
     std::string interval = "100ms";
+    BudgetFlags budgets;
 };
 
 // Options of `run` that take a value, to find where the command starts without "--".
-const char* const kRunOptionsWithValue[] = {"-o", "--output", "--mode", "--interval"};
+const char* const kRunOptionsWithValue[] = {
+    "-o", "--output", "--mode", "--interval",
+    // budget_options.cpp
+    "--max-cow", "--max-cow-ratio", "--max-rss", "--max-tree-pss", "--max-processes", "--junit"};
 
 std::vector<std::string>& command_words() {
     static std::vector<std::string> words;
@@ -57,7 +64,8 @@ CommandMain add_run_command(CLI::App& app) {
     CLI::App* run = app.add_subcommand("run", "Run COMMAND under cowtrace and write a trace");
     run->footer(
         "Usage: cowtrace run [OPTIONS] -- COMMAND [ARGS...]\n\nExit status: COMMAND's own (128+N if it died of signal N); 125 if cowtrace itself "
-        "failed;\n127 if COMMAND could not be started.");
+        "failed;\n127 if COMMAND could not be started. When COMMAND succeeded but a budget failed, the budget\n"
+        "bits below (run checks the trace once COMMAND's tree has ended).\n\n" + std::string(kBudgetExitStatusHelp));
     run->add_option("-o,--output", args->output, "Trace file to write")
         ->default_val("cowtrace.trace");
     run->add_flag("--no-kernel-events", args->no_kernel_events,
@@ -75,6 +83,7 @@ CommandMain add_run_command(CLI::App& app) {
                     "a core")
         ->default_val("100ms");
     run->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
+    add_budget_options(*run, args->budgets);
     return [args]() -> int {
         const std::vector<std::string>& command = run_command_words();
         if (command.empty()) {
@@ -82,6 +91,17 @@ CommandMain add_run_command(CLI::App& app) {
             return kExitUsage;
         }
         std::string error;
+        check::Budgets budgets;
+        if (!budgets_from_flags(args->budgets, budgets, error)) {
+            fprintf(stderr, "cowtrace run: %s\n", error.c_str());
+            return kExitUsage;
+        }
+        if (args->no_cow && (budgets.max_cow_bytes || budgets.max_cow_ratio_percent || budgets.max_rss_bytes ||
+                             budgets.max_tree_pss_bytes)) {
+            fprintf(stderr, "cowtrace run: --no-cow turns off the measurements that --max-cow, --max-cow-ratio, "
+                            "--max-rss and --max-tree-pss check\n");
+            return kExitUsage;
+        }
         std::string lib = locate_library(error);
         if (lib.empty()) {
             fprintf(stderr, "cowtrace: %s\n", error.c_str());
@@ -114,7 +134,21 @@ CommandMain add_run_command(CLI::App& app) {
         }
         if (!result.trace_warning.empty()) fprintf(stderr, "cowtrace: %s\n", result.trace_warning.c_str());
         if (!args->quiet) fprintf(stderr, "cowtrace: trace written to %s\n", args->output.c_str());
-        return result.exit_code;
+        if (!budgets.any()) return result.exit_code;
+        // Budgets are checked on the trace as written, exactly as `cowtrace check` would; the
+        // command's own failure still decides the exit status.
+        model::ProcessTree tree;
+        if (!model::build_process_tree({args->output}, tree, error)) {
+            fprintf(stderr, "cowtrace run: cannot check budgets: %s\n", error.c_str());
+            return result.exit_code != 0 ? result.exit_code : kExitToolFailure;
+        }
+        std::string output_error;
+        int budget_status = enforce_budgets(tree, budgets, args->budgets, args->output, "cowtrace run",
+                                            args->quiet, std::cerr, output_error);
+        if (!output_error.empty()) fprintf(stderr, "cowtrace run: %s\n", output_error.c_str());
+        if (result.exit_code != 0) return result.exit_code;
+        if (!output_error.empty()) return kExitToolFailure;
+        return budget_status;
     };
 }
 

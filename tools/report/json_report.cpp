@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "process_labels.hpp"
+
 namespace cowtrace::report {
 
 namespace {
@@ -37,11 +39,28 @@ json limits_json(const model::ProcessTree& tree, const model::Process& p) {
     return flags;
 }
 
+// Return addresses innermost first; "symbol" only where the collector resolved one.
+json call_site_json(const model::ProcessTree& tree, pid_t creator,
+                    const std::vector<uint64_t>& ips) {
+    json out = json::array();
+    for (uint64_t ip : ips) {
+        char hex[32];
+        snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(ip));
+        auto sym = tree.symbols.find({creator, ip});
+        out.push_back(sym != tree.symbols.end() ? json{{"ip", hex}, {"symbol", sym->second}}
+                                                : json{{"ip", hex}});
+    }
+    return out;
+}
+
 const char* end_name(model::ForkEpisode::End e) {
     switch (e) {
-        case model::ForkEpisode::End::kExit: return "exit";
-        case model::ForkEpisode::End::kExec: return "exec";
-        case model::ForkEpisode::End::kRunning: break;
+        case model::ForkEpisode::End::kExit:
+            return "exit";
+        case model::ForkEpisode::End::kExec:
+            return "exec";
+        case model::ForkEpisode::End::kRunning:
+            break;
     }
     return "running";
 }
@@ -49,8 +68,11 @@ const char* end_name(model::ForkEpisode::End e) {
 json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
     json samples = json::array();
     for (const auto& s : e.samples) {
-        json x{{"t_ns", s.t_ns}, {"shared_bytes", s.shared_bytes}, {"copied_bytes", s.copied_bytes},
-               {"retained_bytes", s.retained_bytes}, {"child_new_bytes", s.child_new_bytes}};
+        json x{{"t_ns", s.t_ns},
+               {"shared_bytes", s.shared_bytes},
+               {"copied_bytes", s.copied_bytes},
+               {"retained_bytes", s.retained_bytes},
+               {"child_new_bytes", s.child_new_bytes}};
         if (e.split_known) {
             x["copied_by_parent_bytes"] = s.copied_by_parent_bytes;
             x["copied_by_child_bytes"] = s.copied_by_child_bytes;
@@ -59,53 +81,52 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
     }
     json regions = json::array();
     for (const auto& r : e.regions) {
-        json x{{"name", r.name}, {"shared_bytes_at_fork", r.shared_bytes_at_fork},
-               {"copied_bytes_final", r.copied_bytes_final}, {"copied_bytes_peak", r.copied_bytes_peak}};
+        json x{{"name", r.name},
+               {"shared_bytes_at_fork", r.shared_bytes_at_fork},
+               {"copied_bytes_final", r.copied_bytes_final},
+               {"copied_bytes_peak", r.copied_bytes_peak}};
         if (e.split_known) {
             x["copied_by_parent_bytes"] = r.copied_by_parent_bytes;
             x["copied_by_child_bytes"] = r.copied_by_child_bytes;
         }
         regions.push_back(std::move(x));
     }
-    json call_site = json::array();
     const model::Process& child = tree.processes[e.child_index];
-    for (uint64_t ip : child.call_site) {
-        char hex[32];
-        snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(ip));
-        auto sym = tree.symbols.find({e.parent, ip});
-        call_site.push_back(sym != tree.symbols.end() ? json{{"ip", hex}, {"symbol", sym->second}}
-                                                      : json{{"ip", hex}});
-    }
-    return json{{"parent", e.parent},
-                {"child", e.child},
-                {"t_ns", e.t_ns},
-                {"end_ns", e.end_ns ? json(*e.end_ns) : json(nullptr)},
-                {"end", end_name(e.end)},
-                {"mode", e.mode},
-                {"shared_bytes_at_fork", e.shared_bytes_at_fork},
-                {"copied_bytes_peak", e.copied_bytes_peak},
-                {"copied_bytes_final", e.copied_bytes_final},
-                {"copied_by_parent_bytes", e.split_known ? json(e.copied_by_parent_bytes) : json(nullptr)},
-                {"copied_by_child_bytes", e.split_known ? json(e.copied_by_child_bytes) : json(nullptr)},
-                {"retained_bytes_final", e.retained_bytes_final},
-                {"child_new_bytes_final", e.child_new_bytes_final},
-                {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork},
-                {"thp_bytes_at_fork", e.thp_bytes_at_fork},
-                {"ksm_bytes_at_fork", e.ksm_bytes_at_fork},
-                {"approximations", e.approximations},
-                {"census_cost_ns", e.census_cost_ns},
-                {"call_site", std::move(call_site)},
-                {"samples", std::move(samples)},
-                {"regions", std::move(regions)}};
+    return json{
+        {"parent", e.parent},
+        {"child", e.child},
+        {"child_index", e.child_index},
+        {"t_ns", e.t_ns},
+        {"end_ns", e.end_ns ? json(*e.end_ns) : json(nullptr)},
+        {"end", end_name(e.end)},
+        {"mode", e.mode},
+        {"shared_bytes_at_fork", e.shared_bytes_at_fork},
+        {"copied_bytes_peak", e.copied_bytes_peak},
+        {"copied_bytes_final", e.copied_bytes_final},
+        {"copied_by_parent_bytes", e.split_known ? json(e.copied_by_parent_bytes) : json(nullptr)},
+        {"copied_by_child_bytes", e.split_known ? json(e.copied_by_child_bytes) : json(nullptr)},
+        {"retained_bytes_final", e.retained_bytes_final},
+        {"child_new_bytes_final", e.child_new_bytes_final},
+        {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork},
+        {"thp_bytes_at_fork", e.thp_bytes_at_fork},
+        {"ksm_bytes_at_fork", e.ksm_bytes_at_fork},
+        {"approximations", e.approximations},
+        {"census_cost_ns", e.census_cost_ns},
+        {"call_site", call_site_json(tree, e.parent, child.call_site)},
+        {"samples", std::move(samples)},
+        {"regions", std::move(regions)}};
 }
 
 json memory_json(const model::Process& p) {
     json out = json::array();
     for (const auto& m : p.memory) {
-        out.push_back(json{{"t_ns", m.t_ns}, {"rss_bytes", m.rss_bytes}, {"pss_bytes", m.pss_bytes},
+        out.push_back(json{{"t_ns", m.t_ns},
+                           {"rss_bytes", m.rss_bytes},
+                           {"pss_bytes", m.pss_bytes},
                            {"private_dirty_bytes", m.private_dirty_bytes},
                            {"shared_dirty_bytes", m.shared_dirty_bytes},
-                           {"anonymous_bytes", m.anonymous_bytes}, {"swap_bytes", m.swap_bytes}});
+                           {"anonymous_bytes", m.anonymous_bytes},
+                           {"swap_bytes", m.swap_bytes}});
     }
     return out;
 }
@@ -113,8 +134,10 @@ json memory_json(const model::Process& p) {
 }  // namespace
 
 json to_json(const model::ProcessTree& tree) {
+    ProcessLabels labels(tree);
     json processes = json::array();
-    for (const auto& p : tree.processes) {
+    for (size_t i = 0; i < tree.processes.size(); ++i) {
+        const model::Process& p = tree.processes[i];
         json execs = json::array();
         for (const auto& e : p.execs) {
             json x{{"t_ns", e.t_ns}, {"path", e.path}, {"argv", e.argv}, {"ok", e.ok}};
@@ -125,14 +148,6 @@ json to_json(const model::ProcessTree& tree) {
             if (e.env_reinjected) x["env_reinjected"] = true;
             execs.push_back(std::move(x));
         }
-        json call_site = json::array();
-        for (uint64_t ip : p.call_site) {
-            char hex[32];
-            snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(ip));
-            auto sym = tree.symbols.find({p.ppid, ip});
-            call_site.push_back(sym != tree.symbols.end() ? json{{"ip", hex}, {"symbol", sym->second}}
-                                                          : json{{"ip", hex}});
-        }
         json proc{{"pid", p.pid},
                   {"ppid", p.ppid > 0 ? json(p.ppid) : json(nullptr)},
                   {"start_ns", p.start_ns},
@@ -141,8 +156,11 @@ json to_json(const model::ProcessTree& tree) {
                   {"exit", exit_json(p.exit)},
                   {"how", model::create_how_name(p.how)},
                   {"argv", p.argv},
-                  {"call_site", std::move(call_site)},
-                  {"flags", limits_json(tree, p)}};
+                  {"call_site", call_site_json(tree, p.ppid, p.call_site)},
+                  {"flags", limits_json(tree, p)},
+                  {"name", labels.name(i)},
+                  {"command_line", labels.command_line(i)},
+                  {"children", p.children}};
         if (!p.memory.empty()) proc["memory"] = memory_json(p);
         if (p.dropped_records || p.seq_gaps) {
             proc["records_missing"] = p.dropped_records + p.seq_gaps;
@@ -156,33 +174,36 @@ json to_json(const model::ProcessTree& tree) {
     json root_exit = nullptr;
     if (tree.root_status) {
         int s = *tree.root_status;
-        if ((s & 0x7f) == 0) root_exit = json{{"code", (s >> 8) & 0xff}};
-        else root_exit = json{{"signal", s & 0x7f}};
+        if ((s & 0x7f) == 0)
+            root_exit = json{{"code", (s >> 8) & 0xff}};
+        else
+            root_exit = json{{"signal", s & 0x7f}};
     }
     json forks = json::array();
     for (const auto& e : tree.episodes) forks.push_back(episode_json(tree, e));
-    return json{{"root_pid", tree.root_pid},
-                {"processes", std::move(processes)},
-                {"forks", std::move(forks)},
-                {"trace",
-                 {{"format", "cowtrace"},
-                  {"complete", tree.complete},
-                  {"reader_error", tree.reader_error.empty() ? json(nullptr) : json(tree.reader_error)},
-                  {"command", tree.command},
-                  {"host", tree.host},
-                  {"kernel_release", tree.kernel_release},
-                  {"kernel_events", tree.kernel_events},
-                  {"kernel_events_note", tree.kernel_events_note},
-                  {"kernel_events_lost", tree.kernel_events_lost},
-                  {"shim_records", tree.shim_records},
-                  {"rejected_records", tree.rejected_records},
-                  {"dropped_records", tree.dropped_records},
-                  {"duration_ns", tree.end_ns},
-                  {"wall_start_ns", tree.wall_t0_ns},
-                  {"census_mode", tree.census_mode},
-                  {"sampling_interval_ns", tree.sampling_interval_ns},
-                  {"root_exit", root_exit},
-                  {"notes", std::move(notes)}}}};
+    return json{
+        {"root_pid", tree.root_pid},
+        {"processes", std::move(processes)},
+        {"forks", std::move(forks)},
+        {"trace",
+         {{"format", "cowtrace"},
+          {"complete", tree.complete},
+          {"reader_error", tree.reader_error.empty() ? json(nullptr) : json(tree.reader_error)},
+          {"command", tree.command},
+          {"host", tree.host},
+          {"kernel_release", tree.kernel_release},
+          {"kernel_events", tree.kernel_events},
+          {"kernel_events_note", tree.kernel_events_note},
+          {"kernel_events_lost", tree.kernel_events_lost},
+          {"shim_records", tree.shim_records},
+          {"rejected_records", tree.rejected_records},
+          {"dropped_records", tree.dropped_records},
+          {"duration_ns", tree.end_ns},
+          {"wall_start_ns", tree.wall_t0_ns},
+          {"census_mode", tree.census_mode},
+          {"sampling_interval_ns", tree.sampling_interval_ns},
+          {"root_exit", root_exit},
+          {"notes", std::move(notes)}}}};
 }
 
 }  // namespace cowtrace::report

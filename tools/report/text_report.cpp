@@ -2,167 +2,274 @@
 
 #include <fmt/format.h>
 
-#include <csignal>
-#include <cstring>
-#include <functional>
-#include <map>
+#include <algorithm>
+#include <bit>
+#include <set>
+#include <unordered_map>
+
+#include "byte_size.hpp"
+#include "memory_timeline.hpp"
+#include "process_labels.hpp"
+#include "sparkline.hpp"
 
 namespace cowtrace::report {
 
 namespace {
 
+using model::ForkEpisode;
 using model::Process;
 using model::ProcessTree;
 
-std::string base_name(const std::string& path) {
-    auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
+constexpr size_t kSparklineWidth = 32;
+constexpr size_t kTopRegions = 3;
+constexpr size_t kMinSiblingsToFold = 3;
+
+std::string seconds(uint64_t ns) {
+    return fmt::format("{:.3f}s", static_cast<double>(ns) / 1e9);
 }
 
-// What a process is called: its last successful exec, else its command line, else its creator's.
-std::string name_of(const ProcessTree& tree, const Process& p, int depth = 0) {
-    for (auto it = p.execs.rbegin(); it != p.execs.rend(); ++it) {
-        if (it->ok && !it->path.empty()) return base_name(it->path);
+class TextWriter {
+  public:
+    TextWriter(const ProcessTree& tree, const TextOptions& o, std::ostream& out)
+        : tree_(tree), labels_(tree), o_(o), out_(out) {
+        for (size_t i = 0; i < tree.episodes.size(); ++i)
+            episode_of_[tree.episodes[i].child_index] = i;
     }
-    if (!p.argv.empty()) return base_name(p.argv[0]);
-    if (depth < 64 && p.ppid > 0) {
-        if (const Process* parent = tree.find_current(p.ppid); parent && parent != &p) {
-            return name_of(tree, *parent, depth + 1);
-        }
+
+    void write() {
+        write_header();
+        for (size_t r : tree_.roots()) write_node(r, "", true, true);
+        write_notes();
     }
-    return "?";
-}
 
-std::string argv_of(const Process& p) {
-    const std::vector<std::string>* argv = &p.argv;
-    for (auto it = p.execs.rbegin(); it != p.execs.rend(); ++it) {
-        if (it->ok && !it->argv.empty()) {
-            argv = &it->argv;
-            break;
-        }
-    }
-    std::string out;
-    for (size_t i = 1; i < argv->size(); ++i) {
-        const std::string& a = (*argv)[i];
-        bool quote = a.empty() || a.find_first_of(" \t'\"$\\") != std::string::npos;
-        out += " ";
-        out += quote ? "'" + a + "'" : a;
-    }
-    return out;
-}
-
-std::string ended_text(const Process& p) {
-    if (p.still_running) return "still running";
-    switch (p.exit.kind) {
-        case model::ExitStatus::Kind::kCode:
-            return fmt::format("exit {}", p.exit.code);
-        case model::ExitStatus::Kind::kSignal: {
-            const char* abbrev = sigabbrev_np(p.exit.signal);
-            return fmt::format("killed by SIG{}{}", abbrev ? abbrev : std::to_string(p.exit.signal),
-                               p.exit.core ? " (core dumped)" : "");
-        }
-        case model::ExitStatus::Kind::kUnknown:
-            break;
-    }
-    return "end unknown";
-}
-
-std::string seconds(uint64_t ns) { return fmt::format("{:.3f}s", static_cast<double>(ns) / 1e9); }
-
-std::string flags_text(const ProcessTree& tree, const Process& p) {
-    std::string out;
-    auto add = [&out](const std::string& s) {
-        out += out.empty() ? "  [" : ", ";
-        out += s;
-    };
-    bool is_root = p.pid == tree.root_pid && p.ppid == tree.collector_pid;
-    if (!is_root && !p.creation_seen_by_shim) add("created by an untraced mechanism");
-    for (const auto& e : p.execs) {
-        if (!e.ok) continue;
-        if (e.image_flags & wire::kImageStatic) add("exec'd a static binary: not instrumented");
-        if (e.image_flags & (wire::kImageSetid | wire::kImageFileCaps))
-            add("exec'd a set-id program: LD_PRELOAD dropped");
-    }
-    int failed = 0;
-    for (const auto& e : p.execs) failed += e.ok ? 0 : 1;
-    if (failed) add(fmt::format("{} failed exec{}", failed, failed > 1 ? "s" : ""));
-    if (p.deepbind) add("loaded a RTLD_DEEPBIND plugin: its calls are not seen");
-    if (p.seq_gaps || p.dropped_records)
-        add(fmt::format("{} records lost", p.seq_gaps + p.dropped_records));
-    return out.empty() ? out : out + "]";
-}
-
-std::string line_of(const ProcessTree& tree, const Process& p, const TextOptions& o) {
-    std::string how;
-    if (p.pid != tree.root_pid) how = model::create_how_name(p.how);
-    size_t ok_execs = 0;
-    for (const auto& e : p.execs) ok_execs += e.ok ? 1 : 0;
-    if (ok_execs > 0 && p.pid != tree.root_pid) how += ok_execs > 1 ? fmt::format("+{} execs", ok_execs) : "+exec";
-    std::string life = seconds(p.start_ns) + "–" + (p.end_ns ? seconds(*p.end_ns) : "…");
-    return fmt::format("{}({}){}{}  {}  {}{}", name_of(tree, p), p.pid,
-                       o.show_argv ? argv_of(p) : "", how.empty() ? "" : "  " + how, life,
-                       ended_text(p), flags_text(tree, p));
-}
-
-// A leaf that looks like its neighbours can be folded into N*[name].
-std::string fold_key(const ProcessTree& tree, const Process& p, const TextOptions& o) {
-    if (!p.children.empty()) return {};
-    return name_of(tree, p) + (o.show_argv ? argv_of(p) : "") + "|" + ended_text(p) + "|" +
-           flags_text(tree, p);
-}
-
-void write_node(const ProcessTree& tree, size_t idx, const std::string& prefix, bool last,
-                bool top, const TextOptions& o, std::ostream& out) {
-    const Process& p = tree.processes[idx];
-    out << prefix << (top ? "" : (last ? "└─" : "├─")) << line_of(tree, p, o) << "\n";
-    std::string child_prefix = prefix + (top ? "" : (last ? "  " : "│ "));
-    const auto& kids = p.children;
-    for (size_t i = 0; i < kids.size();) {
-        size_t j = i + 1;
-        std::string key = o.compact ? fold_key(tree, tree.processes[kids[i]], o) : "";
-        while (!key.empty() && j < kids.size() && fold_key(tree, tree.processes[kids[j]], o) == key) ++j;
-        bool is_last = j == kids.size();
-        if (j - i >= 3) {
-            const Process& first = tree.processes[kids[i]];
-            out << child_prefix << (is_last ? "└─" : "├─")
-                << fmt::format("{}*[{}{}]  {}{}", j - i, name_of(tree, first),
-                               o.show_argv ? argv_of(first) : "", ended_text(first),
-                               flags_text(tree, first))
-                << "\n";
-        } else {
-            for (size_t k = i; k < j; ++k) {
-                write_node(tree, kids[k], child_prefix, k + 1 == kids.size(), false, o, out);
+  private:
+    void write_header() {
+        std::string cmd;
+        for (const auto& a : tree_.command) cmd += (cmd.empty() ? "" : " ") + a;
+        out_ << fmt::format("cowtrace: {} process{} in {}", tree_.processes.size(),
+                            tree_.processes.size() == 1 ? "" : "es", seconds(tree_.end_ns));
+        if (!cmd.empty()) out_ << " — " << cmd;
+        out_ << "\n";
+        if (!tree_.episodes.empty()) {
+            const ForkEpisode* worst = &tree_.episodes.front();
+            for (const auto& e : tree_.episodes) {
+                if (e.copied_bytes_peak > worst->copied_bytes_peak) worst = &e;
             }
+            out_ << fmt::format(
+                "copy-on-write: {} fork episode{}, the largest copied {} (pid {})\n",
+                tree_.episodes.size(), tree_.episodes.size() == 1 ? "" : "s",
+                format_bytes(worst->copied_bytes_peak), worst->child);
         }
-        i = j;
+        if (has_memory_samples(tree_)) {
+            TreePssPoint pss = peak_tree_pss(tree_pss_series(tree_));
+            ProcessMemoryPeak rss = peak_rss(tree_);
+            out_ << fmt::format(
+                "memory: tree PSS peaked at {} ({}); the largest RSS was {} ({}({}))\n",
+                format_bytes(pss.pss_bytes), seconds(pss.t_ns), format_bytes(rss.rss_bytes),
+                labels_.name(rss.process), tree_.processes[rss.process].pid);
+        }
+        out_ << "\n";
     }
-}
+
+    std::string flags_text(const Process& p) const {
+        std::string out;
+        auto add = [&out](const std::string& s) {
+            out += out.empty() ? "  [" : ", ";
+            out += s;
+        };
+        bool is_root = p.pid == tree_.root_pid && p.ppid == tree_.collector_pid;
+        if (!is_root && !p.creation_seen_by_shim) add("created by an untraced mechanism");
+        for (const auto& e : p.execs) {
+            if (!e.ok) continue;
+            if (e.image_flags & wire::kImageStatic) add("exec'd a static binary: not instrumented");
+            if (e.image_flags & (wire::kImageSetid | wire::kImageFileCaps))
+                add("exec'd a set-id program: LD_PRELOAD dropped");
+        }
+        int failed = 0;
+        for (const auto& e : p.execs) failed += e.ok ? 0 : 1;
+        if (failed) add(fmt::format("{} failed exec{}", failed, failed > 1 ? "s" : ""));
+        if (p.deepbind) add("loaded a RTLD_DEEPBIND plugin: its calls are not seen");
+        if (p.seq_gaps || p.dropped_records)
+            add(fmt::format("{} records lost", p.seq_gaps + p.dropped_records));
+        return out.empty() ? out : out + "]";
+    }
+
+    std::string line_of(const Process& p) const {
+        std::string how;
+        if (p.pid != tree_.root_pid) how = model::create_how_name(p.how);
+        size_t ok_execs = 0;
+        for (const auto& e : p.execs) ok_execs += e.ok ? 1 : 0;
+        if (ok_execs > 0 && p.pid != tree_.root_pid)
+            how += ok_execs > 1 ? fmt::format("+{} execs", ok_execs) : "+exec";
+        std::string life = seconds(p.start_ns) + "–" + (p.end_ns ? seconds(*p.end_ns) : "…");
+        std::string memory;
+        if (!p.memory.empty()) {
+            uint64_t rss = 0;
+            for (const auto& m : p.memory) rss = std::max(rss, m.rss_bytes);
+            memory = "  peak RSS " + format_bytes(rss);
+        }
+        return fmt::format("{}({}){}{}  {}  {}{}{}", labels_.name(labels_.index_of(p)), p.pid,
+                           o_.show_argv ? argument_text(p) : "", how.empty() ? "" : "  " + how,
+                           life, ended_text(p), memory, flags_text(p));
+    }
+
+    // A leaf that looks like its neighbours can be folded into N*[name]. Forks fold only with
+    // forks that copied about as much (within a factor of two): an outlier must stay visible.
+    std::string fold_key(size_t idx) const {
+        const Process& p = tree_.processes[idx];
+        if (!p.children.empty()) return {};
+        const ForkEpisode* e = episode_of(idx);
+        std::string cow = e ? std::to_string(std::bit_width(e->copied_bytes_peak)) : "-";
+        return labels_.name(idx) + (o_.show_argv ? argument_text(p) : "") + "|" + ended_text(p) +
+               "|" + flags_text(p) + "|" + cow;
+    }
+
+    const ForkEpisode* episode_of(size_t idx) const {
+        auto it = episode_of_.find(idx);
+        return it == episode_of_.end() ? nullptr : &tree_.episodes[it->second];
+    }
+
+    std::vector<std::string> cow_lines(const ForkEpisode& e) const {
+        std::vector<std::string> lines;
+        std::string head =
+            fmt::format("cow: {} shared at fork", format_bytes(e.shared_bytes_at_fork));
+        if (e.copied_bytes_peak == 0) {
+            head += "; nothing copied";
+        } else {
+            head +=
+                fmt::format("; copied peak {} ({}), final {}", format_bytes(e.copied_bytes_peak),
+                            format_percent(e.copied_bytes_peak, e.shared_bytes_at_fork),
+                            format_bytes(e.copied_bytes_final));
+            head += e.split_known ? fmt::format(" — by parent {}, by child {}",
+                                                format_bytes(e.copied_by_parent_bytes),
+                                                format_bytes(e.copied_by_child_bytes))
+                                  : " — parent/child split unknown";
+        }
+        if (e.retained_bytes_final)
+            head += fmt::format("; {} kept alive by the child only",
+                                format_bytes(e.retained_bytes_final));
+        if (e.end == ForkEpisode::End::kRunning) head += " (still open at trace end)";
+        lines.push_back(head);
+        if (e.copied_bytes_peak > 0 && !e.samples.empty()) {
+            std::vector<SeriesPoint> points;
+            points.push_back({e.t_ns, 0});
+            for (const auto& s : e.samples) points.push_back({s.t_ns, s.copied_bytes});
+            uint64_t end = e.end_ns ? *e.end_ns : std::max(tree_.end_ns, e.samples.back().t_ns);
+            lines.push_back(fmt::format("copied │{}│ {}–{}",
+                                        sparkline(points, e.t_ns, end, kSparklineWidth),
+                                        seconds(e.t_ns), seconds(end)));
+        }
+        std::vector<const model::CowRegion*> regions;
+        for (const auto& r : e.regions) {
+            if (r.copied_bytes_peak > 0) regions.push_back(&r);
+        }
+        std::stable_sort(regions.begin(), regions.end(), [](const auto* a, const auto* b) {
+            return a->copied_bytes_peak > b->copied_bytes_peak;
+        });
+        if (!regions.empty()) {
+            std::string text = "top regions:";
+            for (size_t i = 0; i < regions.size() && i < kTopRegions; ++i) {
+                text += fmt::format("{} {} {} of {}", i ? "," : "", regions[i]->name,
+                                    format_bytes(regions[i]->copied_bytes_peak),
+                                    format_bytes(regions[i]->shared_bytes_at_fork));
+            }
+            if (regions.size() > kTopRegions)
+                text += fmt::format(" (+{} more)", regions.size() - kTopRegions);
+            lines.push_back(text);
+        }
+        return lines;
+    }
+
+    std::string folded_cow_line(const std::vector<size_t>& kids, size_t from, size_t to) const {
+        size_t n = 0;
+        uint64_t max_peak = 0, total_peak = 0, max_shared = 0;
+        for (size_t k = from; k < to; ++k) {
+            const ForkEpisode* e = episode_of(kids[k]);
+            if (!e) continue;
+            ++n;
+            max_peak = std::max(max_peak, e->copied_bytes_peak);
+            total_peak += e->copied_bytes_peak;
+            max_shared = std::max(max_shared, e->shared_bytes_at_fork);
+        }
+        if (n == 0) return {};
+        return fmt::format("cow ×{}: up to {} shared at fork; copied peak up to {}, {} in all", n,
+                           format_bytes(max_shared), format_bytes(max_peak),
+                           format_bytes(total_peak));
+    }
+
+    void write_node(size_t idx, const std::string& prefix, bool last, bool top) {
+        const Process& p = tree_.processes[idx];
+        out_ << prefix << (top ? "" : (last ? "└─" : "├─")) << line_of(p) << "\n";
+        std::string child_prefix = prefix + (top ? "" : (last ? "  " : "│ "));
+        const auto& kids = p.children;
+        if (const ForkEpisode* e = episode_of(idx)) {
+            std::string detail = child_prefix + (kids.empty() ? "  " : "│ ") + "    ";
+            for (const auto& line : cow_lines(*e)) out_ << detail << line << "\n";
+        }
+        for (size_t i = 0; i < kids.size();) {
+            size_t j = i + 1;
+            std::string key = o_.compact ? fold_key(kids[i]) : "";
+            while (!key.empty() && j < kids.size() && fold_key(kids[j]) == key) ++j;
+            bool is_last = j == kids.size();
+            if (j - i >= kMinSiblingsToFold) {
+                const Process& first = tree_.processes[kids[i]];
+                out_ << child_prefix << (is_last ? "└─" : "├─")
+                     << fmt::format("{}*[{}{}]  {}{}", j - i, labels_.name(kids[i]),
+                                    o_.show_argv ? argument_text(first) : "", ended_text(first),
+                                    flags_text(first))
+                     << "\n";
+                std::string cow = folded_cow_line(kids, i, j);
+                if (!cow.empty())
+                    out_ << child_prefix << (is_last ? "  " : "│ ") << "    " << cow << "\n";
+            } else {
+                for (size_t k = i; k < j; ++k)
+                    write_node(kids[k], child_prefix, k + 1 == kids.size(), false);
+            }
+            i = j;
+        }
+    }
+
+    void write_notes() {
+        std::vector<std::string> health;
+        if (!tree_.complete)
+            health.push_back("the trace has no end record: the collector did not finish");
+        if (!tree_.reader_error.empty())
+            health.push_back("the trace is damaged: " + tree_.reader_error);
+        if (!tree_.kernel_events)
+            health.push_back("kernel cross-check unavailable: " + tree_.kernel_events_note);
+        if (tree_.kernel_events_lost)
+            health.push_back(fmt::format("the kernel dropped process events {} times",
+                                         tree_.kernel_events_lost));
+        if (tree_.dropped_records)
+            health.push_back(fmt::format("{} records were never delivered", tree_.dropped_records));
+        if (tree_.rejected_records)
+            health.push_back(fmt::format("{} records were rejected (malformed or foreign uid)",
+                                         tree_.rejected_records));
+        std::set<std::string> approximations;
+        for (const auto& e : tree_.episodes)
+            approximations.insert(e.approximations.begin(), e.approximations.end());
+        for (const auto& a : approximations)
+            health.push_back("copy-on-write figures are approximate: " + a);
+        for (const auto& n : tree_.notes) {
+            if (n.severity >= 2)
+                health.push_back(fmt::format("at {}: {}", seconds(n.t_ns), n.text));
+        }
+        if (health.empty()) return;
+        out_ << "\n";
+        for (const auto& h : health) out_ << "note: " << h << "\n";
+    }
+
+    const ProcessTree& tree_;
+    ProcessLabels labels_;
+    const TextOptions& o_;
+    std::ostream& out_;
+    std::unordered_map<size_t, size_t> episode_of_;  // child process index → episode index
+};
 
 }  // namespace
 
 void write_text(const ProcessTree& tree, const TextOptions& o, std::ostream& out) {
-    std::string cmd;
-    for (const auto& a : tree.command) cmd += (cmd.empty() ? "" : " ") + a;
-    out << fmt::format("cowtrace: {} process{} in {}", tree.processes.size(),
-                       tree.processes.size() == 1 ? "" : "es", seconds(tree.end_ns));
-    if (!cmd.empty()) out << " — " << cmd;
-    out << "\n\n";
-    for (size_t r : tree.roots()) write_node(tree, r, "", true, true, o, out);
-
-    std::vector<std::string> health;
-    if (!tree.complete) health.push_back("the trace has no end record: the collector did not finish");
-    if (!tree.reader_error.empty()) health.push_back("the trace is damaged: " + tree.reader_error);
-    if (!tree.kernel_events) health.push_back("kernel cross-check unavailable: " + tree.kernel_events_note);
-    if (tree.kernel_events_lost) health.push_back(fmt::format("the kernel dropped process events {} times", tree.kernel_events_lost));
-    if (tree.dropped_records) health.push_back(fmt::format("{} records were never delivered", tree.dropped_records));
-    if (tree.rejected_records) health.push_back(fmt::format("{} records were rejected (malformed or foreign uid)", tree.rejected_records));
-    for (const auto& n : tree.notes) {
-        if (n.severity >= 2) health.push_back(fmt::format("at {}: {}", seconds(n.t_ns), n.text));
-    }
-    if (!health.empty()) {
-        out << "\n";
-        for (const auto& h : health) out << "note: " << h << "\n";
-    }
+    TextWriter(tree, o, out).write();
 }
 
 }  // namespace cowtrace::report

@@ -1,5 +1,6 @@
-// The default report: a pstree-like tree (pid, what it ran, lifetime, how it ended, and flags
-// for what cowtrace could not see), then the trace's own health.
+// The default report: a pstree-like tree (pid, what it ran, lifetime, how it ended, flags for
+// what cowtrace could not see) with, under each fork, its copy-on-write summary; then the
+// trace's own health.
 #pragma once
 
 #include <ostream>

@@ -17,9 +17,10 @@ class RunBudgets(unittest.TestCase):
     def setUp(self):
         self.dir = workdir()
 
-    def run_traced(self, budgets: list[str], command: list[str]):
+    def run_traced(self, budgets: list[str], command: list[str], quiet: bool = True):
         trace = self.dir / "run.trace"
-        out = cowtrace("run", "-q", "-o", str(trace), *budgets, "--", *command, cwd=self.dir)
+        out = cowtrace("run", *(["-q"] if quiet else []), "-o", str(trace), *budgets, "--", *command,
+                       cwd=self.dir)
         return out.returncode, out.stdout.decode(errors="replace"), out.stderr.decode(errors="replace"), trace
 
     def cow_writer(self, *args: str) -> list[str]:
@@ -40,9 +41,11 @@ class RunProcessBudgets(RunBudgets):
         self.assertEqual(cowtrace("check", str(trace), "--max-processes", "3").returncode, EXIT_PROCESSES)
 
     def test_a_budget_met_keeps_the_commands_status(self):
-        status, _, err, _ = self.run_traced(["--max-processes", "4"], self.three_children())
+        status, _, err, _ = self.run_traced(["--max-processes", "4"], self.three_children(), quiet=False)
         self.assertEqual(status, 0, err)
         self.assertIn("passed --max-processes 4", err)
+        status, _, err, _ = self.run_traced(["--max-processes", "4"], self.three_children())
+        self.assertEqual((status, err), (0, ""), "--quiet prints only failures")
 
     def test_the_commands_own_failure_wins(self):
         status, _, err, _ = self.run_traced(["--max-processes", "1"], ["/bin/sh", "-c", "/bin/true; exit 3"])

@@ -1,0 +1,102 @@
+// Report models built in code, for renderer and budget tests that need exact figures.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/process_tree.hpp"
+
+namespace cowtrace::report::testing {
+
+inline constexpr uint64_t kMiB = 1024 * 1024;
+inline constexpr uint64_t kMs = 1'000'000;
+inline constexpr pid_t kCollector = 900;
+
+class TreeFixture {
+  public:
+    TreeFixture() {
+        tree.collector_pid = kCollector;
+        tree.census_mode = "exact";
+        tree.complete = true;
+        tree.kernel_events = true;
+        tree.end_ns = 2000 * kMs;
+    }
+
+    // The traced command (created by the collector).
+    size_t root(pid_t pid, std::vector<std::string> argv, uint64_t end_ns = 1900 * kMs) {
+        tree.root_pid = pid;
+        tree.command = argv;
+        size_t i = add(pid, kCollector, 0, end_ns);
+        tree.processes[i].argv = std::move(argv);
+        return i;
+    }
+
+    size_t child(size_t parent, pid_t pid, uint64_t start_ns, std::optional<uint64_t> end_ns,
+                 std::vector<uint64_t> call_site = {0x1000, 0x2000},
+                 wire::CreateHow how = wire::CreateHow::kFork) {
+        size_t i = add(pid, tree.processes[parent].pid, start_ns, end_ns);
+        model::Process& p = tree.processes[i];
+        p.how = how;
+        p.call_site = std::move(call_site);
+        tree.processes[parent].children.push_back(i);
+        return i;
+    }
+
+    model::ForkEpisode& episode(size_t child_index, uint64_t shared, uint64_t copied_peak,
+                                uint64_t copied_final) {
+        const model::Process& c = tree.processes[child_index];
+        model::ForkEpisode e;
+        e.child = c.pid;
+        e.parent = c.ppid;
+        e.child_index = child_index;
+        e.t_ns = c.start_ns;
+        e.end_ns = c.end_ns;
+        e.end = c.end_ns ? model::ForkEpisode::End::kExit : model::ForkEpisode::End::kRunning;
+        e.mode = "exact";
+        e.split_known = true;
+        e.shared_bytes_at_fork = shared;
+        e.copied_bytes_peak = copied_peak;
+        e.copied_bytes_final = copied_final;
+        e.copied_by_parent_bytes = copied_final / 4;
+        e.copied_by_child_bytes = copied_final - copied_final / 4;
+        uint64_t end = c.end_ns.value_or(tree.end_ns);
+        e.samples.push_back(
+            {c.start_ns + (end - c.start_ns) / 2, shared - copied_peak, copied_peak, 0, 0, 0, 0});
+        e.samples.push_back({end, shared - copied_final, copied_final, e.copied_by_parent_bytes,
+                             e.copied_by_child_bytes, 0, 0});
+        tree.episodes.push_back(std::move(e));
+        return tree.episodes.back();
+    }
+
+    void memory(size_t index, uint64_t t_ns, uint64_t rss, uint64_t pss) {
+        model::MemorySample m;
+        m.t_ns = t_ns;
+        m.rss_bytes = rss;
+        m.pss_bytes = pss;
+        tree.processes[index].memory.push_back(m);
+    }
+
+    model::ProcessTree tree;
+
+  private:
+    size_t add(pid_t pid, pid_t ppid, uint64_t start_ns, std::optional<uint64_t> end_ns) {
+        model::Process p;
+        p.pid = pid;
+        p.ppid = ppid;
+        p.start_ns = start_ns;
+        p.end_ns = end_ns;
+        p.how = wire::CreateHow::kFork;
+        p.creation_seen_by_shim = true;
+        p.shim_loaded = true;
+        if (end_ns) {
+            p.exit.kind = model::ExitStatus::Kind::kCode;
+            p.exit.source = "kernel";
+        } else {
+            p.still_running = true;
+        }
+        tree.processes.push_back(std::move(p));
+        return tree.processes.size() - 1;
+    }
+};
+
+}  // namespace cowtrace::report::testing

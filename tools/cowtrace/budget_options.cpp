@@ -1,0 +1,126 @@
+#include "budget_options.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+
+#include "check/budget_check.hpp"
+#include "check/budget_report.hpp"
+#include "check/junit_report.hpp"
+#include "units.hpp"
+
+namespace cowtrace::cli {
+
+const char* const kBudgetExitStatusHelp =
+    "A failed budget sets a bit of the exit status: 4 copy-on-write (--max-cow, --max-cow-ratio),\n"
+    "8 memory (--max-rss, --max-tree-pss), 16 processes (--max-processes, "
+    "--no-leftover-processes);\n"
+    "several kinds failing add up (12 = copy-on-write and memory). A budget the trace cannot "
+    "measure\n"
+    "(e.g. recorded with --no-cow) fails too. Sizes: 64MiB, 1.5GiB, 500KB (KiB/MiB/GiB binary,\n"
+    "KB/MB/GB decimal).";
+
+namespace {
+
+// "25", "25%", "12.5 %": a percentage between 0 and 100.
+bool parse_percent(const std::string& text, double& pct, std::string& error) {
+    std::string t = text;
+    while (!t.empty() && isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+    if (!t.empty() && t.back() == '%') t.pop_back();
+    while (!t.empty() && isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+    char* end = nullptr;
+    double v = t.empty() ? NAN : strtod(t.c_str(), &end);
+    if (t.empty() || end == nullptr || *end != '\0' || !std::isfinite(v) || v < 0 || v > 100) {
+        error = "'" + text + "' is not a percentage between 0 and 100 (examples: 25, 12.5%)";
+        return false;
+    }
+    pct = v;
+    return true;
+}
+
+bool size_flag(const std::string& name, const std::string& text, std::optional<uint64_t>& out,
+               std::string& error) {
+    if (text.empty()) return true;
+    uint64_t bytes = 0;
+    if (!parse_size(text, bytes, error)) {
+        error = name + " " + error;
+        return false;
+    }
+    out = bytes;
+    return true;
+}
+
+}  // namespace
+
+void add_budget_options(CLI::App& cmd, BudgetFlags& flags) {
+    const char* group = "Budgets";
+    cmd.add_option("--max-cow", flags.max_cow,
+                   "Fail if any fork episode copies more than SIZE (its peak)")
+        ->type_name("SIZE")
+        ->group(group);
+    cmd.add_option(
+           "--max-cow-ratio", flags.max_cow_ratio,
+           "Fail if any fork episode copies more than PCT percent of what it shared at fork")
+        ->type_name("PCT")
+        ->group(group);
+    cmd.add_option("--max-rss", flags.max_rss,
+                   "Fail if any process's RSS exceeds SIZE at any sample")
+        ->type_name("SIZE")
+        ->group(group);
+    cmd.add_option("--max-tree-pss", flags.max_tree_pss,
+                   "Fail if the whole tree's PSS exceeds SIZE at any time")
+        ->type_name("SIZE")
+        ->group(group);
+    cmd.add_option_function<uint64_t>(
+           "--max-processes",
+           [&flags](const uint64_t& n) {
+               flags.max_processes = n;
+               flags.max_processes_set = true;
+           },
+           "Fail if the run has more than N processes (the command included)")
+        ->type_name("N")
+        ->group(group);
+    cmd.add_flag("--no-leftover-processes", flags.no_leftover_processes,
+                 "Fail if any process outlives the traced command")
+        ->group(group);
+    cmd.add_option("--junit", flags.junit, "Also write the budget results as JUnit XML to FILE")
+        ->type_name("FILE")
+        ->group(group);
+}
+
+bool budgets_from_flags(const BudgetFlags& flags, check::Budgets& budgets, std::string& error) {
+    if (!size_flag("--max-cow", flags.max_cow, budgets.max_cow_bytes, error)) return false;
+    if (!size_flag("--max-rss", flags.max_rss, budgets.max_rss_bytes, error)) return false;
+    if (!size_flag("--max-tree-pss", flags.max_tree_pss, budgets.max_tree_pss_bytes, error))
+        return false;
+    if (!flags.max_cow_ratio.empty()) {
+        double pct = 0;
+        if (!parse_percent(flags.max_cow_ratio, pct, error)) {
+            error = "--max-cow-ratio " + error;
+            return false;
+        }
+        budgets.max_cow_ratio_percent = pct;
+    }
+    if (flags.max_processes_set) budgets.max_processes = flags.max_processes;
+    budgets.no_leftover_processes = flags.no_leftover_processes;
+    return true;
+}
+
+int enforce_budgets(const model::ProcessTree& tree, const check::Budgets& budgets,
+                    const BudgetFlags& flags, const std::string& trace_path,
+                    const std::string& prefix, bool quiet, std::ostream& out,
+                    std::string& output_error) {
+    std::vector<check::BudgetResult> results = check::check_budgets(tree, budgets);
+    check::write_budget_report(results, prefix, quiet, out);
+    if (!flags.junit.empty()) {
+        std::ofstream file(flags.junit);
+        std::string command;
+        for (const auto& a : tree.command) command += (command.empty() ? "" : " ") + a;
+        check::write_junit(results, {trace_path, command, tree.host}, file);
+        file.close();
+        if (!file) output_error = "cannot write " + flags.junit;
+    }
+    return check::budget_exit_status(results);
+}
+
+}  // namespace cowtrace::cli

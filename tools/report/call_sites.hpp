@@ -1,0 +1,42 @@
+// Where processes were created from: the creator's return addresses as frame labels (the
+// collector's symbol when it resolved one, else the hex address), and fork episodes grouped by
+// call site so that reports can say which code a copy-on-write cost comes from.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/process_tree.hpp"
+#include "process_labels.hpp"
+
+namespace cowtrace::report {
+
+// "main+0x3d (cow_writer)" from tree.symbols keyed by (creator pid, ip), else "0x55d0c0de11d0".
+std::string frame_label(const model::ProcessTree& tree, pid_t creator, uint64_t ip);
+
+// The call site that created p, outermost frame first (root-first, as flame graphs want it).
+std::vector<std::string> creation_frames(const model::ProcessTree& tree, const model::Process& p);
+
+// One line for messages: innermost frames first, "main+0x3d (a) ← __libc_start_call_main ← …".
+std::string call_site_text(const model::ProcessTree& tree, const model::Process& p,
+                           size_t max_frames = 4);
+
+struct ForkCallSite {
+    std::string program;              // the forking process, by name
+    std::vector<std::string> frames;  // outermost first; empty when no call site was captured
+    std::string how;                  // fork, _Fork, clone…
+    size_t forks = 0;
+    uint64_t copied_bytes_peak_total = 0;  // each episode's peak, summed
+    uint64_t copied_bytes_peak_max = 0;
+    uint64_t shared_bytes_at_fork_total = 0;
+    std::vector<size_t> episodes;  // indices into tree.episodes
+};
+
+// Every fork episode, grouped by (program, call site, how); the costliest first.
+std::vector<ForkCallSite> fork_call_sites(const model::ProcessTree& tree,
+                                          const ProcessLabels& labels);
+
+}  // namespace cowtrace::report

@@ -1,0 +1,18 @@
+# Writes OUTPUT: a C++ file that holds each file of the HTML report (in INPUT_DIR) as a
+# std::string_view, so the page, its style and its script stay real files in the source tree.
+set(assets "Page=report.html" "Style=report.css" "Script=report.js")
+set(out "// Generated from tools/report/html by embed_assets.cmake; edit those files instead.\n")
+string(APPEND out "#include \"html_assets.hpp\"\n\nnamespace cowtrace::report::html_assets {\n\n")
+foreach(pair IN LISTS assets)
+    string(REPLACE "=" ";" parts "${pair}")
+    list(GET parts 0 name)
+    list(GET parts 1 file)
+    file(READ "${INPUT_DIR}/${file}" text)
+    string(FIND "${text}" ")cowtrace_asset\"" clash)
+    if(NOT clash EQUAL -1)
+        message(FATAL_ERROR "${file} contains the raw-string delimiter")
+    endif()
+    string(APPEND out "const std::string_view k${name} = R\"cowtrace_asset(${text})cowtrace_asset\";\n\n")
+endforeach()
+string(APPEND out "}  // namespace cowtrace::report::html_assets\n")
+file(WRITE "${OUTPUT}" "${out}")

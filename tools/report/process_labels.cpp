@@ -1,0 +1,116 @@
+#include "process_labels.hpp"
+
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstring>
+
+namespace cowtrace::report {
+
+namespace {
+
+using model::Process;
+
+// Creator chains are short; the bound only guards against a damaged trace that loops.
+constexpr int kMaxCreatorDepth = 64;
+
+std::string base_name(const std::string& path) {
+    auto slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+const std::vector<std::string>& current_argv(const Process& p) {
+    for (auto it = p.execs.rbegin(); it != p.execs.rend(); ++it) {
+        if (it->ok && !it->argv.empty()) return it->argv;
+    }
+    return p.argv;
+}
+
+std::string quoted(const std::string& a) {
+    // Anything a shell would expand or split on.
+    bool quote = a.empty() || a.find_first_of(" \t\n'\"$\\`*?[]{}()<>|&;#~!") != std::string::npos;
+    if (!quote) return a;
+    std::string out = "'";
+    for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+}  // namespace
+
+ProcessLabels::ProcessLabels(const model::ProcessTree& tree)
+    : tree_(tree), creator_(tree.processes.size()) {
+    for (size_t i = 0; i < tree.processes.size(); ++i) {
+        for (size_t c : tree.processes[i].children) {
+            if (c < creator_.size()) creator_[c] = i;
+        }
+    }
+}
+
+std::string ProcessLabels::name(size_t index) const {
+    for (int depth = 0; depth < kMaxCreatorDepth && index < tree_.processes.size(); ++depth) {
+        const Process& p = tree_.processes[index];
+        for (auto it = p.execs.rbegin(); it != p.execs.rend(); ++it) {
+            if (it->ok && !it->path.empty()) return base_name(it->path);
+        }
+        if (!p.argv.empty()) return base_name(p.argv[0]);
+        if (!creator_[index]) break;
+        index = *creator_[index];
+    }
+    return "?";
+}
+
+std::string ProcessLabels::command_line(size_t index) const {
+    size_t at = index;
+    for (int depth = 0; depth < kMaxCreatorDepth && at < tree_.processes.size(); ++depth) {
+        const std::vector<std::string>& argv = current_argv(tree_.processes[at]);
+        if (!argv.empty()) {
+            std::string out = quoted(argv[0]);
+            for (size_t i = 1; i < argv.size(); ++i) out += " " + quoted(argv[i]);
+            return out;
+        }
+        if (!creator_[at]) break;
+        at = *creator_[at];
+    }
+    return name(index);
+}
+
+std::optional<size_t> ProcessLabels::creator(size_t index) const {
+    return index < creator_.size() ? creator_[index] : std::nullopt;
+}
+
+size_t ProcessLabels::index_of(const model::Process& p) const {
+    return static_cast<size_t>(&p - tree_.processes.data());
+}
+
+std::string argument_text(const Process& p) {
+    const std::vector<std::string>& argv = current_argv(p);
+    std::string out;
+    for (size_t i = 1; i < argv.size(); ++i) out += " " + quoted(argv[i]);
+    return out;
+}
+
+std::string ended_text(const Process& p) {
+    if (p.still_running) return "still running";
+    switch (p.exit.kind) {
+        case model::ExitStatus::Kind::kCode:
+            return fmt::format("exit {}", p.exit.code);
+        case model::ExitStatus::Kind::kSignal: {
+            const char* abbrev = sigabbrev_np(p.exit.signal);
+            return fmt::format("killed by SIG{}{}", abbrev ? abbrev : std::to_string(p.exit.signal),
+                               p.exit.core ? " (core dumped)" : "");
+        }
+        case model::ExitStatus::Kind::kUnknown:
+            break;
+    }
+    return "end unknown";
+}
+
+const Process* root_command(const model::ProcessTree& tree) {
+    if (tree.root_pid <= 0) return nullptr;
+    for (const auto& p : tree.processes) {
+        if (p.pid == tree.root_pid && p.ppid == tree.collector_pid) return &p;
+    }
+    return nullptr;
+}
+
+}  // namespace cowtrace::report

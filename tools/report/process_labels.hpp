@@ -1,0 +1,43 @@
+// How reports name a process: the words every renderer (text, HTML, Perfetto, budgets) shows for
+// it, so that one process reads the same in all of them.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/process_tree.hpp"
+
+namespace cowtrace::report {
+
+class ProcessLabels {
+  public:
+    // Indexes every process's creator once: renderers ask for thousands of names.
+    explicit ProcessLabels(const model::ProcessTree& tree);
+
+    // Its last successful exec's file name, else its command name, else its creator's (a forked
+    // child runs its parent's program).
+    std::string name(size_t index) const;
+    // The whole command line as it would be typed; falls back to the creator's like name().
+    std::string command_line(size_t index) const;
+    // The process that created it, if that one is in the trace.
+    std::optional<size_t> creator(size_t index) const;
+
+    size_t index_of(const model::Process& p) const;
+
+  private:
+    const model::ProcessTree& tree_;
+    std::vector<std::optional<size_t>> creator_;
+};
+
+// The arguments after argv[0], shell-quoted where needed, each after a space ("" if none).
+std::string argument_text(const model::Process& p);
+
+// "exit 0", "killed by SIGKILL (core dumped)", "still running", "end unknown".
+std::string ended_text(const model::Process& p);
+
+// The traced command: the root process `cowtrace run` started (none in record mode).
+const model::Process* root_command(const model::ProcessTree& tree);
+
+}  // namespace cowtrace::report
