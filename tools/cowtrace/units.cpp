@@ -75,21 +75,4 @@ bool parse_duration(const std::string& text, uint64_t& ns, std::string& error) {
     return false;
 }
 
-std::string format_size(uint64_t bytes) {
-    static const char* kNames[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
-    double v = static_cast<double>(bytes);
-    int i = 0;
-    while (v >= 1024.0 && i < 5) {
-        v /= 1024.0;
-        ++i;
-    }
-    char buf[32];
-    if (i == 0) {
-        snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
-    } else {
-        snprintf(buf, sizeof buf, "%.1f %s", v, kNames[i]);
-    }
-    return buf;
-}
-
 }  // namespace cowtrace::cli

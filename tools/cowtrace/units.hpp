@@ -13,7 +13,4 @@ bool parse_size(const std::string& text, uint64_t& bytes, std::string& error);
 // "100ms", "2s", "500us", "1m"; a bare number is milliseconds.
 bool parse_duration(const std::string& text, uint64_t& ns, std::string& error);
 
-// 1536 → "1.5 KiB"; for messages.
-std::string format_size(uint64_t bytes);
-
 }  // namespace cowtrace::cli
