@@ -238,23 +238,7 @@ bool Session::start_command(std::string& error) {
     if (auto* sampler = dynamic_cast<CowSampler*>(census_.get())) sampler->start();
     result_.command_started = true;
 
-    struct utsname uts{};
-    uname(&uts);
-    trace_.write(wire::RecordType::kTraceStart, self_pid_, t0_ns_, [&](wire::WireWriter& w) {
-        w.u64(realtime_ns() - (now_ns() - t0_ns_));
-        w.i32(self_pid_);
-        w.i32(root_pid_);
-        put_strings(w, opt_.command);
-        w.u32(static_cast<uint32_t>(sysconf(_SC_PAGESIZE)));
-        w.cstr(uts.release);
-        w.cstr(uts.nodename);
-        w.u32(static_cast<uint32_t>(geteuid()));
-        w.u8(kernel_ok_ ? 1 : 0);
-        w.cstr(kernel_note_.c_str());
-        w.cstr(census_->mode_name().c_str());
-        w.u64(opt_.interval_ns);
-        w.u64(t_fork);
-    });
+    write_trace_start(t_fork);
 
     int err = 0;
     ssize_t n;
@@ -272,26 +256,67 @@ bool Session::start_command(std::string& error) {
     return true;
 }
 
+void Session::write_trace_start(uint64_t t_fork) {
+    struct utsname uts{};
+    uname(&uts);
+    trace_.write(wire::RecordType::kTraceStart, self_pid_, t0_ns_, [&](wire::WireWriter& w) {
+        w.u64(realtime_ns() - (now_ns() - t0_ns_));
+        w.i32(self_pid_);
+        w.i32(root_pid_);  // 0 in record mode
+        put_strings(w, opt_.command);
+        w.u32(static_cast<uint32_t>(sysconf(_SC_PAGESIZE)));
+        w.cstr(uts.release);
+        w.cstr(uts.nodename);
+        w.u32(static_cast<uint32_t>(geteuid()));
+        w.u8(kernel_ok_ ? 1 : 0);
+        w.cstr(kernel_note_.c_str());
+        w.cstr(census_->mode_name().c_str());
+        w.u64(opt_.interval_ns);
+        w.u64(t_fork);
+    });
+}
+
+// One ready descriptor of the event loop. The timer re-arms itself only while the run goes on.
+void Session::dispatch(int fd, bool rearm_timer) {
+    if (fd == shims_.listen_fd()) {
+        shims_.accept_all([this](int cfd) {
+            epoll_event ev{};
+            ev.events = EPOLLIN | EPOLLRDHUP;
+            ev.data.fd = cfd;
+            epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cfd, &ev);
+        });
+    } else if (fd == signal_fd_) {
+        handle_signals();
+    } else if (kernel_ok_ && fd == kernel_.fd()) {
+        handle_kernel_events();
+    } else if (fd == timer_fd_) {
+        uint64_t ticks;
+        ssize_t ignored = read(timer_fd_, &ticks, sizeof ticks);
+        (void)ignored;
+        if (rearm_timer) {
+            arm_timer(census_->on_timer(now_ns(), std::vector<pid_t>(live_.begin(), live_.end())));
+        }
+    } else if (fd == census_->notify_fd()) {
+        census_->collect_results();
+    } else {
+        bool open = shims_.read_all(fd, [this](const ShimMessage& m) { handle_shim_message(m); });
+        if (!open) shims_.drop(fd);
+    }
+}
+
+void Session::arm_timer(uint64_t delay_ns) {
+    itimerspec its{};
+    if (delay_ns > 0) {
+        its.it_value.tv_sec = static_cast<time_t>(delay_ns / 1000000000ull);
+        its.it_value.tv_nsec = static_cast<long>(delay_ns % 1000000000ull);
+    }
+    timerfd_settime(timer_fd_, 0, &its, nullptr);
+}
+
 void Session::loop() {
     if (opt_.command.empty()) {
         if (auto* sampler = dynamic_cast<CowSampler*>(census_.get())) sampler->start();
-        struct utsname uts{};
-        uname(&uts);
-        trace_.write(wire::RecordType::kTraceStart, self_pid_, t0_ns_, [&](wire::WireWriter& w) {
-            w.u64(realtime_ns() - (now_ns() - t0_ns_));
-            w.i32(self_pid_);
-            w.i32(0);
-            put_strings(w, {});
-            w.u32(static_cast<uint32_t>(sysconf(_SC_PAGESIZE)));
-            w.cstr(uts.release);
-            w.cstr(uts.nodename);
-            w.u32(static_cast<uint32_t>(geteuid()));
-            w.u8(kernel_ok_ ? 1 : 0);
-            w.cstr(kernel_note_.c_str());
-            w.cstr(census_->mode_name().c_str());
-            w.u64(opt_.interval_ns);
-            w.u64(t0_ns_);
-        });
+        write_trace_start(t0_ns_);
         if (!opt_.quiet) {
             fprintf(stderr,
                     "cowtrace: recording to %s; start programs with\n"
@@ -301,17 +326,7 @@ void Session::loop() {
         }
     }
     uint64_t deadline = opt_.duration_ns ? t0_ns_ + opt_.duration_ns : 0;
-    auto live = [this] { return std::vector<pid_t>(live_.begin(), live_.end()); };
-    uint64_t census_delay = census_->on_timer(now_ns(), live());
-    auto arm_timer = [this](uint64_t delay_ns) {
-        itimerspec its{};
-        if (delay_ns > 0) {
-            its.it_value.tv_sec = static_cast<time_t>(delay_ns / 1000000000ull);
-            its.it_value.tv_nsec = static_cast<long>(delay_ns % 1000000000ull);
-        }
-        timerfd_settime(timer_fd_, 0, &its, nullptr);
-    };
-    arm_timer(census_delay);
+    arm_timer(census_->on_timer(now_ns(), std::vector<pid_t>(live_.begin(), live_.end())));
 
     epoll_event events[64];
     for (;;) {
@@ -325,32 +340,7 @@ void Session::loop() {
         int n = epoll_wait(epoll_fd_, events, 64, wait_ms);
         if (n < 0 && errno != EINTR) break;
         trace_.flush_if_older(now_ns(), 200'000'000);
-        for (int i = 0; i < n; ++i) {
-            int fd = events[i].data.fd;
-            if (fd == shims_.listen_fd()) {
-                shims_.accept_all([this](int cfd) {
-                    epoll_event ev{};
-                    ev.events = EPOLLIN | EPOLLRDHUP;
-                    ev.data.fd = cfd;
-                    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cfd, &ev);
-                });
-            } else if (fd == signal_fd_) {
-                handle_signals();
-            } else if (kernel_ok_ && fd == kernel_.fd()) {
-                handle_kernel_events();
-            } else if (fd == timer_fd_) {
-                uint64_t ticks;
-                ssize_t ignored = read(timer_fd_, &ticks, sizeof ticks);
-                (void)ignored;
-                arm_timer(census_->on_timer(now_ns(), live()));
-            } else if (fd == census_->notify_fd()) {
-                census_->collect_results();
-            } else {
-                bool open = shims_.read_all(
-                    fd, [this](const ShimMessage& m) { handle_shim_message(m); });
-                if (!open) shims_.drop(fd);
-            }
-        }
+        for (int i = 0; i < n; ++i) dispatch(events[i].data.fd, true);
     }
     drain_after_tree_ended();
 }
@@ -541,31 +531,7 @@ void Session::drain_after_tree_ended() {
             if (!waiting_for_all || shims_.open_connections() == 0 || now_ns() > deadline) break;
             continue;
         }
-        for (int i = 0; i < n; ++i) {
-            int fd = events[i].data.fd;
-            if (fd == shims_.listen_fd()) {
-                shims_.accept_all([this](int cfd) {
-                    epoll_event ev{};
-                    ev.events = EPOLLIN | EPOLLRDHUP;
-                    ev.data.fd = cfd;
-                    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, cfd, &ev);
-                });
-            } else if (fd == signal_fd_) {
-                handle_signals();
-            } else if (kernel_ok_ && fd == kernel_.fd()) {
-                handle_kernel_events();
-            } else if (fd == timer_fd_) {
-                uint64_t ticks;
-                ssize_t ignored = read(timer_fd_, &ticks, sizeof ticks);
-                (void)ignored;
-            } else if (fd == census_->notify_fd()) {
-                census_->collect_results();
-            } else {
-                bool open = shims_.read_all(
-                    fd, [this](const ShimMessage& m) { handle_shim_message(m); });
-                if (!open) shims_.drop(fd);
-            }
-        }
+        for (int i = 0; i < n; ++i) dispatch(events[i].data.fd, false);
         if (now_ns() > deadline) break;
     }
 }

@@ -55,6 +55,9 @@ private:
     bool setup(std::string& error);
     bool start_command(std::string& error);
     void loop();
+    void dispatch(int fd, bool rearm_timer);
+    void arm_timer(uint64_t delay_ns);
+    void write_trace_start(uint64_t t_fork_ns);
     void handle_signals();
     void reap_children();
     void handle_kernel_events();
