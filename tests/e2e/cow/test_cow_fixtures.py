@@ -90,6 +90,12 @@ class KsmDaemon:
                 f.write(value)
         return self
 
+    @staticmethod
+    def pause():
+        """Stops ksmd, keeping what it merged (run=0; run=2 would unmerge)."""
+        with open("/sys/kernel/mm/ksm/run", "w") as f:
+            f.write("0")
+
     def __exit__(self, *exc):
         for name in ("run", "sleep_millisecs", "pages_to_scan"):
             with open(f"/sys/kernel/mm/ksm/{name}", "w") as f:
@@ -120,6 +126,10 @@ def run_fixture(scenario, mode):
     deadline = time.time() + 120
     pending = {}
     try:
+        if scenario == "ksm":
+            merged = collect_checkpoint(fifo_fd, ["parent"], "merged", pending, deadline, proc)
+            KsmDaemon.pause()
+            os.kill(merged["parent"], signal.SIGCONT)
         forked = collect_checkpoint(fifo_fd, roles, "forked", pending, deadline, proc)
         at_fork = {role: pfn_truth.snapshot(pid) for role, pid in forked.items()}
         for pid in forked.values():
