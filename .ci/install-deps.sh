@@ -5,8 +5,7 @@ set -euo pipefail
 
 packages=(
   # build
-  build-essential cmake pkg-config
-  libunwind-dev   # replaces LLVM's libunwind-14-dev if present: that one ships no libunwind.pc
+  build-essential cmake
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # end-to-end tests: real programs and ground truth

@@ -1,72 +1,75 @@
 #include "call_site.hpp"
 
-#include <dlfcn.h>
+#include <elf.h>
 #include <link.h>
+#include <unwind.h>
 
-#include <atomic>
+// Call sites are unwound by libgcc's DWARF unwinder, linked into this library from libgcc_eh.a
+// with its symbols hidden (lib/shim/CMakeLists.txt). It used to be libunwind, dlopen()ed on the
+// first call site; the hostile-host tests (tests/e2e/hostile) found two ways that hurt hosts:
+//  - libunwind validates addresses through a pipe whose descriptor numbers it keeps in a static
+//    array. After a host closed every descriptor and opened its own files on those numbers,
+//    libunwind read from them, closed them and re-created its pipe there: the host's next
+//    writes to its file failed (fd_close_range_from_thread).
+//  - the load ran on the first call site, which may be in a signal handler that interrupted
+//    malloc: dlopen()'s allocations corrupted the heap (signal_storm: SIGSEGV, malloc asserts).
+// libgcc's unwinder needs no loading, opens no descriptor and does not allocate: it finds
+// unwind tables with _dl_find_object (glibc >= 2.35, lock-free, async-signal-safe).
 
-#include "real_functions.hpp"
-
-#ifndef COWTRACE_LIBUNWIND_SONAME
-#define COWTRACE_LIBUNWIND_SONAME "libunwind.so.8"
-#endif
+extern "C" const ElfW(Ehdr) __ehdr_start;  // this library's own ELF header (set by the linker)
 
 namespace cowtrace::shim {
 
 namespace {
-using BacktraceFn = int (*)(void**, int);
-std::atomic<BacktraceFn> g_backtrace{nullptr};
-uintptr_t g_self_begin = 0;  // this library's text, to skip our own frames
-uintptr_t g_self_end = 0;
 
-int find_self(dl_phdr_info* info, size_t, void* data) {
-    auto self = reinterpret_cast<uintptr_t>(data);
-    for (int i = 0; i < info->dlpi_phnum; ++i) {
-        const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-        if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
-        uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
-        uintptr_t end = begin + ph.p_memsz;
-        if (self >= begin && self < end) {
-            g_self_begin = begin;
-            g_self_end = end;
-            return 1;
+struct TextRange {
+    uintptr_t begin = 0;
+    uintptr_t end = 0;
+};
+
+// Our executable segment, read from our own program headers in memory: no lock, no call.
+TextRange own_text() {
+    const ElfW(Ehdr)* eh = &__ehdr_start;
+    const auto* ph =
+        reinterpret_cast<const ElfW(Phdr)*>(reinterpret_cast<const char*>(eh) + eh->e_phoff);
+    uintptr_t base = reinterpret_cast<uintptr_t>(eh);  // where the segment at offset 0 went
+    for (int i = 0; i < eh->e_phnum; ++i) {
+        if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
+            base -= ph[i].p_vaddr;
+            break;
         }
     }
-    return 0;
+    for (int i = 0; i < eh->e_phnum; ++i) {
+        if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+            return {base + ph[i].p_vaddr, base + ph[i].p_vaddr + ph[i].p_memsz};
+        }
+    }
+    return {};
 }
+
+struct Walk {
+    CallSite* out;
+    TextRange self;
+    bool in_our_frames;  // the innermost frames are ours: dropped
+};
+
+_Unwind_Reason_Code add_frame(_Unwind_Context* context, void* arg) {
+    auto* walk = static_cast<Walk*>(arg);
+    uintptr_t ip = _Unwind_GetIP(context);
+    if (ip == 0) return _URC_END_OF_STACK;
+    if (walk->in_our_frames && ip >= walk->self.begin && ip < walk->self.end) return _URC_NO_REASON;
+    walk->in_our_frames = false;
+    CallSite& out = *walk->out;
+    out.frames[out.depth++] = ip;
+    return out.depth < wire::kMaxFrames ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
 }  // namespace
-
-namespace {
-std::atomic<bool> g_unwinder_tried{false};
-}
-
-bool load_unwinder() {
-    if (g_backtrace.load(std::memory_order_acquire) != nullptr) return true;
-    // Most processes never create one: the library is loaded on the first call site, not in
-    // every exec'd image (a dlopen costs more than the rest of our start-up together).
-    if (g_unwinder_tried.exchange(true)) return false;
-    dl_iterate_phdr(find_self, reinterpret_cast<void*>(&load_unwinder));
-    auto open = real().dlopen ? real().dlopen : &::dlopen;
-    void* h = open(COWTRACE_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (h == nullptr) return false;
-    auto fn = reinterpret_cast<BacktraceFn>(dlsym(h, "unw_backtrace"));
-    if (fn == nullptr) return false;
-    g_backtrace.store(fn, std::memory_order_release);
-    return true;
-}
 
 void capture_call_site(CallSite& out) {
     out.depth = 0;
-    BacktraceFn bt = g_backtrace.load(std::memory_order_acquire);
-    if (bt == nullptr && load_unwinder()) bt = g_backtrace.load(std::memory_order_acquire);
-    if (bt == nullptr) return;
-    void* raw[wire::kMaxFrames + 8];
-    int n = bt(raw, static_cast<int>(sizeof raw / sizeof raw[0]));
-    for (int i = 0; i < n && out.depth < wire::kMaxFrames; ++i) {
-        auto ip = reinterpret_cast<uintptr_t>(raw[i]);
-        if (out.depth == 0 && ip >= g_self_begin && ip < g_self_end) continue;
-        out.frames[out.depth++] = ip;
-    }
+    Walk walk{&out, own_text(), true};
+    _Unwind_Backtrace(add_frame, &walk);
 }
 
 }  // namespace cowtrace::shim

@@ -14,13 +14,9 @@ struct CallSite {
     size_t depth = 0;
 };
 
-// Loads libunwind privately (RTLD_LOCAL): linked normally it would export _Unwind_* and
-// backtrace() to the whole host and replace the host's own C++ unwinder. Tried once, on the
-// first call site; false when it is not available (call sites are then empty).
-bool load_unwinder();
-
 // Captures the caller's stack, dropping the frames inside this library. Runs in a parent before
-// it creates a process (never in a child).
+// it creates a process (never in a child), possibly in a signal handler: no allocation, no lock,
+// no descriptor (see call_site.cpp).
 void capture_call_site(CallSite& out);
 
 }  // namespace cowtrace::shim

@@ -36,10 +36,14 @@ pid_t fork_like(CreateHow how, pid_t (*real_fn)()) {
     shim::capture_call_site(site);
     pid_t parent = shim::raw_getpid();
     errno = saved;
+    // Restored, not cleared: a signal handler that forks while this wrapper runs (glibc's fork
+    // runs atfork handlers and takes locks before the system call) would otherwise clear it for
+    // this call, whose child would then be announced twice (atfork handler and wrapper).
+    bool outer = shim::t_in_fork_wrapper;
     shim::t_in_fork_wrapper = true;
     pid_t pid = real_fn();
     int err = errno;
-    shim::t_in_fork_wrapper = false;
+    shim::t_in_fork_wrapper = outer;
     if (pid == 0) {
         shim::child_after_fork(how, parent);
     } else {
@@ -60,8 +64,12 @@ int spawn_like(CreateHow how, decltype(shim::RealFunctions::posix_spawn) real_fn
     shim::ChildEnvironment env(envp);
     char resolved[shim::kPathBytes];
     uint32_t image = 0;
-    if (!search_path || shim::resolve_in_path(path, getenv("PATH"), resolved, sizeof resolved)) {
-        image = shim::probe_image(search_path ? resolved : path);
+    bool found =
+        !search_path || shim::resolve_in_path(path, getenv("PATH"), resolved, sizeof resolved);
+    if (found) image = shim::probe_image(search_path ? resolved : path);
+    // No retry after E2BIG here: the failed child would be a process the program never made.
+    if (env.give_up_if_too_big(search_path && found ? resolved : path, argv)) {
+        image |= cowtrace::wire::kImageNoPreload;
     }
     pid_t local = 0;
     pid_t* out = pid != nullptr ? pid : &local;
@@ -167,7 +175,7 @@ COWTRACE_EXPORT int system(const char* command) {
     int saved = errno;
     shim::ensure_initialized();
     if (command != nullptr) begin_unnamed_spawn(CreateHow::kSystem);
-    shim::EnvironSwap swap;
+    shim::EnvironSwap swap(command);
     errno = saved;
     int rc = shim::real().system(command);
     int err = errno;
@@ -182,7 +190,7 @@ COWTRACE_EXPORT FILE* popen(const char* command, const char* mode) {
     int saved = errno;
     shim::ensure_initialized();
     begin_unnamed_spawn(CreateHow::kPopen);
-    shim::EnvironSwap swap;
+    shim::EnvironSwap swap(command);
     errno = saved;
     FILE* f = shim::real().popen(command, mode);
     return f;
@@ -204,7 +212,7 @@ COWTRACE_EXPORT int wordexp(const char* words, wordexp_t* result, int flags) {
     shim::ensure_initialized();
     bool may_spawn = !(flags & WRDE_NOCMD);
     if (may_spawn) begin_unnamed_spawn(CreateHow::kWordexp);
-    shim::EnvironSwap swap;
+    shim::EnvironSwap swap(words);
     errno = saved;
     return shim::real().wordexp(words, result, flags);
 }

@@ -1,8 +1,10 @@
 #include "environment.hpp"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <new>
 
@@ -130,14 +132,50 @@ ChildEnvironment::ChildEnvironment(char* const* envp) : original_(envp), result_
     result_ = out;
 }
 
+bool exec_fits(const char* path, char* const* argv, char* const* envp) {
+    constexpr size_t kMaxArgStrlen = 32 * 4096;  // MAX_ARG_STRLEN, the NUL included
+    rlimit stack{};
+    size_t limit = 6u << 20;  // _STK_LIM / 4 * 3
+    if (raw_syscall(SYS_prlimit64, 0, RLIMIT_STACK, 0, rs_arg(&stack)) == 0 &&
+        stack.rlim_cur != RLIM_INFINITY && stack.rlim_cur / 4 < limit) {
+        limit = stack.rlim_cur / 4;
+    }
+    if (limit < kMaxArgStrlen) limit = kMaxArgStrlen;  // ARG_MAX: 32 pages at least
+    size_t used = sizeof(void*) + (path != nullptr ? strlen(path) + 1 : 1);  // top word, name
+    char* const* lists[] = {argv, envp};
+    for (char* const* v : lists) {
+        for (size_t i = 0; v != nullptr && v[i] != nullptr; ++i) {
+            size_t n = strlen(v[i]) + 1;
+            if (n > kMaxArgStrlen) return false;
+            used += n + sizeof(char*);
+        }
+    }
+    if (argv == nullptr || argv[0] == nullptr) used += sizeof(char*);  // the kernel adds ""
+    return used <= limit;
+}
+
+bool ChildEnvironment::give_up_if_too_big(const char* path, char* const* argv) {
+    if (!reinjected() || exec_fits(path, argv, result_)) return false;
+    result_ = original_;
+    return true;
+}
+
+bool ChildEnvironment::give_up_after_e2big(int err) {
+    if (err != E2BIG || !reinjected()) return false;
+    result_ = original_;
+    return true;
+}
+
 ChildEnvironment::~ChildEnvironment() {
     if (mapped_ != nullptr) raw_syscall(SYS_munmap, rs_arg(mapped_), mapped_bytes_);
 }
 
-EnvironSwap::EnvironSwap() {
+EnvironSwap::EnvironSwap(const char* command) {
     // Only the rare program that scrubbed its own environ pays for this.
     ChildEnvironment probe(environ);
-    if (!probe.reinjected()) return;
+    char* sh_argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
+                       const_cast<char*>(command), nullptr};
+    if (!probe.reinjected() || probe.give_up_if_too_big("/bin/sh", sh_argv)) return;
     long p = raw_syscall(SYS_mmap, 0, sizeof(ChildEnvironment), PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p < 0 && p > -4096) return;

@@ -23,6 +23,14 @@ public:
     char* const* get() const { return result_; }
     bool reinjected() const { return result_ != original_; }
 
+    // Our variables must never make an exec fail that would run without them: when the
+    // program's own environment lacks them and adding them takes an exec of path with argv over
+    // the kernel's limit (E2BIG), the program's environment is used as it is (the new image
+    // runs without the library). True when that happened.
+    bool give_up_if_too_big(const char* path, char* const* argv);
+    // The same after the exec failed with E2BIG anyway (a #! interpreter adds arguments).
+    bool give_up_after_e2big(int err);
+
 private:
     static constexpr size_t kInlineEntries = 512;
     char* const* original_;
@@ -33,12 +41,19 @@ private:
     char preload_[2 * 4096 + 16];
 };
 
+// Whether an exec of path with argv and envp fits the kernel's budget for arguments and
+// environment (fs/exec.c: each string at most 128 KiB; strings, the file name and the pointers
+// within a quarter of the stack limit, at most 6 MiB, at least 128 KiB).
+bool exec_fits(const char* path, char* const* argv, char* const* envp);
+
 // For system(), popen() and wordexp(), which spawn with the global environ: if the program
 // removed our variables, put a completed environ in place for the duration of the call.
 // (Another thread's setenv during that call lands in the copy and is lost: documented limit.)
 class EnvironSwap {
 public:
-    EnvironSwap();
+    // command: what the shell will be given ("sh -c command"): the completed environ is not
+    // put in place if it would take that exec over the kernel's limit.
+    explicit EnvironSwap(const char* command);
     ~EnvironSwap();
     EnvironSwap(const EnvironSwap&) = delete;
     EnvironSwap& operator=(const EnvironSwap&) = delete;

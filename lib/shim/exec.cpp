@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdlib>
+#include <cstring>
 
 #include "config.hpp"
 #include "environment.hpp"
@@ -26,16 +27,32 @@ namespace {
 // the call, so it lives in the wrapper's frame.
 class ExecAttempt {
 public:
-    ExecAttempt(const char* path, const char* resolved, uint32_t image, char* const* argv,
-                char* const* envp)
-        : saved_errno_(errno), env_(envp) {
+    // kernel_path: the name the kernel will copy (the resolved one after a PATH search), which
+    // counts against the limit on arguments and environment.
+    ExecAttempt(const char* path, const char* resolved, const char* kernel_path, uint32_t image,
+                char* const* argv, char* const* envp)
+        : saved_errno_(errno), path_(path), resolved_(resolved), image_(image), argv_(argv),
+          env_(envp) {
         shim::ensure_initialized();
         shim::announce_vfork_child();
         shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExec);
-        shim::send_exec_attempt(path, resolved, image, argv, env_.reinjected());
+        if (env_.give_up_if_too_big(kernel_path, argv)) image_ |= cowtrace::wire::kImageNoPreload;
+        shim::send_exec_attempt(path_, resolved_, image_, argv_, env_.reinjected());
         errno = saved_errno_;
     }
     char* const* env() const { return env_.get(); }
+
+    // The real call failed with err. When our variables took it over the kernel's limit after
+    // all (E2BIG: a #! interpreter adds arguments), the exec is to be tried again with the
+    // program's own environment: true then, with the trace told why.
+    bool retry_without_us(int err) {
+        if (!env_.give_up_after_e2big(err)) return false;
+        shim::send_exec_failed(err);
+        shim::send_exec_attempt(path_, resolved_, image_ | cowtrace::wire::kImageNoPreload, argv_,
+                                false);
+        errno = saved_errno_;
+        return true;
+    }
 
     // The real call returned: it failed. Returns its result with errno intact.
     int failed(int rc) {
@@ -48,21 +65,30 @@ public:
 
 private:
     int saved_errno_;
+    const char* path_;
+    const char* resolved_;
+    uint32_t image_;
+    char* const* argv_;
     shim::ChildEnvironment env_;
 };
 
 int exec_path(const char* path, char* const argv[], char* const envp[]) {
     uint32_t image = shim::probe_image(path);
-    ExecAttempt attempt(path, nullptr, image, argv, envp);
-    return attempt.failed(shim::real().execve(path, argv, attempt.env()));
+    ExecAttempt attempt(path, nullptr, path, image, argv, envp);
+    int rc = shim::real().execve(path, argv, attempt.env());
+    if (attempt.retry_without_us(errno)) rc = shim::real().execve(path, argv, attempt.env());
+    return attempt.failed(rc);
 }
 
 int exec_search(const char* file, char* const argv[], char* const envp[]) {
     char resolved[shim::kPathBytes];
     bool found = shim::resolve_in_path(file, getenv("PATH"), resolved, sizeof resolved);
     uint32_t image = found ? shim::probe_image(resolved) : 0;
-    ExecAttempt attempt(file, found ? resolved : nullptr, image, argv, envp);
-    return attempt.failed(shim::real().execvpe(file, argv, attempt.env()));
+    ExecAttempt attempt(file, found ? resolved : nullptr, found ? resolved : file, image, argv,
+                        envp);
+    int rc = shim::real().execvpe(file, argv, attempt.env());
+    if (attempt.retry_without_us(errno)) rc = shim::real().execvpe(file, argv, attempt.env());
+    return attempt.failed(rc);
 }
 
 // Collects execl-style variadic arguments (up to the terminating NULL) into argv on the
@@ -118,15 +144,31 @@ COWTRACE_EXPORT int execle(const char* path, const char* arg, ...) {
     return exec_path(path, argv, envp);
 }
 
+// The kernel names the file of an exec relative to a descriptor "/dev/fd/N[/path]": the
+// longest such prefix, for the limit on arguments and environment.
+constexpr char kDevFdName[] = "/dev/fd/2147483647/";
+
 COWTRACE_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
     uint32_t image = shim::probe_image_at(fd, "", AT_EMPTY_PATH);
-    ExecAttempt attempt("", nullptr, image, argv, envp);
-    return attempt.failed(shim::real().fexecve(fd, argv, attempt.env()));
+    ExecAttempt attempt("", nullptr, kDevFdName, image, argv, envp);
+    int rc = shim::real().fexecve(fd, argv, attempt.env());
+    if (attempt.retry_without_us(errno)) rc = shim::real().fexecve(fd, argv, attempt.env());
+    return attempt.failed(rc);
 }
 
 COWTRACE_EXPORT int execveat(int dirfd, const char* path, char* const argv[], char* const envp[],
                              int flags) {
     uint32_t image = shim::probe_image_at(dirfd, path, flags);
-    ExecAttempt attempt(path, nullptr, image, argv, envp);
-    return attempt.failed(shim::real().execveat(dirfd, path, argv, attempt.env(), flags));
+    // Relative to a descriptor, the name the kernel copies is longer than path: room for it.
+    char name[sizeof kDevFdName + shim::kPathBytes];
+    memcpy(name, kDevFdName, sizeof kDevFdName);
+    strncat(name, path, shim::kPathBytes - 1);  // path is declared nonnull
+    bool plain = path[0] == '/' || (dirfd == AT_FDCWD && path[0] != '\0');
+    const char* kernel_path = plain ? path : name;
+    ExecAttempt attempt(path, nullptr, kernel_path, image, argv, envp);
+    int rc = shim::real().execveat(dirfd, path, argv, attempt.env(), flags);
+    if (attempt.retry_without_us(errno)) {
+        rc = shim::real().execveat(dirfd, path, argv, attempt.env(), flags);
+    }
+    return attempt.failed(rc);
 }

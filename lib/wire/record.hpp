@@ -110,6 +110,7 @@ enum ImageFlag : uint32_t {
     kImageNotElf = 1u << 4,
     kImageUnreadable = 1u << 5,     // could not be opened for inspection
     kImageForeignArch = 1u << 6,    // ELF for another machine or class
+    kImageNoPreload = 1u << 7,      // run without the library: no room for our variables
 };
 
 // How a fork episode ended (kEpisodeEnd).

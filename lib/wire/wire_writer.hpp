@@ -55,7 +55,7 @@ public:
                 truncated = true;
                 break;
             }
-            size_t allowed = budget - 2;
+            size_t allowed = item_allowance(budget);
             if (str(items[i], len, allowed)) truncated = true;
             budget -= 2 + (len < allowed ? len : allowed);
             ++count;
@@ -79,7 +79,7 @@ public:
                 truncated = true;
                 break;
             }
-            size_t allowed = budget - 2;
+            size_t allowed = item_allowance(budget);
             if (str(s, n, allowed)) truncated = true;
             budget -= 2 + (n < allowed ? n : allowed);
             ++count;
@@ -118,6 +118,15 @@ public:
     size_t remaining() const { return overflow_ ? 0 : cap_ - pos_; }
 
 private:
+    // Text one list item may take: within the budget, and leaving room for the list's trailing
+    // "truncated" byte, so a list cut by a full buffer still ends well-formed and flagged
+    // instead of losing the whole record. Callers have checked remaining() >= 3.
+    size_t item_allowance(size_t budget) const {
+        size_t by_budget = budget - 2;
+        size_t by_space = remaining() - 3;  // the item's length field and the flag
+        return by_budget < by_space ? by_budget : by_space;
+    }
+
     void put(const void* p, size_t n) {
         if (overflow_ || n > cap_ - pos_) {
             overflow_ = true;

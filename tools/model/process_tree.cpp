@@ -56,6 +56,7 @@ std::string image_flags_text(uint32_t flags) {
     if (flags & wire::kImageNotElf) add("not-elf");
     if (flags & wire::kImageForeignArch) add("foreign-arch");
     if (flags & wire::kImageUnreadable) add("unreadable");
+    if (flags & wire::kImageNoPreload) add("no room for LD_PRELOAD: not instrumented");
     return out;
 }
 

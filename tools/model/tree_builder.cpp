@@ -183,7 +183,15 @@ public:
                 if (first.argv.empty()) first.argv = spawn->second.argv;
                 first.image_flags |= spawn->second.image_flags;
             }
-            if (!p.end_ns && p.exit.kind == ExitStatus::Kind::kUnknown) p.still_running = true;
+            // `cowtrace run` ends a complete trace with the list of the processes still alive
+            // (it waits for all of them unless told not to): an ended process whose end nobody
+            // saw (reaped through a RTLD_DEEPBIND plugin's waitpid, without the kernel's
+            // witness) is not running. Without that list (record mode, a lost collector) a
+            // process with no known end may be.
+            bool alive_listed = tree_.complete && tree_.root_pid > 0;
+            if (!alive_listed && !p.end_ns && p.exit.kind == ExitStatus::Kind::kUnknown) {
+                p.still_running = true;
+            }
         }
         for (pid_t pid : leftovers_) {
             auto it = current_.find(pid);
@@ -416,22 +424,59 @@ private:
         own(h, t);
         auto how = static_cast<CreateHow>(r.u8());
         pid_t child = r.i32();
-        r.i32();
+        int error = r.i32();
         r.u64();
         std::vector<uint64_t> frames = read_frames(r);
         SpawnInfo spawn;
         spawn.path = std::string(r.str());
         spawn.image_flags = r.u32();
         spawn.argv = read_strings(r);
-        if (child <= 0) return;
+        if (child <= 0) {
+            if (is_spawn(how)) claim_failed_spawn_child(h, how, error, spawn, frames, t);
+            return;
+        }
         Process& c = child_named_by_creator(child, h.pid, t);
         c.ppid = h.pid;
         c.how = how;
         c.call_site = std::move(frames);
         c.creation_seen_by_shim = true;
-        if (how == CreateHow::kPosixSpawn || how == CreateHow::kPosixSpawnp ||
-            how == CreateHow::kPidfdSpawn) {
-            spawn_info_[idx(c)] = std::move(spawn);
+        if (is_spawn(how)) spawn_info_[idx(c)] = std::move(spawn);
+    }
+
+    static bool is_spawn(CreateHow how) {
+        return how == CreateHow::kPosixSpawn || how == CreateHow::kPosixSpawnp ||
+               how == CreateHow::kPidfdSpawn;
+    }
+
+    // A posix_spawn whose exec fails still made a child: glibc's helper ran on the caller's
+    // memory, failed to exec, _exited 127 and was reaped inside posix_spawn, which returns the
+    // error and never the pid. Only the kernel saw that process (found by the hostile-host
+    // tests: it was booked as "created by an untraced mechanism"). It is the latest child the
+    // same thread created (the kernel names the forking thread) that no library record speaks
+    // for; it gets its creator's call site and the failed exec.
+    void claim_failed_spawn_child(const wire::RecordHeader& h, CreateHow how, int error,
+                                  const SpawnInfo& spawn, const std::vector<uint64_t>& frames,
+                                  uint64_t t) {
+        auto it = kernel_children_of_thread_.find(h.tid);
+        if (it == kernel_children_of_thread_.end()) return;
+        for (auto c = it->second.rbegin(); c != it->second.rend(); ++c) {
+            Process& p = tree_.processes[*c];
+            if (p.ppid != h.pid || p.creation_seen_by_shim || p.shim_loaded || p.start_ns > t) {
+                continue;
+            }
+            p.how = how;
+            p.call_site = frames;
+            p.creation_seen_by_shim = true;
+            ExecEvent e;
+            e.t_ns = p.start_ns;
+            e.path = e.requested_path = spawn.path;
+            e.argv = spawn.argv;
+            e.image_flags = spawn.image_flags;
+            e.error = error;
+            e.resolved = true;  // ok stays false
+            p.execs.push_back(std::move(e));
+            it->second.erase(std::next(c).base());
+            return;
         }
     }
 
@@ -526,9 +571,11 @@ private:
 
     void on_kernel_fork(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
         pid_t parent = r.i32();
+        pid_t parent_thread = r.i32();
         Process& c = at(h.pid, t, true);
         c.creation_seen_by_kernel = true;
         if (c.ppid <= 0) c.ppid = parent;
+        if (parent_thread > 0) kernel_children_of_thread_[parent_thread].push_back(idx(c));
     }
 
     void on_exit(const wire::RecordHeader& h, wire::WireReader& r, uint64_t t) {
@@ -719,6 +766,8 @@ private:
     std::unordered_set<size_t> named_by_creator_;  // children their creator's record named
     std::unordered_set<size_t> exec_open_at_kernel_exit_;
     std::unordered_map<size_t, SpawnInfo> spawn_info_;
+    // Processes the kernel saw created, by the thread that created them (failed spawns).
+    std::unordered_map<pid_t, std::vector<size_t>> kernel_children_of_thread_;
     std::unordered_map<size_t, uint64_t> reaped_ns_;  // when the kernel or a reaper saw it gone
     std::unordered_set<size_t> awaiting_hello_;
     std::vector<pid_t> leftovers_;

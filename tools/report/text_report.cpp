@@ -79,11 +79,14 @@ class TextWriter {
         };
         bool is_root = p.pid == tree_.root_pid && p.ppid == tree_.collector_pid;
         if (!is_root && !p.creation_seen_by_shim) add("created by an untraced mechanism");
+        if (!p.shim_loaded) add("not instrumented");
         for (const auto& e : p.execs) {
             if (!e.ok) continue;
             if (e.image_flags & wire::kImageStatic) add("exec'd a static binary: not instrumented");
             if (e.image_flags & (wire::kImageSetid | wire::kImageFileCaps))
                 add("exec'd a set-id program: LD_PRELOAD dropped");
+            if (e.image_flags & wire::kImageNoPreload)
+                add("exec'd without the library: no room for LD_PRELOAD");
         }
         int failed = 0;
         for (const auto& e : p.execs) failed += e.ok ? 0 : 1;

@@ -1,0 +1,150 @@
+// TraceReader on the records: every length is checked against the format's limits and the file
+// before use, and the first bad one ends the valid part with an error naming its offset.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/trace_reader.hpp"
+#include "trace_builder.hpp"
+
+namespace cowtrace {
+namespace {
+
+using testing::TraceBuilder;
+
+// Three valid records; returns the file bytes.
+std::vector<uint8_t> three_records() {
+    TraceBuilder b;
+    b.trace_start(100, 101, 1000, 1000)
+        .hello(101, 2000, 100, "/bin/true", {"true"})
+        .kernel_exit(101, 3000, 0);
+    return b.file();
+}
+
+struct ReadResult {
+    std::vector<RawRecord> records;
+    std::string error;
+};
+
+ReadResult read_all(const std::vector<uint8_t>& bytes) {
+    ReadResult out;
+    TraceReader reader;
+    if (!reader.open_buffer(bytes.data(), bytes.size())) {
+        out.error = reader.error();
+        return out;
+    }
+    RawRecord rec;
+    while (reader.next(rec)) out.records.push_back(rec);
+    out.error = reader.error();
+    return out;
+}
+
+void set_size_at(std::vector<uint8_t>& bytes, size_t offset, uint32_t size) {
+    memcpy(bytes.data() + offset, &size, 4);
+}
+
+TEST(TraceReaderRecords, ValidRecordsAreReadInFileOrderWithTheirOffsets) {
+    auto bytes = three_records();
+    ReadResult got = read_all(bytes);
+    EXPECT_EQ(got.error, "");
+    ASSERT_EQ(got.records.size(), 3u);
+    EXPECT_EQ(got.records[0].header.type, static_cast<uint16_t>(wire::RecordType::kTraceStart));
+    EXPECT_EQ(got.records[1].header.type, static_cast<uint16_t>(wire::RecordType::kHello));
+    EXPECT_EQ(got.records[2].header.type, static_cast<uint16_t>(wire::RecordType::kKernelExit));
+    EXPECT_EQ(got.records[0].offset, wire::kFileHeaderSize);
+    EXPECT_EQ(got.records[1].offset, got.records[0].offset + got.records[0].header.size);
+    EXPECT_EQ(got.records[2].payload.size(),
+              got.records[2].header.size - sizeof(wire::RecordHeader));
+    EXPECT_EQ(got.records[2].offset + got.records[2].header.size, bytes.size());
+}
+
+TEST(TraceReaderRecords, PayloadViewsPointIntoTheBuffer) {
+    auto bytes = three_records();
+    ReadResult got = read_all(bytes);
+    ASSERT_EQ(got.records.size(), 3u);
+    const RawRecord& r = got.records[2];
+    EXPECT_EQ(r.payload.data(), bytes.data() + r.offset + sizeof(wire::RecordHeader));
+}
+
+TEST(TraceReaderRecords, RecordSmallerThanItsHeaderEndsTheValidPartAtItsOffset) {
+    auto bytes = three_records();
+    size_t second = read_all(bytes).records[1].offset;
+    set_size_at(bytes, second, 31);
+    ReadResult got = read_all(bytes);
+    EXPECT_EQ(got.records.size(), 1u);
+    EXPECT_EQ(got.error, "corrupt record length 31 at offset " + std::to_string(second));
+}
+
+TEST(TraceReaderRecords, ZeroRecordSizeCannotLoopForever) {
+    auto bytes = three_records();
+    set_size_at(bytes, wire::kFileHeaderSize, 0);
+    ReadResult got = read_all(bytes);
+    EXPECT_TRUE(got.records.empty());
+    EXPECT_EQ(got.error, "corrupt record length 0 at offset 16");
+}
+
+TEST(TraceReaderRecords, RecordLargerThanTheFormatLimitEndsTheValidPart) {
+    auto bytes = three_records();
+    size_t second = read_all(bytes).records[1].offset;
+    set_size_at(bytes, second, wire::kMaxRecordSize + 1);
+    ReadResult got = read_all(bytes);
+    EXPECT_EQ(got.records.size(), 1u);
+    EXPECT_EQ(got.error, "corrupt record length " + std::to_string(wire::kMaxRecordSize + 1) +
+                             " at offset " + std::to_string(second));
+}
+
+TEST(TraceReaderRecords, RecordOfExactlyTheFormatLimitIsAccepted) {
+    std::vector<uint8_t> bytes = TraceBuilder::file_header();
+    bytes.resize(wire::kFileHeaderSize + wire::kMaxRecordSize, 0);
+    set_size_at(bytes, wire::kFileHeaderSize, wire::kMaxRecordSize);
+    ReadResult got = read_all(bytes);
+    EXPECT_EQ(got.error, "");
+    ASSERT_EQ(got.records.size(), 1u);
+    EXPECT_EQ(got.records[0].payload.size(), wire::kMaxRecordSize - sizeof(wire::RecordHeader));
+}
+
+TEST(TraceReaderRecords, RecordLongerThanWhatIsLeftOfTheFileEndsTheValidPart) {
+    auto bytes = three_records();
+    ReadResult whole = read_all(bytes);
+    size_t last = whole.records[2].offset;
+    bytes.pop_back();  // the writer was stopped mid-record
+    ReadResult got = read_all(bytes);
+    EXPECT_EQ(got.records.size(), 2u);
+    EXPECT_NE(got.error.find("truncated record at offset " + std::to_string(last)),
+              std::string::npos)
+        << got.error;
+}
+
+TEST(TraceReaderRecords, RecordHeaderCutShortEndsTheValidPart) {
+    auto bytes = three_records();
+    size_t end = bytes.size();
+    bytes.resize(end + 20, 0);  // 20 bytes of a next record header
+    ReadResult got = read_all(bytes);
+    EXPECT_EQ(got.records.size(), 3u);
+    EXPECT_EQ(got.error, "truncated record header at offset " + std::to_string(end));
+}
+
+TEST(TraceReaderRecords, ValidPrefixThenGarbageYieldsThePrefixAndTheGarbageOffset) {
+    auto bytes = three_records();
+    size_t end = bytes.size();
+    for (int i = 0; i < 100; ++i) bytes.push_back(static_cast<uint8_t>(0xf0 ^ i));
+    ReadResult got = read_all(bytes);
+    EXPECT_EQ(got.records.size(), 3u);
+    EXPECT_NE(got.error.find("at offset " + std::to_string(end)), std::string::npos) << got.error;
+}
+
+TEST(TraceReaderRecords, ReaderStaysStoppedAfterAnError) {
+    auto bytes = three_records();
+    set_size_at(bytes, wire::kFileHeaderSize, 5);
+    TraceReader reader;
+    ASSERT_TRUE(reader.open_buffer(bytes.data(), bytes.size()));
+    RawRecord rec;
+    EXPECT_FALSE(reader.next(rec));
+    EXPECT_FALSE(reader.next(rec));
+    EXPECT_NE(reader.error(), "");
+}
+
+}  // namespace
+}  // namespace cowtrace

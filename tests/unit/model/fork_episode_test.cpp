@@ -1,0 +1,126 @@
+// Copy-on-write episodes and memory samples as the collector records them: each episode is
+// tied to its child, keeps its samples, peak and final figures, and ends as the record says.
+#include <gtest/gtest.h>
+
+#include "built_tree.hpp"
+
+namespace cowtrace {
+namespace {
+
+using model::ForkEpisode;
+using testing::built_tree;
+using testing::only;
+using testing::TraceBuilder;
+
+constexpr pid_t kCollector = 100;
+constexpr pid_t kRoot = 101;
+constexpr pid_t kChild = 200;
+constexpr uint64_t kMiB = 1 << 20;
+
+TraceBuilder forked_child() {
+    TraceBuilder b;
+    b.trace_start(kCollector, kRoot, 1000, 1000)
+        .hello(kRoot, 1100, kCollector, "/usr/bin/redis-server", {"redis-server"})
+        .created(kRoot, 2000, wire::CreateHow::kFork, kChild, {0x401000})
+        .child_start(kChild, 2001, wire::CreateHow::kFork, kRoot);
+    return b;
+}
+
+TEST(ForkEpisode, SamplesGiveTheFinalAndPeakCopiedBytes) {
+    TraceBuilder b = forked_child();
+    b.episode_start(kChild, 2000, kRoot, 64 * kMiB)
+        .episode_sample(kChild, 3000, 63 * kMiB, 1 * kMiB, kMiB, 0)
+        .episode_sample(kChild, 4000, 60 * kMiB, 4 * kMiB, 3 * kMiB, kMiB)
+        .episode_sample(kChild, 5000, 61 * kMiB, 3 * kMiB, 2 * kMiB, kMiB);
+    auto tree = built_tree(b);
+    ASSERT_EQ(tree.episodes.size(), 1u);
+    const ForkEpisode& e = tree.episodes[0];
+    EXPECT_EQ(e.parent, kRoot);
+    EXPECT_EQ(e.child, kChild);
+    EXPECT_EQ(tree.processes[e.child_index].pid, kChild);
+    EXPECT_EQ(e.shared_bytes_at_fork, 64 * kMiB);
+    EXPECT_EQ(e.samples.size(), 3u);
+    EXPECT_EQ(e.copied_bytes_peak, 4 * kMiB);
+    EXPECT_EQ(e.copied_bytes_final, 3 * kMiB);
+    EXPECT_EQ(e.copied_by_parent_bytes, 2 * kMiB);
+    EXPECT_EQ(e.copied_by_child_bytes, kMiB);
+    EXPECT_EQ(e.census_cost_ns, 3000u);
+}
+
+TEST(ForkEpisode, EpisodeEndedByExecHasItsEndTime) {
+    TraceBuilder b = forked_child();
+    b.episode_start(kChild, 2000, kRoot, kMiB).episode_end(kChild, 2500, wire::EpisodeEnd::kExec);
+    auto tree = built_tree(b);
+    ASSERT_EQ(tree.episodes.size(), 1u);
+    EXPECT_EQ(tree.episodes[0].end, ForkEpisode::End::kExec);
+    ASSERT_TRUE(tree.episodes[0].end_ns.has_value());
+    EXPECT_EQ(*tree.episodes[0].end_ns, 1500u);
+}
+
+TEST(ForkEpisode, EpisodeWithoutAnEndIsStillRunning) {
+    TraceBuilder b = forked_child();
+    b.episode_start(kChild, 2000, kRoot, kMiB);
+    auto tree = built_tree(b);
+    ASSERT_EQ(tree.episodes.size(), 1u);
+    EXPECT_EQ(tree.episodes[0].end, ForkEpisode::End::kRunning);
+    EXPECT_FALSE(tree.episodes[0].end_ns.has_value());
+}
+
+TEST(ForkEpisode, SamplesAfterTheEpisodeEndedAreIgnored) {
+    TraceBuilder b = forked_child();
+    b.episode_start(kChild, 2000, kRoot, kMiB)
+        .episode_end(kChild, 2500, wire::EpisodeEnd::kExit)
+        .episode_sample(kChild, 3000, 0, kMiB, 0, 0);
+    auto tree = built_tree(b);
+    ASSERT_EQ(tree.episodes.size(), 1u);
+    EXPECT_TRUE(tree.episodes[0].samples.empty());
+}
+
+TEST(ForkEpisode, RegionsAreMergedByNameKeepingTheirPeak) {
+    TraceBuilder b = forked_child();
+    b.episode_start(kChild, 2000, kRoot, kMiB)
+        .episode_regions(kChild, 3000,
+                         {{"[heap]", kMiB, 8192, 8192, 0}, {"[stack]", 4096, 0, 0, 0}})
+        .episode_regions(kChild, 4000, {{"[heap]", kMiB, 4096, 4096, 0}});
+    auto tree = built_tree(b);
+    ASSERT_EQ(tree.episodes.size(), 1u);
+    const auto& regions = tree.episodes[0].regions;
+    ASSERT_EQ(regions.size(), 2u);
+    EXPECT_EQ(regions[0].name, "[heap]");
+    EXPECT_EQ(regions[0].copied_bytes_final, 4096u);
+    EXPECT_EQ(regions[0].copied_bytes_peak, 8192u);
+    EXPECT_EQ(regions[1].name, "[stack]");
+}
+
+TEST(ForkEpisode, ApproximationsAreKept) {
+    TraceBuilder b = forked_child();
+    b.episode_start(kChild, 2000, kRoot, kMiB, {"THP split", "KSM"});
+    auto tree = built_tree(b);
+    ASSERT_EQ(tree.episodes.size(), 1u);
+    EXPECT_EQ(tree.episodes[0].approximations, (std::vector<std::string>{"THP split", "KSM"}));
+}
+
+TEST(ForkEpisode, ForkTimeMovesTheChildsStartBack) {
+    TraceBuilder b;
+    b.trace_start(kCollector, kRoot, 1000, 1000)
+        .child_start(kChild, 1600, wire::CreateHow::kFork, kRoot)
+        .episode_start(kChild, 1700, kRoot, kMiB, {}, 1500);
+    auto tree = built_tree(b);
+    EXPECT_EQ(only(tree, kChild).start_ns, 500u);
+}
+
+TEST(ForkEpisode, MemorySamplesBelongToTheirProcessInTimeOrder) {
+    TraceBuilder b = forked_child();
+    b.memory_sample(kChild, 3000, 10 * kMiB, 5 * kMiB)
+        .memory_sample(kChild, 4000, 12 * kMiB, 6 * kMiB);
+    auto tree = built_tree(b);
+    const auto& memory = only(tree, kChild).memory;
+    ASSERT_EQ(memory.size(), 2u);
+    EXPECT_EQ(memory[0].t_ns, 2000u);
+    EXPECT_EQ(memory[0].rss_bytes, 10 * kMiB);
+    EXPECT_EQ(memory[1].pss_bytes, 6 * kMiB);
+    EXPECT_TRUE(only(tree, kRoot).memory.empty());
+}
+
+}  // namespace
+}  // namespace cowtrace
