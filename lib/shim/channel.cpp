@@ -181,11 +181,8 @@ int open_spool() {
             long t = raw_syscall(SYS_open, rs_arg(tmp),
                                  O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
             if (t >= 0) {
-                uint8_t header[wire::kFileHeaderSize] = {};
-                memcpy(header, wire::kFileMagic, 8);
-                uint32_t v = wire::kFormatVersion, hs = wire::kFileHeaderSize;
-                memcpy(header + 8, &v, 4);
-                memcpy(header + 12, &hs, 4);
+                uint8_t header[wire::kFileHeaderSize];
+                wire::encode_file_header(header);
                 raw_syscall(SYS_write, t, rs_arg(header), sizeof header);
                 raw_close(static_cast<int>(t));
                 raw_syscall(SYS_link, rs_arg(tmp), rs_arg(c.spool_path));
@@ -374,6 +371,44 @@ bool channel_evacuate(int fd, int avoid_upto) {
         }
     }
     return stuck;
+}
+
+bool collector_reachable_by_new_image() {
+    const ShimConfig& c = config();
+    long euid = raw_syscall(SYS_geteuid);
+    if (euid == 0) return true;
+    // Checked by hand from the mode bits, as the kernel will for the new image: access(2)
+    // would answer for this process, which may still hold capabilities the exec drops (setpriv
+    // and su switch uid, then exec).
+    gid_t groups[64];
+    long ngroups = raw_syscall(SYS_getgroups, 64, rs_arg(groups));
+    long egid = raw_syscall(SYS_getegid);
+    auto permits = [&](const char* path, unsigned want) {
+        struct stat st{};
+        long r = raw_syscall(SYS_stat, rs_arg(path), rs_arg(&st));
+        if (r == -EACCES) return false;  // a directory on the way is closed to us
+        if (r != 0) return true;         // nothing to say
+        unsigned bits = st.st_mode & 7;
+        bool in_group = static_cast<long>(st.st_gid) == egid;
+        for (long i = 0; i < ngroups && !in_group; ++i) in_group = groups[i] == st.st_gid;
+        if (static_cast<long>(st.st_uid) == euid) {
+            bits = (st.st_mode >> 6) & 7;
+        } else if (in_group) {
+            bits = (st.st_mode >> 3) & 7;
+        }
+        return (bits & want) == want;
+    };
+    if (c.socket_path[0] != '\0') {
+        // connect(2) needs search permission on the directory and write on the socket.
+        char dir[sizeof c.socket_path];
+        size_t n = strnlen(c.socket_path, sizeof dir - 1);
+        memcpy(dir, c.socket_path, n);
+        while (n > 0 && dir[n - 1] != '/') --n;
+        if (n > 1) --n;  // drop the slash, unless the directory is /
+        dir[n] = '\0';
+        return (n == 0 || permits(dir, 1)) && permits(c.socket_path, 2);
+    }
+    return c.spool_path[0] == '\0' || permits(c.spool_path, 2);
 }
 
 void channel_abandon(int fd) {

@@ -40,6 +40,10 @@ bool channel_census(wire::CensusKind kind, wire::EpisodeEnd reason);
 // our globals alone). The caller then treats fd as one the host never opened.
 bool channel_evacuate(int fd, int avoid_upto);
 
+// Whether a new image of this process could reach the collector (or the spool) with the
+// process's current effective uid: false after a switch to a uid other than the collector's.
+bool collector_reachable_by_new_image();
+
 // Gives up our descriptor fd (closes it; the channel reconnects on its next record), so the
 // host can have the number. No-op in a vfork child.
 void channel_abandon(int fd);

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "channel.hpp"
 #include "config.hpp"
 #include "environment.hpp"
 #include "image_probe.hpp"
@@ -37,6 +38,7 @@ public:
         shim::announce_vfork_child();
         shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExec);
         if (env_.give_up_if_too_big(kernel_path, argv)) image_ |= cowtrace::wire::kImageNoPreload;
+        if (!shim::collector_reachable_by_new_image()) image_ |= cowtrace::wire::kImageOtherUid;
         shim::send_exec_attempt(path_, resolved_, image_, argv_, env_.reinjected());
         errno = saved_errno_;
     }

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace cowtrace::wire {
 
@@ -16,6 +17,14 @@ namespace cowtrace::wire {
 inline constexpr char kFileMagic[8] = {'C', 'O', 'W', 'T', 'R', 'A', 'C', 'E'};
 inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr size_t kFileHeaderSize = 16;  // magic[8], u32 version, u32 header size
+
+// Writes the file header into out (no allocation: the shim uses it when it creates a spool).
+inline void encode_file_header(uint8_t (&out)[kFileHeaderSize]) {
+    memcpy(out, kFileMagic, 8);
+    uint32_t version = kFormatVersion, size = kFileHeaderSize;
+    memcpy(out + 8, &version, 4);
+    memcpy(out + 12, &size, 4);
+}
 
 // Limits a reader enforces before trusting a length.
 inline constexpr uint32_t kMaxShimRecordSize = 16 * 1024;     // one channel message
@@ -111,6 +120,7 @@ enum ImageFlag : uint32_t {
     kImageUnreadable = 1u << 5,     // could not be opened for inspection
     kImageForeignArch = 1u << 6,    // ELF for another machine or class
     kImageNoPreload = 1u << 7,      // run without the library: no room for our variables
+    kImageOtherUid = 1u << 8,       // the process now runs as a uid that cannot reach the collector
 };
 
 // How a fork episode ended (kEpisodeEnd).

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -74,9 +75,16 @@ bool ProcConnector::read_one(KernelEvent& ev, bool& have_event, bool& again) {
     for (auto* nl = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(nl, static_cast<unsigned>(n));
          nl = NLMSG_NEXT(nl, n)) {
         if (nl->nlmsg_type == NLMSG_ERROR || nl->nlmsg_type == NLMSG_NOOP) continue;
+        constexpr size_t kEventOffset = NLMSG_HDRLEN + sizeof(cn_msg);
+        if (nl->nlmsg_len < kEventOffset) continue;
         auto* cn = static_cast<cn_msg*>(NLMSG_DATA(nl));
         if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC) continue;
-        auto* pe = reinterpret_cast<proc_event*>(cn->data);
+        // The event sits 36 bytes into the datagram, not aligned for its 64-bit fields: copy
+        // it out rather than read it in place.
+        proc_event event{};
+        size_t available = nl->nlmsg_len - kEventOffset;
+        memcpy(&event, cn->data, std::min({sizeof event, static_cast<size_t>(cn->len), available}));
+        const proc_event* pe = &event;
         ev.t_ns = pe->timestamp_ns;
         switch (pe->what) {
             case proc_event::PROC_EVENT_FORK:

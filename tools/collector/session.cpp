@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 #include <filesystem>
 
 #include <spdlog/cfg/env.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "census_service.hpp"
@@ -89,6 +91,8 @@ uint64_t Session::now_ns() const { return monotonic_ns(); }
 
 SessionResult Session::run() {
     // Diagnostics for people debugging a collection: SPDLOG_LEVEL=debug cowtrace run ...
+    // Our messages go to stderr: the command's stdout is passed through untouched.
+    if (!spdlog::get("cowtrace")) spdlog::set_default_logger(spdlog::stderr_color_mt("cowtrace"));
     spdlog::set_level(spdlog::level::warn);
     spdlog::cfg::load_env_levels();
     spdlog::set_pattern("cowtrace [%l] %v");
@@ -118,6 +122,7 @@ bool Session::setup(std::string& error) {
         opt_.socket_path = private_dir_ + "/sock";
     }
     if (!trace_.open(opt_.trace_path, error)) return false;
+    if (!opt_.command.empty() && !create_spool(error)) return false;
     if (!shims_.listen(opt_.socket_path, error)) return false;
 
     if (!opt_.command.empty() && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
@@ -541,17 +546,63 @@ std::string Session::spool_path() const {
     return std::filesystem::absolute(opt_.trace_path + ".spool", ec).string();
 }
 
+// The spool exists, ours and mode 0600, before the command starts: a process of the command
+// that switched to another uid cannot write to it, and nobody else can plant records in it.
+bool Session::create_spool(std::string& error) {
+    std::string path = spool_path();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            uint8_t header[wire::kFileHeaderSize];
+            wire::encode_file_header(header);
+            bool ok = write(fd, header, sizeof header) == static_cast<ssize_t>(sizeof header);
+            close(fd);
+            if (ok) return true;
+            error = "cannot write the spool file " + path;
+            unlink(path.c_str());
+            return false;
+        }
+        struct stat st{};
+        if (errno != EEXIST || lstat(path.c_str(), &st) != 0) break;
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+            error = path + " already exists and is not a file of ours (owner uid " +
+                    std::to_string(st.st_uid) + "): remove it or choose another trace path";
+            return false;
+        }
+        unlink(path.c_str());  // left by an earlier run that wrote the same trace
+    }
+    error = "cannot create the spool file " + path + ": " + strerror(errno);
+    return false;
+}
+
 // Records the library spooled while we were not keeping up belong in the trace.
 void Session::fold_in_spool() {
     std::string path = spool_path();
+    struct stat st{};
+    if (lstat(path.c_str(), &st) != 0) return;
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
+            w.u8(2);
+            w.u16(5);
+            std::string text = path + " was replaced by a file of uid " +
+                               std::to_string(st.st_uid) + ": its records were not used";
+            w.cstr(text.c_str());
+        });
+        return;
+    }
     TraceReader spool;
-    if (!spool.open(path)) return;
+    if (!spool.open(path)) {
+        unlink(path.c_str());  // not even a header: the library never wrote to it
+        return;
+    }
     RawRecord rec;
     uint64_t n = 0;
     while (spool.next(rec)) {
         trace_.append(spool_bytes(rec), rec.header.size);
         ++n;
     }
+    unlink(path.c_str());
+    if (n == 0) return;
     trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
         w.u8(2);
         w.u16(3);
@@ -561,7 +612,6 @@ void Session::fold_in_spool() {
         w.cstr(text.c_str());
     });
     spdlog::warn("{} records were spooled while the collector did not keep up", n);
-    unlink(path.c_str());
 }
 
 void Session::process_gone(pid_t pid, uint64_t t_ns) {
@@ -586,6 +636,19 @@ void Session::finish() {
         }
     }
     if (!opt_.command.empty()) fold_in_spool();
+    trace_.flush();
+    if (trace_.bytes_lost() > 0) {
+        // Records the file could not take (disk full): said in the trace itself, if it has
+        // room again; otherwise the missing end record says the trace is cut.
+        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
+            w.u8(2);
+            w.u16(6);
+            std::string text = std::to_string(trace_.bytes_lost()) +
+                               " bytes of records could not be written to the trace (" +
+                               trace_.write_error() + "): what they said is missing";
+            w.cstr(text.c_str());
+        });
+    }
     trace_.write(wire::RecordType::kTraceEnd, self_pid_, t_end, [&](wire::WireWriter& w) {
         w.i32(root_reaped_ ? root_status_ : -1);
         w.u64(shim_records_);

@@ -66,6 +66,7 @@ private:
     void finish();
     void process_gone(pid_t pid, uint64_t t_ns);
     std::string spool_path() const;
+    bool create_spool(std::string& error);
     void fold_in_spool();
     uint64_t now_ns() const;
 

@@ -100,8 +100,10 @@ bool ShimConnections::read_all(int fd, const std::function<void(const ShimMessag
             return errno == EAGAIN || errno == EWOULDBLOCK;
         }
         if (n == 0) return false;  // every holder of the peer end has closed it
-        // Without credentials on the message (an old kernel, a race we did not close), the
-        // connection's own peer credentials stand in.
+        // Trust is decided once, at accept (SO_PEERCRED): a process of ours that later drops
+        // privileges (a server started as root) keeps its channel. The message's credentials
+        // only say which process sent it; without them (an old kernel, a race we did not
+        // close), the connection's own peer credentials stand in.
         ucred cred{it->second.peer_pid, it->second.peer_uid, static_cast<gid_t>(-1)};
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
             if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
@@ -109,10 +111,6 @@ bool ShimConnections::read_all(int fd, const std::function<void(const ShimMessag
                 memcpy(&attached, CMSG_DATA(c), sizeof attached);
                 if (attached.pid != 0) cred = attached;  // pid 0: sent before passcred applied
             }
-        }
-        if (!peer_allowed(cred.uid)) {
-            ++refused_;
-            continue;
         }
         std::vector<uint8_t> bytes(buffer_.begin(), buffer_.begin() + n);
         if (msg.msg_flags & MSG_TRUNC) bytes.clear();  // larger than any shim record: refuse

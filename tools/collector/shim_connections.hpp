@@ -1,7 +1,7 @@
 // The collector's end of the shim channel: a SOCK_SEQPACKET listener in a private directory,
 // and one connection per traced process. Each message is one record; the kernel stamps it with
-// the sender's credentials (SO_PASSCRED), which decide whose record it is and whether we take
-// it at all: peers of another uid (other than root) are refused.
+// the sender's credentials (SO_PASSCRED), which say whose record it is. Connections from
+// another uid (other than root) are refused at accept (SO_PEERCRED).
 #pragma once
 
 #include <sys/types.h>

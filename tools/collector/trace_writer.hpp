@@ -42,6 +42,7 @@ public:
     bool close(std::string& error);
 
     uint64_t bytes_lost() const { return bytes_lost_; }
+    std::string write_error() const;  // the first write error, as strerror says it
     const std::string& path() const { return path_; }
 
 private:
@@ -50,6 +51,8 @@ private:
     std::vector<uint8_t> buffer_;
     std::vector<uint8_t> scratch_;
     uint64_t bytes_lost_ = 0;
+    uint64_t whole_bytes_ = 0;  // the file's length up to its last whole record
+    bool cut_mid_record_ = false;
     uint64_t last_flush_ns_ = 0;
     int first_errno_ = 0;
 };

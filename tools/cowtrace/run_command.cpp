@@ -130,7 +130,9 @@ CommandMain add_run_command(CLI::App& app) {
         collector::SessionResult result = session.run();
         if (!result.error.empty()) {
             fprintf(stderr, "cowtrace: %s\n", result.error.c_str());
-            return result.command_started ? result.exit_code : kExitCannotRun;
+            if (result.command_started) return result.exit_code;
+            // Our own set-up failed (exit_code 1), or COMMAND could not be run (127).
+            return result.exit_code == 127 ? kExitCannotRun : kExitToolFailure;
         }
         if (!result.trace_warning.empty()) fprintf(stderr, "cowtrace: %s\n", result.trace_warning.c_str());
         if (!args->quiet) fprintf(stderr, "cowtrace: trace written to %s\n", args->output.c_str());

@@ -57,6 +57,7 @@ std::string image_flags_text(uint32_t flags) {
     if (flags & wire::kImageForeignArch) add("foreign-arch");
     if (flags & wire::kImageUnreadable) add("unreadable");
     if (flags & wire::kImageNoPreload) add("no room for LD_PRELOAD: not instrumented");
+    if (flags & wire::kImageOtherUid) add("runs as another uid: cannot reach the collector");
     return out;
 }
 

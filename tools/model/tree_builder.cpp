@@ -1,5 +1,6 @@
 #include "tree_builder.hpp"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -843,6 +844,7 @@ bool build_process_tree(const std::vector<std::string>& given, ProcessTree& tree
     // read it with T even when not named.
     std::vector<std::string> paths = given;
     std::vector<std::string> spools;
+    std::vector<std::string> ignored;
     for (const auto& p : given) {
         if (is_spool_path(p)) spools.push_back(p);
     }
@@ -851,10 +853,18 @@ bool build_process_tree(const std::vector<std::string>& given, ProcessTree& tree
         if (is_spool_path(p) || std::find(paths.begin(), paths.end(), companion) != paths.end()) {
             continue;
         }
-        if (access(companion.c_str(), R_OK) == 0) {
-            paths.push_back(companion);
-            spools.push_back(companion);
+        if (access(companion.c_str(), R_OK) != 0) continue;
+        // Only a spool of the trace's owner is read with it: in a shared directory somebody
+        // else could leave one there.
+        struct stat trace_st{}, spool_st{};
+        if (stat(p.c_str(), &trace_st) == 0 && lstat(companion.c_str(), &spool_st) == 0 &&
+            (!S_ISREG(spool_st.st_mode) || spool_st.st_uid != trace_st.st_uid)) {
+            ignored.push_back(companion + " was not read: it is not a file of the trace's owner (uid " +
+                              std::to_string(trace_st.st_uid) + ")");
+            continue;
         }
+        paths.push_back(companion);
+        spools.push_back(companion);
     }
     std::vector<std::unique_ptr<TraceReader>> readers;
     std::vector<RawRecord> records;
@@ -875,6 +885,7 @@ bool build_process_tree(const std::vector<std::string>& given, ProcessTree& tree
     std::vector<RawRecord> copy = records;
     build_process_tree_from(std::move(records), tree);
     note_losses(tree, copy, spools);
+    for (auto& text : ignored) tree.notes.push_back(TraceNote{0, 2, std::move(text)});
     // The records point into the readers' mappings, which end here: nothing above keeps them.
     return true;
 }

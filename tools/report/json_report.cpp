@@ -33,6 +33,7 @@ json limits_json(const model::ProcessTree& tree, const model::Process& p) {
         if (e.image_flags & (wire::kImageSetid | wire::kImageFileCaps))
             flags.push_back("exec_setid_image");
         if (e.image_flags & wire::kImageNoPreload) flags.push_back("exec_without_library");
+        if (e.image_flags & wire::kImageOtherUid) flags.push_back("exec_as_other_uid");
     }
     if (p.deepbind) flags.push_back("deepbind_plugin");
     if (p.still_running) flags.push_back("still_running");

@@ -87,6 +87,8 @@ class TextWriter {
                 add("exec'd a set-id program: LD_PRELOAD dropped");
             if (e.image_flags & wire::kImageNoPreload)
                 add("exec'd without the library: no room for LD_PRELOAD");
+            if (e.image_flags & wire::kImageOtherUid)
+                add("exec'd as another uid: its records cannot reach the collector");
         }
         int failed = 0;
         for (const auto& e : p.execs) failed += e.ok ? 0 : 1;

@@ -128,10 +128,31 @@ def no_collector_changes_nothing(work, failures):
           f"the library wrote files: {os.listdir(work)}", failures)
 
 
+def diagnostics_go_to_stderr(work, failures):
+    """The collector's diagnostics (SPDLOG_LEVEL=debug: one line per event) never mix with the
+    command's standard output, which passes through byte for byte."""
+    trace = os.path.join(work, "t.trace")
+    env = dict(os.environ, SPDLOG_LEVEL="debug")
+    r = subprocess.run([COWTRACE, "run", "-q", "-o", trace, "--", "bash", "-c",
+                        "echo out; /bin/echo child"], env=env, capture_output=True, text=True)
+    check(r.stdout == "out\nchild\n" and r.returncode == 0,
+          f"the command's output changed: {r.stdout!r}, exit {r.returncode}", failures)
+    check("started bash as pid" in r.stderr, f"no diagnostics on stderr: {r.stderr!r}", failures)
+
+
+def setup_failure_is_ours(work, failures):
+    """When cowtrace cannot set itself up, it says why and exits 125 (not COMMAND's 127)."""
+    r = subprocess.run([COWTRACE, "run", "-q", "-o", os.path.join(work, "no-dir", "t.trace"),
+                        "--", "true"], capture_output=True, text=True)
+    check(r.returncode == 125 and "cannot create trace file" in r.stderr,
+          f"a trace in a missing directory: exit {r.returncode}, {r.stderr!r}", failures)
+
+
 CASES = {f.__name__: f for f in (exit_status_is_the_commands, waits_for_leftovers_like_strace,
                                   exit_with_command_marks_leftovers,
                                   record_collects_from_programs_started_elsewhere,
-                                  spool_when_no_collector, no_collector_changes_nothing)}
+                                  spool_when_no_collector, no_collector_changes_nothing,
+                                  diagnostics_go_to_stderr, setup_failure_is_ours)}
 
 if __name__ == "__main__":
     failures = []

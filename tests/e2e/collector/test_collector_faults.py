@@ -72,15 +72,19 @@ def collector_stalled(work, failures):
     out = os.path.join(work, "traced.out")
     trace = os.path.join(work, "t.trace")
     run = subprocess.Popen([COWTRACE, "run", "-q", "-o", trace, "--", "bash", "-c", HOST, "host",
-                            out])
+                            out], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(0.3)
     run.send_signal(signal.SIGSTOP)  # back-pressure: the collector reads nothing for 3 s
     time.sleep(3)
     run.send_signal(signal.SIGCONT)
-    rc = run.wait(timeout=60)
+    stdout, stderr = run.communicate(timeout=60)
+    rc = run.returncode
     got = open(out).read()
     if got != want or rc != want_rc:
         failures.append(f"the host changed: {got!r}/{rc} vs {want!r}/{want_rc}")
+    # The host prints nothing: whatever cowtrace has to say about the stall goes to stderr.
+    if stdout:
+        failures.append(f"the command's standard output carries ours: {stdout!r} ({stderr!r})")
     tree = report(trace)
     echoes = [p for p in tree["processes"]
               if any(e["ok"] and e["path"].endswith("/echo") for e in p["execs"])]
@@ -107,7 +111,11 @@ def disk_full(work, failures):
         if "incomplete" not in r.stderr:
             failures.append(f"cowtrace did not say the trace is incomplete: {r.stderr!r}")
         rep = subprocess.run([COWTRACE, "report", trace], capture_output=True, text=True)
-        if rep.returncode != 0 or "damaged" not in (rep.stdout + rep.stderr):
+        # Either the trace could say what it lost (space came back when the spool went), or
+        # it is cut: the report says one or the other.
+        said = rep.stdout + rep.stderr
+        if rep.returncode != 0 or ("could not be written" not in said and "damaged" not in said
+                                   and "no end record" not in said):
             failures.append(f"the report of the cut trace does not say so: {rep.returncode} "
                             f"{rep.stderr[-300:]!r}")
     finally:
@@ -138,8 +146,54 @@ def foreign_uid_refused(work, failures):
         failures.append("the trace does not count the refused records")
 
 
+def foreign_files_refused(work, failures):
+    """Files of another user where cowtrace writes or reads (a shared directory): the trace and
+    the spool are never written into, and a spool planted next to a trace is not read with it."""
+    os.chmod(work, 0o1777)
+    planted = os.path.join(work, "planted.trace")
+    with open(planted, "w") as f:
+        f.write("not yours\n")
+    os.chown(planted, 65534, 65534)
+    r = subprocess.run([COWTRACE, "run", "-q", "-o", planted, "--", "true"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 125 or "belongs to uid 65534" not in r.stderr:
+        failures.append(f"a trace file of another user was not refused: {r.returncode} {r.stderr!r}")
+    if open(planted).read() != "not yours\n":
+        failures.append("the other user's file was written into")
+
+    # A spool of another user next to the trace we are about to write.
+    trace = os.path.join(work, "t.trace")
+    spool = trace + ".spool"
+    with open(spool, "w") as f:
+        f.write("planted\n")
+    os.chown(spool, 65534, 65534)
+    r = subprocess.run([COWTRACE, "run", "-q", "-o", trace, "--", "true"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 125 or "not a file of ours" not in r.stderr:
+        failures.append(f"a spool of another user was not refused: {r.returncode} {r.stderr!r}")
+    os.unlink(spool)
+
+    # A valid trace of ours, and, planted next to it, a spool of another user holding a valid
+    # trace with processes of its own: the report must ignore it, and say so.
+    other = os.path.join(work, "other.trace")
+    subprocess.run([COWTRACE, "run", "-q", "-o", other, "--", "sh", "-c", "sh -c true"],
+                   check=True, timeout=60)
+    subprocess.run([COWTRACE, "run", "-q", "-o", trace, "--", "true"], check=True, timeout=60)
+    os.rename(other, spool)
+    os.chown(spool, 65534, 65534)
+    tree = report(trace)
+    if len(tree["processes"]) != 1:
+        failures.append(f"the planted spool was read: {len(tree['processes'])} processes")
+    notes = " | ".join(n["text"] for n in tree["trace"]["notes"])
+    if "was not read" not in notes:
+        failures.append(f"the report does not say it ignored the planted spool: {notes}")
+    os.chown(spool, 0, 0)  # the same spool, ours: read with the trace
+    if len(report(trace)["processes"]) <= 1:
+        failures.append("a spool of the trace's owner was not read with it")
+
+
 CASES = {f.__name__: f for f in (collector_killed_mid_run, collector_stalled, disk_full,
-                                  foreign_uid_refused)}
+                                  foreign_uid_refused, foreign_files_refused)}
 
 if __name__ == "__main__":
     failures = []

@@ -35,7 +35,7 @@ Failure = tree.Failure
 
 # What cowtrace says when it could not follow a process (tools/report/json_report.cpp).
 GAP_FLAGS = {"untraced_creation", "not_instrumented", "exec_static_image", "exec_setid_image",
-             "deepbind_plugin"}
+             "exec_as_other_uid", "deepbind_plugin"}
 
 
 def programs_dir() -> Path:

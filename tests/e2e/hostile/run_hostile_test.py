@@ -281,6 +281,49 @@ def setuid_run(mode, tools, as_nobody, script, untraced, workdir: Path) -> list[
     return problems
 
 
+# --- a root command that switches to another user ----------------------------------------
+
+# Drops to nobody, then forks (on the channel it opened as root), then execs a shell, which
+# as nobody cannot reach the collector's private directory.
+UID_SWITCH = """
+import os
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+pid = os.fork()
+if pid == 0:
+    os._exit(21)
+print("child", os.waitpid(pid, 0)[1] >> 8, flush=True)
+os.execv("/usr/bin/dash", ["dash", "-c", "/bin/true; exit 22"])
+"""
+
+
+def uid_switch() -> int:
+    if os.geteuid() != 0:
+        print("SKIP: needs root to switch to nobody")
+        return h.SKIP
+    return h.run_case("uid_switch", ["/usr/bin/python3", "-c", UID_SWITCH], uid_switch_gaps)
+
+
+def uid_switch_gaps(o: h.Outcome) -> None:
+    """Trust is decided when a process connects, so one that drops privileges keeps its
+    channel: its fork and its reaping are seen. What runs as nobody afterwards cannot connect:
+    the forked child's own records are lost (not_instrumented), the exec is flagged, and the
+    shell's child is known only to the kernel."""
+    root = o.traced.strace.root_pid
+    h.judge_gap(o, end_unknown_without_kernel={root})  # strace reaps it, the shell is mute
+    h.expect_flags(o, "the command that dropped privileges and exec'd", [root],
+                   {"exec_as_other_uid"}, absent={"records_missing"})
+    forked = h.ended(o, "code 21")
+    h.expect_flags(o, "its child forked as nobody", forked, {"not_instrumented"},
+                   absent={"untraced_creation"})
+    for pid in forked:
+        p = o.cowtrace_process(pid)
+        if p is not None and p["how"] != "fork":
+            o.problems.append(f"the child forked as nobody: created by {p['how']!r}, want fork")
+    shell_child = [p for p in h.children(o, [root]) if p not in forked]
+    h.expect_flags(o, "the shell's child", shell_child,
+                   {"untraced_creation", "not_instrumented"}, required_in_shim_mode=False)
+
+
 # --- 10,000 processes in a minute ----------------------------------------------------------
 
 LOAD_COUNT = 10_000
@@ -398,6 +441,7 @@ CASES = {
                            deepbind_gaps),
     "raw_syscall_creation": gap(["{hostile}/raw_creation"], raw_syscall_gaps),
     "setuid_target": lambda name: setuid_target(),
+    "uid_switch": lambda name: uid_switch(),
     "ten_thousand_processes": lambda name: ten_thousand_processes(),
 }
 
