@@ -9,9 +9,10 @@
 # ASan and TSan reports also go to <build>/sanitizer-logs/, UBSan reports abort the process and
 # are looked for in the tests' output: a finding fails the run even where a test passes.
 #
-# Usage: tests/run-sanitizers.sh [--asan-only | --tsan-only] [--build-root DIR]
-# The e2e subsets are the regular expressions below; override them with COWTRACE_ASAN_E2E and
-# COWTRACE_TSAN_E2E (ctest -R syntax) to run more.
+# Usage: tests/run-sanitizers.sh [--asan-only | --tsan-only] [--ci] [--build-root DIR]
+# The e2e subsets are the regular expressions below; --ci takes smaller ones (what
+# tests/run-all.sh runs, to keep the whole suite within its time budget). Override them with
+# COWTRACE_ASAN_E2E and COWTRACE_TSAN_E2E (ctest -R syntax) to run more.
 set -euo pipefail
 
 # Compiler and linker launcher for C (see configure_tree): drops the sanitizer flags.
@@ -28,12 +29,14 @@ src="$(cd "$(dirname "$0")/.." && pwd)"
 root="$src"
 run_asan=1
 run_tsan=1
+ci=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --asan-only) run_tsan=0; shift ;;
         --tsan-only) run_asan=0; shift ;;
+        --ci) ci=1; shift ;;
         --build-root) root="$2"; shift 2 ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "run-sanitizers.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -41,10 +44,21 @@ done
 # One or two scenarios per way of creating a process, the report formats that only need the
 # cowtrace binary, and the census on several children. (The full e2e suite under ASan takes
 # well over the time budget; run it with COWTRACE_ASAN_E2E='^e2e\.'.)
-asan_e2e="${COWTRACE_ASAN_E2E:-^e2e\.(tree\.(bash_pipeline|dash_vfork|python_subprocess|python_os_system|c_posix_spawn|c_vfork_exec|c_popen|c_signal_deaths|c_child_ends_before_fork_returns|make_j2)\.|reports\.(json|text|folded|perfetto|bad_input)$|cow\.exact\.(several_children|fork_exec)$)}"
+asan_full='^e2e\.(tree\.(bash_pipeline|dash_vfork|python_subprocess|python_os_system|c_posix_spawn|c_vfork_exec|c_popen|c_signal_deaths|c_child_ends_before_fork_returns|make_j2)\.|reports\.(json|text|folded|perfetto|bad_input)$|cow\.exact\.(several_children|fork_exec)$|collector\.(collector_stalled|foreign_files_refused|diagnostics_go_to_stderr)$)'
 # The collector's threads: the census sampler (cow tests) and bursts of processes and
 # connections (make -j2, multiprocessing, threads forking).
-tsan_e2e="${COWTRACE_TSAN_E2E:-^e2e\.(tree\.(make_j2|python_multiprocessing_fork|c_threaded_forks)\.|cow\.(exact|unprivileged)\.(several_children|nested)$)}"
+tsan_full='^e2e\.(tree\.(make_j2|python_multiprocessing_fork|c_threaded_forks)\.|cow\.(exact|unprivileged)\.(several_children|nested)$)'
+# --ci: a scenario per kind of creation (fork, vfork, posix_spawn, popen, a parallel make), the
+# report formats, the census, a stalled collector; the collector's threads under TSan.
+asan_ci='^e2e\.(tree\.(bash_pipeline|dash_vfork|python_subprocess|c_posix_spawn|c_popen|make_j2)\.|reports\.(json|perfetto|bad_input)$|cow\.exact\.several_children$|collector\.(collector_stalled|diagnostics_go_to_stderr)$)'
+tsan_ci='^e2e\.(tree\.(make_j2|c_threaded_forks)\.kernel|cow\.exact\.(several_children|nested)$)'
+if [ "$ci" = 1 ]; then
+    asan_e2e="${COWTRACE_ASAN_E2E:-$asan_ci}"
+    tsan_e2e="${COWTRACE_TSAN_E2E:-$tsan_ci}"
+else
+    asan_e2e="${COWTRACE_ASAN_E2E:-$asan_full}"
+    tsan_e2e="${COWTRACE_TSAN_E2E:-$tsan_full}"
+fi
 
 start_all=$(date +%s)
 status=0
