@@ -150,28 +150,28 @@ def foreign_files_refused(work, failures):
     """Files of another user where cowtrace writes or reads (a shared directory): the trace and
     the spool are never written into, and a spool planted next to a trace is not read with it."""
     os.chmod(work, 0o1777)
-    planted = os.path.join(work, "planted.trace")
-    with open(planted, "w") as f:
-        f.write("not yours\n")
-    os.chown(planted, 65534, 65534)
-    r = subprocess.run([COWTRACE, "run", "-q", "-o", planted, "--", "true"],
-                       capture_output=True, text=True, timeout=60)
-    if r.returncode != 125 or "belongs to uid 65534" not in r.stderr:
-        failures.append(f"a trace file of another user was not refused: {r.returncode} {r.stderr!r}")
-    if open(planted).read() != "not yours\n":
-        failures.append("the other user's file was written into")
 
+    def refused(planted, trace, says):
+        """A file of nobody's at `planted`: `cowtrace run -o trace` must stop, say `says`, and
+        leave the file alone."""
+        with open(planted, "w") as f:
+            f.write("not yours\n")
+        os.chown(planted, 65534, 65534)
+        r = subprocess.run([COWTRACE, "run", "-q", "-o", trace, "--", "true"],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 125 or says not in r.stderr:
+            failures.append(f"{planted} of another user was not refused: {r.returncode} "
+                            f"{r.stderr!r}")
+        if open(planted).read() != "not yours\n":
+            failures.append(f"the other user's {planted} was written into")
+        os.unlink(planted)
+
+    refused(os.path.join(work, "planted.trace"), os.path.join(work, "planted.trace"),
+            "belongs to uid 65534")
     # A spool of another user next to the trace we are about to write.
     trace = os.path.join(work, "t.trace")
     spool = trace + ".spool"
-    with open(spool, "w") as f:
-        f.write("planted\n")
-    os.chown(spool, 65534, 65534)
-    r = subprocess.run([COWTRACE, "run", "-q", "-o", trace, "--", "true"],
-                       capture_output=True, text=True, timeout=60)
-    if r.returncode != 125 or "not a file of ours" not in r.stderr:
-        failures.append(f"a spool of another user was not refused: {r.returncode} {r.stderr!r}")
-    os.unlink(spool)
+    refused(spool, trace, "not a file of ours")
 
     # A valid trace of ours, and, planted next to it, a spool of another user holding a valid
     # trace with processes of its own: the report must ignore it, and say so.
