@@ -260,6 +260,13 @@ void channel_send(void* record, size_t size) {
     int fd = verified_fd(g_conn, true);
     if (fd >= 0) {
         long r = send_all(fd, record, size);
+        if (r != 0 && connection_lost(r)) {
+            // Another thread may have just moved ours out of the host's way (the move installs
+            // the new number before it closes the old one): send where it went rather than
+            // reconnect, which would briefly hold the lowest free number.
+            int moved = verified_fd(g_conn, true);
+            if (moved >= 0 && moved != fd) r = send_all(fd = moved, record, size);
+        }
         if (r == 0) {
             report_drops(fd);
             return;
@@ -428,6 +435,22 @@ void channel_evacuate_range(int first, int last) {
         int fd = OwnedFd::fd_of(slot->packed.load(std::memory_order_acquire));
         if (fd >= first && fd <= last && channel_evacuate(fd, last)) channel_abandon(fd);
     }
+}
+
+int channel_fds_from(int first, int (&out)[2]) {
+    int n = 0;
+    bool socket = true;
+    for (const OwnedFd* slot : {&g_conn, &g_spool}) {
+        int fd = verified_fd(*slot, socket);
+        socket = false;
+        if (fd >= first) out[n++] = fd;
+    }
+    if (n == 2 && out[0] > out[1]) {
+        int t = out[0];
+        out[0] = out[1];
+        out[1] = t;
+    }
+    return n;
 }
 
 uint64_t channel_dropped() { return g_dropped.load(std::memory_order_relaxed); }

@@ -51,6 +51,11 @@ void channel_abandon(int fd);
 // channel_evacuate for every descriptor in [first, last]; ours that cannot move are abandoned.
 void channel_evacuate_range(int first, int last);
 
+// Our descriptors numbered from first up, in ascending order, into out; returns how many.
+// (A close to the top of the table closes around them: there is nowhere above to move them,
+// and a new connection would take the lowest free number, which the host may be about to get.)
+int channel_fds_from(int first, int (&out)[2]);
+
 // Records that could not be delivered or spooled since the last report.
 uint64_t channel_dropped();
 

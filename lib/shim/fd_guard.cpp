@@ -1,8 +1,10 @@
 // A host may close every descriptor or dup2 its own files over ours. Before it does, our
 // descriptor moves out of the way, so the host gets exactly the result it would get without
-// us (close of a number it never opened still fails with EBADF). When there is nowhere to move
-// (closefrom, close_range to ~0, ours at the descriptor limit) ours is given up, and the channel
-// reconnects on its next record.
+// us (close of a number it never opened still fails with EBADF). A close to the top of the table
+// (close_range to ~0, closefrom) closes around ours: the host never opened them, and a fresh
+// connection would briefly take the lowest free number, which another thread of the host may be
+// about to get. Where ours can neither move nor be left alone (dup2 onto it at the descriptor
+// limit), it is given up and the channel reconnects on its next record.
 #include <linux/close_range.h>
 #include <unistd.h>
 
@@ -39,8 +41,30 @@ COWTRACE_EXPORT int dup3(int oldfd, int newfd, int flags) {
 
 COWTRACE_EXPORT int close_range(unsigned first, unsigned last, int flags) {
     // CLOSE_RANGE_CLOEXEC only marks descriptors; ours are close-on-exec already.
-    if (!(flags & CLOSE_RANGE_CLOEXEC) && last < INT_MAX - 64) {
-        shim::channel_evacuate_range(static_cast<int>(first), static_cast<int>(last));
+    if ((flags & CLOSE_RANGE_CLOEXEC) || first > last || first > INT_MAX) {
+        return shim::real().close_range(first, last, flags);
     }
-    return shim::real().close_range(first, last, flags);
+    if (last < INT_MAX - 64) {
+        shim::channel_evacuate_range(static_cast<int>(first), static_cast<int>(last));
+        return shim::real().close_range(first, last, flags);
+    }
+    // To the top of the table: close around ours.
+    int ours[2];
+    int n = shim::channel_fds_from(static_cast<int>(first), ours);
+    unsigned from = first;
+    for (int i = 0; i < n; ++i) {
+        unsigned fd = static_cast<unsigned>(ours[i]);
+        if (fd > from) {
+            int rc = shim::real().close_range(from, fd - 1, flags);
+            if (rc != 0) return rc;
+        }
+        from = fd + 1;
+    }
+    return from <= last ? shim::real().close_range(from, last, flags) : 0;
+}
+
+// glibc's closefrom calls close_range internally, past our wrapper.
+COWTRACE_EXPORT void closefrom(int lowfd) {
+    if (close_range(lowfd < 0 ? 0u : static_cast<unsigned>(lowfd), ~0u, 0) == 0) return;
+    shim::real().closefrom(lowfd);  // no close_range here (Linux < 5.9): glibc's own fallback
 }

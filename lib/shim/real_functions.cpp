@@ -67,6 +67,7 @@ void resolve_real_functions() {
     next(r.waitid, "waitid");
     next(r.close, "close");
     next(r.close_range, "close_range");
+    next(r.closefrom, "closefrom");
     next(r.dup2, "dup2");
     next(r.dup3, "dup3");
     next(r.dlopen, "dlopen");

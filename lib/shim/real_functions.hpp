@@ -52,6 +52,7 @@ struct RealFunctions {
 
     int (*close)(int);
     int (*close_range)(unsigned, unsigned, int);
+    void (*closefrom)(int);
     int (*dup2)(int, int);
     int (*dup3)(int, int, int);
 
