@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds cowtrace and runs every test: unit, end-to-end, fuzz smoke runs, then the sanitizer
-# runs (ASan+UBSan and TSan builds, tests/run-sanitizers.sh --ci). Installs what is missing on a
-# Debian 12 machine first. Usage: tests/run-all.sh [build-dir]
+# Builds cowtrace and runs every test: unit, end-to-end, fuzz smoke runs; then every unit and
+# end-to-end test again under ASan+UBSan and under TSan (tests/run-sanitizers.sh). Installs what
+# is missing on a Debian 12 machine first. Usage: tests/run-all.sh [build-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
@@ -11,5 +11,5 @@ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j2 --timeout 900
 echo "run-all.sh: main suite passed in $(( $(date +%s) - start ))s"
-tests/run-sanitizers.sh --ci --build-root "$(dirname "$build")"
+tests/run-sanitizers.sh --build-root "$(dirname "$build")"
 echo "run-all.sh: everything passed in $(( $(date +%s) - start ))s"
