@@ -10,9 +10,8 @@ namespace {
 using testing::built_tree;
 using testing::only;
 using testing::TraceBuilder;
-
-constexpr pid_t kCollector = 100;
-constexpr pid_t kRoot = 101;
+using testing::kCollector;
+using testing::kRoot;
 
 TEST(AppendedFields, HelloWithFieldsFromANewerShimIsUnderstood) {
     TraceBuilder b;

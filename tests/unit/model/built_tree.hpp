@@ -11,6 +11,17 @@
 
 namespace cowtrace::testing {
 
+// The pids most tests use: the collector, and the command it started.
+inline constexpr pid_t kCollector = 100;
+inline constexpr pid_t kRoot = 101;
+
+// A trace whose command (kRoot, /bin/sh) has said hello.
+inline TraceBuilder traced_root() {
+    TraceBuilder b;
+    b.trace_start(kCollector, kRoot, 1000, 1000).hello(kRoot, 1100, kCollector, "/bin/sh", {"sh"});
+    return b;
+}
+
 inline model::ProcessTree built_tree(const TraceBuilder& b) {
     model::ProcessTree tree;
     model::build_process_tree_from(b.records(), tree);

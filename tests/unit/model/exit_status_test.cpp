@@ -16,9 +16,9 @@ using testing::exited_status;
 using testing::only;
 using testing::signaled_status;
 using testing::TraceBuilder;
+using testing::kCollector;
+using testing::kRoot;
 
-constexpr pid_t kCollector = 100;
-constexpr pid_t kRoot = 101;
 constexpr pid_t kChild = 200;
 
 // Root forks kChild, which runs; the test adds how it ended.

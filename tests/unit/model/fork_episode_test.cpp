@@ -11,9 +11,9 @@ using model::ForkEpisode;
 using testing::built_tree;
 using testing::only;
 using testing::TraceBuilder;
+using testing::kCollector;
+using testing::kRoot;
 
-constexpr pid_t kCollector = 100;
-constexpr pid_t kRoot = 101;
 constexpr pid_t kChild = 200;
 constexpr uint64_t kMiB = 1 << 20;
 

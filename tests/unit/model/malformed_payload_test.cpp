@@ -12,9 +12,8 @@ namespace {
 using testing::built_tree;
 using testing::only;
 using testing::TraceBuilder;
-
-constexpr pid_t kCollector = 100;
-constexpr pid_t kRoot = 101;
+using testing::kCollector;
+using testing::kRoot;
 
 // Payloads that are each wrong in a different way.
 const std::vector<std::vector<uint8_t>> kBadPayloads = {

@@ -12,8 +12,7 @@ namespace {
 using testing::built_tree;
 using testing::only;
 using testing::TraceBuilder;
-
-constexpr pid_t kCollector = 100;
+using testing::kCollector;
 
 // Every process reachable from the roots, each reached once.
 std::multiset<pid_t> reachable(const model::ProcessTree& tree) {

@@ -14,9 +14,9 @@ using testing::child_pids;
 using testing::exited_status;
 using testing::only;
 using testing::TraceBuilder;
+using testing::kCollector;
+using testing::kRoot;
 
-constexpr pid_t kCollector = 100;
-constexpr pid_t kRoot = 101;
 constexpr pid_t kReused = 200;
 
 // Root forks kReused, which exits with code 1 and is reaped.

@@ -16,9 +16,8 @@ using testing::child_pids;
 using testing::exited_status;
 using testing::only;
 using testing::TraceBuilder;
-
-constexpr pid_t kCollector = 100;
-constexpr pid_t kRoot = 101;
+using testing::kCollector;
+using testing::kRoot;
 
 // sh forks a subshell that runs ls.
 TraceBuilder shell_runs_ls() {

@@ -10,15 +10,9 @@ namespace {
 using testing::built_tree;
 using testing::only;
 using testing::TraceBuilder;
-
-constexpr pid_t kCollector = 100;
-constexpr pid_t kRoot = 101;
-
-TraceBuilder traced_root() {
-    TraceBuilder b;
-    b.trace_start(kCollector, kRoot, 1000, 1000).hello(kRoot, 1100, kCollector, "/bin/sh", {"sh"});
-    return b;
-}
+using testing::kCollector;
+using testing::kRoot;
+using testing::traced_root;
 
 TEST(SequenceGap, ConsecutiveNumbersCountNoGap) {
     TraceBuilder b = traced_root();

@@ -11,9 +11,8 @@ using testing::built_tree;
 using testing::exited_status;
 using testing::only;
 using testing::TraceBuilder;
-
-constexpr pid_t kCollector = 100;
-constexpr pid_t kRoot = 101;
+using testing::kCollector;
+using testing::kRoot;
 
 TEST(TraceBounds, RootIsCreatedByTheCollectorAtItsForkTime) {
     TraceBuilder b;

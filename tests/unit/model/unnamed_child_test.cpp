@@ -13,9 +13,8 @@ using testing::built_tree;
 using testing::child_pids;
 using testing::only;
 using testing::TraceBuilder;
-
-constexpr pid_t kCollector = 100;
-constexpr pid_t kRoot = 101;
+using testing::kCollector;
+using testing::kRoot;
 
 TraceBuilder traced_root() {
     TraceBuilder b;
