@@ -113,11 +113,15 @@ def disk_full(work, failures):
         rep = subprocess.run([COWTRACE, "report", trace], capture_output=True, text=True)
         # Either the trace could say what it lost (space came back when the spool went), or
         # it is cut: the report says one or the other.
+        # The file must still be whole records: a partial one followed by later writes would
+        # make the rest unreadable ("damaged").
         said = rep.stdout + rep.stderr
-        if rep.returncode != 0 or ("could not be written" not in said and "damaged" not in said
+        if rep.returncode != 0 or ("could not be written" not in said
                                    and "no end record" not in said):
             failures.append(f"the report of the cut trace does not say so: {rep.returncode} "
                             f"{rep.stderr[-300:]!r}")
+        if "damaged" in said:
+            failures.append(f"the trace is not whole records: {rep.stderr[-300:]!r}")
     finally:
         subprocess.run(["umount", small])
 
