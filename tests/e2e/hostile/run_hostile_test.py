@@ -420,9 +420,11 @@ def gap(command, judge):
 
 
 CASES = {
-    # The tracer's own descriptor: dup2/dup3 over it, close() of it, close_range from a thread.
+    # The tracer's own descriptor: dup2/dup3 over it, close() of it, close_range and
+    # closefrom from a thread.
     "fd_dup2_over_ours": complete(["{hostile}/fd_ours", "dup2", "{data}"]),
     "fd_close_range_from_thread": complete(["{hostile}/fd_ours", "close_range", "{data}"]),
+    "fd_closefrom_from_thread": complete(["{hostile}/fd_ours", "closefrom", "{data}"]),
     # fork/_Fork/vfork/posix_spawn from several threads while others hold malloc/stdio locks.
     "fork_under_held_locks": complete(["{hostile}/fork_locks"]),
     # SIGCHLD/SIGALRM/SIGUSR1 storms whose handlers fork and exec.

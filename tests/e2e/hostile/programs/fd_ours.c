@@ -4,12 +4,17 @@
 //                 connection went, then close()s the connection directly.
 //   close_range   a second thread calls close_range() (bounded, then to ~0U) while the main
 //                 thread keeps forking and exec'ing children.
+//   closefrom     the same with glibc's closefrom(3), which closes through an internal
+//                 close_range call that no close_range wrapper sees.
+//                 In both, the connection must survive (same socket inode): a reconnect would
+//                 briefly take the lowest free number, the one the closing thread opens next.
 // Untraced there is no such socket: the program then uses descriptor 1000, which it never
 // opened, so every call must return exactly what it returns traced. After each blow it creates
 // processes, which the trace must still contain; the data file must hold exactly its lines.
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -31,6 +36,11 @@ static int tracer_socket(void) {
     }
     if (d != NULL) closedir(d);
     return best >= 0 ? best : kNotOpened;
+}
+
+static ino_t inode_of(int fd) {
+    struct stat st;
+    return fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
 
 static const char* outcome(int rc) { return rc >= 0 ? "ok" : strerrorname_np(errno); }
@@ -80,24 +90,34 @@ static int run_dup2(const char* path) {
 
 static pthread_barrier_t g_half_way;
 static const char* g_path;
+static bool g_use_closefrom;
 
 // Closes everything from a thread of its own while the main thread creates processes, then
 // opens the data file on the lowest free number and uses it.
 static void* closer(void* arg) {
     (void)arg;
     pthread_barrier_wait(&g_half_way);
-    printf("close_range to 2000: %s\n", outcome(close_range(3, 2000, 0)));
-    printf("close_range to ~0: %s\n", outcome(close_range(3, ~0U, 0)));
+    ino_t connection = inode_of(tracer_socket());  // 0 untraced, before and after
+    if (g_use_closefrom) {
+        closefrom(3);
+        printf("closefrom(3) returned\n");
+    } else {
+        printf("close_range to 2000: %s\n", outcome(close_range(3, 2000, 0)));
+        printf("close_range to ~0: %s\n", outcome(close_range(3, ~0U, 0)));
+    }
     int data = open(g_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
-    printf("data fd after close_range: %d\n", data);
-    say_fd(data, "thread: after close_range\n");
+    printf("data fd after closing: %d\n", data);
+    printf("tracer connection (if any) kept: %s\n",
+           inode_of(tracer_socket()) == connection ? "yes" : "no");
+    say_fd(data, "thread: after closing\n");
     pthread_barrier_wait(&g_half_way);
     make_processes(data, "thread");
     return NULL;
 }
 
-static int run_close_range(const char* path) {
+static int run_closer(const char* path, bool use_closefrom) {
     g_path = path;
+    g_use_closefrom = use_closefrom;
     pthread_barrier_init(&g_half_way, NULL, 2);
     pthread_t t;
     pthread_create(&t, NULL, closer, NULL);
@@ -122,7 +142,8 @@ static int run_close_range(const char* path) {
 int main(int argc, char** argv) {
     setvbuf(stdout, NULL, _IONBF, 0);
     if (argc == 3 && strcmp(argv[1], "dup2") == 0) return run_dup2(argv[2]);
-    if (argc == 3 && strcmp(argv[1], "close_range") == 0) return run_close_range(argv[2]);
-    fprintf(stderr, "usage: %s dup2|close_range DATAFILE\n", argv[0]);
+    if (argc == 3 && strcmp(argv[1], "close_range") == 0) return run_closer(argv[2], false);
+    if (argc == 3 && strcmp(argv[1], "closefrom") == 0) return run_closer(argv[2], true);
+    fprintf(stderr, "usage: %s dup2|close_range|closefrom DATAFILE\n", argv[0]);
     return 2;
 }
