@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "config.hpp"
 #include "process_state.hpp"
@@ -439,17 +440,11 @@ void channel_evacuate_range(int first, int last) {
 
 int channel_fds_from(int first, int (&out)[2]) {
     int n = 0;
-    bool socket = true;
-    for (const OwnedFd* slot : {&g_conn, &g_spool}) {
-        int fd = verified_fd(*slot, socket);
-        socket = false;
-        if (fd >= first) out[n++] = fd;
-    }
-    if (n == 2 && out[0] > out[1]) {
-        int t = out[0];
-        out[0] = out[1];
-        out[1] = t;
-    }
+    int conn = verified_fd(g_conn, true);
+    int spool = verified_fd(g_spool, false);
+    if (conn >= first) out[n++] = conn;
+    if (spool >= first) out[n++] = spool;
+    if (n == 2 && out[0] > out[1]) std::swap(out[0], out[1]);
     return n;
 }
 
