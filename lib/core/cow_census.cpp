@@ -430,20 +430,31 @@ uint64_t EpisodeBaseline::count_child_new_outside(pid_t child, pagemap::PagemapR
     return count;
 }
 
-uint64_t learn_zero_pfn() {
-    void* p = mmap(nullptr, kPageSize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return 0;
-    volatile char sink = *static_cast<volatile char*>(p);  // a read fault maps the zero page
+ZeroPage learn_zero_page() {
+    // Two read-faulted pages of a fresh mapping both map the zero page. Some kernels (VMs booted
+    // with pvm_no_zero_page=1) give every read fault a page of its own: then there is no zero
+    // page, and the frame one such page had must not be taken for it.
+    void* p = mmap(nullptr, 2 * kPageSize, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ZeroPage zero;
+    if (p == MAP_FAILED) return zero;
+    auto* bytes = static_cast<volatile char*>(p);
+    volatile char sink = bytes[0];
+    sink = bytes[kPageSize];
     (void)sink;
-    uint64_t zero = 0;
     int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
-        uint64_t e = 0;
-        off_t off = static_cast<off_t>(reinterpret_cast<uint64_t>(p) / kPageSize * sizeof e);
-        if (pread(fd, &e, sizeof e, off) == sizeof e) zero = pfn(e);
+        uint64_t e[2] = {0, 0};
+        off_t off = static_cast<off_t>(reinterpret_cast<uint64_t>(p) / kPageSize * sizeof e[0]);
+        if (pread(fd, e, sizeof e, off) == sizeof e && pfn(e[0]) != 0) {
+            if (pfn(e[0]) == pfn(e[1])) {
+                zero.pfn = pfn(e[0]);
+            } else {
+                zero.kernel_has_none = true;
+            }
+        }
         close(fd);
     }
-    munmap(p, kPageSize);
+    munmap(p, 2 * kPageSize);
     return zero;
 }
 

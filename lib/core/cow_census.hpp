@@ -153,7 +153,11 @@ private:
     std::vector<uint64_t> parent_pmds_;
 };
 
-// The zero page's frame number (needs PFN access), or 0 if it cannot be learned.
-uint64_t learn_zero_pfn();
+// The kernel's zero page, which read-faulted anonymous memory maps until it is written.
+struct ZeroPage {
+    uint64_t pfn = 0;             // its frame (needs PFN access); 0 when not known
+    bool kernel_has_none = false;  // read faults get pages of their own (pvm_no_zero_page=1)
+};
+ZeroPage learn_zero_page();
 
 }  // namespace cowtrace

@@ -36,13 +36,13 @@ void load_config() {
     c.secure_exec = getauxval(AT_SECURE) != 0;
     // secure_getenv returns nothing in secure-execution mode: a setuid program never writes
     // where an unprivileged environment tells it to.
-    copy_bounded(c.socket_path, sizeof c.socket_path, secure_getenv(kEnvSocket));
-    copy_bounded(c.spool_path, sizeof c.spool_path, secure_getenv(kEnvSpool));
+    copy_bounded(c.socket_path, sizeof c.socket_path, secure_getenv(wire::kEnvSocket));
+    copy_bounded(c.spool_path, sizeof c.spool_path, secure_getenv(wire::kEnvSpool));
     copy_bounded(c.ld_preload, sizeof c.ld_preload, getenv("LD_PRELOAD"));
-    const char* census = secure_getenv(kEnvCensus);
+    const char* census = secure_getenv(wire::kEnvCensus);
     c.census_enabled = census == nullptr || strcmp(census, "0") != 0;
-    c.send_timeout_ms = int_from_env(kEnvSendTimeout, 1000, 1, 600000);
-    c.census_timeout_ms = int_from_env(kEnvCensusTimeout, 5000, 1, 600000);
+    c.send_timeout_ms = int_from_env(wire::kEnvSendTimeout, 1000, 1, 600000);
+    c.census_timeout_ms = int_from_env(wire::kEnvCensusTimeout, 5000, 1, 600000);
 
     Dl_info info{};
     if (dladdr(reinterpret_cast<void*>(&load_config), &info) != 0 && info.dli_fname != nullptr) {

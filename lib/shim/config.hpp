@@ -5,6 +5,8 @@
 
 #include <cstddef>
 
+#include "wire/environment.hpp"
+
 namespace cowtrace::shim {
 
 inline constexpr size_t kPathBytes = 4096;
@@ -19,15 +21,6 @@ struct ShimConfig {
     int census_timeout_ms;        // COWTRACE_CENSUS_TIMEOUT_MS: longest a child waits for a census
     bool secure_exec;             // AT_SECURE: environment not trusted, nothing configured
 };
-
-// Names of the variables we read and re-inject.
-inline constexpr const char* kEnvSocket = "COWTRACE_SOCKET";
-inline constexpr const char* kEnvSpool = "COWTRACE_SPOOL";
-inline constexpr const char* kEnvCensus = "COWTRACE_CENSUS";
-inline constexpr const char* kEnvSendTimeout = "COWTRACE_SEND_TIMEOUT_MS";
-inline constexpr const char* kEnvCensusTimeout = "COWTRACE_CENSUS_TIMEOUT_MS";
-inline constexpr const char* kPropagatedVars[] = {kEnvSocket, kEnvSpool, kEnvCensus,
-                                                  kEnvSendTimeout, kEnvCensusTimeout};
 
 const ShimConfig& config();
 

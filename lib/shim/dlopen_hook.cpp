@@ -2,6 +2,7 @@
 // wrapper here. We cannot follow it, so the trace says it happened.
 #include <dlfcn.h>
 
+#include "errno_guard.hpp"
 #include "init.hpp"
 #include "records.hpp"
 
@@ -9,7 +10,10 @@ namespace shim = cowtrace::shim;
 
 extern "C" __attribute__((visibility("hidden"))) void cowtrace_dlopen_pre_hook(const char* file,
                                                                              int mode) {
-    shim::ErrnoGuard guard;
+    shim::ErrnoGuard errno_guard;
     shim::ensure_initialized();
-    if (mode & RTLD_DEEPBIND) shim::send_deepbind(file);
+    if (!(mode & RTLD_DEEPBIND)) return;
+    cowtrace::wire::DlopenDeepbind deepbind;
+    deepbind.path = file;
+    shim::send(deepbind);
 }

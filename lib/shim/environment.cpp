@@ -15,7 +15,7 @@ namespace cowtrace::shim {
 
 namespace {
 
-constexpr size_t kVarCount = sizeof kPropagatedVars / sizeof kPropagatedVars[0];
+constexpr size_t kVarCount = sizeof wire::kLibraryVariables / sizeof wire::kLibraryVariables[0];
 constexpr size_t kEntryBytes = kPathBytes + 48;
 char g_entries[kVarCount][kEntryBytes];  // "COWTRACE_…=value", empty when unset
 char g_preload_entry[kPathBytes + 16];   // "LD_PRELOAD=<our library>"
@@ -51,9 +51,9 @@ void prepare_environment_entries() {
         g_entries[i][n] = '=';
         memcpy(g_entries[i] + n + 1, value, v + 1);
     };
-    set(0, kEnvSocket, c.socket_path);
-    set(1, kEnvSpool, c.spool_path);
-    if (!c.census_enabled) set(2, kEnvCensus, "0");
+    set(0, wire::kEnvSocket, c.socket_path);
+    set(1, wire::kEnvSpool, c.spool_path);
+    if (!c.census_enabled) set(2, wire::kEnvCensus, "0");
     char num[16];
     auto itoa = [&num](int v) {
         char tmp[16];
@@ -67,8 +67,8 @@ void prepare_environment_entries() {
         num[i] = '\0';
         return num;
     };
-    if (c.send_timeout_ms != 1000) set(3, kEnvSendTimeout, itoa(c.send_timeout_ms));
-    if (c.census_timeout_ms != 5000) set(4, kEnvCensusTimeout, itoa(c.census_timeout_ms));
+    if (c.send_timeout_ms != 1000) set(3, wire::kEnvSendTimeout, itoa(c.send_timeout_ms));
+    if (c.census_timeout_ms != 5000) set(4, wire::kEnvCensusTimeout, itoa(c.census_timeout_ms));
     g_preload_entry[0] = '\0';
     size_t len = strlen(c.lib_path);
     if (len > 0 && len + 12 < sizeof g_preload_entry) {
@@ -86,7 +86,7 @@ ChildEnvironment::ChildEnvironment(char* const* envp) : original_(envp), result_
         const char* e = envp[count];
         if (has_prefix(e, "LD_PRELOAD", 10)) preload = e + 11;
         for (size_t i = 0; i < kVarCount; ++i) {
-            if (has_prefix(e, kPropagatedVars[i], strlen(kPropagatedVars[i]))) found[i] = true;
+            if (has_prefix(e, wire::kLibraryVariables[i], strlen(wire::kLibraryVariables[i]))) found[i] = true;
         }
     }
     bool preload_ok = preload != nullptr && preload_names_us(preload);

@@ -1,46 +1,58 @@
 // Wrappers for the exec family. They run in vfork children (Python's subprocess, dash): stack
-// only, raw system calls, no allocation, no TLS writes. Each one records the attempt, puts our
-// variables back into the environment if the program dropped them, and records a failure if
-// the real call returns. glibc's execvp never passes through execve's wrapper, so each entry
-// point has its own.
+// only, raw system calls, no allocation, no TLS writes. Each one records the attempt and the
+// file it will run, puts our variables back into the environment if the program dropped them,
+// and records a failure if the real call returns. glibc's execvp never passes through execve's
+// wrapper, so each entry point has its own.
 #include <alloca.h>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdarg>
 #include <cstdlib>
 #include <cstring>
 
-#include "channel.hpp"
 #include "config.hpp"
 #include "environment.hpp"
-#include "image_probe.hpp"
+#include "errno_guard.hpp"
+#include "exec_target.hpp"
 #include "init.hpp"
+#include "raw_syscall.hpp"
 #include "real_functions.hpp"
 #include "records.hpp"
 
 namespace shim = cowtrace::shim;
+namespace wire = cowtrace::wire;
 
 namespace {
 
-// Everything an exec wrapper does before the real call. The environment it builds must outlive
+// Everything an exec wrapper does around the real call. The environment it builds must outlive
 // the call, so it lives in the wrapper's frame.
 class ExecAttempt {
 public:
     // kernel_path: the name the kernel will copy (the resolved one after a PATH search), which
-    // counts against the limit on arguments and environment.
-    ExecAttempt(const char* path, const char* resolved, const char* kernel_path, uint32_t image,
-                char* const* argv, char* const* envp)
-        : saved_errno_(errno), path_(path), resolved_(resolved), image_(image), argv_(argv),
-          env_(envp) {
+    // counts against the limit on arguments and environment. dirfd/at_flags: how the kernel
+    // will find the file (execveat, fexecve).
+    ExecAttempt(const char* path, const char* resolved, const char* kernel_path, int dirfd,
+                int at_flags, char* const* argv, char* const* envp)
+        : env_(envp) {
         shim::ensure_initialized();
         shim::announce_vfork_child();
-        shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExec);
-        if (env_.give_up_if_too_big(kernel_path, argv)) image_ |= cowtrace::wire::kImageNoPreload;
-        if (!shim::collector_reachable_by_new_image()) image_ |= cowtrace::wire::kImageOtherUid;
-        shim::send_exec_attempt(path_, resolved_, image_, argv_, env_.reinjected());
-        errno = saved_errno_;
+        shim::end_of_episode(wire::EpisodeEndReason::kExec);
+        record_.path = path;
+        bool same = resolved == nullptr || (path != nullptr && strcmp(path, resolved) == 0);
+        record_.resolved_path = same ? "" : resolved;
+        record_.argv = wire::TextList::of_array(argv);
+        const char* file = resolved != nullptr ? resolved : path;
+        if (!shim::absolute_exec_path(dirfd, file, at_flags, image_, sizeof image_)) {
+            image_[0] = '\0';
+        }
+        record_.image = image_;
+        record_.euid = static_cast<uint32_t>(shim::raw_syscall(SYS_geteuid));
+        record_.egid = static_cast<uint32_t>(shim::raw_syscall(SYS_getegid));
+        if (env_.give_up_if_too_big(kernel_path, argv)) record_.image_flags |= wire::kImageNoPreload;
+        record_.env_reinjected = env_.reinjected();
+        shim::send(record_);
+        errno_guard_.restore();
     }
     char* const* env() const { return env_.get(); }
 
@@ -49,64 +61,66 @@ public:
     // program's own environment: true then, with the trace told why.
     bool retry_without_us(int err) {
         if (!env_.give_up_after_e2big(err)) return false;
-        shim::send_exec_failed(err);
-        shim::send_exec_attempt(path_, resolved_, image_ | cowtrace::wire::kImageNoPreload, argv_,
-                                false);
-        errno = saved_errno_;
+        send_failure(err);
+        record_.image_flags |= wire::kImageNoPreload;
+        record_.env_reinjected = false;
+        shim::send(record_);
+        errno_guard_.restore();
         return true;
     }
 
-    // The real call returned: it failed. Returns its result with errno intact.
+    // The real call returned: it failed. Returns its result with the real call's errno.
     int failed(int rc) {
-        int err = errno;
-        shim::send_exec_failed(err);
+        errno_guard_.keep_result();
+        send_failure(errno);
         shim::resume_episode();
-        errno = err;
         return rc;
     }
 
 private:
-    int saved_errno_;
-    const char* path_;
-    const char* resolved_;
-    uint32_t image_;
-    char* const* argv_;
+    static void send_failure(int err) {
+        wire::ExecFailed failure;
+        failure.error = err;
+        shim::send(failure);
+    }
+
+    shim::ErrnoGuard errno_guard_;
     shim::ChildEnvironment env_;
+    wire::ExecAttempt record_;
+    char image_[shim::kPathBytes];
 };
 
 int exec_path(const char* path, char* const argv[], char* const envp[]) {
-    uint32_t image = shim::probe_image(path);
-    ExecAttempt attempt(path, nullptr, path, image, argv, envp);
-    int rc = shim::real().execve(path, argv, attempt.env());
-    if (attempt.retry_without_us(errno)) rc = shim::real().execve(path, argv, attempt.env());
+    ExecAttempt attempt(path, nullptr, path, AT_FDCWD, 0, argv, envp);
+    int rc = shim::real::execve(path, argv, attempt.env());
+    if (attempt.retry_without_us(errno)) rc = shim::real::execve(path, argv, attempt.env());
     return attempt.failed(rc);
 }
 
 int exec_search(const char* file, char* const argv[], char* const envp[]) {
     char resolved[shim::kPathBytes];
     bool found = shim::resolve_in_path(file, getenv("PATH"), resolved, sizeof resolved);
-    uint32_t image = found ? shim::probe_image(resolved) : 0;
-    ExecAttempt attempt(file, found ? resolved : nullptr, found ? resolved : file, image, argv,
-                        envp);
-    int rc = shim::real().execvpe(file, argv, attempt.env());
-    if (attempt.retry_without_us(errno)) rc = shim::real().execvpe(file, argv, attempt.env());
+    ExecAttempt attempt(file, found ? resolved : nullptr, found ? resolved : file, AT_FDCWD, 0,
+                        argv, envp);
+    int rc = shim::real::execvpe(file, argv, attempt.env());
+    if (attempt.retry_without_us(errno)) rc = shim::real::execvpe(file, argv, attempt.env());
     return attempt.failed(rc);
 }
 
 // Collects execl-style variadic arguments (up to the terminating NULL) into argv on the
 // caller's stack; the count comes first so the array can be sized.
-#define COLLECT_VARIADIC_ARGV(first, argv_out, after_ap)          \
-    size_t argc_ = 1;                                             \
-    {                                                             \
-        va_list count_ap;                                         \
-        va_start(count_ap, first);                                \
-        while (va_arg(count_ap, char*) != nullptr) ++argc_;       \
-        va_end(count_ap);                                         \
-    }                                                             \
-    char** argv_out = static_cast<char**>(alloca((argc_ + 1) * sizeof(char*))); \
-    va_list after_ap;                                             \
-    va_start(after_ap, first);                                    \
-    argv_out[0] = const_cast<char*>(first);                       \
+#define COLLECT_VARIADIC_ARGV(first, argv_out, after_ap)                            \
+    size_t argc_ = 1;                                                               \
+    {                                                                               \
+        va_list count_ap;                                                           \
+        va_start(count_ap, first);                                                  \
+        while (va_arg(count_ap, char*) != nullptr) ++argc_;                         \
+        va_end(count_ap);                                                           \
+    }                                                                               \
+    char** argv_out = static_cast<char**>(alloca((argc_ + 1) * sizeof(char*)));     \
+    va_list after_ap;                                                               \
+    va_start(after_ap, first);                                                      \
+    argv_out[0] = const_cast<char*>(first);                                         \
     for (size_t i_ = 1; i_ <= argc_; ++i_) argv_out[i_] = va_arg(after_ap, char*);
 
 }  // namespace
@@ -151,26 +165,24 @@ COWTRACE_EXPORT int execle(const char* path, const char* arg, ...) {
 constexpr char kDevFdName[] = "/dev/fd/2147483647/";
 
 COWTRACE_EXPORT int fexecve(int fd, char* const argv[], char* const envp[]) {
-    uint32_t image = shim::probe_image_at(fd, "", AT_EMPTY_PATH);
-    ExecAttempt attempt("", nullptr, kDevFdName, image, argv, envp);
-    int rc = shim::real().fexecve(fd, argv, attempt.env());
-    if (attempt.retry_without_us(errno)) rc = shim::real().fexecve(fd, argv, attempt.env());
+    ExecAttempt attempt("", nullptr, kDevFdName, fd, AT_EMPTY_PATH, argv, envp);
+    int rc = shim::real::fexecve(fd, argv, attempt.env());
+    if (attempt.retry_without_us(errno)) rc = shim::real::fexecve(fd, argv, attempt.env());
     return attempt.failed(rc);
 }
 
 COWTRACE_EXPORT int execveat(int dirfd, const char* path, char* const argv[], char* const envp[],
                              int flags) {
-    uint32_t image = shim::probe_image_at(dirfd, path, flags);
     // Relative to a descriptor, the name the kernel copies is longer than path: room for it.
     char name[sizeof kDevFdName + shim::kPathBytes];
     memcpy(name, kDevFdName, sizeof kDevFdName);
     strncat(name, path, shim::kPathBytes - 1);  // path is declared nonnull
     bool plain = path[0] == '/' || (dirfd == AT_FDCWD && path[0] != '\0');
     const char* kernel_path = plain ? path : name;
-    ExecAttempt attempt(path, nullptr, kernel_path, image, argv, envp);
-    int rc = shim::real().execveat(dirfd, path, argv, attempt.env(), flags);
+    ExecAttempt attempt(path, nullptr, kernel_path, dirfd, flags, argv, envp);
+    int rc = shim::real::execveat(dirfd, path, argv, attempt.env(), flags);
     if (attempt.retry_without_us(errno)) {
-        rc = shim::real().execveat(dirfd, path, argv, attempt.env(), flags);
+        rc = shim::real::execveat(dirfd, path, argv, attempt.env(), flags);
     }
     return attempt.failed(rc);
 }

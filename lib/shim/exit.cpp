@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdlib>
 
+#include "errno_guard.hpp"
 #include "init.hpp"
 #include "real_functions.hpp"
 #include "records.hpp"
@@ -16,34 +17,33 @@ using cowtrace::wire::ExitHow;
 
 namespace {
 void before_exit(ExitHow how, int code) {
-    shim::ErrnoGuard guard;
+    shim::ErrnoGuard errno_guard;
     shim::ensure_initialized();
     shim::announce_vfork_child();
-    shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExit);
-    shim::send_exit(how, code);
+    shim::process_ends(how, code);
 }
 }  // namespace
 
 COWTRACE_EXPORT void _exit(int status) {
     before_exit(ExitHow::kUnderscoreExit, status);
-    shim::real().underscore_exit(status);
+    shim::real::_exit(status);
     __builtin_unreachable();
 }
 
 COWTRACE_EXPORT void _Exit(int status) {
     before_exit(ExitHow::kUnderscoreCapitalExit, status);
-    shim::real().underscore_capital_exit(status);
+    shim::real::_Exit(status);
     __builtin_unreachable();
 }
 
 COWTRACE_EXPORT void quick_exit(int status) {
     before_exit(ExitHow::kQuickExit, status);
-    shim::real().quick_exit(status);
+    shim::real::quick_exit(status);
     __builtin_unreachable();
 }
 
 COWTRACE_EXPORT void abort() {
     before_exit(ExitHow::kAbort, SIGABRT);
-    shim::real().abort();
+    shim::real::abort();
     __builtin_unreachable();
 }

@@ -3,13 +3,13 @@
 #include <pthread.h>
 
 #include <atomic>
-#include <cerrno>
 #include <cstdlib>
 
-#include "call_site.hpp"
+#include "census_handshake.hpp"
 #include "channel.hpp"
 #include "config.hpp"
 #include "environment.hpp"
+#include "errno_guard.hpp"
 #include "process_state.hpp"
 #include "raw_syscall.hpp"
 #include "real_functions.hpp"
@@ -39,6 +39,14 @@ bool copies_memory(wire::CreateHow how) {
     }
 }
 
+void send_child_start(wire::CreateHow how, pid_t parent, uint32_t token) {
+    wire::ChildStart start;
+    start.how = how;
+    start.parent = parent;
+    start.token = token;
+    send(start);
+}
+
 // A libc-internal fork (daemon, forkpty) shows itself only here. Our own fork wrapper sets
 // t_in_fork_wrapper and handles its child itself, after fork returns.
 void atfork_child() {
@@ -50,9 +58,8 @@ void atfork_child() {
 
 // Runs on exit() and on return from main, after the program's own handlers.
 void on_process_exit(int status, void*) {
-    ErrnoGuard guard;
-    end_of_episode(wire::EpisodeEnd::kExit);
-    send_exit(wire::ExitHow::kExit, status);
+    ErrnoGuard errno_guard;
+    process_ends(wire::ExitHow::kExit, status);
 }
 
 void initialise(bool from_constructor) {
@@ -91,14 +98,11 @@ void ensure(bool from_constructor) {
 }
 
 __attribute__((constructor(101))) void cowtrace_constructor() {
-    ErrnoGuard guard;
+    ErrnoGuard errno_guard;
     ensure(true);
 }
 
 }  // namespace
-
-ErrnoGuard::ErrnoGuard() : saved_(errno) {}
-ErrnoGuard::~ErrnoGuard() { errno = saved_; }
 
 void ensure_initialized() { ensure(false); }
 
@@ -107,7 +111,7 @@ void child_after_fork(wire::CreateHow how, pid_t parent) {
     channel_reopen_in_child();
     send_child_start(how, parent, 0);
     if (copies_memory(how) && config().census_enabled) {
-        bool open = channel_census(wire::CensusKind::kBaseline, wire::EpisodeEnd::kRunning);
+        bool open = census_handshake(wire::CensusKind::kBaseline, wire::EpisodeEndReason::kRunning);
         process_state().episode_open.store(open, std::memory_order_relaxed);
     }
 }
@@ -120,11 +124,11 @@ void announce_vfork_child() {
     send_child_start(wire::CreateHow::kVfork, t_vfork_parent, t_vfork_token);
 }
 
-void end_of_episode(wire::EpisodeEnd reason) {
+void end_of_episode(wire::EpisodeEndReason reason) {
     if (in_vfork_child()) return;
     if (!process_state().episode_open.exchange(false, std::memory_order_relaxed)) return;
     g_episode_was_open.store(true, std::memory_order_relaxed);
-    channel_census(wire::CensusKind::kFinal, reason);
+    census_handshake(wire::CensusKind::kFinal, reason);
 }
 
 void resume_episode() {
@@ -132,6 +136,14 @@ void resume_episode() {
     if (g_episode_was_open.exchange(false, std::memory_order_relaxed)) {
         process_state().episode_open.store(true, std::memory_order_relaxed);
     }
+}
+
+void process_ends(wire::ExitHow how, int code) {
+    end_of_episode(wire::EpisodeEndReason::kExit);
+    wire::Exit exit;
+    exit.how = how;
+    exit.code = code;
+    send(exit);
 }
 
 }  // namespace cowtrace::shim

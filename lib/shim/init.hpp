@@ -1,6 +1,6 @@
 // Initialisation and the transitions every wrapper shares: a new process, the end of a fork
-// episode. The library initialises lazily: another library's constructor may fork or exec
-// before ours has run.
+// episode, the end of a process. The library initialises lazily: another library's constructor
+// may fork or exec before ours has run.
 #pragma once
 
 #include <sys/types.h>
@@ -25,20 +25,12 @@ void announce_vfork_child();
 
 // The child's memory is about to disappear (exit) or be replaced (exec): let the collector take
 // its final census while both processes still exist. No-op outside an open episode.
-void end_of_episode(wire::EpisodeEnd reason);
+void end_of_episode(wire::EpisodeEndReason reason);
 // The exec failed: the episode goes on.
 void resume_episode();
 
-// Saves errno on construction, restores it on destruction: the host never sees ours.
-class ErrnoGuard {
-public:
-    ErrnoGuard();
-    ~ErrnoGuard();
-    ErrnoGuard(const ErrnoGuard&) = delete;
-    ErrnoGuard& operator=(const ErrnoGuard&) = delete;
-
-private:
-    int saved_;
-};
+// The process is ending itself (exit, _exit, abort, exit_group…): the episode's end, then the
+// Exit record.
+void process_ends(wire::ExitHow how, int code);
 
 }  // namespace cowtrace::shim

@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 
 #include "call_site.hpp"
+#include "errno_guard.hpp"
 #include "init.hpp"
 #include "process_state.hpp"
 #include "real_functions.hpp"
@@ -19,12 +20,25 @@ namespace {
 void begin_raw_creation(bool shares_memory) {
     shim::CallSite site;
     shim::capture_call_site(site);
-    uint32_t token = shim::process_state().next_token.fetch_add(1, std::memory_order_relaxed);
-    shim::send_spawn_begin(CreateHow::kRawSyscall, token, site);
+    cowtrace::wire::SpawnBegin begin;
+    begin.how = CreateHow::kRawSyscall;
+    begin.token = shim::process_state().next_token.fetch_add(1, std::memory_order_relaxed);
+    begin.call_site = {site.frames, site.depth};
+    shim::send(begin);
+    uint32_t token = begin.token;
     if (shares_memory) {
         shim::t_vfork_token = token;
         shim::t_vfork_parent = shim::process_state().pid.load(std::memory_order_relaxed);
     }
+}
+// An exec through syscall(): recorded as attempted; the environment is the program's own.
+void raw_exec_attempt(const char* path, char* const* argv) {
+    shim::announce_vfork_child();
+    shim::end_of_episode(cowtrace::wire::EpisodeEndReason::kExec);
+    cowtrace::wire::ExecAttempt attempt;
+    attempt.path = path;
+    attempt.argv = cowtrace::wire::TextList::of_array(argv);
+    shim::send(attempt);
 }
 }  // namespace
 
@@ -47,7 +61,7 @@ extern "C" __attribute__((visibility("hidden"))) void cowtrace_syscall_pre_hook(
         default:
             return;  // the common case costs one comparison
     }
-    shim::ErrnoGuard guard;
+    shim::ErrnoGuard errno_guard;
     shim::ensure_initialized();
     switch (number) {
         case SYS_fork:
@@ -67,21 +81,14 @@ extern "C" __attribute__((visibility("hidden"))) void cowtrace_syscall_pre_hook(
             break;
         }
         case SYS_execve:
-            shim::announce_vfork_child();
-            shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExec);
-            shim::send_exec_attempt(reinterpret_cast<const char*>(a1), nullptr, 0,
-                                    reinterpret_cast<char* const*>(a2), false);
+            raw_exec_attempt(reinterpret_cast<const char*>(a1), reinterpret_cast<char* const*>(a2));
             break;
         case SYS_execveat:
-            shim::announce_vfork_child();
-            shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExec);
-            shim::send_exec_attempt(reinterpret_cast<const char*>(a2), nullptr, 0, nullptr,
-                                    false);
+            raw_exec_attempt(reinterpret_cast<const char*>(a2), nullptr);
             break;
         case SYS_exit_group:
             shim::announce_vfork_child();
-            shim::end_of_episode(cowtrace::wire::EpisodeEnd::kExit);
-            shim::send_exit(cowtrace::wire::ExitHow::kRawSyscall, static_cast<int>(a1));
+            shim::process_ends(cowtrace::wire::ExitHow::kRawSyscall, static_cast<int>(a1));
             break;
     }
 }

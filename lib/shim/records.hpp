@@ -1,27 +1,28 @@
-// One function per shim record: encode on the stack, hand to the channel. Field order is the
-// wire format (docs/FORMAT.md); append new fields at the end only.
+// The only way a record leaves the library: send(record) encodes it on the stack (the struct's
+// fields, in the order lib/wire defines once), stamps it and hands it to the channel.
+// Async-signal-safe; no allocation (vfork children, forked children of threaded programs).
 #pragma once
 
-#include <sys/types.h>
-
+#include <cstddef>
 #include <cstdint>
 
-#include "call_site.hpp"
-#include "wire/record.hpp"
+#include "channel.hpp"
+#include "wire/field_codec.hpp"
+#include "wire/shim_records.hpp"
 
 namespace cowtrace::shim {
 
+// Who sends, when, with which sequence number. A vfork child marks its records and leaves the
+// sequence alone: the counter belongs to the parent whose memory it borrows.
+wire::RecordStamp next_stamp();
+
+template <class Record>
+void send(const Record& record) {
+    alignas(8) uint8_t buf[Record::kMaxBytes];
+    channel_send(buf, wire::encode_record(record, next_stamp(), buf, sizeof buf));
+}
+
+// The first record of an image: who it is (AT_EXECFN, /proc/self/cmdline, uids).
 void send_hello(uint32_t hello_flags);
-void send_created(wire::CreateHow how, pid_t child, int err, uint64_t clone_flags,
-                  const CallSite& site, const char* path, uint32_t image_flags,
-                  char* const* argv);
-void send_child_start(wire::CreateHow how, pid_t parent, uint32_t token);
-void send_spawn_begin(wire::CreateHow how, uint32_t token, const CallSite& site);
-void send_exec_attempt(const char* path, const char* resolved, uint32_t image_flags,
-                       char* const* argv, bool env_reinjected);
-void send_exec_failed(int err);
-void send_exit(wire::ExitHow how, int code);
-void send_wait_reaped(wire::WaitCall call, pid_t child, int status);
-void send_deepbind(const char* path);
 
 }  // namespace cowtrace::shim

@@ -3,8 +3,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
-#include <cerrno>
-
+#include "errno_guard.hpp"
 #include "init.hpp"
 #include "real_functions.hpp"
 #include "records.hpp"
@@ -15,36 +14,40 @@ using cowtrace::wire::WaitCall;
 namespace {
 void report(WaitCall call, pid_t pid, int status) {
     if (pid <= 0 || !(WIFEXITED(status) || WIFSIGNALED(status))) return;
-    shim::ErrnoGuard guard;
+    shim::ErrnoGuard errno_guard;
     shim::ensure_initialized();
-    shim::send_wait_reaped(call, pid, status);
+    cowtrace::wire::WaitReaped reaped;
+    reaped.call = call;
+    reaped.child = pid;
+    reaped.status = status;
+    shim::send(reaped);
 }
 }  // namespace
 
 COWTRACE_EXPORT pid_t wait(int* status) {
     int local = 0;
-    pid_t r = shim::real().wait(status ? status : &local);
+    pid_t r = shim::real::wait(status ? status : &local);
     report(WaitCall::kWait, r, status ? *status : local);
     return r;
 }
 
 COWTRACE_EXPORT pid_t waitpid(pid_t pid, int* status, int options) {
     int local = 0;
-    pid_t r = shim::real().waitpid(pid, status ? status : &local, options);
+    pid_t r = shim::real::waitpid(pid, status ? status : &local, options);
     report(WaitCall::kWaitpid, r, status ? *status : local);
     return r;
 }
 
 COWTRACE_EXPORT pid_t wait3(int* status, int options, struct rusage* usage) {
     int local = 0;
-    pid_t r = shim::real().wait3(status ? status : &local, options, usage);
+    pid_t r = shim::real::wait3(status ? status : &local, options, usage);
     report(WaitCall::kWait3, r, status ? *status : local);
     return r;
 }
 
 COWTRACE_EXPORT pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) {
     int local = 0;
-    pid_t r = shim::real().wait4(pid, status ? status : &local, options, usage);
+    pid_t r = shim::real::wait4(pid, status ? status : &local, options, usage);
     report(WaitCall::kWait4, r, status ? *status : local);
     return r;
 }
@@ -52,7 +55,7 @@ COWTRACE_EXPORT pid_t wait4(pid_t pid, int* status, int options, struct rusage* 
 COWTRACE_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t* info, int options) {
     siginfo_t local{};
     siginfo_t* si = info ? info : &local;
-    int r = shim::real().waitid(idtype, id, si, options);
+    int r = shim::real::waitid(idtype, id, si, options);
     if (r == 0 && !(options & WNOWAIT) && si->si_pid > 0) {
         // Back to the wait(2) status encoding the rest of cowtrace uses.
         int status = -1;

@@ -31,6 +31,7 @@ inline constexpr uint32_t kMaxShimRecordSize = 16 * 1024;     // one channel mes
 inline constexpr uint32_t kMaxRecordSize = 16 * 1024 * 1024;  // collector records (census tables)
 inline constexpr size_t kMaxFrames = 32;                      // call-site backtrace depth
 inline constexpr size_t kMaxArgvBytes = 4096;                 // argv text kept per exec
+inline constexpr size_t kMaxPathInRecord = 4096;              // a path kept in a record
 
 struct RecordHeader {
     uint32_t size;   // whole record, header included
@@ -60,6 +61,7 @@ enum class RecordType : uint16_t {
     kKernelExit = 12,
     kSubreaperReaped = 14,
     kSymbol = 15,
+    kImageFacts = 16,  // what the collector found in an exec or spawn target's file
     kEpisodeStart = 40,
     kEpisodeSample = 41,
     kEpisodeEnd = 42,
@@ -78,8 +80,11 @@ enum class RecordType : uint16_t {
     kDropped = 28,
     kCensusRequest = 29,  // child asks the collector for a baseline or final census, then waits
     kDlopenDeepbind = 30, // a plugin was loaded RTLD_DEEPBIND: its calls bypass the shim
-    kEnvScrubbed = 31,    // LD_PRELOAD re-injected into a child's environment
+    // 31 was EnvScrubbed, never written: the number stays retired.
 };
+
+// The shim's record types are numbered 20-39: their senders' sequence numbers count them.
+inline constexpr bool is_shim_record(uint16_t type) { return type >= 20 && type < 40; }
 
 // How a process came to be.
 enum class CreateHow : uint8_t {
@@ -110,7 +115,8 @@ enum class ExitHow : uint8_t {
     kRawSyscall = 6,  // syscall(SYS_exit_group)
 };
 
-// Facts about an exec target the shim reads from its ELF before calling exec.
+// Facts about an exec target. Bits 0-6 and 8 are the collector's (ImageFacts, from the file and
+// the process's credentials); bit 7 is the shim's own decision (ExecAttempt, Created).
 enum ImageFlag : uint32_t {
     kImageStatic = 1u << 0,         // no PT_INTERP: the preload cannot load
     kImageSetid = 1u << 1,          // setuid/setgid bit that will take effect
@@ -120,11 +126,11 @@ enum ImageFlag : uint32_t {
     kImageUnreadable = 1u << 5,     // could not be opened for inspection
     kImageForeignArch = 1u << 6,    // ELF for another machine or class
     kImageNoPreload = 1u << 7,      // run without the library: no room for our variables
-    kImageOtherUid = 1u << 8,       // the process now runs as a uid that cannot reach the collector
+    kImageOtherUid = 1u << 8,       // the process runs as a uid that cannot reach the collector
 };
 
-// How a fork episode ended (kEpisodeEnd).
-enum class EpisodeEnd : uint8_t { kExit = 1, kExec = 2, kRunning = 3 };
+// How a fork episode ended (EpisodeEnd).
+enum class EpisodeEndReason : uint8_t { kExit = 1, kExec = 2, kRunning = 3 };
 
 // Which census a child asks for.
 enum class CensusKind : uint8_t { kBaseline = 1, kFinal = 2 };
@@ -132,14 +138,22 @@ enum class CensusKind : uint8_t { kBaseline = 1, kFinal = 2 };
 // Which wait-family call reaped a child.
 enum class WaitCall : uint8_t { kWait = 1, kWaitpid = 2, kWait3 = 3, kWait4 = 4, kWaitid = 5, kPclose = 6, kSystem = 7 };
 
-// Hello flags.
+// Hello flags (bit 1 is retired: it said "no unwinder").
 enum HelloFlag : uint32_t {
     kHelloAfterExec = 1u << 0,    // first record of a freshly exec'd image
-    kHelloNoUnwind = 1u << 1,     // libunwind could not be loaded: no call sites
     kHelloLateInit = 1u << 2,     // a wrapper ran before our constructor
     kHelloSecureExec = 1u << 3,   // AT_SECURE: configuration from the environment ignored
 };
 
-// Kernel exit status in wait(2) form helpers are in the tools; the shim sends raw statuses.
+// CollectorNote severities and codes: what the collector tells the reader of a trace.
+enum class NoteSeverity : uint8_t { kInfo = 0, kNotice = 1, kWarning = 2 };
+enum class NoteCode : uint16_t {
+    kSignalReceived = 1,     // the collector got SIGINT/SIGTERM/…
+    kKernelEventsLost = 2,   // the proc connector dropped events (ENOBUFS)
+    kSpoolFoldedIn = 3,      // records reached the collector late, through the spool file
+    kSpoolReplaced = 5,      // the spool file was not ours any more: not used
+    kTraceBytesLost = 6,     // the trace file could not take some records (disk full)
+    kIntervalStretched = 10, // sampling slowed down to stay within its CPU budget
+};
 
 }  // namespace cowtrace::wire

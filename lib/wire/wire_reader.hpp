@@ -61,6 +61,23 @@ public:
     // A length inside the record pointed past its end (not merely a missing trailing field).
     bool malformed() const { return malformed_; }
     size_t position() const { return pos_; }
+    const uint8_t* data() const { return p_; }
+    size_t size() const { return n_; }
+    // The next n bytes (advancing past them), or nullptr when fewer are left (then malformed).
+    const uint8_t* take(size_t n) {
+        if (exhausted_ || n > n_ - pos_) {
+            fail();
+            return nullptr;
+        }
+        const uint8_t* at = p_ + pos_;
+        pos_ += n;
+        return at;
+    }
+    // Marks the rest of the record unreadable (a count that cannot be right).
+    void fail() {
+        malformed_ = true;
+        exhausted_ = true;
+    }
 
 private:
     template <class T>

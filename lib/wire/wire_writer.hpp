@@ -43,51 +43,59 @@ public:
     }
 
     // A list of strings: u16 count, the strings, then u8 "truncated". At most budget bytes of
-    // text are kept; the rest of the list is dropped and the truncated flag set.
-    void strlist(const char* const* items, size_t budget) {
+    // text are kept; the rest of the list is dropped and the truncated flag set. next(s, len)
+    // gives the next string and returns false after the last; truncated: the source list was
+    // cut already.
+    template <class Next>
+    void strlist_of(Next&& next, size_t budget, bool truncated = false) {
         size_t count_at = pos_;
         u16(0);
         uint16_t count = 0;
-        bool truncated = false;
-        for (size_t i = 0; items != nullptr && items[i] != nullptr; ++i) {
-            size_t len = strlen(items[i]);
+        const char* s = nullptr;
+        size_t len = 0;
+        while (next(s, len)) {
             if (count == 0xffff || budget < 2 || remaining() < 3) {
                 truncated = true;
                 break;
             }
             size_t allowed = item_allowance(budget);
-            if (str(items[i], len, allowed)) truncated = true;
+            bool cut = str(s, len, allowed);
             budget -= 2 + (len < allowed ? len : allowed);
             ++count;
-            if (truncated) break;
+            if (cut) {
+                truncated = true;
+                break;
+            }
         }
         patch(count_at, &count, 2);
         u8(truncated ? 1 : 0);
     }
 
+    // A NULL-terminated array of C strings, as a string list.
+    void strlist(const char* const* items, size_t budget) {
+        size_t i = 0;
+        strlist_of(
+            [&](const char*& s, size_t& len) {
+                if (items == nullptr || items[i] == nullptr) return false;
+                s = items[i++];
+                len = strlen(s);
+                return true;
+            },
+            budget);
+    }
+
     // A NUL-separated blob such as /proc/self/cmdline, as a string list.
     void nul_separated(const char* data, size_t len, size_t budget) {
-        size_t count_at = pos_;
-        u16(0);
-        uint16_t count = 0;
-        bool truncated = false;
         size_t i = 0;
-        while (i < len) {
-            const char* s = data + i;
-            size_t n = strnlen(s, len - i);
-            if (count == 0xffff || budget < 2 || remaining() < 3) {
-                truncated = true;
-                break;
-            }
-            size_t allowed = item_allowance(budget);
-            if (str(s, n, allowed)) truncated = true;
-            budget -= 2 + (n < allowed ? n : allowed);
-            ++count;
-            if (truncated) break;
-            i += n + 1;
-        }
-        patch(count_at, &count, 2);
-        u8(truncated ? 1 : 0);
+        strlist_of(
+            [&](const char*& s, size_t& n) {
+                if (i >= len) return false;
+                s = data + i;
+                n = strnlen(s, len - i);
+                i += n + 1;
+                return true;
+            },
+            budget);
     }
 
     // A list of u64 (call-site frames): u16 count, then the values.

@@ -44,7 +44,7 @@ struct ForkedProcess {
         child_pm.open(child, err);
         parent_pm.open(getpid(), err);
         if (cowtrace::pagemap::pfns_visible()) mode = cowtrace::CensusMode::kExact;
-        baseline.take(child, child_pm, mode, cowtrace::learn_zero_pfn(), {}, err);
+        baseline.take(child, child_pm, mode, cowtrace::learn_zero_page().pfn, {}, err);
         baseline.add_parent(parent_pm);
     }
     ~ForkedProcess() {

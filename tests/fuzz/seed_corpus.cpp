@@ -13,7 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "core/trace_reader.hpp"
+#include "decoder_types.hpp"
+#include "trace/trace_reader.hpp"
 #include "trace_builder.hpp"
 
 namespace {
@@ -22,7 +23,7 @@ using cowtrace::testing::exited_status;
 using cowtrace::testing::signaled_status;
 using cowtrace::testing::TraceBuilder;
 using cowtrace::wire::CreateHow;
-using cowtrace::wire::EpisodeEnd;
+using cowtrace::wire::EpisodeEndReason;
 using cowtrace::wire::ExitHow;
 using cowtrace::wire::RecordType;
 using cowtrace::wire::WaitCall;
@@ -31,9 +32,6 @@ using Bytes = std::vector<uint8_t>;
 constexpr int kCollector = 100;
 constexpr int kRoot = 101;
 
-// The record types in the order record_decoder_fuzz.cpp's kTypes lists them.
-constexpr uint16_t kDecoderTypes[] = {1,  2,  3,  10, 11, 12, 14, 15, 20, 21, 22, 23, 24, 25,
-                                      26, 27, 28, 29, 30, 31, 40, 41, 42, 43, 44, 13, 999};
 
 TraceBuilder started() {
     TraceBuilder b;
@@ -53,23 +51,16 @@ Bytes every_type() {
         .memory_sample(200, 2102, 4 << 20, 2 << 20)
         .exec_attempt(200, 2200, "ls", {"ls", "-l"}, "/usr/bin/ls")
         .kernel_exec(200, 2201)
-        .episode_end(200, 2202, EpisodeEnd::kExec)
+        .episode_end(200, 2202, EpisodeEndReason::kExec)
         .hello(200, 2300, kRoot, "/usr/bin/ls", {"ls", "-l"})
-        .record(RecordType::kSymbol, kCollector, 2301,
-                [](auto& w) {
-                    w.i32(kRoot);
-                    w.u64(0x401000);
-                    w.cstr("main+0x10 (/bin/sh)");
-                })
-        .record(RecordType::kCollectorNote, kCollector, 2302,
-                [](auto& w) {
-                    w.u8(2);
-                    w.u16(2);
-                    w.cstr("the kernel dropped process events");
-                })
-        .record(RecordType::kDlopenDeepbind, 200, 2303,
-                [](auto& w) { w.cstr("/usr/lib/plugin.so"); })
-        .record(RecordType::kCensusRequest, 200, 2304, [](auto& w) { w.u8(2); })
+        .add(cowtrace::wire::Symbol{kRoot, 0x401000, "main+0x10 (/bin/sh)"}, kCollector, 2301)
+        .add(cowtrace::wire::CollectorNote{cowtrace::wire::NoteSeverity::kWarning,
+                                           cowtrace::wire::NoteCode::kKernelEventsLost,
+                                           "the kernel dropped process events"},
+             kCollector, 2302)
+        .add(cowtrace::wire::DlopenDeepbind{"/usr/lib/plugin.so"}, 200, 2303)
+        .add(cowtrace::wire::CensusRequest{cowtrace::wire::CensusKind::kFinal}, 200, 2304)
+        .image_facts(200, 2200, cowtrace::wire::kImageScript, "/usr/bin/ls")
         .dropped(200, 2305, 3)
         .exit(200, 2400, ExitHow::kExit, 0)
         .kernel_exit(200, 2401, exited_status(0))
@@ -176,8 +167,9 @@ void add_decoder_seeds(const Bytes& trace, std::map<uint16_t, std::set<Bytes>>& 
     if (!reader.open_buffer(trace.data(), trace.size())) return;
     cowtrace::RawRecord rec;
     while (reader.next(rec)) {
-        for (size_t i = 0; i < std::size(kDecoderTypes); ++i) {
-            if (kDecoderTypes[i] != rec.header.type) continue;
+        const std::vector<uint16_t>& types = cowtrace::fuzz::decoder_types();
+        for (size_t i = 0; i < types.size(); ++i) {
+            if (types[i] != rec.header.type) continue;
             auto& set = seeds[rec.header.type];
             if (set.size() >= 3) break;
             Bytes input = {static_cast<uint8_t>(i), static_cast<uint8_t>(rec.header.flags)};

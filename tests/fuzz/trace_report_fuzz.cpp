@@ -5,7 +5,7 @@
 #include <sstream>
 #include <vector>
 
-#include "core/trace_reader.hpp"
+#include "trace/trace_reader.hpp"
 #include "model/tree_builder.hpp"
 #include "report/folded_stacks.hpp"
 #include "report/html_report.hpp"

@@ -73,7 +73,7 @@ class BudgetChecker {
     }
 
     bool census_recorded() const {
-        return !tree_.census_mode.empty() && tree_.census_mode != "off";
+        return tree_.census_mode != model::CensusMode::kOff;
     }
 
     BudgetResult not_measured(BudgetResult r, const std::string& why) const {

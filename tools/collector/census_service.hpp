@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "trace_writer.hpp"
+#include "trace/trace_writer.hpp"
+#include "wire/record.hpp"
+#include "wire/shim_records.hpp"
 
 namespace cowtrace::collector {
 
@@ -19,8 +21,8 @@ struct CensusRequest {
     uint64_t connection_id = 0;
     pid_t child = 0;
     pid_t parent = 0;
-    uint8_t kind = 0;    // wire::CensusKind
-    uint8_t reason = 0;  // wire::EpisodeEnd, for a final census
+    wire::CensusKind kind = wire::CensusKind::kBaseline;
+    wire::EpisodeEndReason reason = wire::EpisodeEndReason::kExit;  // for a final census
     uint64_t t_ns = 0;
     uint64_t stack_pointer = 0;   // the child's, at the request
     uint64_t thread_pointer = 0;  // its TLS block
@@ -37,7 +39,9 @@ public:
 
     // A child asks for its baseline (right after fork) or final (before exit/exec) census and
     // waits for the acknowledgement.
-    virtual void on_request(const CensusRequest& request) { ack_(request.connection_id, 1); }
+    virtual void on_request(const CensusRequest& request) {
+        ack_(request.connection_id, wire::CensusAck::kSkipped);
+    }
     // A process ended: its episodes end, its memory is no longer sampled.
     virtual void on_process_gone(pid_t, uint64_t) {}
     // Periodic work over the live processes; returns the delay until the next call (0: never).

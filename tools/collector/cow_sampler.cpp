@@ -9,16 +9,16 @@
 
 #include "core/kpageflags.hpp"
 #include "core/smaps_rollup.hpp"
-#include "wire/record.hpp"
-#include "wire/wire_writer.hpp"
+#include "wire/collector_records.hpp"
+#include "wire/field_codec.hpp"
 
 namespace cowtrace::collector {
 
 namespace {
 
 constexpr uint64_t kPageSize = 4096;
-constexpr uint32_t kAckDone = 0;
-constexpr uint32_t kAckSkipped = 1;
+constexpr uint32_t kAckDone = wire::CensusAck::kDone;
+constexpr uint32_t kAckSkipped = wire::CensusAck::kSkipped;
 
 // CPU time of the calling thread: the duty cycle is a share of a core, and on a busy machine
 // wall time would count the time we wait for one.
@@ -29,15 +29,40 @@ uint64_t thread_cpu_ns() {
 }
 
 // Encodes one collector record into its own buffer (the worker cannot touch the trace file).
-template <class Fill>
-std::vector<uint8_t> encode(wire::RecordType type, pid_t pid, uint64_t t_ns, size_t capacity,
-                            Fill&& fill) {
+template <class R>
+std::vector<uint8_t> encode(const R& record, pid_t pid, uint64_t t_ns, size_t capacity) {
     std::vector<uint8_t> buf(capacity);
-    wire::WireWriter w(buf.data(), buf.size());
-    fill(w);
-    size_t n = w.finish(type, 0, pid, pid, t_ns, 0);
-    buf.resize(n);
+    wire::RecordStamp stamp;
+    stamp.pid = pid;
+    stamp.tid = pid;
+    stamp.t_ns = t_ns;
+    buf.resize(wire::encode_record(record, stamp, buf.data(), buf.size()));
     return buf;
+}
+
+// The region list of an episode's figures, as the wire carries it (names borrowed from regions).
+std::vector<wire::RegionFigures> region_figures(const std::vector<RegionTotals>& regions,
+                                                const std::vector<size_t>& which) {
+    std::vector<wire::RegionFigures> out;
+    for (size_t i : which) {
+        const RegionTotals& r = regions[i];
+        wire::RegionFigures f;
+        f.name = r.name;
+        f.shared_bytes_at_fork = r.shared_at_fork_pages * kPageSize;
+        f.copied_bytes = r.copied_pages * kPageSize;
+        f.copied_by_parent_bytes = r.copied_by_parent_pages * kPageSize;
+        f.copied_by_child_bytes = r.copied_by_child_pages * kPageSize;
+        out.push_back(f);
+    }
+    return out;
+}
+
+std::vector<uint8_t> encode_regions(const std::vector<RegionTotals>& regions,
+                                    const std::vector<size_t>& which, pid_t child, uint64_t t_ns) {
+    std::vector<wire::RegionFigures> figures = region_figures(regions, which);
+    wire::EpisodeRegions record;
+    record.regions = {figures.data(), figures.size()};
+    return encode(record, child, t_ns, 1024 + which.size() * (wire::kMaxPathInRecord + 64));
 }
 
 }  // namespace
@@ -50,7 +75,7 @@ CowSampler::CowSampler(TraceWriter& trace, Ack ack, CensusMode mode, uint64_t in
       duty_cycle_(duty_cycle),
       effective_interval_ns_(interval_ns),
       max_interval_ns_(interval_ns) {
-    if (mode_ == CensusMode::kExact) zero_pfn_ = learn_zero_pfn();
+    if (mode_ == CensusMode::kExact) zero_page_ = learn_zero_page();
     notify_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
@@ -86,9 +111,8 @@ void CowSampler::post(Job job) {
 
 void CowSampler::on_request(const CensusRequest& request) {
     Job job;
-    job.kind = request.kind == static_cast<uint8_t>(wire::CensusKind::kBaseline)
-                   ? Job::Kind::kBaseline
-                   : Job::Kind::kFinal;
+    job.kind = request.kind == wire::CensusKind::kBaseline ? Job::Kind::kBaseline
+                                                           : Job::Kind::kFinal;
     job.connection_id = request.connection_id;
     job.child = request.child;
     job.parent = request.parent;
@@ -173,7 +197,9 @@ void CowSampler::run() {
             case Job::Kind::kFinal: final_census(job, out); break;
             case Job::Kind::kGone: {
                 auto it = episodes_.find(job.child);
-                if (it != episodes_.end()) end_episode(job.child, 0, job.t_ns, out);
+                if (it != episodes_.end()) {
+                    end_episode(job.child, wire::EpisodeEndReason::kExit, job.t_ns, out);
+                }
                 readers_.erase(job.child);
                 break;
             }
@@ -189,8 +215,7 @@ void CowSampler::run() {
                 for (const auto& [child, e] : episodes_) open.push_back(child);
                 for (pid_t child : open) {
                     if (sample(episodes_[child], job.t_ns, out)) {
-                        end_episode(child, static_cast<uint8_t>(wire::EpisodeEnd::kRunning),
-                                    job.t_ns, out);
+                        end_episode(child, wire::EpisodeEndReason::kRunning, job.t_ns, out);
                     }
                 }
                 deliver(out);
@@ -227,7 +252,7 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     e.parent_pm = parent_pm;
     std::string error;
     ChildWriteHints hints{job.stack_pointer, job.thread_pointer};
-    bool ok = e.baseline.take(job.child, *child_pm, mode_, zero_pfn_, hints, error);
+    bool ok = e.baseline.take(job.child, *child_pm, mode_, zero_page_.pfn, hints, error);
     // The child waited only for its own side; the parent's is read while it runs on.
     Output ack;
     ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
@@ -258,25 +283,25 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
             "KSM merges pages of this process: merged pages look shared whatever fork did, and "
             "only root can tell them apart");
     }
-    if (zero_pfn_ == 0 && mode_ == CensusMode::kExact) {
+    if (zero_page_.pfn == 0 && !zero_page_.kernel_has_none && mode_ == CensusMode::kExact) {
         approximations.push_back("the zero page could not be identified: it counts as shared");
     }
     const EpisodeBaseline& b = e.baseline;
-    out.records.push_back(encode(wire::RecordType::kEpisodeStart, job.child, job.t_ns, 64 * 1024,
-                                 [&](wire::WireWriter& w) {
-                                     w.i32(job.parent);
-                                     w.u64(job.t_ns);
-                                     w.cstr(mode_name().c_str());
-                                     w.u8(mode_ == CensusMode::kExact ? 1 : 0);
-                                     w.u64(b.shared_pages_at_fork() * kPageSize);
-                                     w.u64(b.zero_pages_at_fork() * kPageSize);
-                                     w.u64(b.thp_pages_at_fork() * kPageSize);
-                                     w.u64(b.ksm_pages_at_fork() * kPageSize);
-                                     std::vector<const char*> ptrs;
-                                     for (auto& a : approximations) ptrs.push_back(a.c_str());
-                                     ptrs.push_back(nullptr);
-                                     w.strlist(ptrs.data(), 8192);
-                                 }));
+    std::vector<const char*> approximation_list;
+    for (auto& a : approximations) approximation_list.push_back(a.c_str());
+    approximation_list.push_back(nullptr);
+    std::string mode = mode_name();
+    wire::EpisodeStart start;
+    start.parent = job.parent;
+    start.fork_t_ns = job.t_ns;
+    start.mode = mode;
+    start.split_known = mode_ == CensusMode::kExact;
+    start.shared_bytes = b.shared_pages_at_fork() * kPageSize;
+    start.zero_page_bytes = b.zero_pages_at_fork() * kPageSize;
+    start.thp_bytes = b.thp_pages_at_fork() * kPageSize;
+    start.ksm_bytes = b.ksm_pages_at_fork() * kPageSize;
+    start.approximations = wire::TextList::of_array(approximation_list.data());
+    out.records.push_back(encode(start, job.child, job.t_ns, 64 * 1024));
     // Regions as they were at fork; copies are written as they happen.
     e.last_regions.resize(b.region_names().size());
     std::vector<size_t> listed;
@@ -285,17 +310,7 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
         e.last_regions[i].shared_at_fork_pages = b.region_shared_pages()[i];
         if (b.region_shared_pages()[i] > 0) listed.push_back(i);
     }
-    out.records.push_back(encode(wire::RecordType::kEpisodeRegions, job.child, job.t_ns,
-                                 1024 + listed.size() * 4200, [&](wire::WireWriter& w) {
-                                     w.u32(static_cast<uint32_t>(listed.size()));
-                                     for (size_t i : listed) {
-                                         w.cstr(b.region_names()[i].c_str(), 4096);
-                                         w.u64(b.region_shared_pages()[i] * kPageSize);
-                                         w.u64(0);
-                                         w.u64(0);
-                                         w.u64(0);
-                                     }
-                                 }));
+    out.records.push_back(encode_regions(e.last_regions, listed, job.child, job.t_ns));
     episodes_[job.child] = std::move(e);
 }
 
@@ -307,16 +322,15 @@ bool CowSampler::sample(Episode& e, uint64_t t_ns, Output& out) {
 }
 
 void CowSampler::write_sample(Episode& e, const CensusTotals& totals, uint64_t t_ns, Output& out) {
-    out.records.push_back(encode(wire::RecordType::kEpisodeSample, e.child, t_ns, 256,
-                                 [&](wire::WireWriter& w) {
-                                     w.u64(totals.shared_pages * kPageSize);
-                                     w.u64(totals.copied_pages * kPageSize);
-                                     w.u64(totals.copied_by_parent_pages * kPageSize);
-                                     w.u64(totals.copied_by_child_pages * kPageSize);
-                                     w.u64(totals.retained_pages * kPageSize);
-                                     w.u64(totals.child_new_pages * kPageSize);
-                                     w.u64(totals.cost_ns);
-                                 }));
+    wire::EpisodeSample sample;
+    sample.shared_bytes = totals.shared_pages * kPageSize;
+    sample.copied_bytes = totals.copied_pages * kPageSize;
+    sample.copied_by_parent_bytes = totals.copied_by_parent_pages * kPageSize;
+    sample.copied_by_child_bytes = totals.copied_by_child_pages * kPageSize;
+    sample.retained_bytes = totals.retained_pages * kPageSize;
+    sample.child_new_bytes = totals.child_new_pages * kPageSize;
+    sample.census_cost_ns = totals.cost_ns;
+    out.records.push_back(encode(sample, e.child, t_ns, 256));
     std::vector<size_t> changed;
     for (size_t i = 0; i < totals.regions.size() && i < e.last_regions.size(); ++i) {
         const RegionTotals& now = totals.regions[i];
@@ -328,18 +342,7 @@ void CowSampler::write_sample(Episode& e, const CensusTotals& totals, uint64_t t
         }
     }
     if (!changed.empty()) {
-        out.records.push_back(encode(wire::RecordType::kEpisodeRegions, e.child, t_ns,
-                                     1024 + changed.size() * 4200, [&](wire::WireWriter& w) {
-                                         w.u32(static_cast<uint32_t>(changed.size()));
-                                         for (size_t i : changed) {
-                                             const RegionTotals& r = totals.regions[i];
-                                             w.cstr(r.name.c_str(), 4096);
-                                             w.u64(r.shared_at_fork_pages * kPageSize);
-                                             w.u64(r.copied_pages * kPageSize);
-                                             w.u64(r.copied_by_parent_pages * kPageSize);
-                                             w.u64(r.copied_by_child_pages * kPageSize);
-                                         }
-                                     }));
+        out.records.push_back(encode_regions(totals.regions, changed, e.child, t_ns));
         for (size_t i : changed) e.last_regions[i] = totals.regions[i];
     }
 }
@@ -356,14 +359,14 @@ void CowSampler::final_census(const Job& job, Output& out) {
     Output ack;
     ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
     deliver(ack);
-    uint8_t reason = job.reason != 0 ? job.reason : static_cast<uint8_t>(wire::EpisodeEnd::kExit);
-    end_episode(job.child, reason, job.t_ns, out);
+    end_episode(job.child, job.reason, job.t_ns, out);
 }
 
-void CowSampler::end_episode(pid_t child, uint8_t reason, uint64_t t_ns, Output& out) {
-    if (reason == 0) reason = static_cast<uint8_t>(wire::EpisodeEnd::kExit);
-    out.records.push_back(encode(wire::RecordType::kEpisodeEnd, child, t_ns, 64,
-                                 [&](wire::WireWriter& w) { w.u8(reason); }));
+void CowSampler::end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_t t_ns,
+                             Output& out) {
+    wire::EpisodeEnd end;
+    end.reason = reason;
+    out.records.push_back(encode(end, child, t_ns, 64));
     episodes_.erase(child);
 }
 
@@ -374,20 +377,19 @@ void CowSampler::tick(const Job& job, Output& out) {
         if (!sample(e, job.t_ns, out)) ended.push_back(child);
     }
     // A child whose address space vanished without a final census (killed, or a raw exec).
-    for (pid_t child : ended) end_episode(child, 0, job.t_ns, out);
+    for (pid_t child : ended) end_episode(child, wire::EpisodeEndReason::kExit, job.t_ns, out);
 
     for (pid_t pid : job.live) {
         MemoryRollup m;
         if (!read_smaps_rollup(pid, m)) continue;
-        out.records.push_back(encode(wire::RecordType::kMemorySample, pid, job.t_ns, 128,
-                                     [&](wire::WireWriter& w) {
-                                         w.u64(m.rss_bytes);
-                                         w.u64(m.pss_bytes);
-                                         w.u64(m.private_dirty_bytes);
-                                         w.u64(m.shared_dirty_bytes);
-                                         w.u64(m.anonymous_bytes);
-                                         w.u64(m.swap_bytes);
-                                     }));
+        wire::MemorySample sample;
+        sample.rss_bytes = m.rss_bytes;
+        sample.pss_bytes = m.pss_bytes;
+        sample.private_dirty_bytes = m.private_dirty_bytes;
+        sample.shared_dirty_bytes = m.shared_dirty_bytes;
+        sample.anonymous_bytes = m.anonymous_bytes;
+        sample.swap_bytes = m.swap_bytes;
+        out.records.push_back(encode(sample, pid, job.t_ns, 128));
     }
     // Stretch the interval so sampling stays within its share of a core.
     uint64_t cost = thread_cpu_ns() - t0;
@@ -399,12 +401,11 @@ void CowSampler::tick(const Job& job, Output& out) {
         reported_interval_ns_ = interval;
         std::string text = "sampling interval stretched to " + std::to_string(interval / 1000000) +
                            " ms: one sample took " + std::to_string(cost / 1000) + " us";
-        out.records.push_back(encode(wire::RecordType::kCollectorNote, 0, job.t_ns, 512,
-                                     [&](wire::WireWriter& w) {
-                                         w.u8(1);
-                                         w.u16(10);
-                                         w.cstr(text.c_str());
-                                     }));
+        wire::CollectorNote note;
+        note.severity = wire::NoteSeverity::kNotice;
+        note.code = wire::NoteCode::kIntervalStretched;
+        note.text = text;
+        out.records.push_back(encode(note, 0, job.t_ns, 512));
     }
 }
 

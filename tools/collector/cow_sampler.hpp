@@ -50,7 +50,7 @@ private:
         uint64_t connection_id = 0;
         pid_t child = 0;
         pid_t parent = 0;
-        uint8_t reason = 0;
+        wire::EpisodeEndReason reason = wire::EpisodeEndReason::kExit;
         uint64_t t_ns = 0;
         uint64_t stack_pointer = 0;
         uint64_t thread_pointer = 0;
@@ -77,14 +77,14 @@ private:
     // Samples one episode; false when the child's address space is gone.
     bool sample(Episode& e, uint64_t t_ns, Output& out);
     void write_sample(Episode& e, const CensusTotals& totals, uint64_t t_ns, Output& out);
-    void end_episode(pid_t child, uint8_t reason, uint64_t t_ns, Output& out);
+    void end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_t t_ns, Output& out);
     std::shared_ptr<pagemap::PagemapReader> reader_for(pid_t pid);
     void deliver(Output& out);
 
     CensusMode mode_;
     uint64_t interval_ns_;
     double duty_cycle_;
-    uint64_t zero_pfn_ = 0;
+    ZeroPage zero_page_;
     int notify_fd_ = -1;
 
     std::mutex mutex_;
@@ -99,7 +99,6 @@ private:
     // Worker-only state.
     std::unordered_map<pid_t, Episode> episodes_;
     std::unordered_map<pid_t, std::shared_ptr<pagemap::PagemapReader>> readers_;
-    std::unordered_map<pid_t, uint8_t> exec_pending_;  // child → reason told before it vanished
     uint64_t reported_interval_ns_ = 0;
 };
 

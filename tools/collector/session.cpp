@@ -14,20 +14,16 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
 #include <spdlog/cfg/env.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "census_service.hpp"
-#include "core/trace_reader.hpp"
 #include "core/pagemap.hpp"
 #include "cow_sampler.hpp"
-#include "wire/record.hpp"
-#include "wire/wire_reader.hpp"
-
-extern char** environ;
+#include "wire/collector_records.hpp"
+#include "wire/shim_records.hpp"
 
 namespace cowtrace::collector {
 
@@ -39,10 +35,6 @@ uint64_t monotonic_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-const uint8_t* spool_bytes(const RawRecord& rec) {
-    return rec.payload.data() - sizeof(wire::RecordHeader);
 }
 
 uint64_t realtime_ns() {
@@ -66,11 +58,18 @@ std::string make_private_dir(std::string& error) {
     return {};
 }
 
-void put_strings(wire::WireWriter& w, const std::vector<std::string>& v) {
+// A NULL-terminated array of the strings' characters (they must outlive it).
+std::vector<const char*> c_strings(const std::vector<std::string>& v) {
     std::vector<const char*> ptrs;
     for (const auto& s : v) ptrs.push_back(s.c_str());
     ptrs.push_back(nullptr);
-    w.strlist(ptrs.data(), 64 * 1024);
+    return ptrs;
+}
+
+std::vector<uint64_t> frames_of(const wire::U64List& list) {
+    std::vector<uint64_t> frames;
+    list.for_each([&](uint64_t ip) { frames.push_back(ip); });
+    return frames;
 }
 
 }  // namespace
@@ -122,8 +121,13 @@ bool Session::setup(std::string& error) {
         opt_.socket_path = private_dir_ + "/sock";
     }
     if (!trace_.open(opt_.trace_path, error)) return false;
-    if (!opt_.command.empty() && !create_spool(error)) return false;
+    if (!opt_.command.empty()) {
+        spool_ = std::make_unique<RunSpool>(opt_.trace_path);
+        if (!spool_->create(error)) return false;
+    }
     if (!shims_.listen(opt_.socket_path, error)) return false;
+    images_ = std::make_unique<ImageInspector>(opt_.socket_path,
+                                               spool_ ? spool_->path() : std::string());
 
     if (!opt_.command.empty() && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         error = std::string("cannot become a subreaper: ") + strerror(errno);
@@ -160,10 +164,8 @@ bool Session::setup(std::string& error) {
     if (kernel_ok_) watch(kernel_.fd());
 
     auto ack = [this](uint64_t id, uint32_t status) {
-        struct {
-            uint32_t magic;
-            uint32_t status;
-        } reply{0x41574f43u, status};
+        wire::CensusAck reply;
+        reply.status = status;
         shims_.reply(id, &reply, sizeof reply);
     };
     if (opt_.census) {
@@ -186,56 +188,15 @@ bool Session::setup(std::string& error) {
 }
 
 bool Session::start_command(std::string& error) {
-    // Everything the child needs is built before fork: after it, only exec.
-    std::vector<std::string> env_strings;
-    std::string preload = opt_.lib_path;
-    for (char** e = environ; *e != nullptr; ++e) {
-        std::string_view kv(*e);
-        if (kv.starts_with("LD_PRELOAD=")) {
-            std::string_view old = kv.substr(11);
-            if (!old.empty()) preload += ":" + std::string(old);
-            continue;
-        }
-        if (kv.starts_with("COWTRACE_SOCKET=") || kv.starts_with("COWTRACE_CENSUS=") ||
-            kv.starts_with("COWTRACE_SPOOL=")) {
-            continue;
-        }
-        env_strings.emplace_back(kv);
-    }
-    env_strings.push_back("LD_PRELOAD=" + preload);
-    env_strings.push_back("COWTRACE_SOCKET=" + opt_.socket_path);
-    // Records the collector cannot take (it stalled, or died) land next to the trace; finish()
-    // folds them in, and `cowtrace report` finds them if we never got there.
-    env_strings.push_back("COWTRACE_SPOOL=" + spool_path());
-    if (!opt_.census) env_strings.push_back("COWTRACE_CENSUS=0");
-    std::vector<char*> envp, argv;
-    for (auto& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    for (auto& s : opt_.command) argv.push_back(const_cast<char*>(s.c_str()));
-    argv.push_back(nullptr);
-
-    int exec_pipe[2];
-    if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
-        error = std::string("pipe: ") + strerror(errno);
-        return false;
-    }
-    sigset_t empty;
-    sigemptyset(&empty);
+    LaunchSettings launch;
+    launch.command = opt_.command;
+    launch.lib_path = opt_.lib_path;
+    launch.socket_path = opt_.socket_path;
+    launch.spool_path = spool_->path();
+    launch.census = opt_.census;
     uint64_t t_fork = now_ns();
-    pid_t pid = fork();
-    if (pid < 0) {
-        error = std::string("fork: ") + strerror(errno);
-        return false;
-    }
-    if (pid == 0) {
-        sigprocmask(SIG_SETMASK, &empty, nullptr);
-        execvpe(argv[0], argv.data(), envp.data());
-        int err = errno;
-        ssize_t ignored = write(exec_pipe[1], &err, sizeof err);
-        (void)ignored;
-        _exit(127);
-    }
-    close(exec_pipe[1]);
+    pid_t pid = launcher_.start(launch, error);
+    if (pid < 0) return false;
     spdlog::debug("started {} as pid {}, listening on {}", opt_.command[0], pid, opt_.socket_path);
     root_pid_ = pid;
     tracked_.insert(pid);
@@ -245,15 +206,7 @@ bool Session::start_command(std::string& error) {
 
     write_trace_start(t_fork);
 
-    int err = 0;
-    ssize_t n;
-    do {
-        n = read(exec_pipe[0], &err, sizeof err);
-    } while (n < 0 && errno == EINTR);
-    close(exec_pipe[0]);
-    if (n == sizeof err) {
-        error = "cannot run '" + opt_.command[0] + "': " + strerror(err);
-        waitpid(pid, nullptr, 0);
+    if (!launcher_.exec_succeeded(error)) {
         root_reaped_ = true;
         root_status_ = 127 << 8;
         return false;
@@ -264,21 +217,31 @@ bool Session::start_command(std::string& error) {
 void Session::write_trace_start(uint64_t t_fork) {
     struct utsname uts{};
     uname(&uts);
-    trace_.write(wire::RecordType::kTraceStart, self_pid_, t0_ns_, [&](wire::WireWriter& w) {
-        w.u64(realtime_ns() - (now_ns() - t0_ns_));
-        w.i32(self_pid_);
-        w.i32(root_pid_);  // 0 in record mode
-        put_strings(w, opt_.command);
-        w.u32(static_cast<uint32_t>(sysconf(_SC_PAGESIZE)));
-        w.cstr(uts.release);
-        w.cstr(uts.nodename);
-        w.u32(static_cast<uint32_t>(geteuid()));
-        w.u8(kernel_ok_ ? 1 : 0);
-        w.cstr(kernel_note_.c_str());
-        w.cstr(census_->mode_name().c_str());
-        w.u64(opt_.interval_ns);
-        w.u64(t_fork);
-    });
+    std::vector<const char*> command = c_strings(opt_.command);
+    std::string census_mode = census_->mode_name();
+    wire::TraceStart start;
+    start.wall_t0_ns = realtime_ns() - (now_ns() - t0_ns_);
+    start.collector_pid = self_pid_;
+    start.root_pid = root_pid_;
+    start.command = wire::TextList::of_array(command.data());
+    start.page_size = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+    start.kernel_release = uts.release;
+    start.host = uts.nodename;
+    start.euid = static_cast<uint32_t>(geteuid());
+    start.kernel_events = kernel_ok_;
+    start.kernel_events_note = kernel_note_;
+    start.census_mode = census_mode;
+    start.interval_ns = opt_.interval_ns;
+    start.root_fork_ns = t_fork;
+    trace_.write(start, self_pid_, t0_ns_);
+}
+
+void Session::note(wire::NoteSeverity severity, wire::NoteCode code, const std::string& text) {
+    wire::CollectorNote n;
+    n.severity = severity;
+    n.code = code;
+    n.text = text;
+    trace_.write(n, self_pid_, now_ns());
 }
 
 // One ready descriptor of the event loop. The timer re-arms itself only while the run goes on.
@@ -358,12 +321,8 @@ void Session::handle_signals() {
             reap_children();
             continue;
         }
-        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
-            w.u8(1);
-            w.u16(1);
-            std::string text = std::string("collector received ") + strsignal(sig);
-            w.cstr(text.c_str());
-        });
+        note(wire::NoteSeverity::kNotice, wire::NoteCode::kSignalReceived,
+             std::string("collector received ") + strsignal(sig));
         if (opt_.command.empty()) {
             stop_requested_ = true;  // record mode: any of these ends the recording
         } else if (sig == SIGTERM || sig == SIGHUP) {
@@ -386,8 +345,9 @@ void Session::reap_children() {
         if (si.si_code == CLD_EXITED) status = (si.si_status & 0xff) << 8;
         if (si.si_code == CLD_KILLED) status = si.si_status & 0x7f;
         if (si.si_code == CLD_DUMPED) status = (si.si_status & 0x7f) | 0x80;
-        trace_.write(wire::RecordType::kSubreaperReaped, si.si_pid, now_ns(),
-                     [&](wire::WireWriter& w) { w.i32(status); });
+        wire::SubreaperReaped reaped;
+        reaped.status = status;
+        trace_.write(reaped, si.si_pid, now_ns());
         process_gone(si.si_pid, now_ns());
         if (si.si_pid == root_pid_) {
             root_reaped_ = true;
@@ -405,34 +365,25 @@ void Session::handle_kernel_events() {
                 if (ev.parent_tgid == self_pid_ && ev.tgid != root_pid_) return;
                 tracked_.insert(ev.tgid);
                 live_.insert(ev.tgid);
-                trace_.write(wire::RecordType::kKernelFork, ev.tgid, ev.t_ns,
-                             [&](wire::WireWriter& w) {
-                                 w.i32(ev.parent_tgid);
-                                 w.i32(ev.parent_pid);
-                             });
+                trace_.write(wire::KernelFork{ev.parent_tgid, ev.parent_pid}, ev.tgid, ev.t_ns);
                 break;
             case KernelEvent::Kind::kExec:
                 if (!tracked_.count(ev.tgid)) return;
-                trace_.write(wire::RecordType::kKernelExec, ev.tgid, ev.t_ns,
-                             [&](wire::WireWriter& w) { w.i32(ev.pid); });
+                trace_.write(wire::KernelExec{ev.pid}, ev.tgid, ev.t_ns);
                 break;
             case KernelEvent::Kind::kExit:
                 if (ev.pid != ev.tgid || !tracked_.count(ev.tgid)) return;
                 tracked_.erase(ev.tgid);
-                trace_.write(wire::RecordType::kKernelExit, ev.tgid, ev.t_ns,
-                             [&](wire::WireWriter& w) { w.i32(ev.exit_code); });
+                trace_.write(wire::KernelExit{ev.exit_code}, ev.tgid, ev.t_ns);
                 process_gone(ev.tgid, ev.t_ns);
                 break;
         }
     });
     if (!complete) {
         spdlog::warn("the kernel dropped process events; the trace notes it");
-        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
-            w.u8(2);
-            w.u16(2);
-            w.cstr("the kernel dropped process events (ENOBUFS): the kernel cross-check is "
-                   "incomplete for this interval");
-        });
+        note(wire::NoteSeverity::kWarning, wire::NoteCode::kKernelEventsLost,
+             "the kernel dropped process events (ENOBUFS): the kernel cross-check is incomplete "
+             "for this interval");
     }
 }
 
@@ -457,64 +408,79 @@ void Session::handle_shim_message(const ShimMessage& m) {
     }
     ++shim_records_;
     trace_.append(bytes.data(), bytes.size());
+    RawRecord rec;
+    rec.header = h;
+    rec.payload = std::span<const uint8_t>(bytes.data() + sizeof h, bytes.size() - sizeof h);
+    handle_shim_record(rec, m.connection_id);
+}
 
-    auto type = static_cast<wire::RecordType>(h.type);
-    wire::WireReader r(bytes.data() + sizeof h, bytes.size() - sizeof h);
-    switch (type) {
+// What the collector itself does with a library record: follow the tree, note call sites for
+// the symbolizer, inspect exec targets, hand census requests on.
+void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
+    const wire::RecordHeader& h = rec.header;
+    switch (static_cast<wire::RecordType>(h.type)) {
         case wire::RecordType::kHello:
             tracked_.insert(h.pid);
             live_.insert(h.pid);
             symbolizer_.forget_mappings(h.pid);  // a new image
             break;
         case wire::RecordType::kSpawnBegin: {
-            r.u8();
-            r.u32();
-            std::vector<uint64_t> frames;
-            r.u64list([&](uint64_t ip) { frames.push_back(ip); });
-            symbolizer_.note(h.pid, frames);
+            wire::SpawnBegin begin;
+            decode(rec, begin);
+            symbolizer_.note(h.pid, frames_of(begin.call_site));
             break;
         }
         case wire::RecordType::kChildStart: {
             tracked_.insert(h.pid);
             live_.insert(h.pid);
-            r.u8();
-            pid_t parent = r.i32();
-            if (parent > 0) fork_parent_[h.pid] = parent;
+            wire::ChildStart start;
+            decode(rec, start);
+            if (start.parent > 0) fork_parent_[h.pid] = start.parent;
             break;
         }
         case wire::RecordType::kCreated: {
-            r.u8();
-            pid_t child = r.i32();
-            if (child > 0) {
-                tracked_.insert(child);
-                live_.insert(child);
+            wire::Created created;
+            decode(rec, created);
+            if (created.child > 0) {
+                tracked_.insert(created.child);
+                live_.insert(created.child);
             }
-            r.i32();
-            r.u64();
-            std::vector<uint64_t> frames;
-            r.u64list([&](uint64_t ip) { frames.push_back(ip); });
-            symbolizer_.note(h.pid, frames);
+            symbolizer_.note(h.pid, frames_of(created.call_site));
+            if (!created.spawn_image.empty()) {
+                inspect_image(h.pid, h.t_ns, std::string(created.spawn_image.view()),
+                              wire::kUnknownId, wire::kUnknownId);
+            }
+            break;
+        }
+        case wire::RecordType::kExecAttempt: {
+            wire::ExecAttempt attempt;
+            decode(rec, attempt);
+            std::string image(attempt.image.view());
+            if (image.empty() && attempt.path.view().starts_with("/")) image = attempt.path.view();
+            if (!image.empty()) inspect_image(h.pid, h.t_ns, image, attempt.euid, attempt.egid);
             break;
         }
         case wire::RecordType::kExit:
             if (!(h.flags & wire::kFromVforkChild)) live_.erase(h.pid);
             break;
         case wire::RecordType::kWaitReaped: {
-            r.u8();
-            pid_t child = r.i32();
-            if (child > 0) process_gone(child, h.t_ns);
+            wire::WaitReaped reaped;
+            decode(rec, reaped);
+            if (reaped.child > 0) process_gone(reaped.child, h.t_ns);
             break;
         }
         case wire::RecordType::kCensusRequest: {
+            wire::CensusRequest request;
+            decode(rec, request);
             CensusRequest req;
-            req.connection_id = m.connection_id;
+            req.connection_id = connection_id;
             req.child = h.pid;
             auto parent = fork_parent_.find(h.pid);
             req.parent = parent != fork_parent_.end() ? parent->second : 0;
-            req.kind = r.u8();
-            req.reason = r.u8();
-            req.stack_pointer = r.u64();
-            req.thread_pointer = r.u64();
+            req.kind = request.kind;
+            req.reason = request.reason;
+            req.stack_pointer = request.stack_pointer;
+            req.thread_pointer = request.thread_pointer;
             req.t_ns = h.t_ns;
             census_->on_request(req);
             break;
@@ -522,6 +488,17 @@ void Session::handle_shim_message(const ShimMessage& m) {
         default:
             break;
     }
+}
+
+// The library names the file an exec or spawn runs; what that file means for tracing is
+// found out here (image_inspector.hpp) and written beside the request.
+void Session::inspect_image(pid_t pid, uint64_t request_t_ns, const std::string& path,
+                            uint32_t euid, uint32_t egid) {
+    wire::ImageFacts facts;
+    facts.request_t_ns = request_t_ns;
+    facts.image_flags = images_->inspect(pid, path, euid, egid);
+    facts.path = path;
+    trace_.write(facts, pid, request_t_ns);
 }
 
 void Session::drain_after_tree_ended() {
@@ -541,79 +518,6 @@ void Session::drain_after_tree_ended() {
     }
 }
 
-std::string Session::spool_path() const {
-    std::error_code ec;
-    return std::filesystem::absolute(opt_.trace_path + ".spool", ec).string();
-}
-
-// The spool exists, ours and mode 0600, before the command starts: a process of the command
-// that switched to another uid cannot write to it, and nobody else can plant records in it.
-bool Session::create_spool(std::string& error) {
-    std::string path = spool_path();
-    for (int attempt = 0; attempt < 2; ++attempt) {
-        int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            uint8_t header[wire::kFileHeaderSize];
-            wire::encode_file_header(header);
-            bool ok = write(fd, header, sizeof header) == static_cast<ssize_t>(sizeof header);
-            close(fd);
-            if (ok) return true;
-            error = "cannot write the spool file " + path;
-            unlink(path.c_str());
-            return false;
-        }
-        struct stat st{};
-        if (errno != EEXIST || lstat(path.c_str(), &st) != 0) break;
-        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-            error = path + " already exists and is not a file of ours (owner uid " +
-                    std::to_string(st.st_uid) + "): remove it or choose another trace path";
-            return false;
-        }
-        unlink(path.c_str());  // left by an earlier run that wrote the same trace
-    }
-    error = "cannot create the spool file " + path + ": " + strerror(errno);
-    return false;
-}
-
-// Records the library spooled while we were not keeping up belong in the trace.
-void Session::fold_in_spool() {
-    std::string path = spool_path();
-    struct stat st{};
-    if (lstat(path.c_str(), &st) != 0) return;
-    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
-            w.u8(2);
-            w.u16(5);
-            std::string text = path + " was replaced by a file of uid " +
-                               std::to_string(st.st_uid) + ": its records were not used";
-            w.cstr(text.c_str());
-        });
-        return;
-    }
-    TraceReader spool;
-    if (!spool.open(path)) {
-        unlink(path.c_str());  // not even a header: the library never wrote to it
-        return;
-    }
-    RawRecord rec;
-    uint64_t n = 0;
-    while (spool.next(rec)) {
-        trace_.append(spool_bytes(rec), rec.header.size);
-        ++n;
-    }
-    unlink(path.c_str());
-    if (n == 0) return;
-    trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
-        w.u8(2);
-        w.u16(3);
-        std::string text = std::to_string(n) +
-                           " records reached the collector late (it did not keep up) and were "
-                           "taken from the spool file";
-        w.cstr(text.c_str());
-    });
-    spdlog::warn("{} records were spooled while the collector did not keep up", n);
-}
-
 void Session::process_gone(pid_t pid, uint64_t t_ns) {
     live_.erase(pid);
     census_->on_process_gone(pid, t_ns);
@@ -623,11 +527,11 @@ void Session::finish() {
     uint64_t t_end = now_ns();
     census_->finish(t_end);
     for (const auto& [key, name] : symbolizer_.resolve()) {
-        trace_.write(wire::RecordType::kSymbol, self_pid_, t_end, [&](wire::WireWriter& w) {
-            w.i32(key.first);
-            w.u64(key.second);
-            w.cstr(name.c_str(), 4096);
-        });
+        wire::Symbol symbol;
+        symbol.pid = key.first;
+        symbol.address = key.second;
+        symbol.name = name;
+        trace_.write(symbol, self_pid_, t_end);
     }
     std::vector<pid_t> leftovers;
     if (!opt_.command.empty() && !tree_empty_) {
@@ -635,29 +539,27 @@ void Session::finish() {
             if (p != root_pid_ && kill(p, 0) == 0) leftovers.push_back(p);
         }
     }
-    if (!opt_.command.empty()) fold_in_spool();
+    if (spool_) {
+        uint64_t late = spool_->fold_into(trace_, self_pid_, now_ns());
+        if (late > 0) spdlog::warn("{} records were spooled while the collector did not keep up", late);
+    }
     trace_.flush();
     if (trace_.bytes_lost() > 0) {
         // Records the file could not take (disk full): said in the trace itself, if it has
         // room again; otherwise the missing end record says the trace is cut.
-        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
-            w.u8(2);
-            w.u16(6);
-            std::string text = std::to_string(trace_.bytes_lost()) +
-                               " bytes of records could not be written to the trace (" +
-                               trace_.write_error() + "): what they said is missing";
-            w.cstr(text.c_str());
-        });
+        note(wire::NoteSeverity::kWarning, wire::NoteCode::kTraceBytesLost,
+             std::to_string(trace_.bytes_lost()) +
+                 " bytes of records could not be written to the trace (" + trace_.write_error() +
+                 "): what they said is missing");
     }
-    trace_.write(wire::RecordType::kTraceEnd, self_pid_, t_end, [&](wire::WireWriter& w) {
-        w.i32(root_reaped_ ? root_status_ : -1);
-        w.u64(shim_records_);
-        w.u64(rejected_records_ + shims_.refused_peers());
-        w.u64(kernel_.lost());
-        w.u16(static_cast<uint16_t>(leftovers.size() > 0xffff ? 0xffff : leftovers.size()));
-        for (size_t i = 0; i < leftovers.size() && i < 0xffff; ++i) w.i32(leftovers[i]);
-        w.u64(census_->longest_interval_ns());
-    });
+    wire::TraceEnd end;
+    end.root_status = root_reaped_ ? root_status_ : -1;
+    end.library_records = shim_records_;
+    end.rejected_records = rejected_records_ + shims_.refused_peers();
+    end.kernel_events_lost = kernel_.lost();
+    end.still_running = wire::I32List(leftovers.data(), leftovers.size());
+    end.longest_interval_ns = census_->longest_interval_ns();
+    trace_.write(end, self_pid_, t_end);
     std::string error;
     if (!trace_.close(error)) result_.trace_warning = error;
     spdlog::debug("{} records from the library, {} rejected, {} kernel event losses", shim_records_,

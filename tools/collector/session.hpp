@@ -12,9 +12,13 @@
 #include <vector>
 
 #include "call_site_symbolizer.hpp"
+#include "command_launcher.hpp"
+#include "image_inspector.hpp"
 #include "proc_connector.hpp"
+#include "run_spool.hpp"
 #include "shim_connections.hpp"
-#include "trace_writer.hpp"
+#include "trace/trace_reader.hpp"
+#include "trace/trace_writer.hpp"
 
 namespace cowtrace::collector {
 
@@ -62,17 +66,21 @@ private:
     void reap_children();
     void handle_kernel_events();
     void handle_shim_message(const ShimMessage& m);
+    void handle_shim_record(const RawRecord& rec, uint64_t connection_id);
+    void inspect_image(pid_t pid, uint64_t request_t_ns, const std::string& path, uint32_t euid,
+                       uint32_t egid);
+    void note(wire::NoteSeverity severity, wire::NoteCode code, const std::string& text);
     void drain_after_tree_ended();
     void finish();
     void process_gone(pid_t pid, uint64_t t_ns);
-    std::string spool_path() const;
-    bool create_spool(std::string& error);
-    void fold_in_spool();
     uint64_t now_ns() const;
 
     SessionOptions opt_;
     SessionResult result_;
     TraceWriter trace_;
+    std::unique_ptr<RunSpool> spool_;  // run mode only
+    CommandLauncher launcher_;
+    std::unique_ptr<ImageInspector> images_;
     ShimConnections shims_;
     ProcConnector kernel_;
     std::unique_ptr<CensusService> census_;

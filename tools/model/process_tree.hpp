@@ -15,6 +15,23 @@
 
 namespace cowtrace::model {
 
+// What cowtrace learned about the program an exec ran: the collector's inspection of the file
+// and the library's own decisions. Each fact is a reason the new image may not be traced.
+struct ExecImage {
+    bool static_binary = false;      // no dynamic loader: a preloaded library cannot load
+    bool setid = false;              // a set-user/group-ID bit takes effect: LD_PRELOAD dropped
+    bool file_capabilities = false;  // file capabilities take effect: likewise
+    bool script = false;             // #!: its interpreter is what runs
+    bool not_elf = false;
+    bool foreign_arch = false;
+    bool unreadable = false;            // the file could not be inspected
+    bool without_library = false;       // no room for LD_PRELOAD in the environment
+    bool other_uid = false;             // runs as a uid that cannot reach the collector
+
+    void merge(const ExecImage& other);
+    bool any() const;
+};
+
 struct ExecEvent {
     uint64_t t_ns = 0;  // since the trace started
     std::string path;   // the file the successful execve ran (AT_EXECFN), else as passed
@@ -23,11 +40,17 @@ struct ExecEvent {
     bool argv_truncated = false;
     bool ok = false;
     int error = 0;  // errno when it failed
-    uint32_t image_flags = 0;
+    ExecImage image;
     bool confirmed = false;  // the new image (or the kernel) said so
     bool resolved = false;   // the attempt's outcome is known (or assumed at the end)
     bool env_reinjected = false;
 };
+
+// Who said how a process ended, from least to most trusted: its own exit call can be followed
+// by a death (a signal during atexit handlers); whoever reaped it saw the real status; the
+// kernel's exit event is the final word.
+enum class ExitSource : uint8_t { kNone, kSelf, kParent, kCollector, kKernel };
+bool more_trusted_or_equal(ExitSource a, ExitSource b);
 
 struct ExitStatus {
     enum class Kind { kUnknown, kCode, kSignal };
@@ -35,9 +58,11 @@ struct ExitStatus {
     int code = 0;    // kCode
     int signal = 0;  // kSignal
     bool core = false;
-    std::string source;  // kernel | parent | collector | self
-    int rank = 0;        // how much the source is trusted
+    ExitSource source = ExitSource::kNone;
 };
+
+// How copy-on-write was measured: frame numbers (root), the exclusive bit, or not at all.
+enum class CensusMode : uint8_t { kOff, kExact, kUnprivileged };
 
 // Resident memory of one process at one instant (smaps_rollup), in bytes.
 struct MemorySample {
@@ -80,7 +105,7 @@ struct ForkEpisode {
     uint64_t t_ns = 0;       // the fork
     std::optional<uint64_t> end_ns;
     enum class End { kExit, kExec, kRunning } end = End::kRunning;
-    std::string mode;           // "exact" | "unprivileged"
+    CensusMode mode = CensusMode::kExact;
     bool split_known = false;   // copied_by_parent/child are meaningful
     uint64_t shared_bytes_at_fork = 0;
     uint64_t copied_bytes_peak = 0;
@@ -113,8 +138,10 @@ struct Process {
     bool shim_loaded = false;             // the library ran in it (a hello or any record of its own)
     bool still_running = false;           // alive when the trace ended
     bool deepbind = false;                // loaded a RTLD_DEEPBIND plugin
-    uint64_t dropped_records = 0;
-    uint32_t seq_gaps = 0;
+    uint64_t dropped_records = 0;  // counted by the library: neither sent nor spooled
+    uint32_t seq_gaps = 0;         // numbers that never arrived
+    // A record the library dropped also leaves a hole in the numbering: the larger of the two.
+    uint64_t records_lost() const { return seq_gaps > dropped_records ? seq_gaps : dropped_records; }
     std::vector<size_t> children;  // indices into ProcessTree::processes
     std::vector<MemorySample> memory;
 };
@@ -136,7 +163,7 @@ struct ProcessTree {
     std::string host;
     bool kernel_events = false;
     std::string kernel_events_note;
-    std::string census_mode;
+    CensusMode census_mode = CensusMode::kOff;
     uint64_t interval_ns = 0;
     uint32_t page_size = 4096;
     std::optional<int> root_status;  // wait(2) status of the command
@@ -156,7 +183,26 @@ struct ProcessTree {
     std::vector<size_t> roots() const;  // processes with no known creator in the trace
 };
 
+// The words every renderer uses for a domain value, in one place.
 std::string create_how_name(wire::CreateHow how);
-std::string image_flags_text(uint32_t flags);
+std::string census_mode_name(CensusMode mode);  // "exact" | "unprivileged" | "off"
+std::string exit_source_name(ExitSource source);  // "kernel" | "parent" | "collector" | "self"
+std::string image_text(const ExecImage& image);  // "static,script", for the JSON report
+
+// What cowtrace could not see about a process: each one a reason its record may be incomplete.
+enum class Limitation : uint8_t {
+    kUntracedCreation,    // no library record reported its creation
+    kNotInstrumented,     // no record of its own reached the collector
+    kExecStaticImage,     // it exec'd a static binary
+    kExecSetidImage,      // it exec'd a set-id or file-capability program
+    kExecWithoutLibrary,  // it exec'd without LD_PRELOAD (no room in the environment)
+    kExecAsOtherUid,      // it exec'd as a uid that cannot reach the collector
+    kDeepbindPlugin,      // it loaded a RTLD_DEEPBIND plugin, whose calls bypass the library
+    kStillRunning,        // alive when the trace ended
+    kRecordsMissing,      // some of its records were lost
+};
+std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p);
+std::string limitation_id(Limitation l);     // "untraced_creation": the JSON flag
+std::string limitation_words(Limitation l);  // "created by an untraced mechanism": text, HTML
 
 }  // namespace cowtrace::model

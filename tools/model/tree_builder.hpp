@@ -4,17 +4,17 @@
 #include <string>
 #include <vector>
 
-#include "core/trace_reader.hpp"
+#include "trace/trace_reader.hpp"
 #include "process_tree.hpp"
 
 namespace cowtrace::model {
 
-// Reads every record of the given files (a trace, optionally spool files) into tree. Returns
+// Reads every record of the given files (trace_files.cpp) (a trace, optionally spool files) into tree. Returns
 // false only when nothing usable could be read; a damaged tail is noted in tree.reader_error.
 bool build_process_tree(const std::vector<std::string>& paths, ProcessTree& tree,
                         std::string& error);
 
-// The same from records already in memory (tests, fuzzing).
+// The same from records already in memory (tests, fuzzing; tree_builder.cpp).
 void build_process_tree_from(std::vector<RawRecord> records, ProcessTree& tree);
 
 }  // namespace cowtrace::model

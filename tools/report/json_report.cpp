@@ -13,9 +13,11 @@ using nlohmann::json;
 json exit_json(const model::ExitStatus& e) {
     switch (e.kind) {
         case model::ExitStatus::Kind::kCode:
-            return json{{"code", e.code}, {"source", e.source}};
+            return json{{"code", e.code}, {"source", model::exit_source_name(e.source)}};
         case model::ExitStatus::Kind::kSignal:
-            return json{{"signal", e.signal}, {"core_dumped", e.core}, {"source", e.source}};
+            return json{{"signal", e.signal},
+                        {"core_dumped", e.core},
+                        {"source", model::exit_source_name(e.source)}};
         case model::ExitStatus::Kind::kUnknown:
             break;
     }
@@ -24,20 +26,7 @@ json exit_json(const model::ExitStatus& e) {
 
 json limits_json(const model::ProcessTree& tree, const model::Process& p) {
     json flags = json::array();
-    bool is_root = p.pid == tree.root_pid && p.ppid == tree.collector_pid;
-    if (!is_root && !p.creation_seen_by_shim) flags.push_back("untraced_creation");
-    if (!p.shim_loaded) flags.push_back("not_instrumented");
-    for (const auto& e : p.execs) {
-        if (!e.ok) continue;
-        if (e.image_flags & wire::kImageStatic) flags.push_back("exec_static_image");
-        if (e.image_flags & (wire::kImageSetid | wire::kImageFileCaps))
-            flags.push_back("exec_setid_image");
-        if (e.image_flags & wire::kImageNoPreload) flags.push_back("exec_without_library");
-        if (e.image_flags & wire::kImageOtherUid) flags.push_back("exec_as_other_uid");
-    }
-    if (p.deepbind) flags.push_back("deepbind_plugin");
-    if (p.still_running) flags.push_back("still_running");
-    if (p.seq_gaps || p.dropped_records) flags.push_back("records_missing");
+    for (model::Limitation l : model::limitations_of(tree, p)) flags.push_back(model::limitation_id(l));
     return flags;
 }
 
@@ -101,7 +90,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"t_ns", e.t_ns},
         {"end_ns", e.end_ns ? json(*e.end_ns) : json(nullptr)},
         {"end", end_name(e.end)},
-        {"mode", e.mode},
+        {"mode", model::census_mode_name(e.mode)},
         {"shared_bytes_at_fork", e.shared_bytes_at_fork},
         {"copied_bytes_peak", e.copied_bytes_peak},
         {"copied_bytes_final", e.copied_bytes_final},
@@ -146,7 +135,7 @@ json to_json(const model::ProcessTree& tree) {
             if (e.requested_path != e.path) x["requested_path"] = e.requested_path;
             if (!e.ok && e.error) x["error"] = strerror(e.error);
             if (e.argv_truncated) x["argv_truncated"] = true;
-            if (e.image_flags) x["image"] = model::image_flags_text(e.image_flags);
+            if (e.image.any()) x["image"] = model::image_text(e.image);
             if (e.env_reinjected) x["env_reinjected"] = true;
             execs.push_back(std::move(x));
         }
@@ -165,7 +154,7 @@ json to_json(const model::ProcessTree& tree) {
                   {"children", p.children}};
         if (!p.memory.empty()) proc["memory"] = memory_json(p);
         if (p.dropped_records || p.seq_gaps) {
-            proc["records_missing"] = p.dropped_records + p.seq_gaps;
+            proc["records_missing"] = p.records_lost();
         }
         processes.push_back(std::move(proc));
     }
@@ -202,7 +191,7 @@ json to_json(const model::ProcessTree& tree) {
           {"dropped_records", tree.dropped_records},
           {"duration_ns", tree.end_ns},
           {"wall_start_ns", tree.wall_t0_ns},
-          {"census_mode", tree.census_mode},
+          {"census_mode", model::census_mode_name(tree.census_mode)},
           {"sampling_interval_ns", tree.sampling_interval_ns},
           {"root_exit", root_exit},
           {"notes", std::move(notes)}}}};

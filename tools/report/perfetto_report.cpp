@@ -202,7 +202,7 @@ class PerfettoWriter {
                 {"command", command},
                 {"host", tree_.host},
                 {"kernel_release", tree_.kernel_release},
-                {"census_mode", tree_.census_mode},
+                {"census_mode", model::census_mode_name(tree_.census_mode)},
                 {"wall_start_ns", tree_.wall_t0_ns}};
     }
 

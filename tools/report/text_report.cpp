@@ -77,25 +77,17 @@ class TextWriter {
             out += out.empty() ? "  [" : ", ";
             out += s;
         };
-        bool is_root = p.pid == tree_.root_pid && p.ppid == tree_.collector_pid;
-        if (!is_root && !p.creation_seen_by_shim) add("created by an untraced mechanism");
-        if (!p.shim_loaded) add("not instrumented");
-        for (const auto& e : p.execs) {
-            if (!e.ok) continue;
-            if (e.image_flags & wire::kImageStatic) add("exec'd a static binary: not instrumented");
-            if (e.image_flags & (wire::kImageSetid | wire::kImageFileCaps))
-                add("exec'd a set-id program: LD_PRELOAD dropped");
-            if (e.image_flags & wire::kImageNoPreload)
-                add("exec'd without the library: no room for LD_PRELOAD");
-            if (e.image_flags & wire::kImageOtherUid)
-                add("exec'd as another uid: its records cannot reach the collector");
+        for (model::Limitation l : model::limitations_of(tree_, p)) {
+            if (l == model::Limitation::kStillRunning) continue;  // ended_text() says it
+            if (l == model::Limitation::kRecordsMissing) {
+                add(fmt::format("{} {}", p.records_lost(), model::limitation_words(l)));
+            } else {
+                add(model::limitation_words(l));
+            }
         }
         int failed = 0;
         for (const auto& e : p.execs) failed += e.ok ? 0 : 1;
         if (failed) add(fmt::format("{} failed exec{}", failed, failed > 1 ? "s" : ""));
-        if (p.deepbind) add("loaded a RTLD_DEEPBIND plugin: its calls are not seen");
-        if (p.seq_gaps || p.dropped_records)
-            add(fmt::format("{} records lost", p.seq_gaps + p.dropped_records));
         return out.empty() ? out : out + "]";
     }
 

@@ -15,16 +15,20 @@ SPECIAL = {"[vvar]", "[vdso]", "[vsyscall]", "[vvar_vclock]"}
 
 
 def zero_pfn():
-    """The frame of the kernel's zero page, learned by read-faulting a fresh mapping."""
+    """The frame of the kernel's zero page, learned by read-faulting two pages of a fresh
+    mapping: both map it. 0 when they do not share a frame: some kernels (booted with
+    pvm_no_zero_page=1, as some VMs are) give every read fault a page of its own."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.mmap.restype = ctypes.c_void_p
     libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
                           ctypes.c_int, ctypes.c_long]
-    addr = libc.mmap(None, PAGE, 1, 0x22, -1, 0)  # PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS
+    addr = libc.mmap(None, 2 * PAGE, 1, 0x22, -1, 0)  # PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS
     ctypes.string_at(addr, 1)
+    ctypes.string_at(addr + PAGE, 1)
     with open("/proc/self/pagemap", "rb") as f:
-        entry = struct.unpack("<Q", os.pread(f.fileno(), 8, addr // PAGE * 8))[0]
-    return entry & PFN_MASK if entry & PRESENT else 0
+        entries = struct.unpack("<QQ", os.pread(f.fileno(), 16, addr // PAGE * 8))
+    frames = [e & PFN_MASK if e & PRESENT else 0 for e in entries]
+    return frames[0] if frames[0] != 0 and frames[0] == frames[1] else 0
 
 
 def private_mappings(pid):

@@ -1,7 +1,7 @@
 // synthetic_trace SCENARIO TRACE TRUTH.json
 //
-// Writes a trace file the way the collector and the library would, with the real record writer
-// (lib/wire/wire_writer.hpp), and beside it a JSON account of what it wrote: processes,
+// Writes a trace file the way the collector and the library would, with the real record structs
+// (lib/wire), and beside it a JSON account of what it wrote: processes,
 // episodes, samples, symbols. The report and check tests compare cowtrace's output with that
 // account, so they do not depend on what a particular machine's census happens to measure.
 //
@@ -21,14 +21,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "wire/record.hpp"
-#include "wire/wire_writer.hpp"
+#include "wire/collector_records.hpp"
+#include "wire/shim_records.hpp"
 
 namespace {
 
 using cowtrace::wire::CreateHow;
-using cowtrace::wire::RecordType;
-using cowtrace::wire::WireWriter;
 using nlohmann::json;
 
 constexpr uint64_t kT0 = 5'000'000'000'000ull;  // CLOCK_MONOTONIC of the trace start
@@ -46,14 +44,16 @@ class TraceFile {
     }
     bool ok() const { return static_cast<bool>(out_); }
 
-    // A record at t_ns after the trace start. Library records carry a per-process sequence.
-    template <class Fill>
-    void record(RecordType type, int pid, uint64_t t_ns, Fill fill, bool library = false) {
+    // A record (lib/wire's struct) at t_ns after the trace start. Library records carry a
+    // per-process sequence.
+    template <class R>
+    void record(const R& r, int pid, uint64_t t_ns, bool library = false) {
         std::vector<uint8_t> buf(1 << 16);
-        WireWriter w(buf.data(), buf.size());
-        fill(w);
-        uint32_t seq = library ? seq_[pid]++ : 0;
-        size_t n = w.finish(type, 0, pid, pid, kT0 + t_ns, seq);
+        cowtrace::wire::RecordStamp stamp;
+        stamp.pid = stamp.tid = pid;
+        stamp.t_ns = kT0 + t_ns;
+        stamp.seq = library ? seq_[pid]++ : 0;
+        size_t n = cowtrace::wire::encode_record(r, stamp, buf.data(), buf.size());
         out_.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(n));
     }
     void restart_sequence(int pid) { seq_[pid] = 0; }
@@ -63,12 +63,18 @@ class TraceFile {
     std::map<int, uint32_t> seq_;
 };
 
-void put_strings(WireWriter& w, const std::vector<std::string>& words) {
-    std::vector<const char*> ptrs;
-    for (const auto& s : words) ptrs.push_back(s.c_str());
-    ptrs.push_back(nullptr);
-    w.strlist(ptrs.data(), 8192);
-}
+// Strings as a record's text list (they must outlive the record's encoding).
+class Words {
+  public:
+    explicit Words(const std::vector<std::string>& words) {
+        for (const auto& w : words) ptrs_.push_back(w.c_str());
+        ptrs_.push_back(nullptr);
+    }
+    cowtrace::wire::TextList list() const { return cowtrace::wire::TextList::of_array(ptrs_.data()); }
+
+  private:
+    std::vector<const char*> ptrs_;
+};
 
 struct Region {
     std::string name;
@@ -86,113 +92,78 @@ class Scenario {
 
     void start(int root, const std::vector<std::string>& argv) {
         root_ = root;
-        trace_.record(RecordType::kTraceStart, kCollector, 0, [&](WireWriter& w) {
-            w.u64(1'790'000'000'000'000'000ull);  // wall clock at t0
-            w.i32(kCollector);
-            w.i32(root);
-            put_strings(w, argv);
-            w.u32(4096);
-            w.cstr("6.18.0-synthetic");
-            w.cstr("testhost");
-            w.u32(0);
-            w.u8(1);
-            w.cstr("");
-            w.cstr(census_mode_.c_str());
-            w.u64(100 * kMs);
-            w.u64(kT0 + 1 * kMs);
-        });
+        Words command(argv);
+        cowtrace::wire::TraceStart start;
+        start.wall_t0_ns = 1'790'000'000'000'000'000ull;
+        start.collector_pid = kCollector;
+        start.root_pid = root;
+        start.command = command.list();
+        start.kernel_release = "6.18.0-synthetic";
+        start.host = "testhost";
+        start.kernel_events = true;
+        start.census_mode = census_mode_;
+        start.interval_ns = 100 * kMs;
+        start.root_fork_ns = kT0 + 1 * kMs;
+        trace_.record(start, kCollector, 0);
         hello(root, kCollector, 2 * kMs, argv);
         add_process(root, kCollector, 1 * kMs, argv, "fork", {});
     }
 
     void hello(int pid, int ppid, uint64_t t, const std::vector<std::string>& argv) {
         trace_.restart_sequence(pid);
-        trace_.record(
-            RecordType::kHello, pid, t,
-            [&](WireWriter& w) {
-                w.u32(1);
-                w.i32(ppid);
-                w.cstr(argv.front().c_str());
-                put_strings(w, argv);
-                w.u32(0);
-                w.u32(0);
-            },
-            true);
+        Words words(argv);
+        cowtrace::wire::Hello hello;
+        hello.flags = 1;
+        hello.ppid = ppid;
+        hello.execfn = argv.front();
+        hello.argv = words.list();
+        trace_.record(hello, pid, t, true);
     }
 
     // The parent's Created record and the child's ChildStart: a fork-like creation.
     void fork(int parent, int child, uint64_t t, const std::vector<uint64_t>& call_site,
               CreateHow how = CreateHow::kFork) {
-        trace_.record(
-            RecordType::kCreated, parent, t,
-            [&](WireWriter& w) {
-                w.u8(static_cast<uint8_t>(how));
-                w.i32(child);
-                w.i32(0);
-                w.u64(0);
-                w.u64list(call_site.data(), call_site.size());
-                w.cstr("");
-                w.u32(0);
-                put_strings(w, {});
-            },
-            true);
+        cowtrace::wire::Created created;
+        created.how = how;
+        created.child = child;
+        created.error = 0;
+        created.call_site = {call_site.data(), call_site.size()};
+        trace_.record(created, parent, t, true);
         trace_.restart_sequence(child);
-        trace_.record(
-            RecordType::kChildStart, child, t + 20'000,
-            [&](WireWriter& w) {
-                w.u8(static_cast<uint8_t>(how));
-                w.i32(parent);
-                w.u32(0);
-            },
-            true);
+        trace_.record(cowtrace::wire::ChildStart{how, parent, 0}, child, t + 20'000, true);
         add_process(child, parent, t, {}, how == CreateHow::kFork ? "fork" : "?", call_site);
     }
 
     void posix_spawn(int parent, int child, uint64_t t, const std::vector<std::string>& argv,
                      const std::vector<uint64_t>& call_site) {
-        trace_.record(
-            RecordType::kCreated, parent, t,
-            [&](WireWriter& w) {
-                w.u8(static_cast<uint8_t>(CreateHow::kPosixSpawn));
-                w.i32(child);
-                w.i32(0);
-                w.u64(0);
-                w.u64list(call_site.data(), call_site.size());
-                w.cstr(argv.front().c_str());
-                w.u32(0);
-                put_strings(w, argv);
-            },
-            true);
+        Words words(argv);
+        cowtrace::wire::Created created;
+        created.how = CreateHow::kPosixSpawn;
+        created.child = child;
+        created.error = 0;
+        created.call_site = {call_site.data(), call_site.size()};
+        created.spawn_path = argv.front();
+        created.spawn_argv = words.list();
+        trace_.record(created, parent, t, true);
         hello(child, parent, t + 300'000, argv);
         add_process(child, parent, t, argv, "posix_spawn", call_site);
     }
 
     void exec(int pid, uint64_t t, const std::vector<std::string>& argv) {
-        trace_.record(
-            RecordType::kExecAttempt, pid, t,
-            [&](WireWriter& w) {
-                w.cstr(argv.front().c_str());
-                w.cstr("");
-                w.u32(0);
-                put_strings(w, argv);
-                w.u8(0);
-            },
-            true);
-        trace_.record(RecordType::kKernelExec, pid, t + 50'000, [&](WireWriter& w) { w.i32(pid); });
+        Words words(argv);
+        cowtrace::wire::ExecAttempt attempt;
+        attempt.path = argv.front();
+        attempt.argv = words.list();
+        trace_.record(attempt, pid, t, true);
+        trace_.record(cowtrace::wire::KernelExec{pid}, pid, t + 50'000);
         hello(pid, 0, t + 100'000, argv);
         truth_process(pid)["argv"] = argv;
     }
 
     void exit(int pid, uint64_t t, int code) {
-        trace_.record(
-            RecordType::kExit, pid, t,
-            [&](WireWriter& w) {
-                w.u8(2);
-                w.i32(code);
-            },
-            true);
-        trace_.record(RecordType::kKernelExit, pid, t + 10'000,
-                      [&](WireWriter& w) { w.i32(code << 8); });
+        trace_.record(cowtrace::wire::Exit{cowtrace::wire::ExitHow::kUnderscoreExit, code}, pid, t,
+                      true);
+        trace_.record(cowtrace::wire::KernelExit{code << 8}, pid, t + 10'000);
         json& p = truth_process(pid);
         p["end_ns"] = t + 10'000;
         p["exit_code"] = code;
@@ -202,44 +173,37 @@ class Scenario {
                  const std::vector<Sample>& samples, const std::vector<Region>& regions,
                  uint8_t end_how, uint64_t t_end,
                  const std::vector<std::string>& approximations = {}) {
-        trace_.record(RecordType::kEpisodeStart, child, t_fork + 40'000, [&](WireWriter& w) {
-            w.i32(parent);
-            w.u64(kT0 + t_fork);
-            w.cstr("exact");
-            w.u8(1);
-            w.u64(shared);
-            w.u64(0);
-            w.u64(0);
-            w.u64(0);
-            put_strings(w, approximations);
-        });
+        Words approximation_words(approximations);
+        cowtrace::wire::EpisodeStart start;
+        start.parent = parent;
+        start.fork_t_ns = kT0 + t_fork;
+        start.mode = "exact";
+        start.split_known = true;
+        start.shared_bytes = shared;
+        start.approximations = approximation_words.list();
+        trace_.record(start, child, t_fork + 40'000);
         uint64_t peak = 0;
         json samples_json = json::array();
         for (const auto& s : samples) {
-            trace_.record(RecordType::kEpisodeSample, child, s.t_ns, [&](WireWriter& w) {
-                w.u64(s.shared);
-                w.u64(s.copied);
-                w.u64(s.by_parent);
-                w.u64(s.by_child);
-                w.u64(0);
-                w.u64(0);
-                w.u64(200'000);
-            });
+            cowtrace::wire::EpisodeSample sample;
+            sample.shared_bytes = s.shared;
+            sample.copied_bytes = s.copied;
+            sample.copied_by_parent_bytes = s.by_parent;
+            sample.copied_by_child_bytes = s.by_child;
+            sample.census_cost_ns = 200'000;
+            trace_.record(sample, child, s.t_ns);
             peak = std::max(peak, s.copied);
             samples_json.push_back(
                 {{"t_ns", s.t_ns}, {"shared_bytes", s.shared}, {"copied_bytes", s.copied}});
         }
         uint64_t t_regions = samples.empty() ? t_fork + kMs : samples.back().t_ns;
-        trace_.record(RecordType::kEpisodeRegions, child, t_regions, [&](WireWriter& w) {
-            w.u32(static_cast<uint32_t>(regions.size()));
-            for (const auto& r : regions) {
-                w.cstr(r.name.c_str());
-                w.u64(r.shared);
-                w.u64(r.copied);
-                w.u64(r.by_parent);
-                w.u64(r.by_child);
-            }
-        });
+        std::vector<cowtrace::wire::RegionFigures> figures;
+        for (const auto& r : regions) {
+            figures.push_back({r.name, r.shared, r.copied, r.by_parent, r.by_child});
+        }
+        cowtrace::wire::EpisodeRegions region_record;
+        region_record.regions = {figures.data(), figures.size()};
+        trace_.record(region_record, child, t_regions);
         json regions_json = json::array();
         for (const auto& r : regions) {
             regions_json.push_back({{"name", r.name},
@@ -249,8 +213,9 @@ class Scenario {
                                     {"copied_by_child_bytes", r.by_child}});
         }
         if (end_how != 3) {
-            trace_.record(RecordType::kEpisodeEnd, child, t_end,
-                          [&](WireWriter& w) { w.u8(end_how); });
+            trace_.record(
+                cowtrace::wire::EpisodeEnd{static_cast<cowtrace::wire::EpisodeEndReason>(end_how)},
+                child, t_end);
         }
         const Sample last = samples.empty() ? Sample{0, shared, 0, 0, 0} : samples.back();
         truth_["episodes"].push_back({{"parent", parent},
@@ -267,37 +232,23 @@ class Scenario {
     }
 
     void memory(int pid, uint64_t t, uint64_t rss, uint64_t pss) {
-        trace_.record(RecordType::kMemorySample, pid, t, [&](WireWriter& w) {
-            w.u64(rss);
-            w.u64(pss);
-            w.u64(pss / 2);
-            w.u64(0);
-            w.u64(rss / 2);
-            w.u64(0);
-        });
+        trace_.record(cowtrace::wire::MemorySample{rss, pss, pss / 2, 0, rss / 2, 0}, pid, t);
         truth_["memory"][std::to_string(pid)].push_back(
             {{"t_ns", t}, {"rss_bytes", rss}, {"pss_bytes", pss}});
     }
 
     void symbol(int pid, uint64_t ip, const std::string& text) {
-        trace_.record(RecordType::kSymbol, kCollector, 0, [&](WireWriter& w) {
-            w.i32(pid);
-            w.u64(ip);
-            w.cstr(text.c_str());
-        });
+        trace_.record(cowtrace::wire::Symbol{pid, ip, text}, kCollector, 0);
         truth_["symbols"][std::to_string(pid) + ":" + std::to_string(ip)] = text;
     }
 
     void end(uint64_t t, int root_status, const std::vector<int>& still_running) {
-        trace_.record(RecordType::kTraceEnd, kCollector, t, [&](WireWriter& w) {
-            w.i32(root_status);
-            w.u64(100);
-            w.u64(0);
-            w.u64(0);
-            w.u16(static_cast<uint16_t>(still_running.size()));
-            for (int pid : still_running) w.i32(pid);
-            w.u64(100 * kMs);
-        });
+        cowtrace::wire::TraceEnd end;
+        end.root_status = root_status;
+        end.library_records = 100;
+        end.still_running = {still_running.data(), still_running.size()};
+        end.longest_interval_ns = 100 * kMs;
+        trace_.record(end, kCollector, t);
         truth_["duration_ns"] = t;
         truth_["still_running"] = still_running;
     }

@@ -46,14 +46,44 @@ TEST(ExecOutcome, ExecSuccessIsConfirmedByTheNewImagesHello) {
 
 TEST(ExecOutcome, ExecOfAStaticImageIsConfirmedByTheKernel) {
     TraceBuilder b = traced_root();
-    b.exec_attempt(kRoot, 2000, "/bin/busybox", {"busybox"}, "", wire::kImageStatic)
+    b.exec_attempt(kRoot, 2000, "/bin/busybox", {"busybox"})
+        .image_facts(kRoot, 2000, wire::kImageStatic, "/bin/busybox")
         .kernel_exec(kRoot, 2001);
     auto tree = built_tree(b);
     const auto& execs = only(tree, kRoot).execs;
     ASSERT_EQ(execs.size(), 2u);
     EXPECT_TRUE(execs[1].ok);
     EXPECT_TRUE(execs[1].confirmed);
-    EXPECT_EQ(execs[1].image_flags, wire::kImageStatic);
+    EXPECT_TRUE(execs[1].image.static_binary);
+    EXPECT_FALSE(execs[1].image.setid);
+}
+
+TEST(ExecOutcome, ImageFactsLandOnTheAttemptTheyAnswer) {
+    TraceBuilder b = traced_root();
+    b.exec_attempt(kRoot, 2000, "/nope", {"nope"})
+        .image_facts(kRoot, 2000, wire::kImageUnreadable, "/nope")
+        .exec_failed(kRoot, 2001, 2)
+        .exec_attempt(kRoot, 2100, "/usr/bin/passwd", {"passwd"})
+        .image_facts(kRoot, 2100, wire::kImageSetid, "/usr/bin/passwd")
+        .kernel_exec(kRoot, 2101);
+    auto tree = built_tree(b);
+    const auto& execs = only(tree, kRoot).execs;
+    ASSERT_EQ(execs.size(), 3u);
+    EXPECT_TRUE(execs[1].image.unreadable);
+    EXPECT_FALSE(execs[1].image.setid);
+    EXPECT_TRUE(execs[2].image.setid);
+    EXPECT_FALSE(execs[2].image.unreadable);
+}
+
+TEST(ExecOutcome, StaticImageFlaggedByAnOlderLibraryStillCounts) {
+    // Before the collector inspected exec targets, the library sent the flags itself.
+    TraceBuilder b = traced_root();
+    b.exec_attempt(kRoot, 2000, "/bin/busybox", {"busybox"}, "", wire::kImageStatic)
+        .kernel_exec(kRoot, 2001);
+    auto tree = built_tree(b);
+    const auto& execs = only(tree, kRoot).execs;
+    ASSERT_EQ(execs.size(), 2u);
+    EXPECT_TRUE(execs[1].image.static_binary);
 }
 
 TEST(ExecOutcome, ExecWithNoOutcomeHeardIsAssumedSuccessfulButUnconfirmed) {

@@ -40,7 +40,7 @@ TEST(ExitStatus, KernelStatusWinsOverParentAndSelf) {
     const auto& exit = only(tree, kChild).exit;
     EXPECT_EQ(exit.kind, ExitStatus::Kind::kSignal);
     EXPECT_EQ(exit.signal, SIGKILL);
-    EXPECT_EQ(exit.source, "kernel");
+    EXPECT_EQ(exit.source, model::ExitSource::kKernel);
 }
 
 TEST(ExitStatus, KernelStatusWinsWhateverOrderTheRecordsAreFiledIn) {
@@ -55,7 +55,7 @@ TEST(ExitStatus, KernelStatusWinsWhateverOrderTheRecordsAreFiledIn) {
     const auto& exit = only(tree, kChild).exit;
     EXPECT_EQ(exit.kind, ExitStatus::Kind::kCode);
     EXPECT_EQ(exit.code, 9);
-    EXPECT_EQ(exit.source, "kernel");
+    EXPECT_EQ(exit.source, model::ExitSource::kKernel);
 }
 
 TEST(ExitStatus, ParentsWaitStatusWinsOverTheProcessesOwnWord) {
@@ -67,7 +67,7 @@ TEST(ExitStatus, ParentsWaitStatusWinsOverTheProcessesOwnWord) {
     const auto& exit = only(tree, kChild).exit;
     EXPECT_EQ(exit.kind, ExitStatus::Kind::kSignal);
     EXPECT_EQ(exit.signal, SIGTERM);
-    EXPECT_EQ(exit.source, "parent");
+    EXPECT_EQ(exit.source, model::ExitSource::kParent);
 }
 
 TEST(ExitStatus, CollectorReapWinsOverTheProcessesOwnWord) {
@@ -75,7 +75,7 @@ TEST(ExitStatus, CollectorReapWinsOverTheProcessesOwnWord) {
     b.exit(kChild, 3000, wire::ExitHow::kExit, 0).subreaper_reaped(kChild, 3001, exited_status(1));
     auto tree = built_tree(b);
     EXPECT_EQ(only(tree, kChild).exit.code, 1);
-    EXPECT_EQ(only(tree, kChild).exit.source, "collector");
+    EXPECT_EQ(only(tree, kChild).exit.source, model::ExitSource::kCollector);
 }
 
 TEST(ExitStatus, OwnWordIsUsedWhenNothingElseIsHeard) {
@@ -85,7 +85,7 @@ TEST(ExitStatus, OwnWordIsUsedWhenNothingElseIsHeard) {
     const auto& child = only(tree, kChild);
     EXPECT_EQ(child.exit.kind, ExitStatus::Kind::kCode);
     EXPECT_EQ(child.exit.code, 7);
-    EXPECT_EQ(child.exit.source, "self");
+    EXPECT_EQ(child.exit.source, model::ExitSource::kSelf);
     ASSERT_TRUE(child.end_ns.has_value());
     EXPECT_EQ(*child.end_ns, 2000u);
 }

@@ -49,7 +49,7 @@ TEST(ForkEpisode, SamplesGiveTheFinalAndPeakCopiedBytes) {
 
 TEST(ForkEpisode, EpisodeEndedByExecHasItsEndTime) {
     TraceBuilder b = forked_child();
-    b.episode_start(kChild, 2000, kRoot, kMiB).episode_end(kChild, 2500, wire::EpisodeEnd::kExec);
+    b.episode_start(kChild, 2000, kRoot, kMiB).episode_end(kChild, 2500, wire::EpisodeEndReason::kExec);
     auto tree = built_tree(b);
     ASSERT_EQ(tree.episodes.size(), 1u);
     EXPECT_EQ(tree.episodes[0].end, ForkEpisode::End::kExec);
@@ -69,7 +69,7 @@ TEST(ForkEpisode, EpisodeWithoutAnEndIsStillRunning) {
 TEST(ForkEpisode, SamplesAfterTheEpisodeEndedAreIgnored) {
     TraceBuilder b = forked_child();
     b.episode_start(kChild, 2000, kRoot, kMiB)
-        .episode_end(kChild, 2500, wire::EpisodeEnd::kExit)
+        .episode_end(kChild, 2500, wire::EpisodeEndReason::kExit)
         .episode_sample(kChild, 3000, 0, kMiB, 0, 0);
     auto tree = built_tree(b);
     ASSERT_EQ(tree.episodes.size(), 1u);

@@ -97,7 +97,7 @@ TEST(RecordOrder, ChildThatEndsBeforeItsParentsCreatedRecordIsOneProcess) {
     EXPECT_EQ(child.how, wire::CreateHow::kFork);
     EXPECT_EQ(child.call_site, (std::vector<uint64_t>{0x401000}));
     EXPECT_EQ(child.exit.code, 3);
-    EXPECT_EQ(child.exit.source, "kernel");
+    EXPECT_EQ(child.exit.source, model::ExitSource::kKernel);
     EXPECT_FALSE(child.still_running);
     EXPECT_EQ(child_pids(tree, only(tree, kRoot)), (std::vector<pid_t>{200}));
 }
@@ -113,7 +113,7 @@ TEST(RecordOrder, ChildThatEndsBeforeItsParentsCreatedRecordIsOneProcessWithoutK
     auto tree = built_tree(b);
     const auto& child = only(tree, 200);
     EXPECT_TRUE(child.shim_loaded);
-    EXPECT_EQ(child.exit.source, "parent");
+    EXPECT_EQ(child.exit.source, model::ExitSource::kParent);
     EXPECT_EQ(child.start_ns, 1001u);
 }
 

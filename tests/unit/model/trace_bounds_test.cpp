@@ -28,7 +28,7 @@ TEST(TraceBounds, RootIsCreatedByTheCollectorAtItsForkTime) {
     EXPECT_EQ(tree.command, (std::vector<std::string>{"make", "-j2"}));
     EXPECT_EQ(tree.host, "testhost");
     EXPECT_EQ(tree.kernel_release, "6.18.0");
-    EXPECT_EQ(tree.census_mode, "exact");
+    EXPECT_EQ(tree.census_mode, model::CensusMode::kExact);
     EXPECT_TRUE(tree.kernel_events);
 }
 

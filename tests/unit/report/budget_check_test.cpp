@@ -64,7 +64,7 @@ TEST(BudgetCheck, CowRatioIsPeakOverSharedAndIgnoresEpisodesThatSharedNothing) {
 
 TEST(BudgetCheck, WithoutCensusCowBudgetsCannotPass) {
     TreeFixture f = server_with_forks();
-    f.tree.census_mode = "off";
+    f.tree.census_mode = model::CensusMode::kOff;
     BudgetResult r = only(f.tree, {.max_cow_bytes = 1024 * kMiB});
     EXPECT_EQ(r.verdict, Verdict::kNotMeasured);
     EXPECT_TRUE(r.failed());

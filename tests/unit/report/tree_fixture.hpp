@@ -16,7 +16,7 @@ class TreeFixture {
   public:
     TreeFixture() {
         tree.collector_pid = kCollector;
-        tree.census_mode = "exact";
+        tree.census_mode = model::CensusMode::kExact;
         tree.complete = true;
         tree.kernel_events = true;
         tree.end_ns = 2000 * kMs;
@@ -52,7 +52,7 @@ class TreeFixture {
         e.t_ns = c.start_ns;
         e.end_ns = c.end_ns;
         e.end = c.end_ns ? model::ForkEpisode::End::kExit : model::ForkEpisode::End::kRunning;
-        e.mode = "exact";
+        e.mode = model::CensusMode::kExact;
         e.split_known = true;
         e.shared_bytes_at_fork = shared;
         e.copied_bytes_peak = copied_peak;
@@ -90,7 +90,7 @@ class TreeFixture {
         p.shim_loaded = true;
         if (end_ns) {
             p.exit.kind = model::ExitStatus::Kind::kCode;
-            p.exit.source = "kernel";
+            p.exit.source = model::ExitSource::kKernel;
         } else {
             p.still_running = true;
         }

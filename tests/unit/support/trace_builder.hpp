@@ -1,6 +1,6 @@
-// Builds records and trace files in memory for tests, field by field in the order the shim
-// (lib/shim/records.cpp) and the collector (tools/collector/session.cpp) write them, so a test
-// reads like the sequence of events it stands for.
+// Builds records and trace files in memory for tests, with the record structs of lib/wire (the
+// one definition of each layout the shim and the collector use), so a test reads like the
+// sequence of events it stands for.
 #pragma once
 
 #include <cstdint>
@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "core/trace_reader.hpp"
+#include "trace/trace_reader.hpp"
+#include "wire/collector_records.hpp"
 #include "wire/record.hpp"
+#include "wire/shim_records.hpp"
 #include "wire/wire_writer.hpp"
 
 namespace cowtrace::testing {
@@ -71,87 +73,87 @@ class TraceBuilder {
         return *this;
     }
 
+    // A record of the schema (wire/shim_records.hpp, wire/collector_records.hpp), encoded as
+    // the shim or the collector encodes it. pid is the sender (library records) or the process
+    // the record is about.
+    template <class R>
+    TraceBuilder& add(const R& r, int32_t pid, uint64_t t_ns, uint16_t flags = 0) {
+        return record(R::kType, pid, t_ns,
+                      [&](wire::WireWriter& w) {
+                          wire::FieldEncoder encoder(w);
+                          R::fields(r, encoder);
+                      },
+                      flags);
+    }
+
     // --- Collector records ---
 
     TraceBuilder& trace_start(int32_t collector_pid, int32_t root_pid, uint64_t t0_ns,
                               uint64_t root_fork_ns, const Strings& command = {"prog"}) {
-        return record(RecordType::kTraceStart, collector_pid, t0_ns, [&](wire::WireWriter& w) {
-            w.u64(1'700'000'000'000'000'000ull);
-            w.i32(collector_pid);
-            w.i32(root_pid);
-            put(w, command);
-            w.u32(4096);
-            w.cstr("6.18.0");
-            w.cstr("testhost");
-            w.u32(0);
-            w.u8(1);
-            w.cstr("");
-            w.cstr("exact");
-            w.u64(100'000'000);
-            w.u64(root_fork_ns);
-        });
+        Texts words(command);
+        wire::TraceStart r;
+        r.wall_t0_ns = 1'700'000'000'000'000'000ull;
+        r.collector_pid = collector_pid;
+        r.root_pid = root_pid;
+        r.command = words.list();
+        r.kernel_release = "6.18.0";
+        r.host = "testhost";
+        r.kernel_events = true;
+        r.census_mode = "exact";
+        r.interval_ns = 100'000'000;
+        r.root_fork_ns = root_fork_ns;
+        return add(r, collector_pid, t0_ns);
     }
 
     TraceBuilder& trace_end(int32_t collector_pid, uint64_t t_ns, int root_status,
                             std::initializer_list<int32_t> still_running = {}) {
-        return record(RecordType::kTraceEnd, collector_pid, t_ns, [&](wire::WireWriter& w) {
-            w.i32(root_status);
-            w.u64(0);
-            w.u64(0);
-            w.u64(0);
-            w.u16(static_cast<uint16_t>(still_running.size()));
-            for (int32_t pid : still_running) w.i32(pid);
-        });
+        std::vector<int32_t> pids(still_running);
+        wire::TraceEnd r;
+        r.root_status = root_status;
+        r.still_running = wire::I32List(pids.data(), pids.size());
+        return add(r, collector_pid, t_ns);
     }
 
     TraceBuilder& kernel_fork(int32_t child, uint64_t t_ns, int32_t parent) {
-        return record(RecordType::kKernelFork, child, t_ns, [&](wire::WireWriter& w) {
-            w.i32(parent);
-            w.i32(parent);
-        });
+        return add(wire::KernelFork{parent, parent}, child, t_ns);
     }
 
     TraceBuilder& kernel_exec(int32_t pid, uint64_t t_ns) {
-        return record(RecordType::kKernelExec, pid, t_ns, [&](wire::WireWriter& w) { w.i32(pid); });
+        return add(wire::KernelExec{pid}, pid, t_ns);
     }
 
     TraceBuilder& kernel_exit(int32_t pid, uint64_t t_ns, int wait_status) {
-        return record(RecordType::kKernelExit, pid, t_ns,
-                      [&](wire::WireWriter& w) { w.i32(wait_status); });
+        return add(wire::KernelExit{wait_status}, pid, t_ns);
     }
 
     TraceBuilder& subreaper_reaped(int32_t pid, uint64_t t_ns, int wait_status) {
-        return record(RecordType::kSubreaperReaped, pid, t_ns,
-                      [&](wire::WireWriter& w) { w.i32(wait_status); });
+        return add(wire::SubreaperReaped{wait_status}, pid, t_ns);
     }
 
     // fork_ns: when the fork happened (0: at t_ns); the collector writes the record later.
     TraceBuilder& episode_start(int32_t child, uint64_t t_ns, int32_t parent, uint64_t shared_bytes,
                                 const Strings& approximations = {}, uint64_t fork_ns = 0) {
-        return record(RecordType::kEpisodeStart, child, t_ns, [&](wire::WireWriter& w) {
-            w.i32(parent);
-            w.u64(fork_ns ? fork_ns : t_ns);
-            w.cstr("exact");
-            w.u8(1);
-            w.u64(shared_bytes);
-            w.u64(4096);
-            w.u64(0);
-            w.u64(0);
-            put(w, approximations);
-        });
+        Texts words(approximations);
+        wire::EpisodeStart r;
+        r.parent = parent;
+        r.fork_t_ns = fork_ns ? fork_ns : t_ns;
+        r.mode = "exact";
+        r.split_known = true;
+        r.shared_bytes = shared_bytes;
+        r.zero_page_bytes = 4096;
+        r.approximations = words.list();
+        return add(r, child, t_ns);
     }
 
     TraceBuilder& episode_sample(int32_t child, uint64_t t_ns, uint64_t shared_bytes,
                                  uint64_t copied_bytes, uint64_t by_parent, uint64_t by_child) {
-        return record(RecordType::kEpisodeSample, child, t_ns, [&](wire::WireWriter& w) {
-            w.u64(shared_bytes);
-            w.u64(copied_bytes);
-            w.u64(by_parent);
-            w.u64(by_child);
-            w.u64(0);
-            w.u64(0);
-            w.u64(1000);
-        });
+        wire::EpisodeSample r;
+        r.shared_bytes = shared_bytes;
+        r.copied_bytes = copied_bytes;
+        r.copied_by_parent_bytes = by_parent;
+        r.copied_by_child_bytes = by_child;
+        r.census_cost_ns = 1000;
+        return add(r, child, t_ns);
     }
 
     struct Region {
@@ -160,127 +162,106 @@ class TraceBuilder {
     };
     TraceBuilder& episode_regions(int32_t child, uint64_t t_ns,
                                   const std::vector<Region>& regions) {
-        return record(RecordType::kEpisodeRegions, child, t_ns, [&](wire::WireWriter& w) {
-            w.u32(static_cast<uint32_t>(regions.size()));
-            for (const auto& r : regions) {
-                w.cstr(r.name.c_str());
-                w.u64(r.shared);
-                w.u64(r.copied);
-                w.u64(r.by_parent);
-                w.u64(r.by_child);
-            }
-        });
+        std::vector<wire::RegionFigures> figures;
+        for (const auto& x : regions) {
+            figures.push_back({x.name, x.shared, x.copied, x.by_parent, x.by_child});
+        }
+        wire::EpisodeRegions r;
+        r.regions = {figures.data(), figures.size()};
+        return add(r, child, t_ns);
     }
 
-    TraceBuilder& episode_end(int32_t child, uint64_t t_ns, wire::EpisodeEnd end) {
-        return record(RecordType::kEpisodeEnd, child, t_ns,
-                      [&](wire::WireWriter& w) { w.u8(static_cast<uint8_t>(end)); });
+    TraceBuilder& episode_end(int32_t child, uint64_t t_ns, wire::EpisodeEndReason end) {
+        return add(wire::EpisodeEnd{end}, child, t_ns);
     }
 
     TraceBuilder& memory_sample(int32_t pid, uint64_t t_ns, uint64_t rss_bytes,
                                 uint64_t pss_bytes) {
-        return record(RecordType::kMemorySample, pid, t_ns, [&](wire::WireWriter& w) {
-            w.u64(rss_bytes);
-            w.u64(pss_bytes);
-            w.u64(0);
-            w.u64(0);
-            w.u64(0);
-            w.u64(0);
-        });
+        wire::MemorySample r;
+        r.rss_bytes = rss_bytes;
+        r.pss_bytes = pss_bytes;
+        return add(r, pid, t_ns);
+    }
+
+    TraceBuilder& image_facts(int32_t pid, uint64_t request_t_ns, uint32_t image_flags,
+                              const std::string& path = "") {
+        wire::ImageFacts r;
+        r.request_t_ns = request_t_ns;
+        r.image_flags = image_flags;
+        r.path = path;
+        return add(r, pid, request_t_ns);
     }
 
     // --- Shim records (pid is the sender) ---
 
     TraceBuilder& hello(int32_t pid, uint64_t t_ns, int32_t ppid, const std::string& execfn,
                         const Strings& argv) {
-        return record(RecordType::kHello, pid, t_ns, [&](wire::WireWriter& w) {
-            w.u32(wire::kHelloAfterExec);
-            w.i32(ppid);
-            w.cstr(execfn.c_str());
-            put(w, argv);
-            w.u32(1000);
-            w.u32(1000);
-        });
+        Texts words(argv);
+        wire::Hello r;
+        r.flags = wire::kHelloAfterExec;
+        r.ppid = ppid;
+        r.execfn = execfn;
+        r.argv = words.list();
+        r.uid = r.euid = 1000;
+        return add(r, pid, t_ns);
     }
 
     TraceBuilder& created(int32_t parent, uint64_t t_ns, wire::CreateHow how, int32_t child,
                           std::vector<uint64_t> frames = {}, const std::string& spawn_path = "",
                           const Strings& spawn_argv = {}, int err = 0) {
-        return record(RecordType::kCreated, parent, t_ns, [&](wire::WireWriter& w) {
-            w.u8(static_cast<uint8_t>(how));
-            w.i32(child);
-            w.i32(err);
-            w.u64(0);
-            w.u64list(frames.data(), frames.size());
-            w.cstr(spawn_path.c_str());
-            w.u32(0);
-            put(w, spawn_argv);
-        });
+        Texts words(spawn_argv);
+        wire::Created r;
+        r.how = how;
+        r.child = child;
+        r.error = err;
+        r.call_site = {frames.data(), frames.size()};
+        r.spawn_path = spawn_path;
+        r.spawn_argv = words.list();
+        return add(r, parent, t_ns);
     }
 
     TraceBuilder& child_start(int32_t child, uint64_t t_ns, wire::CreateHow how, int32_t parent,
                               uint32_t token = 0, uint16_t flags = 0) {
-        return record(
-            RecordType::kChildStart, child, t_ns,
-            [&](wire::WireWriter& w) {
-                w.u8(static_cast<uint8_t>(how));
-                w.i32(parent);
-                w.u32(token);
-            },
-            flags);
+        return add(wire::ChildStart{how, parent, token}, child, t_ns, flags);
     }
 
     TraceBuilder& spawn_begin(int32_t parent, uint64_t t_ns, wire::CreateHow how, uint32_t token,
                               std::vector<uint64_t> frames = {}) {
-        return record(RecordType::kSpawnBegin, parent, t_ns, [&](wire::WireWriter& w) {
-            w.u8(static_cast<uint8_t>(how));
-            w.u32(token);
-            w.u64list(frames.data(), frames.size());
-        });
+        wire::SpawnBegin r;
+        r.how = how;
+        r.token = token;
+        r.call_site = {frames.data(), frames.size()};
+        return add(r, parent, t_ns);
     }
 
     TraceBuilder& exec_attempt(int32_t pid, uint64_t t_ns, const std::string& path,
                                const Strings& argv, const std::string& resolved = "",
                                uint32_t image_flags = 0, uint16_t flags = 0) {
-        return record(
-            RecordType::kExecAttempt, pid, t_ns,
-            [&](wire::WireWriter& w) {
-                w.cstr(path.c_str());
-                w.cstr(resolved.c_str());
-                w.u32(image_flags);
-                put(w, argv);
-                w.u8(0);
-            },
-            flags);
+        Texts words(argv);
+        wire::ExecAttempt r;
+        r.path = path;
+        r.resolved_path = resolved;
+        r.image_flags = image_flags;
+        r.argv = words.list();
+        return add(r, pid, t_ns, flags);
     }
 
     TraceBuilder& exec_failed(int32_t pid, uint64_t t_ns, int err, uint16_t flags = 0) {
-        return record(
-            RecordType::kExecFailed, pid, t_ns, [&](wire::WireWriter& w) { w.i32(err); }, flags);
+        return add(wire::ExecFailed{err}, pid, t_ns, flags);
     }
 
     TraceBuilder& exit(int32_t pid, uint64_t t_ns, wire::ExitHow how, int code,
                        uint16_t flags = 0) {
-        return record(
-            RecordType::kExit, pid, t_ns,
-            [&](wire::WireWriter& w) {
-                w.u8(static_cast<uint8_t>(how));
-                w.i32(code);
-            },
-            flags);
+        return add(wire::Exit{how, code}, pid, t_ns, flags);
     }
 
     TraceBuilder& wait_reaped(int32_t parent, uint64_t t_ns, wire::WaitCall call, int32_t child,
                               int wait_status) {
-        return record(RecordType::kWaitReaped, parent, t_ns, [&](wire::WireWriter& w) {
-            w.u8(static_cast<uint8_t>(call));
-            w.i32(child);
-            w.i32(wait_status);
-        });
+        return add(wire::WaitReaped{call, child, wait_status}, parent, t_ns);
     }
 
     TraceBuilder& dropped(int32_t pid, uint64_t t_ns, uint64_t count) {
-        return record(RecordType::kDropped, pid, t_ns, [&](wire::WireWriter& w) { w.u64(count); });
+        return add(wire::Dropped{count}, pid, t_ns);
     }
 
     // --- Output ---
@@ -321,11 +302,7 @@ class TraceBuilder {
     // Larger than any record a test writes; the shim's largest buffer is 12 KiB.
     static constexpr size_t kScratchBytes = 64 * 1024;
 
-    static bool is_shim(RecordType type) {
-        auto t = static_cast<uint16_t>(type);
-        return t >= static_cast<uint16_t>(RecordType::kHello) &&
-               t <= static_cast<uint16_t>(RecordType::kEnvScrubbed);
-    }
+    static bool is_shim(RecordType type) { return wire::is_shim_record(static_cast<uint16_t>(type)); }
 
     // Numbering restarts with each process (ChildStart) and each image (Hello), as in the shim.
     uint32_t next_seq(RecordType type, int32_t pid) {
@@ -339,12 +316,18 @@ class TraceBuilder {
         return seq;
     }
 
-    static void put(wire::WireWriter& w, const Strings& v) {
-        std::vector<const char*> ptrs;
-        for (const auto& s : v) ptrs.push_back(s.c_str());
-        ptrs.push_back(nullptr);
-        w.strlist(ptrs.data(), 64 * 1024);
-    }
+    // Strings as a record's text list (they must outlive the record's encoding).
+    class Texts {
+      public:
+        explicit Texts(const Strings& words) {
+            for (const auto& w : words) ptrs_.push_back(w.c_str());
+            ptrs_.push_back(nullptr);
+        }
+        wire::TextList list() const { return wire::TextList::of_array(ptrs_.data()); }
+
+      private:
+        std::vector<const char*> ptrs_;
+    };
 
     std::deque<std::vector<uint8_t>> records_;
     std::map<int32_t, uint32_t> seq_;         // next sequence number per sender

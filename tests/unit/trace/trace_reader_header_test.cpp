@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "core/trace_reader.hpp"
+#include "trace/trace_reader.hpp"
 #include "trace_builder.hpp"
 
 namespace cowtrace {

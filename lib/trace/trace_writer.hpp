@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "wire/field_codec.hpp"
 #include "wire/record.hpp"
-#include "wire/wire_writer.hpp"
 
-namespace cowtrace::collector {
+namespace cowtrace {
 
 class TraceWriter {
 public:
@@ -24,13 +24,15 @@ public:
     // A record exactly as received (header included).
     void append(const void* record, size_t size);
 
-    // A record of the collector's own: fill() writes the fields.
-    template <class Fill>
-    void write(wire::RecordType type, int32_t pid, uint64_t t_ns, Fill&& fill) {
+    // A record of the collector's own (wire/collector_records.hpp), about pid, at t_ns.
+    template <class R>
+    void write(const R& record, int32_t pid, uint64_t t_ns) {
         if (scratch_.size() < wire::kMaxRecordSize) scratch_.resize(wire::kMaxRecordSize);
-        wire::WireWriter w(scratch_.data(), scratch_.size());
-        fill(w);
-        size_t n = w.finish(type, 0, pid, pid, t_ns, 0);
+        wire::RecordStamp stamp;
+        stamp.pid = pid;
+        stamp.tid = pid;
+        stamp.t_ns = t_ns;
+        size_t n = wire::encode_record(record, stamp, scratch_.data(), scratch_.size());
         if (n != 0) append(scratch_.data(), n);
     }
 
@@ -57,4 +59,4 @@ private:
     int first_errno_ = 0;
 };
 
-}  // namespace cowtrace::collector
+}  // namespace cowtrace

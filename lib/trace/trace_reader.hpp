@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 
+#include "wire/field_codec.hpp"
 #include "wire/record.hpp"
 
 namespace cowtrace {
@@ -17,6 +18,14 @@ struct RawRecord {
     std::span<const uint8_t> payload;  // fields after the header
     uint64_t offset = 0;               // where the record starts in the file
 };
+
+// The fields of rec as the record struct R (wire/shim_records.hpp, wire/collector_records.hpp).
+// Text and lists in out point into rec's payload. False when a length inside the payload points
+// past its end; the fields read before that are kept.
+template <class R>
+bool decode(const RawRecord& rec, R& out) {
+    return wire::decode_payload(rec.payload.data(), rec.payload.size(), out);
+}
 
 class TraceReader {
 public:

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace cowtrace::collector {
+namespace cowtrace {
 
 namespace {
 constexpr size_t kBufferBytes = 1 << 20;
@@ -108,4 +108,4 @@ bool TraceWriter::close(std::string& error) {
     return true;
 }
 
-}  // namespace cowtrace::collector
+}  // namespace cowtrace

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/trace_reader.hpp"
+#include "trace/trace_reader.hpp"
 #include "trace_builder.hpp"
 
 namespace cowtrace {

@@ -1,0 +1,271 @@
+// The records the collector writes into a trace, one struct each, in the same form as the
+// library's (shim_records.hpp): fields() lists the fields in wire order, once. Tools only (the
+// census and kernel records are the collector's, never the host's).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "field_codec.hpp"
+#include "record.hpp"
+
+namespace cowtrace::wire {
+
+inline constexpr size_t kMaxCommandBytes = 64 * 1024;  // the traced command line in TraceStart
+inline constexpr size_t kMaxApproximationBytes = 8192;
+
+// First record of a trace; the header's t_ns is t0.
+struct TraceStart {
+    static constexpr RecordType kType = RecordType::kTraceStart;
+    uint64_t wall_t0_ns = 0;  // CLOCK_REALTIME at t0
+    int32_t collector_pid = 0;
+    int32_t root_pid = 0;  // 0 in record mode
+    TextList command;
+    uint32_t page_size = 4096;
+    Text kernel_release;
+    Text host;
+    uint32_t euid = 0;
+    bool kernel_events = false;  // the proc connector cross-check is on
+    Text kernel_events_note;     // why not
+    Text census_mode;            // "exact" | "unprivileged" | "off"
+    uint64_t interval_ns = 0;
+    uint64_t root_fork_ns = 0;  // 0: at t0
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.wall_t0_ns);
+        v(s.collector_pid);
+        v(s.root_pid);
+        v(s.command, kMaxCommandBytes);
+        v(s.page_size);
+        v(s.kernel_release);
+        v(s.host);
+        v(s.euid);
+        v(s.kernel_events);
+        v(s.kernel_events_note);
+        v(s.census_mode);
+        v(s.interval_ns);
+        v(s.root_fork_ns);
+    }
+};
+
+// Last record of a complete trace.
+struct TraceEnd {
+    static constexpr RecordType kType = RecordType::kTraceEnd;
+    int32_t root_status = -1;  // wait(2) form; -1 unknown
+    uint64_t library_records = 0;
+    uint64_t rejected_records = 0;
+    uint64_t kernel_events_lost = 0;
+    I32List still_running;
+    uint64_t longest_interval_ns = 0;  // 0: the configured one
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.root_status);
+        v(s.library_records);
+        v(s.rejected_records);
+        v(s.kernel_events_lost);
+        v(s.still_running);
+        v(s.longest_interval_ns);
+    }
+};
+
+struct CollectorNote {
+    static constexpr RecordType kType = RecordType::kCollectorNote;
+    NoteSeverity severity = NoteSeverity::kInfo;
+    NoteCode code = NoteCode::kSignalReceived;
+    Text text;
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.severity);
+        v(s.code);
+        v(s.text);
+    }
+};
+
+// Proc connector events; the header's pid is the process the event is about.
+struct KernelFork {
+    static constexpr RecordType kType = RecordType::kKernelFork;
+    int32_t parent = 0;         // tgid
+    int32_t parent_thread = 0;  // the thread that forked
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.parent);
+        v(s.parent_thread);
+    }
+};
+
+struct KernelExec {
+    static constexpr RecordType kType = RecordType::kKernelExec;
+    int32_t thread = 0;
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.thread);
+    }
+};
+
+struct KernelExit {
+    static constexpr RecordType kType = RecordType::kKernelExit;
+    int32_t status = 0;  // wait(2) form
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.status);
+    }
+};
+
+// The collector (the tree's subreaper) reaped an orphan.
+struct SubreaperReaped {
+    static constexpr RecordType kType = RecordType::kSubreaperReaped;
+    int32_t status = 0;  // wait(2) form
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.status);
+    }
+};
+
+// A call-site address resolved at the end of the run.
+struct Symbol {
+    static constexpr RecordType kType = RecordType::kSymbol;
+    int32_t pid = 0;
+    uint64_t address = 0;
+    Text name;  // "function+0xoff (module)"
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.pid);
+        v(s.address);
+        v(s.name, kMaxPathInRecord);
+    }
+};
+
+// What the collector read in the file an exec or posix_spawn was about to run (the library only
+// names it). The header's pid is the process that asked, t_ns the request's.
+struct ImageFacts {
+    static constexpr RecordType kType = RecordType::kImageFacts;
+    uint64_t request_t_ns = 0;  // t_ns of the ExecAttempt or Created record it answers
+    uint32_t image_flags = 0;   // ImageFlag
+    Text path;                  // the file inspected
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.request_t_ns);
+        v(s.image_flags);
+        v(s.path);
+    }
+};
+
+// A fork episode opens (the header's pid is the child).
+struct EpisodeStart {
+    static constexpr RecordType kType = RecordType::kEpisodeStart;
+    int32_t parent = 0;
+    uint64_t fork_t_ns = 0;  // 0: the header's t_ns
+    Text mode;               // "exact" | "unprivileged"
+    bool split_known = false;  // copied by parent/child are meaningful
+    uint64_t shared_bytes = 0;
+    uint64_t zero_page_bytes = 0;
+    uint64_t thp_bytes = 0;
+    uint64_t ksm_bytes = 0;
+    TextList approximations;
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.parent);
+        v(s.fork_t_ns);
+        v(s.mode);
+        v(s.split_known);
+        v(s.shared_bytes);
+        v(s.zero_page_bytes);
+        v(s.thp_bytes);
+        v(s.ksm_bytes);
+        v(s.approximations, kMaxApproximationBytes);
+    }
+};
+
+struct EpisodeSample {
+    static constexpr RecordType kType = RecordType::kEpisodeSample;
+    uint64_t shared_bytes = 0;
+    uint64_t copied_bytes = 0;
+    uint64_t copied_by_parent_bytes = 0;
+    uint64_t copied_by_child_bytes = 0;
+    uint64_t retained_bytes = 0;
+    uint64_t child_new_bytes = 0;
+    uint64_t census_cost_ns = 0;
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.shared_bytes);
+        v(s.copied_bytes);
+        v(s.copied_by_parent_bytes);
+        v(s.copied_by_child_bytes);
+        v(s.retained_bytes);
+        v(s.child_new_bytes);
+        v(s.census_cost_ns);
+    }
+};
+
+struct EpisodeEnd {
+    static constexpr RecordType kType = RecordType::kEpisodeEnd;
+    EpisodeEndReason reason = EpisodeEndReason::kRunning;
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.reason);
+    }
+};
+
+// Resident memory of one process (smaps_rollup), in bytes.
+struct MemorySample {
+    static constexpr RecordType kType = RecordType::kMemorySample;
+    uint64_t rss_bytes = 0;
+    uint64_t pss_bytes = 0;
+    uint64_t private_dirty_bytes = 0;
+    uint64_t shared_dirty_bytes = 0;
+    uint64_t anonymous_bytes = 0;
+    uint64_t swap_bytes = 0;
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.rss_bytes);
+        v(s.pss_bytes);
+        v(s.private_dirty_bytes);
+        v(s.shared_dirty_bytes);
+        v(s.anonymous_bytes);
+        v(s.swap_bytes);
+    }
+};
+
+// One region of an episode: [heap], [stack], [anon:name], [anon], or a file's path.
+struct RegionFigures {
+    Text name;
+    uint64_t shared_bytes_at_fork = 0;
+    uint64_t copied_bytes = 0;
+    uint64_t copied_by_parent_bytes = 0;
+    uint64_t copied_by_child_bytes = 0;
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.name, kMaxPathInRecord);
+        v(s.shared_bytes_at_fork);
+        v(s.copied_bytes);
+        v(s.copied_by_parent_bytes);
+        v(s.copied_by_child_bytes);
+    }
+};
+
+// Only the regions whose figures changed since the episode's previous EpisodeRegions.
+struct EpisodeRegions {
+    static constexpr RecordType kType = RecordType::kEpisodeRegions;
+    ItemList<RegionFigures, uint32_t> regions;
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.regions);
+    }
+};
+
+}  // namespace cowtrace::wire

@@ -1,0 +1,22 @@
+// What every part of the tree builder shares: the tree being built, which process each pid
+// stands for, and the trace's clock.
+#pragma once
+
+#include <cstdint>
+
+#include "process_index.hpp"
+#include "process_tree.hpp"
+
+namespace cowtrace::model {
+
+struct BuildContext {
+    explicit BuildContext(ProcessTree& t) : tree(t), index(t) {}
+
+    ProcessTree& tree;
+    ProcessIndex index;
+
+    // Nanoseconds since the trace started, from a record's CLOCK_MONOTONIC stamp.
+    uint64_t rel(uint64_t t_ns) const { return t_ns >= tree.t0_ns ? t_ns - tree.t0_ns : 0; }
+};
+
+}  // namespace cowtrace::model

@@ -1,0 +1,34 @@
+// Fork episodes, from the collector's census records: the figures at fork, each sample, the
+// regions whose figures changed, the end. The header's pid is the episode's child.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "build_context.hpp"
+#include "wire/collector_records.hpp"
+
+namespace cowtrace::model {
+
+class EpisodeBuilder {
+public:
+    explicit EpisodeBuilder(BuildContext& ctx) : ctx_(ctx) {}
+
+    void on_start(const wire::RecordHeader& h, const wire::EpisodeStart& start, uint64_t t);
+    void on_sample(const wire::RecordHeader& h, const wire::EpisodeSample& sample, uint64_t t);
+    void on_regions(const wire::RecordHeader& h, const wire::EpisodeRegions& regions);
+    void on_end(const wire::RecordHeader& h, const wire::EpisodeEnd& end, uint64_t t);
+
+private:
+    ForkEpisode* open_episode_of(pid_t child);
+
+    BuildContext& ctx_;
+    std::unordered_map<pid_t, size_t> open_;  // child pid → index in tree.episodes
+};
+
+// "exact" | "unprivileged" | "off" as written in a trace.
+CensusMode census_mode_from(std::string_view name);
+
+}  // namespace cowtrace::model

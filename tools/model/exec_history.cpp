@@ -1,0 +1,113 @@
+#include "exec_history.hpp"
+
+namespace cowtrace::model {
+
+ExecImage exec_image_from(uint32_t f) {
+    ExecImage image;
+    image.static_binary = f & wire::kImageStatic;
+    image.setid = f & wire::kImageSetid;
+    image.file_capabilities = f & wire::kImageFileCaps;
+    image.script = f & wire::kImageScript;
+    image.not_elf = f & wire::kImageNotElf;
+    image.foreign_arch = f & wire::kImageForeignArch;
+    image.unreadable = f & wire::kImageUnreadable;
+    image.without_library = f & wire::kImageNoPreload;
+    image.other_uid = f & wire::kImageOtherUid;
+    return image;
+}
+
+void ExecHistory::on_exec_attempt(const wire::RecordHeader& h, const wire::ExecAttempt& attempt,
+                                  uint64_t t) {
+    Process& p = ctx_.index.sender(h, t);
+    ExecEvent e;
+    e.t_ns = t;
+    e.requested_path = attempt.path.view();
+    e.path = attempt.resolved_path.empty() ? e.requested_path
+                                           : std::string(attempt.resolved_path.view());
+    e.image = exec_image_from(attempt.image_flags);
+    e.argv_truncated = attempt.argv.for_each([&](std::string_view a) { e.argv.emplace_back(a); });
+    e.env_reinjected = attempt.env_reinjected;
+    // An earlier attempt still open was cut short (its failure record was lost).
+    if (!p.execs.empty() && !p.execs.back().resolved) p.execs.back().resolved = true;
+    size_t index = ctx_.index.index_of(p);
+    awaiting_hello_.erase(index);
+    attempts_[{h.pid, h.t_ns}] = {index, p.execs.size()};
+    p.execs.push_back(std::move(e));
+}
+
+void ExecHistory::on_exec_failed(const wire::RecordHeader& h, const wire::ExecFailed& failure) {
+    Process& p = ctx_.index.sender(h, ctx_.rel(h.t_ns));
+    if (p.execs.empty() || p.execs.back().resolved) return;
+    p.execs.back().ok = false;
+    p.execs.back().error = failure.error;
+    p.execs.back().resolved = true;
+}
+
+void ExecHistory::on_kernel_exec(const wire::RecordHeader& h, uint64_t t) {
+    Process& p = ctx_.index.at(h.pid, t, false);
+    if (!p.execs.empty() && !p.execs.back().resolved) {
+        ExecEvent& e = p.execs.back();
+        e.ok = e.confirmed = e.resolved = true;
+    } else {
+        ExecEvent e;
+        e.t_ns = t;
+        e.ok = e.confirmed = e.resolved = true;
+        p.execs.push_back(std::move(e));
+    }
+    awaiting_hello_.insert(ctx_.index.index_of(p));
+}
+
+void ExecHistory::on_hello(Process& p, const wire::Hello& hello, uint64_t t) {
+    size_t index = ctx_.index.index_of(p);
+    ExecEvent* e = nullptr;
+    if (!p.execs.empty() && (!p.execs.back().resolved || awaiting_hello_.count(index))) {
+        e = &p.execs.back();
+    } else {
+        p.execs.emplace_back();
+        e = &p.execs.back();
+        e->t_ns = t;
+    }
+    awaiting_hello_.erase(index);
+    e->ok = e->confirmed = e->resolved = true;
+    if (!hello.execfn.empty()) e->path = hello.execfn.view();
+    if (e->requested_path.empty()) e->requested_path = hello.execfn.view();
+    if (e->argv.empty()) {  // the argv as passed wins; a script's cmdline is its interpreter's
+        e->argv_truncated = hello.argv.for_each([&](std::string_view a) { e->argv.emplace_back(a); });
+    }
+}
+
+bool ExecHistory::on_image_facts(const wire::RecordHeader& h, const wire::ImageFacts& facts) {
+    auto it = attempts_.find({h.pid, facts.request_t_ns});
+    if (it == attempts_.end()) return false;
+    auto [process, exec] = it->second;
+    std::vector<ExecEvent>& execs = ctx_.tree.processes[process].execs;
+    if (exec < execs.size()) execs[exec].image.merge(exec_image_from(facts.image_flags));
+    return true;
+}
+
+void ExecHistory::on_kernel_exit(const Process& p) {
+    if (!p.execs.empty() && !p.execs.back().resolved) {
+        open_at_kernel_exit_.insert(ctx_.index.index_of(p));
+    }
+}
+
+void ExecHistory::finalize() {
+    // The kernel reports every exec it completes before the exit it reports: an attempt still
+    // open at the exit was cut short (killed mid-exec). Without every kernel event that cannot
+    // be told, and the attempt counts as done, as below.
+    if (ctx_.tree.kernel_events_lost == 0) {
+        for (size_t i : open_at_kernel_exit_) {
+            ExecEvent& e = ctx_.tree.processes[i].execs.back();
+            if (!e.resolved) e.resolved = true;  // ok stays false
+        }
+    }
+    // An exec attempt that never reported failure succeeded: our wrapper would have seen the
+    // real call return. (A static or set-id image never says hello.)
+    for (Process& p : ctx_.tree.processes) {
+        for (auto& e : p.execs) {
+            if (!e.resolved) e.ok = e.resolved = true;
+        }
+    }
+}
+
+}  // namespace cowtrace::model

@@ -1,0 +1,67 @@
+#include "parent_links.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace cowtrace::model {
+
+namespace {
+
+// Recycled pids or a damaged trace can make processes each other's ancestors; renderers walk
+// the links from the roots, so a cycle's members would vanish from the report (or the walk
+// never end). The link out of the cycle's earliest-started member is dropped: it becomes a
+// root, as the likeliest ancestor of the others.
+void break_cycles(const ProcessTree& tree, std::vector<size_t>& parent_of) {
+    enum : uint8_t { kUnseen, kOnPath, kDone };
+    std::vector<uint8_t> state(parent_of.size(), kUnseen);
+    std::vector<size_t> path;
+    for (size_t start = 0; start < parent_of.size(); ++start) {
+        path.clear();
+        size_t i = start;
+        while (i != SIZE_MAX && state[i] == kUnseen) {
+            state[i] = kOnPath;
+            path.push_back(i);
+            i = parent_of[i];
+        }
+        if (i != SIZE_MAX && state[i] == kOnPath) {  // back on this walk's path: a cycle
+            size_t first = i;
+            for (size_t j = parent_of[i]; j != i; j = parent_of[j]) {
+                const Process& a = tree.processes[j];
+                const Process& b = tree.processes[first];
+                if (a.start_ns < b.start_ns || (a.start_ns == b.start_ns && j < first)) first = j;
+            }
+            parent_of[first] = SIZE_MAX;
+        }
+        for (size_t j : path) state[j] = kDone;
+    }
+}
+
+}  // namespace
+
+void link_parents(ProcessTree& tree, const ProcessIndex& index) {
+    std::vector<size_t> parent_of(tree.processes.size(), SIZE_MAX);
+    for (size_t i = 0; i < tree.processes.size(); ++i) {
+        const Process& p = tree.processes[i];
+        if (p.ppid <= 0) continue;
+        const std::vector<size_t>& holders = index.holders(p.ppid);
+        size_t best = SIZE_MAX;
+        for (size_t j : holders) {
+            if (j == i) continue;
+            if (tree.processes[j].start_ns <= p.start_ns) best = j;
+        }
+        if (best == SIZE_MAX && !holders.empty()) best = holders.front();
+        if (best != SIZE_MAX && best != i) parent_of[i] = best;
+    }
+    break_cycles(tree, parent_of);
+    for (size_t i = 0; i < parent_of.size(); ++i) {
+        if (parent_of[i] != SIZE_MAX) tree.processes[parent_of[i]].children.push_back(i);
+    }
+    for (auto& p : tree.processes) {
+        std::sort(p.children.begin(), p.children.end(), [&tree](size_t a, size_t b) {
+            return tree.processes[a].start_ns < tree.processes[b].start_ns;
+        });
+    }
+}
+
+}  // namespace cowtrace::model

@@ -1,0 +1,32 @@
+#include "sequence_tracking.hpp"
+
+#include <algorithm>
+
+namespace cowtrace::model {
+
+uint32_t SequenceTracker::Span::missing() const {
+    if (count == 0) return 0;
+    uint64_t expected = uint64_t{highest} + 1;
+    return expected > count ? static_cast<uint32_t>(expected - count) : 0;
+}
+
+void SequenceTracker::track(const wire::RecordHeader& h, size_t index, Process& p) {
+    if (h.flags & wire::kFromVforkChild) return;
+    if (h.type == static_cast<uint16_t>(wire::RecordType::kDropped)) return;
+    Span& span = spans_[index];
+    bool first_of_image = h.type == static_cast<uint16_t>(wire::RecordType::kHello) ||
+                          h.type == static_cast<uint16_t>(wire::RecordType::kChildStart);
+    if (first_of_image && h.seq == 0) {
+        p.seq_gaps += span.missing();
+        span = Span{};
+    }
+    span.lowest = std::min(span.lowest, h.seq);
+    span.highest = std::max(span.highest, h.seq);
+    ++span.count;
+}
+
+void SequenceTracker::finalize(ProcessTree& tree) {
+    for (auto& [i, span] : spans_) tree.processes[i].seq_gaps += span.missing();
+}
+
+}  // namespace cowtrace::model
