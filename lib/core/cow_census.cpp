@@ -131,10 +131,7 @@ size_t EpisodeBaseline::pages_tracked() const {
     return n;
 }
 
-// Frames of a PMD-mapped (or PTE-mapped) transparent huge page: 512 consecutive frames from a
-// 512-aligned one, at a 2 MiB-aligned address. How the exact mode, reading frames rather than
-// scanning, tells THP apart.
-static uint64_t count_thp_pages(uint64_t start, const std::vector<uint64_t>& entries) {
+uint64_t count_thp_pages(uint64_t start, const std::vector<uint64_t>& entries) {
     constexpr uint64_t kSubpages = 512;
     uint64_t count = 0;
     for (size_t i = 0; i < entries.size(); ++i) {

@@ -53,6 +53,12 @@ PageFate classify_unprivileged(uint64_t b, uint64_t c, uint64_t p);
 PageFate classify_unprivileged_thp(uint64_t b, uint64_t c, uint64_t p, bool child_pmd,
                                    bool parent_pmd);
 
+// Exact mode: how many of the pages from start (entries: theirs, one per 4 KiB) lie in
+// transparent huge pages, PMD- or PTE-mapped. The exact mode reads frames rather than scanning,
+// and tells a THP by them: 512 consecutive frames from a 512-aligned one, at a 2 MiB-aligned
+// address.
+uint64_t count_thp_pages(uint64_t start, const std::vector<uint64_t>& entries);
+
 struct RegionTotals {
     std::string name;
     uint64_t shared_at_fork_pages = 0;
