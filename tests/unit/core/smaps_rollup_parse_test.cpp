@@ -143,5 +143,36 @@ TEST(ParseSmapsRollup, LargestAddressSpaceIsExact) {
     EXPECT_EQ(m.rss_bytes, uint64_t{1} << 57);
 }
 
+TEST(ParseSmapsRollup, ValueBeyondSixtyFourBitsOfBytesIsRefused) {
+    // 2^54 + 1 kB is 2^64 + 1024 bytes: wrapped, it would read as 1 kB.
+    MemoryRollup m;
+    ASSERT_TRUE(
+        parse_smaps_rollup("Rss: 18014398509481985 kB\n"
+                           "Pss: 99999999999999999999999 kB\n"
+                           "Swap: 8 kB\n",
+                           m));
+    EXPECT_EQ(m.rss_bytes, 0u);
+    EXPECT_EQ(m.pss_bytes, 0u);
+    EXPECT_EQ(m.swap_bytes, 8 * kKiB);
+}
+
+TEST(ParseSmapsRollup, LargestValueThatFitsSixtyFourBitsOfBytesIsExact) {
+    MemoryRollup m;
+    ASSERT_TRUE(parse_smaps_rollup("Rss: 18014398509481983 kB\n", m));
+    EXPECT_EQ(m.rss_bytes, UINT64_MAX - 1023);
+}
+
+TEST(ParseSmapsRollup, NegativeValueIsRefused) {
+    MemoryRollup m;
+    ASSERT_TRUE(parse_smaps_rollup("Rss: -4 kB\nSwap: 8 kB\n", m));
+    EXPECT_EQ(m.rss_bytes, 0u);
+}
+
+TEST(ParseSmapsRollup, EmptyValueTakesNothingFromTheNextLine) {
+    MemoryRollup m;
+    ASSERT_TRUE(parse_smaps_rollup("Swap: 8 kB\nRss:\n4096 kB\n", m));
+    EXPECT_EQ(m.rss_bytes, 0u);
+}
+
 }  // namespace
 }  // namespace cowtrace
