@@ -131,10 +131,7 @@ size_t EpisodeBaseline::pages_tracked() const {
     return n;
 }
 
-// Frames of a PMD-mapped (or PTE-mapped) transparent huge page: 512 consecutive frames from a
-// 512-aligned one, at a 2 MiB-aligned address. How the exact mode, reading frames rather than
-// scanning, tells THP apart.
-static uint64_t count_thp_pages(uint64_t start, const std::vector<uint64_t>& entries) {
+uint64_t count_thp_pages(uint64_t start, const std::vector<uint64_t>& entries) {
     constexpr uint64_t kSubpages = 512;
     uint64_t count = 0;
     for (size_t i = 0; i < entries.size(); ++i) {
@@ -187,11 +184,38 @@ void EpisodeBaseline::add_range(uint64_t start, uint64_t end, size_t region, boo
     ranges_.push_back(std::move(r));
 }
 
-bool EpisodeBaseline::child_likely_wrote(uint64_t address) const {
-    for (const auto& [start, end] : child_write_areas_) {
+bool ChildWriteAreas::contains(uint64_t address) const {
+    for (const auto& [start, end] : ranges) {
         if (address >= start && address < end) return true;
     }
     return false;
+}
+
+ChildWriteAreas child_write_areas(const std::vector<Mapping>& maps, const ChildWriteHints& hints) {
+    ChildWriteAreas areas;
+    constexpr uint64_t kStackWindow = 64 * 1024;
+    if (hints.stack_pointer) {
+        areas.ranges.emplace_back(hints.stack_pointer - kStackWindow,
+                                  hints.stack_pointer + kStackWindow);
+    }
+    if (hints.thread_pointer) {
+        areas.ranges.emplace_back(hints.thread_pointer - kStackWindow,
+                                  hints.thread_pointer + 2 * kPageSize);
+    }
+    for (size_t i = 0; i < maps.size(); ++i) {
+        const Mapping& m = maps[i];
+        bool object_data = !m.shared && m.writable && !m.path.empty() && m.path[0] == '/';
+        // A loaded object's .bss continues its file mapping as anonymous memory.
+        bool object_bss = !m.shared && m.writable && m.path.empty() && i > 0 &&
+                          maps[i - 1].end == m.start && !maps[i - 1].path.empty() &&
+                          maps[i - 1].path[0] == '/';
+        if (object_data || object_bss) areas.ranges.emplace_back(m.start, m.end);
+    }
+    return areas;
+}
+
+bool EpisodeBaseline::child_likely_wrote(uint64_t address) const {
+    return child_write_areas_.contains(address);
 }
 
 bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, CensusMode mode,
@@ -203,24 +227,7 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, Census
         error = "child " + std::to_string(child) + " is gone";
         return false;
     }
-    constexpr uint64_t kStackWindow = 64 * 1024;
-    if (hints.stack_pointer) {
-        child_write_areas_.emplace_back(hints.stack_pointer - kStackWindow,
-                                        hints.stack_pointer + kStackWindow);
-    }
-    if (hints.thread_pointer) {
-        child_write_areas_.emplace_back(hints.thread_pointer - kStackWindow,
-                                        hints.thread_pointer + 2 * kPageSize);
-    }
-    for (size_t i = 0; i < maps.size(); ++i) {
-        const Mapping& m = maps[i];
-        bool object_data = !m.shared && m.writable && !m.path.empty() && m.path[0] == '/';
-        // A loaded object's .bss continues its file mapping as anonymous memory.
-        bool object_bss = !m.shared && m.writable && m.path.empty() && i > 0 &&
-                          maps[i - 1].end == m.start && !maps[i - 1].path.empty() &&
-                          maps[i - 1].path[0] == '/';
-        if (object_data || object_bss) child_write_areas_.emplace_back(m.start, m.end);
-    }
+    child_write_areas_ = child_write_areas(maps, hints);
     // One walk of the child's page tables per mapping: the unprivileged mode needs only which
     // pages are present and anonymous (PAGEMAP_SCAN runs); the exact mode needs frame numbers
     // (a read), and scans first only where a mapping is mostly holes.

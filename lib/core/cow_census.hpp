@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pagemap.hpp"
+#include "proc_maps.hpp"
 
 namespace cowtrace {
 
@@ -52,6 +53,12 @@ PageFate classify_unprivileged(uint64_t b, uint64_t c, uint64_t p);
 PageFate classify_unprivileged_thp(uint64_t b, uint64_t c, uint64_t p, bool child_pmd,
                                    bool parent_pmd);
 
+// Exact mode: how many of the pages from start (entries: theirs, one per 4 KiB) lie in
+// transparent huge pages, PMD- or PTE-mapped. The exact mode reads frames rather than scanning,
+// and tells a THP by them: 512 consecutive frames from a 512-aligned one, at a 2 MiB-aligned
+// address.
+uint64_t count_thp_pages(uint64_t start, const std::vector<uint64_t>& entries);
+
 struct RegionTotals {
     std::string name;
     uint64_t shared_at_fork_pages = 0;
@@ -81,6 +88,15 @@ struct ChildWriteHints {
     uint64_t stack_pointer = 0;
     uint64_t thread_pointer = 0;
 };
+
+// The address ranges a child likely wrote before its baseline was read: near the hinted stack
+// and thread pointers, and the writable private data (and .bss) of loaded objects in maps. A
+// copy already made when the baseline was read is the child's there, the parent's elsewhere.
+struct ChildWriteAreas {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;  // [start, end)
+    bool contains(uint64_t address) const;
+};
+ChildWriteAreas child_write_areas(const std::vector<Mapping>& maps, const ChildWriteHints& hints);
 
 // The child's side of a census, read while the child waits; the parent's side is read after
 // the child was let go (the child's frames are what must not move under us).
@@ -142,7 +158,7 @@ private:
     CensusMode mode_ = CensusMode::kUnprivileged;
     uint64_t zero_pfn_ = 0;
     std::vector<Range> ranges_;  // sorted, disjoint
-    std::vector<std::pair<uint64_t, uint64_t>> child_write_areas_;
+    ChildWriteAreas child_write_areas_;
     std::vector<std::string> region_names_;
     std::vector<uint64_t> region_shared_pages_;
     uint64_t shared_pages_at_fork_ = 0;
