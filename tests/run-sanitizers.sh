@@ -57,7 +57,7 @@ configure_tree() {
         -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O0 -g1 -DNDEBUG" \
         -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O0 -g1 -DNDEBUG" -DCOWTRACE_SANITIZE="$2" \
         -DCMAKE_C_COMPILER_LAUNCHER="$plain_c" -DCMAKE_C_LINKER_LAUNCHER="$plain_c" \
-        -DCOWTRACE_BUILD_BENCHMARKS=OFF >/dev/null
+        -DCOWTRACE_BUILD_BENCHMARKS=OFF -DCOWTRACE_WERROR=ON >/dev/null
 }
 
 # Builds everything the tests run (benchmarks and fuzz targets are off in these trees).

@@ -38,7 +38,7 @@ if [ "$do_build" = 1 ]; then
     # targets add libFuzzer's main (tests/fuzz/CMakeLists.txt).
     instrument="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
     CC=clang CXX=clang++ cmake -S "$src" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DCOWTRACE_FUZZ=ON -DCOWTRACE_BUILD_BENCHMARKS=OFF \
+        -DCOWTRACE_FUZZ=ON -DCOWTRACE_BUILD_BENCHMARKS=OFF -DCOWTRACE_WERROR=ON \
         -DCMAKE_C_FLAGS="$instrument" -DCMAKE_CXX_FLAGS="$instrument" >/dev/null
     build_targets=()
     for t in "${targets[@]}"; do build_targets+=(--target "fuzz_$t"); done

@@ -22,9 +22,15 @@ std::string locate_library(std::string& error) {
         error = "cannot find my own executable: " + ec.message();
         return {};
     }
-    fs::path lib = exe.parent_path().parent_path() / "lib" / "libcowtrace.so";
-    if (fs::is_regular_file(lib, ec)) return lib.string();
-    error = "libcowtrace.so not found at " + lib.string() + " (set COWTRACE_LIB)";
+    // The build tree (bin/ beside lib/), then the install tree (GNUInstallDirs' libdir, which
+    // may be lib/x86_64-linux-gnu).
+    fs::path build_tree = exe.parent_path().parent_path() / "lib" / "libcowtrace.so";
+    fs::path installed = exe.parent_path() / COWTRACE_INSTALLED_LIB_DIR / "libcowtrace.so";
+    for (const fs::path& lib : {build_tree, installed}) {
+        if (fs::is_regular_file(lib, ec)) return lib.lexically_normal().string();
+    }
+    error = "libcowtrace.so not found at " + build_tree.string() + " nor " +
+            installed.lexically_normal().string() + " (set COWTRACE_LIB)";
     return {};
 }
 
