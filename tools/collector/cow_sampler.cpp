@@ -202,8 +202,11 @@ void CowSampler::run() {
 }
 
 std::shared_ptr<pagemap::PagemapReader> CowSampler::reader_for(pid_t pid) {
+    // A reader is bound to the address space it was opened on, not to the pid: once the process
+    // has exec'd (a wrapper that forked a helper, then exec'd the server) the cached one reads
+    // nothing, and a fork of the new image would find its parent "gone".
     auto it = readers_.find(pid);
-    if (it != readers_.end()) return it->second;
+    if (it != readers_.end() && it->second->address_space_alive()) return it->second;
     auto r = std::make_shared<pagemap::PagemapReader>();
     std::string error;
     if (!r->open(pid, error)) return nullptr;
