@@ -107,6 +107,13 @@ void CowSampler::on_process_gone(pid_t pid, uint64_t t_ns) {
     post(std::move(job));
 }
 
+void CowSampler::on_exec_failed(pid_t pid) {
+    Job job;
+    job.kind = Job::Kind::kExecFailed;
+    job.child = pid;
+    post(std::move(job));
+}
+
 uint64_t CowSampler::on_timer(uint64_t now, const std::vector<pid_t>& live) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -171,12 +178,13 @@ void CowSampler::run() {
         switch (job.kind) {
             case Job::Kind::kBaseline: take_baseline(job, out); break;
             case Job::Kind::kFinal: final_census(job, out); break;
-            case Job::Kind::kGone: {
-                auto it = episodes_.find(job.child);
-                if (it != episodes_.end()) end_episode(job.child, 0, job.t_ns, out);
+            case Job::Kind::kGone:
+                if (episodes_.count(job.child)) end_vanished_episode(job.child, job.t_ns, out);
                 readers_.erase(job.child);
                 break;
-            }
+            case Job::Kind::kExecFailed:
+                exec_pending_.erase(job.child);
+                break;
             case Job::Kind::kTick:
                 tick(job, out);
                 {
@@ -191,6 +199,8 @@ void CowSampler::run() {
                     if (sample(episodes_[child], job.t_ns, out)) {
                         end_episode(child, static_cast<uint8_t>(wire::EpisodeEnd::kRunning),
                                     job.t_ns, out);
+                    } else {
+                        end_vanished_episode(child, job.t_ns, out);
                     }
                 }
                 deliver(out);
@@ -215,7 +225,8 @@ std::shared_ptr<pagemap::PagemapReader> CowSampler::reader_for(pid_t pid) {
 }
 
 void CowSampler::take_baseline(const Job& job, Output& out) {
-    // A pid seen again is a new process: forget the old one's reader.
+    // A pid seen again is a new process: forget the old one's reader (and episode).
+    if (episodes_.count(job.child)) end_vanished_episode(job.child, job.t_ns, out);
     readers_.erase(job.child);
     auto child_pm = reader_for(job.child);
     auto parent_pm = job.parent > 0 ? reader_for(job.parent) : nullptr;
@@ -360,7 +371,22 @@ void CowSampler::final_census(const Job& job, Output& out) {
     ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
     deliver(ack);
     uint8_t reason = job.reason != 0 ? job.reason : static_cast<uint8_t>(wire::EpisodeEnd::kExit);
+    if (ok && reason == static_cast<uint8_t>(wire::EpisodeEnd::kExec)) {
+        // The exec may fail, and the child go on writing in this episode: it ends when the
+        // child's address space is gone (a tick or its end finds it so).
+        exec_pending_[job.child] = job.t_ns;
+        return;
+    }
     end_episode(job.child, reason, job.t_ns, out);
+}
+
+void CowSampler::end_vanished_episode(pid_t child, uint64_t t_ns, Output& out) {
+    auto exec = exec_pending_.find(child);
+    if (exec != exec_pending_.end()) {
+        end_episode(child, static_cast<uint8_t>(wire::EpisodeEnd::kExec), exec->second, out);
+    } else {
+        end_episode(child, 0, t_ns, out);
+    }
 }
 
 void CowSampler::end_episode(pid_t child, uint8_t reason, uint64_t t_ns, Output& out) {
@@ -368,16 +394,22 @@ void CowSampler::end_episode(pid_t child, uint8_t reason, uint64_t t_ns, Output&
     out.records.push_back(encode(wire::RecordType::kEpisodeEnd, child, t_ns, 64,
                                  [&](wire::WireWriter& w) { w.u8(reason); }));
     episodes_.erase(child);
+    exec_pending_.erase(child);
 }
 
 void CowSampler::tick(const Job& job, Output& out) {
     uint64_t t0 = thread_cpu_ns();
     std::vector<pid_t> ended;
     for (auto& [child, e] : episodes_) {
-        if (!sample(e, job.t_ns, out)) ended.push_back(child);
+        if (!sample(e, job.t_ns, out)) {
+            ended.push_back(child);
+        } else if (auto exec = exec_pending_.find(child); exec != exec_pending_.end()) {
+            exec->second = job.t_ns;  // not exec'd yet: the episode lasts at least this long
+        }
     }
-    // A child whose address space vanished without a final census (killed, or a raw exec).
-    for (pid_t child : ended) end_episode(child, 0, job.t_ns, out);
+    // A child whose address space vanished: after the exec it announced, or without a final
+    // census (killed, or a raw exec).
+    for (pid_t child : ended) end_vanished_episode(child, job.t_ns, out);
 
     for (pid_t pid : job.live) {
         MemoryRollup m;

@@ -499,6 +499,9 @@ void Session::handle_shim_message(const ShimMessage& m) {
         case wire::RecordType::kExit:
             if (!(h.flags & wire::kFromVforkChild)) live_.erase(h.pid);
             break;
+        case wire::RecordType::kExecFailed:
+            if (!(h.flags & wire::kFromVforkChild)) census_->on_exec_failed(h.pid);
+            break;
         case wire::RecordType::kWaitReaped: {
             r.u8();
             pid_t child = r.i32();
