@@ -23,6 +23,7 @@
 #include "census_service.hpp"
 #include "core/trace_reader.hpp"
 #include "core/pagemap.hpp"
+#include "core/thread_group.hpp"
 #include "cow_sampler.hpp"
 #include "wire/record.hpp"
 #include "wire/wire_reader.hpp"
@@ -413,11 +414,22 @@ void Session::handle_kernel_events() {
                 break;
             case KernelEvent::Kind::kExec:
                 if (!tracked_.count(ev.tgid)) return;
+                leader_exits_.erase(ev.tgid);  // that was the old main thread of a thread's exec
                 trace_.write(wire::RecordType::kKernelExec, ev.tgid, ev.t_ns,
                              [&](wire::WireWriter& w) { w.i32(ev.pid); });
                 break;
             case KernelEvent::Kind::kExit:
-                if (ev.pid != ev.tgid || !tracked_.count(ev.tgid)) return;
+                if (!tracked_.count(ev.tgid)) return;
+                // The main thread's exit ends the process only if no other thread goes on: an
+                // exec from another thread kills the old main thread first, and a main thread
+                // may end before the others. Then the last thread's exit ends it.
+                if (ev.pid == ev.tgid) {
+                    leader_exits_.insert(ev.tgid);
+                } else if (!leader_exits_.count(ev.tgid)) {
+                    return;  // a thread
+                }
+                if (thread_group_running(ev.tgid)) return;
+                leader_exits_.erase(ev.tgid);
                 tracked_.erase(ev.tgid);
                 trace_.write(wire::RecordType::kKernelExit, ev.tgid, ev.t_ns,
                              [&](wire::WireWriter& w) { w.i32(ev.exit_code); });
@@ -618,6 +630,7 @@ void Session::fold_in_spool() {
 }
 
 void Session::process_gone(pid_t pid, uint64_t t_ns) {
+    leader_exits_.erase(pid);
     live_.erase(pid);
     census_->on_process_gone(pid, t_ns);
 }

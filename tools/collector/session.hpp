@@ -92,6 +92,7 @@ private:
     std::set<pid_t> tracked_;  // processes of our tree, for filtering kernel events
     std::set<pid_t> live_;     // processes believed alive, for memory sampling
     std::map<pid_t, pid_t> fork_parent_;  // child → parent, from the child's ChildStart
+    std::set<pid_t> leader_exits_;  // main thread gone, other threads not yet (kernel events)
     CallSiteSymbolizer symbolizer_;
     uint64_t shim_records_ = 0;
     uint64_t rejected_records_ = 0;
