@@ -35,6 +35,7 @@ namespace cowtrace::collector {
 namespace {
 
 constexpr uint64_t kDrainDeadlineNs = 3'000'000'000ull;
+constexpr uint64_t kStatusIntervalNs = 250'000'000ull;
 
 uint64_t monotonic_ns() {
     timespec ts{};
@@ -122,9 +123,10 @@ bool Session::setup(std::string& error) {
         if (private_dir_.empty()) return false;
         opt_.socket_path = private_dir_ + "/sock";
     }
+    // Listening first: a collector that cannot start must not truncate an earlier trace.
+    if (!shims_.listen(opt_.socket_path, error)) return false;
     if (!trace_.open(opt_.trace_path, error)) return false;
     if (!opt_.command.empty() && !create_spool(error)) return false;
-    if (!shims_.listen(opt_.socket_path, error)) return false;
 
     if (!opt_.command.empty() && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         error = std::string("cannot become a subreaper: ") + strerror(errno);
@@ -239,8 +241,7 @@ bool Session::start_command(std::string& error) {
     close(exec_pipe[1]);
     spdlog::debug("started {} as pid {}, listening on {}", opt_.command[0], pid, opt_.socket_path);
     root_pid_ = pid;
-    tracked_.insert(pid);
-    live_.insert(pid);
+    track(pid);
     if (auto* sampler = dynamic_cast<CowSampler*>(census_.get())) sampler->start();
     result_.command_started = true;
 
@@ -347,6 +348,7 @@ void Session::loop() {
         if (n < 0 && errno != EINTR) break;
         trace_.flush_if_older(now_ns(), 200'000'000);
         for (int i = 0; i < n; ++i) dispatch(events[i].data.fd, true);
+        report_status(now_ns());
     }
     drain_after_tree_ended();
 }
@@ -404,8 +406,7 @@ void Session::handle_kernel_events() {
                 if (ev.pid != ev.tgid) return;  // a thread
                 if (!tracked_.count(ev.parent_tgid) && ev.parent_tgid != self_pid_) return;
                 if (ev.parent_tgid == self_pid_ && ev.tgid != root_pid_) return;
-                tracked_.insert(ev.tgid);
-                live_.insert(ev.tgid);
+                track(ev.tgid);
                 trace_.write(wire::RecordType::kKernelFork, ev.tgid, ev.t_ns,
                              [&](wire::WireWriter& w) {
                                  w.i32(ev.parent_tgid);
@@ -474,8 +475,7 @@ void Session::handle_shim_message(const ShimMessage& m) {
     wire::WireReader r(bytes.data() + sizeof h, bytes.size() - sizeof h);
     switch (type) {
         case wire::RecordType::kHello:
-            tracked_.insert(h.pid);
-            live_.insert(h.pid);
+            track(h.pid);
             symbolizer_.forget_mappings(h.pid);  // a new image
             break;
         case wire::RecordType::kSpawnBegin: {
@@ -487,9 +487,8 @@ void Session::handle_shim_message(const ShimMessage& m) {
             break;
         }
         case wire::RecordType::kChildStart: {
-            tracked_.insert(h.pid);
-            live_.insert(h.pid);
-            r.u8();
+            track(h.pid);
+            if (static_cast<wire::CreateHow>(r.u8()) != wire::CreateHow::kVfork) ++forks_seen_;
             pid_t parent = r.i32();
             if (parent > 0) fork_parent_[h.pid] = parent;
             break;
@@ -498,8 +497,7 @@ void Session::handle_shim_message(const ShimMessage& m) {
             r.u8();
             pid_t child = r.i32();
             if (child > 0) {
-                tracked_.insert(child);
-                live_.insert(child);
+                track(child);
             }
             r.i32();
             r.u64();
@@ -510,6 +508,9 @@ void Session::handle_shim_message(const ShimMessage& m) {
         }
         case wire::RecordType::kExit:
             if (!(h.flags & wire::kFromVforkChild)) live_.erase(h.pid);
+            break;
+        case wire::RecordType::kDropped:
+            dropped_records_ += r.u64();
             break;
         case wire::RecordType::kExecFailed:
             if (!(h.flags & wire::kFromVforkChild)) census_->on_exec_failed(h.pid);
@@ -627,6 +628,22 @@ void Session::fold_in_spool() {
         w.cstr(text.c_str());
     });
     spdlog::warn("{} records were spooled while the collector did not keep up", n);
+}
+
+void Session::track(pid_t pid) {
+    if (tracked_.insert(pid).second) ++processes_seen_;
+    live_.insert(pid);
+}
+
+void Session::report_status(uint64_t now) {
+    if (!opt_.on_status || now < next_status_ns_) return;
+    next_status_ns_ = now + kStatusIntervalNs;
+    CollectionStatus status;
+    status.processes = processes_seen_;
+    status.forks = forks_seen_;
+    status.records = shim_records_;
+    status.lost = rejected_records_ + shims_.refused_peers() + dropped_records_ + kernel_.lost();
+    opt_.on_status(status);
 }
 
 void Session::process_gone(pid_t pid, uint64_t t_ns) {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <map>
 #include <set>
@@ -20,6 +21,14 @@ namespace cowtrace::collector {
 
 class CensusService;
 
+// What a collection has gathered so far, for a live status line.
+struct CollectionStatus {
+    uint64_t processes = 0;  // processes of the tree seen (the library's or the kernel's word)
+    uint64_t forks = 0;      // children that started as copies of their creator
+    uint64_t records = 0;    // records from the library
+    uint64_t lost = 0;       // records rejected or dropped, kernel events lost
+};
+
 struct SessionOptions {
     std::string trace_path;
     std::string socket_path;           // record mode: where programs connect; run: private dir
@@ -33,6 +42,8 @@ struct SessionOptions {
     double duty_cycle = 0.02;          // at most this share of one core for sampling
     uint64_t duration_ns = 0;          // record mode: stop after this long (0: at a signal)
     bool quiet = false;
+    // Called about every quarter second while collecting (`record` on a terminal).
+    std::function<void(const CollectionStatus&)> on_status;
 };
 
 struct SessionResult {
@@ -65,6 +76,8 @@ private:
     void drain_after_tree_ended();
     void finish();
     void process_gone(pid_t pid, uint64_t t_ns);
+    void track(pid_t pid);  // a process of our tree, alive
+    void report_status(uint64_t now);
     std::string spool_path() const;
     bool create_spool(std::string& error);
     void fold_in_spool();
@@ -95,6 +108,10 @@ private:
     std::set<pid_t> leader_exits_;  // main thread gone, other threads not yet (kernel events)
     CallSiteSymbolizer symbolizer_;
     uint64_t shim_records_ = 0;
+    uint64_t processes_seen_ = 0;
+    uint64_t forks_seen_ = 0;
+    uint64_t dropped_records_ = 0;  // the library's own count of what it could not send
+    uint64_t next_status_ns_ = 0;
     uint64_t rejected_records_ = 0;
 };
 

@@ -7,6 +7,7 @@ file behind when it cannot start, and shows a live status line on a terminal.
 import json
 import os
 import pty
+import re
 import select
 import signal
 import socket
@@ -137,11 +138,8 @@ def default_socket_exists_for_root(work, failures):
     rec = start_record(trace, env=env)
     # The banner names the socket: "... COWTRACE_SOCKET=<path> <program>".
     banner = ""
-    deadline = time.time() + 20
-    while "COWTRACE_SOCKET=" not in banner and time.time() < deadline and rec.poll() is None:
-        r, _, _ = select.select([rec.stderr], [], [], 0.5)
-        if r:
-            banner += rec.stderr.readline()
+    for _ in range(3):  # written at once; "" if the collector ended
+        banner += rec.stderr.readline()
     sock = banner.split("COWTRACE_SOCKET=", 1)[1].split()[0] if "COWTRACE_SOCKET=" in banner \
         else None
     print(f"default socket: {sock}")
@@ -170,7 +168,9 @@ def status_line_on_a_terminal(work, failures):
     traced_program(sock)
     seen = b""
     deadline = time.time() + 20
-    while time.time() < deadline and b"records" not in seen.split(b"\r")[-1]:
+    # Until the line counts the program: bash and true, two processes.
+    while time.time() < deadline and not re.search(rb"[2-9]\d* processes, \d+ forks, [1-9]",
+                                                   seen.split(b"\r")[-1]):
         r, _, _ = select.select([master], [], [], 0.5)
         if r:
             seen += os.read(master, 4096)
@@ -191,6 +191,8 @@ def status_line_on_a_terminal(work, failures):
         last = status[-1]
         for word in ("process", "fork", "record", "lost"):
             check(word in last, f"the status line does not count {word}s: {last!r}", failures)
+        check(re.search(r"[2-9]\d* processes", last),
+              f"the status line does not count the traced program: {last!r}", failures)
     # Not on a pipe: the same collection writes no status line.
     rec = start_record(os.path.join(work, "t2.trace"), "--socket", sock, env=env)
     wait_listening(sock, rec)
