@@ -255,6 +255,11 @@ bool Session::start_command(std::string& error) {
     close(exec_pipe[0]);
     if (n == sizeof err) {
         error = "cannot run '" + opt_.command[0] + "': " + strerror(err);
+        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
+            w.u8(2);
+            w.u16(7);
+            w.cstr(("the command could not start: " + error).c_str());
+        });
         waitpid(pid, nullptr, 0);
         root_reaped_ = true;
         root_status_ = 127 << 8;

@@ -8,6 +8,7 @@
 #include "check/budget_report.hpp"
 #include "check/junit_report.hpp"
 #include "check/trace_completeness.hpp"
+#include "report/process_labels.hpp"
 #include "units.hpp"
 
 namespace cowtrace::cli {
@@ -126,9 +127,8 @@ int enforce_budgets(const model::ProcessTree& tree, const check::Budgets& budget
     check::write_budget_report(results, prefix, quiet, out);
     if (!flags.junit.empty()) {
         std::ofstream file(flags.junit);
-        std::string command;
-        for (const auto& a : tree.command) command += (command.empty() ? "" : " ") + a;
-        check::write_junit(results, {trace_path, command, tree.host}, file);
+        check::write_junit(results, {trace_path, report::command_text(tree.command), tree.host},
+                           file);
         file.close();
         if (!file) output_error = "cannot write " + flags.junit;
     }

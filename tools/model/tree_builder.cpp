@@ -99,6 +99,7 @@ public:
         const wire::RecordHeader& h = rec.header;
         wire::WireReader r(rec.payload.data(), rec.payload.size());
         uint64_t t = rel(h.t_ns);
+        last_t_ = std::max(last_t_, t);
         if (is_shim_record(h.type)) track_sequence(h, own(h, t));
         switch (static_cast<RecordType>(h.type)) {
             case RecordType::kTraceStart: on_trace_start(h, r); break;
@@ -150,6 +151,9 @@ public:
     }
 
     void finalize() {
+        // A trace cut short has no end record: it lasted at least until its last record.
+        if (!tree_.complete) tree_.end_ns = std::max(tree_.end_ns, last_t_);
+        name_command_that_did_not_start();
         for (auto& [i, span] : seq_spans_) tree_.processes[i].seq_gaps += span.missing();
         // The kernel reports every exec it completes before the exit it reports: an attempt
         // still open at the exit was cut short (killed mid-exec). Without every kernel event
@@ -223,6 +227,21 @@ public:
     }
 
 private:
+    // A command `cowtrace run` could not start (exec failed in the collector's child) has no
+    // record of its own: it is the command the trace names, and it ended as the end record says.
+    void name_command_that_did_not_start() {
+        if (tree_.root_pid <= 0) return;
+        auto it = current_.find(tree_.root_pid);
+        if (it == current_.end()) return;
+        Process& root = tree_.processes[it->second];
+        if (root.ppid != tree_.collector_pid || root.shim_loaded || !root.execs.empty()) return;
+        if (root.argv.empty()) root.argv = tree_.command;
+        if (tree_.root_status && root.exit.kind == ExitStatus::Kind::kUnknown) {
+            merge_exit(root, status_from_wait(*tree_.root_status, "collector", kRankReaper),
+                       tree_.end_ns, false);
+        }
+    }
+
     // Recycled pids or a damaged trace can make processes each other's ancestors; renderers walk
     // the links from the roots, so a cycle's members would vanish from the report (or the walk
     // never end). The link out of the cycle's earliest-started member is dropped: it becomes a
@@ -773,6 +792,7 @@ private:
     std::unordered_set<size_t> awaiting_hello_;
     std::vector<pid_t> leftovers_;
     std::unordered_map<pid_t, size_t> open_episode_;  // child pid → index in tree_.episodes
+    uint64_t last_t_ = 0;  // the latest record, since the trace started
 };
 
 }  // namespace

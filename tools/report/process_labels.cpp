@@ -84,9 +84,12 @@ std::string ProcessLabels::name_at(size_t index, uint64_t t_ns) const {
 
 std::string ProcessLabels::command_line(size_t index) const {
     Image image = image_at(index, UINT64_MAX, true);
-    if (!image.argv) return name(index);
-    std::string out = quoted(image.argv->front());
-    for (size_t i = 1; i < image.argv->size(); ++i) out += " " + quoted((*image.argv)[i]);
+    return image.argv ? command_text(*image.argv) : name(index);
+}
+
+std::string command_text(const std::vector<std::string>& argv) {
+    std::string out;
+    for (size_t i = 0; i < argv.size(); ++i) out += (i ? " " : "") + quoted(argv[i]);
     return out;
 }
 

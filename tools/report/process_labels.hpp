@@ -47,6 +47,10 @@ class ProcessLabels {
 // The arguments after argv[0], shell-quoted where needed, each after a space ("" if none).
 std::string argument_text(const model::Process& p);
 
+// A whole command line as it would be typed: every word shell-quoted where needed, so that an
+// empty argument shows as '' ("" for no words at all).
+std::string command_text(const std::vector<std::string>& argv);
+
 // "exit 0", "killed by SIGKILL (core dumped)", "still running", "end unknown".
 std::string ended_text(const model::Process& p);
 
