@@ -653,6 +653,7 @@ void Session::report_status(uint64_t now) {
 
 void Session::process_gone(pid_t pid, uint64_t t_ns) {
     leader_exits_.erase(pid);
+    fork_parent_.erase(pid);  // a later holder of the pid says its own with its ChildStart
     live_.erase(pid);
     census_->on_process_gone(pid, t_ns);
 }
