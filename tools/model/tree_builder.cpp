@@ -425,8 +425,18 @@ private:
     SpawnBegin* unclaimed_begin(pid_t parent, const Process& child, Accept accept) {
         auto it = unnamed_begins_.find(parent);
         if (it == unnamed_begins_.end()) return nullptr;
+        // A begin of an image the parent has since replaced was never claimed (its shell never
+        // said hello): a child created after the exec is not its child.
+        uint64_t image_start = 0;
+        if (auto p = current_.find(parent); p != current_.end()) {
+            for (const auto& e : tree_.processes[p->second].execs) {
+                if (e.ok && e.t_ns <= child.start_ns) image_start = std::max(image_start, e.t_ns);
+            }
+        }
         for (auto& b : it->second) {
-            if (!b.used && b.t_ns <= child.start_ns + 1 && accept(b.how)) return &b;
+            if (!b.used && b.t_ns >= image_start && b.t_ns <= child.start_ns + 1 && accept(b.how)) {
+                return &b;
+            }
         }
         return nullptr;
     }
