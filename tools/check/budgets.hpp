@@ -34,7 +34,7 @@ inline constexpr int kExitIncompleteTrace = 32;  // damaged or cut short (unless
 enum class Verdict {
     kMet,
     kExceeded,
-    kNotMeasured,  // the trace lacks what the budget needs (e.g. recorded with --no-cow): fails
+    kNotMeasured,      // the trace lacks what the budget needs (e.g. recorded with --no-cow): fails
     kTraceIncomplete,  // the trace is damaged or cut short: no budget can be trusted to pass
 };
 

@@ -7,8 +7,8 @@ namespace cowtrace::check {
 std::vector<std::string> what_the_trace_lacks(const model::ProcessTree& tree) {
     std::vector<std::string> lacks;
     if (!tree.reader_error.empty()) {
-        lacks.push_back("it is damaged, and what follows the damage is lost (" +
-                        tree.reader_error + ")");
+        lacks.push_back("it is damaged, and what follows the damage is lost (" + tree.reader_error +
+                        ")");
     }
     if (!tree.complete) {
         lacks.push_back(
@@ -23,7 +23,8 @@ std::vector<std::string> what_the_trace_lacks(const model::ProcessTree& tree) {
     }
     if (lost > 0) {
         std::string who;
-        for (size_t i = 0; i < pids.size() && i < 5; ++i) who += (i ? ", " : "") + std::to_string(pids[i]);
+        for (size_t i = 0; i < pids.size() && i < 5; ++i)
+            who += (i ? ", " : "") + std::to_string(pids[i]);
         if (pids.size() > 5) who += ", …";
         lacks.push_back(fmt::format("{} record{} of the library never reached it (pid {})", lost,
                                     lost == 1 ? "" : "s", who));

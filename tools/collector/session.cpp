@@ -21,9 +21,9 @@
 #include <spdlog/spdlog.h>
 
 #include "census_service.hpp"
-#include "core/trace_reader.hpp"
 #include "core/pagemap.hpp"
 #include "core/thread_group.hpp"
+#include "core/trace_reader.hpp"
 #include "cow_sampler.hpp"
 #include "wire/record.hpp"
 #include "wire/wire_reader.hpp"
@@ -255,11 +255,12 @@ bool Session::start_command(std::string& error) {
     close(exec_pipe[0]);
     if (n == sizeof err) {
         error = "cannot run '" + opt_.command[0] + "': " + strerror(err);
-        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(), [&](wire::WireWriter& w) {
-            w.u8(2);
-            w.u16(7);
-            w.cstr(("the command could not start: " + error).c_str());
-        });
+        trace_.write(wire::RecordType::kCollectorNote, self_pid_, now_ns(),
+                     [&](wire::WireWriter& w) {
+                         w.u8(2);
+                         w.u16(7);
+                         w.cstr(("the command could not start: " + error).c_str());
+                     });
         waitpid(pid, nullptr, 0);
         root_reaped_ = true;
         root_status_ = 127 << 8;

@@ -6,8 +6,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -105,7 +105,7 @@ private:
     std::set<pid_t> tracked_;  // processes of our tree, for filtering kernel events
     std::set<pid_t> live_;     // processes believed alive, for memory sampling
     std::map<pid_t, pid_t> fork_parent_;  // child → parent, from the child's ChildStart
-    std::set<pid_t> leader_exits_;  // main thread gone, other threads not yet (kernel events)
+    std::set<pid_t> leader_exits_;        // main thread gone, other threads not yet (kernel events)
     CallSiteSymbolizer symbolizer_;
     uint64_t shim_records_ = 0;
     uint64_t processes_seen_ = 0;

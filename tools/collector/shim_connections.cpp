@@ -26,7 +26,7 @@ std::string file_kind(mode_t mode) {
 // Something is at path and bind() said so. A socket of ours that nobody accepts on any more was
 // left by a collector that was killed: it is removed. Anything else is refused, saying why.
 bool remove_stale_socket(const std::string& path, const sockaddr_un& addr, std::string& error) {
-    struct stat st{};
+    struct stat st {};
     if (lstat(path.c_str(), &st) != 0) return true;  // gone meanwhile: bind again
     if (!S_ISSOCK(st.st_mode)) {
         error = path + " exists and is not a socket (" + file_kind(st.st_mode) +
@@ -106,8 +106,8 @@ bool ShimConnections::listen(const std::string& path, std::string& error) {
             error = "cannot listen on " + path + ": " + strerror(bind_errno);
             if (bind_errno == ENOENT) {
                 std::string dir = path.substr(0, path.find_last_of('/') + 1);
-                error += " (does the directory " + (dir.empty() ? std::string(".") : dir) +
-                         " exist?)";
+                error +=
+                    " (does the directory " + (dir.empty() ? std::string(".") : dir) + " exist?)";
             }
         }
         ::close(listen_fd_);

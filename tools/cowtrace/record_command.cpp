@@ -20,7 +20,7 @@ namespace {
 
 // A directory only this user can enter: the socket in it is out of everybody else's reach.
 bool private_directory(const std::string& dir) {
-    struct stat st{};
+    struct stat st {};
     return lstat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
            (st.st_mode & 077) == 0;
 }
@@ -30,7 +30,8 @@ bool private_directory(const std::string& dir) {
 // for this user. Root outside a login session has no /run/user/0; the /tmp one exists for all.
 std::string default_socket_path(std::string& error) {
     const char* runtime = getenv("XDG_RUNTIME_DIR");
-    if (runtime != nullptr && *runtime == '/' && strlen(runtime) < 80 && private_directory(runtime)) {
+    if (runtime != nullptr && *runtime == '/' && strlen(runtime) < 80 &&
+        private_directory(runtime)) {
         return std::string(runtime) + "/cowtrace.sock";
     }
     std::string dir = "/tmp/cowtrace-" + std::to_string(geteuid());

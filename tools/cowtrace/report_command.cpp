@@ -100,18 +100,17 @@ CommandMain add_report_command(CLI::App& app) {
             if (!file) {
                 int err = open_errno != 0 ? open_errno : errno;
                 std::cerr << "cowtrace report: cannot write " << args->output
-                          << (err != 0 ? std::string(": ") + strerror(err) : std::string())
-                          << "\n";
+                          << (err != 0 ? std::string(": ") + strerror(err) : std::string()) << "\n";
                 return kExitBadInput;
             }
         }
         if (args->format == "folded" && rendered.view().empty()) {
             // An empty file is valid folded input, but flame graph tools refuse it: say why.
             std::cerr << "cowtrace report: nothing to fold: "
-                      << (tree.episodes.empty() ? std::string("the trace has no fork episode")
-                                                : "no fork copied anything (" +
-                                                      std::to_string(tree.episodes.size()) +
-                                                      " fork episodes)")
+                      << (tree.episodes.empty()
+                              ? std::string("the trace has no fork episode")
+                              : "no fork copied anything (" + std::to_string(tree.episodes.size()) +
+                                    " fork episodes)")
                       << "\n";
         }
         if (!tree.reader_error.empty()) {

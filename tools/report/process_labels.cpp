@@ -69,13 +69,16 @@ ProcessLabels::Image ProcessLabels::image_at(size_t index, uint64_t t_ns, bool w
         for (const auto& e : p.execs) {
             if (wanted(e)) return image_of(e);
         }
-        if (!p.argv.empty()) return want_argv ? Image{nullptr, &p.argv} : Image{&p.argv[0], nullptr};
+        if (!p.argv.empty())
+            return want_argv ? Image{nullptr, &p.argv} : Image{&p.argv[0], nullptr};
         break;
     }
     return {};
 }
 
-std::string ProcessLabels::name(size_t index) const { return name_at(index, UINT64_MAX); }
+std::string ProcessLabels::name(size_t index) const {
+    return name_at(index, UINT64_MAX);
+}
 
 std::string ProcessLabels::name_at(size_t index, uint64_t t_ns) const {
     Image image = image_at(index, t_ns, false);

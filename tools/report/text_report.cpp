@@ -24,9 +24,9 @@ using model::ProcessTree;
 constexpr size_t kSparklineWidth = 32;
 constexpr size_t kTopRegions = 3;
 constexpr size_t kMinSiblingsToFold = 3;
-constexpr size_t kMaxPidRuns = 8;       // pids (or ranges) listed for a folded group
+constexpr size_t kMaxPidRuns = 8;  // pids (or ranges) listed for a folded group
 constexpr size_t kTopCallSites = 5;
-constexpr size_t kCallSiteFrames = 4;   // innermost frames shown per call site
+constexpr size_t kCallSiteFrames = 4;  // innermost frames shown per call site
 
 std::string seconds(uint64_t ns) {
     return fmt::format("{:.3f}s", static_cast<double>(ns) / 1e9);

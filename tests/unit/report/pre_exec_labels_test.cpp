@@ -41,7 +41,8 @@ TEST(PreExecLabels, AHelperForkedBeforeTheExecIsNamedAfterTheWrapper) {
     ProcessLabels labels(w.f.tree);
     EXPECT_EQ(labels.name(w.root), "redis-server");
     EXPECT_EQ(labels.name(w.helper), "bash");
-    EXPECT_EQ(labels.command_line(w.helper), "bash -c 'v=$(redis-server --version); exec redis-server'");
+    EXPECT_EQ(labels.command_line(w.helper),
+              "bash -c 'v=$(redis-server --version); exec redis-server'");
     EXPECT_EQ(labels.name(w.server_child), "redis-server");
     EXPECT_EQ(labels.command_line(w.server_child), "redis-server --save ''");
 }
