@@ -69,6 +69,16 @@ bool PagemapReader::open(pid_t pid, std::string& error) {
     return true;
 }
 
+bool PagemapReader::address_space_alive() const {
+    // Every address has an entry, mapped or not: only a vanished address space reads nothing.
+    uint64_t entry = 0;
+    ssize_t got;
+    do {
+        got = pread(fd_, &entry, sizeof entry, 0);
+    } while (got < 0 && errno == EINTR);
+    return got == static_cast<ssize_t>(sizeof entry);
+}
+
 bool PagemapReader::read(uint64_t start, uint64_t end, std::vector<uint64_t>& out) {
     size_t pages = static_cast<size_t>((end - start) / kPageSize);
     out.resize(pages);

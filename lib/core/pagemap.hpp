@@ -56,6 +56,9 @@ public:
 
     bool open(pid_t pid, std::string& error);
     bool is_open() const { return fd_ >= 0; }
+    // Whether the address space this reader was opened on still exists. After the process
+    // execs, its pid has a new address space that only a newly opened reader sees.
+    bool address_space_alive() const;
 
     // Entries for [start, end) into out (resized to the page count). False when the address
     // space is gone (exit/exec) or the read failed.

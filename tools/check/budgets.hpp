@@ -25,15 +25,17 @@ struct Budgets {
 
 // Exit status bits, ORed together when several kinds of budget fail (like gcovr's
 // --fail-under-*). They avoid 1 (unreadable trace), 2 (usage), 125/127 and 128+N (signals) that
-// `cowtrace run` reports for other reasons: the highest combination is 28.
+// `cowtrace run` reports for other reasons: the highest combination is 60.
 inline constexpr int kExitCowBudget = 4;       // --max-cow, --max-cow-ratio
 inline constexpr int kExitMemoryBudget = 8;    // --max-rss, --max-tree-pss
 inline constexpr int kExitProcessBudget = 16;  // --max-processes, --no-leftover-processes
+inline constexpr int kExitIncompleteTrace = 32;  // damaged or cut short (unless allowed)
 
 enum class Verdict {
     kMet,
     kExceeded,
-    kNotMeasured,  // the trace lacks what the budget needs (e.g. recorded with --no-cow): fails
+    kNotMeasured,      // the trace lacks what the budget needs (e.g. recorded with --no-cow): fails
+    kTraceIncomplete,  // the trace is damaged or cut short: no budget can be trusted to pass
 };
 
 struct BudgetResult {
@@ -43,10 +45,13 @@ struct BudgetResult {
     std::string summary;                 // one sentence: what was limited and what happened
     std::vector<std::string> offenders;  // the episodes or processes that broke it, worst first
     int exit_bit = 0;                    // kExit…Budget for its kind
+    bool from_option = true;             // false for a verdict no option asks for (complete-trace)
 
     bool failed() const { return verdict != Verdict::kMet; }
-    // "--max-cow 4.0 MiB", "--no-leftover-processes"
-    std::string option() const { return "--" + name + (limit.empty() ? "" : " " + limit); }
+    // "--max-cow 4.0 MiB", "--no-leftover-processes"; "complete-trace"
+    std::string option() const {
+        return (from_option ? "--" : "") + name + (limit.empty() ? "" : " " + limit);
+    }
 };
 
 }  // namespace cowtrace::check

@@ -35,8 +35,10 @@ std::string testcase(const BudgetResult& r) {
     std::string message = r.option() + ": " + r.summary;
     std::string body = message;
     for (const auto& o : r.offenders) body += "\n    " + o;
-    const char* element = r.verdict == Verdict::kNotMeasured ? "error" : "failure";
-    const char* type = r.verdict == Verdict::kNotMeasured ? "NotMeasured" : "BudgetExceeded";
+    const char* element = r.verdict == Verdict::kExceeded ? "failure" : "error";
+    const char* type = r.verdict == Verdict::kNotMeasured       ? "NotMeasured"
+                       : r.verdict == Verdict::kTraceIncomplete ? "IncompleteTrace"
+                                                                : "BudgetExceeded";
     return head +
            fmt::format("      <{0} message=\"{1}\" type=\"{2}\">{3}</{0}>\n    </testcase>\n",
                        element, xml_escaped(message), type, xml_escaped(body));
@@ -100,7 +102,7 @@ void write_junit(const std::vector<BudgetResult>& results, const JunitContext& c
     size_t failures = 0, errors = 0;
     for (const auto& r : results) {
         if (r.verdict == Verdict::kExceeded) ++failures;
-        if (r.verdict == Verdict::kNotMeasured) ++errors;
+        if (r.verdict == Verdict::kNotMeasured || r.verdict == Verdict::kTraceIncomplete) ++errors;
     }
     out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     out << fmt::format(

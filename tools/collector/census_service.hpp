@@ -44,6 +44,8 @@ public:
     }
     // A process ended: its episodes end, its memory is no longer sampled.
     virtual void on_process_gone(pid_t, uint64_t) {}
+    // A process's exec failed: it goes on in the same image (and episode).
+    virtual void on_exec_failed(pid_t) {}
     // Periodic work over the live processes; returns the delay until the next call (0: never).
     virtual uint64_t on_timer(uint64_t, const std::vector<pid_t>&) { return 0; }
     // Readable when results wait for collect_results() (the service's own thread made them).

@@ -131,6 +131,13 @@ void CowSampler::on_process_gone(pid_t pid, uint64_t t_ns) {
     post(std::move(job));
 }
 
+void CowSampler::on_exec_failed(pid_t pid) {
+    Job job;
+    job.kind = Job::Kind::kExecFailed;
+    job.child = pid;
+    post(std::move(job));
+}
+
 uint64_t CowSampler::on_timer(uint64_t now, const std::vector<pid_t>& live) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -195,14 +202,13 @@ void CowSampler::run() {
         switch (job.kind) {
             case Job::Kind::kBaseline: take_baseline(job, out); break;
             case Job::Kind::kFinal: final_census(job, out); break;
-            case Job::Kind::kGone: {
-                auto it = episodes_.find(job.child);
-                if (it != episodes_.end()) {
-                    end_episode(job.child, wire::EpisodeEndReason::kExit, job.t_ns, out);
-                }
+            case Job::Kind::kGone:
+                if (episodes_.count(job.child)) end_vanished_episode(job.child, job.t_ns, out);
                 readers_.erase(job.child);
                 break;
-            }
+            case Job::Kind::kExecFailed:
+                exec_pending_.erase(job.child);
+                break;
             case Job::Kind::kTick:
                 tick(job, out);
                 {
@@ -216,6 +222,8 @@ void CowSampler::run() {
                 for (pid_t child : open) {
                     if (sample(episodes_[child], job.t_ns, out)) {
                         end_episode(child, wire::EpisodeEndReason::kRunning, job.t_ns, out);
+                    } else {
+                        end_vanished_episode(child, job.t_ns, out);
                     }
                 }
                 deliver(out);
@@ -227,8 +235,11 @@ void CowSampler::run() {
 }
 
 std::shared_ptr<pagemap::PagemapReader> CowSampler::reader_for(pid_t pid) {
+    // A reader is bound to the address space it was opened on, not to the pid: once the process
+    // has exec'd (a wrapper that forked a helper, then exec'd the server) the cached one reads
+    // nothing, and a fork of the new image would find its parent "gone".
     auto it = readers_.find(pid);
-    if (it != readers_.end()) return it->second;
+    if (it != readers_.end() && it->second->address_space_alive()) return it->second;
     auto r = std::make_shared<pagemap::PagemapReader>();
     std::string error;
     if (!r->open(pid, error)) return nullptr;
@@ -237,7 +248,8 @@ std::shared_ptr<pagemap::PagemapReader> CowSampler::reader_for(pid_t pid) {
 }
 
 void CowSampler::take_baseline(const Job& job, Output& out) {
-    // A pid seen again is a new process: forget the old one's reader.
+    // A pid seen again is a new process: forget the old one's reader (and episode).
+    if (episodes_.count(job.child)) end_vanished_episode(job.child, job.t_ns, out);
     readers_.erase(job.child);
     auto child_pm = reader_for(job.child);
     auto parent_pm = job.parent > 0 ? reader_for(job.parent) : nullptr;
@@ -359,7 +371,22 @@ void CowSampler::final_census(const Job& job, Output& out) {
     Output ack;
     ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
     deliver(ack);
+    if (ok && job.reason == wire::EpisodeEndReason::kExec) {
+        // The exec may fail, and the child go on writing in this episode: it ends when the
+        // child's address space is gone (a tick or its end finds it so).
+        exec_pending_[job.child] = job.t_ns;
+        return;
+    }
     end_episode(job.child, job.reason, job.t_ns, out);
+}
+
+void CowSampler::end_vanished_episode(pid_t child, uint64_t t_ns, Output& out) {
+    auto exec = exec_pending_.find(child);
+    if (exec != exec_pending_.end()) {
+        end_episode(child, wire::EpisodeEndReason::kExec, exec->second, out);
+    } else {
+        end_episode(child, wire::EpisodeEndReason::kExit, t_ns, out);
+    }
 }
 
 void CowSampler::end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_t t_ns,
@@ -368,16 +395,22 @@ void CowSampler::end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_
     end.reason = reason;
     out.records.push_back(encode(end, child, t_ns, 64));
     episodes_.erase(child);
+    exec_pending_.erase(child);
 }
 
 void CowSampler::tick(const Job& job, Output& out) {
     uint64_t t0 = thread_cpu_ns();
     std::vector<pid_t> ended;
     for (auto& [child, e] : episodes_) {
-        if (!sample(e, job.t_ns, out)) ended.push_back(child);
+        if (!sample(e, job.t_ns, out)) {
+            ended.push_back(child);
+        } else if (auto exec = exec_pending_.find(child); exec != exec_pending_.end()) {
+            exec->second = job.t_ns;  // not exec'd yet: the episode lasts at least this long
+        }
     }
-    // A child whose address space vanished without a final census (killed, or a raw exec).
-    for (pid_t child : ended) end_episode(child, wire::EpisodeEndReason::kExit, job.t_ns, out);
+    // A child whose address space vanished: after the exec it announced, or without a final
+    // census (killed, or a raw exec).
+    for (pid_t child : ended) end_vanished_episode(child, job.t_ns, out);
 
     for (pid_t pid : job.live) {
         MemoryRollup m;

@@ -37,6 +37,7 @@ public:
 
     void on_request(const CensusRequest& request) override;
     void on_process_gone(pid_t pid, uint64_t t_ns) override;
+    void on_exec_failed(pid_t pid) override;
     uint64_t on_timer(uint64_t now_ns, const std::vector<pid_t>& live) override;
     int notify_fd() const override { return notify_fd_; }
     void collect_results() override;
@@ -46,7 +47,7 @@ public:
 
 private:
     struct Job {
-        enum class Kind { kBaseline, kFinal, kGone, kTick, kFinish } kind;
+        enum class Kind { kBaseline, kFinal, kGone, kExecFailed, kTick, kFinish } kind;
         uint64_t connection_id = 0;
         pid_t child = 0;
         pid_t parent = 0;
@@ -78,6 +79,9 @@ private:
     bool sample(Episode& e, uint64_t t_ns, Output& out);
     void write_sample(Episode& e, const CensusTotals& totals, uint64_t t_ns, Output& out);
     void end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_t t_ns, Output& out);
+    // Ends an episode whose child can no longer be read: by its exec if it had announced one
+    // (at that census's time), else by its exit.
+    void end_vanished_episode(pid_t child, uint64_t t_ns, Output& out);
     std::shared_ptr<pagemap::PagemapReader> reader_for(pid_t pid);
     void deliver(Output& out);
 
@@ -99,6 +103,9 @@ private:
     // Worker-only state.
     std::unordered_map<pid_t, Episode> episodes_;
     std::unordered_map<pid_t, std::shared_ptr<pagemap::PagemapReader>> readers_;
+    // Children whose final census announced an exec (child → the census's time). The episode
+    // stays open until the child's address space is gone: an exec that fails goes on in it.
+    std::unordered_map<pid_t, uint64_t> exec_pending_;
     uint64_t reported_interval_ns_ = 0;
 };
 

@@ -21,6 +21,7 @@
 
 #include "census_service.hpp"
 #include "core/pagemap.hpp"
+#include "core/thread_group.hpp"
 #include "cow_sampler.hpp"
 #include "wire/collector_records.hpp"
 #include "wire/shim_records.hpp"
@@ -30,6 +31,7 @@ namespace cowtrace::collector {
 namespace {
 
 constexpr uint64_t kDrainDeadlineNs = 3'000'000'000ull;
+constexpr uint64_t kStatusIntervalNs = 250'000'000ull;
 
 uint64_t monotonic_ns() {
     timespec ts{};
@@ -120,12 +122,13 @@ bool Session::setup(std::string& error) {
         if (private_dir_.empty()) return false;
         opt_.socket_path = private_dir_ + "/sock";
     }
+    // Listening first: a collector that cannot start must not truncate an earlier trace.
+    if (!shims_.listen(opt_.socket_path, error)) return false;
     if (!trace_.open(opt_.trace_path, error)) return false;
     if (!opt_.command.empty()) {
         spool_ = std::make_unique<RunSpool>(opt_.trace_path);
         if (!spool_->create(error)) return false;
     }
-    if (!shims_.listen(opt_.socket_path, error)) return false;
     images_ = std::make_unique<ImageInspector>(opt_.socket_path,
                                                spool_ ? spool_->path() : std::string());
 
@@ -199,14 +202,15 @@ bool Session::start_command(std::string& error) {
     if (pid < 0) return false;
     spdlog::debug("started {} as pid {}, listening on {}", opt_.command[0], pid, opt_.socket_path);
     root_pid_ = pid;
-    tracked_.insert(pid);
-    live_.insert(pid);
+    track(pid);
     if (auto* sampler = dynamic_cast<CowSampler*>(census_.get())) sampler->start();
     result_.command_started = true;
 
     write_trace_start(t_fork);
 
     if (!launcher_.exec_succeeded(error)) {
+        note(wire::NoteSeverity::kWarning, wire::NoteCode::kCommandNotStarted,
+             "the command could not start: " + error);
         root_reaped_ = true;
         root_status_ = 127 << 8;
         return false;
@@ -309,6 +313,7 @@ void Session::loop() {
         if (n < 0 && errno != EINTR) break;
         trace_.flush_if_older(now_ns(), 200'000'000);
         for (int i = 0; i < n; ++i) dispatch(events[i].data.fd, true);
+        report_status(now_ns());
     }
     drain_after_tree_ended();
 }
@@ -363,16 +368,26 @@ void Session::handle_kernel_events() {
                 if (ev.pid != ev.tgid) return;  // a thread
                 if (!tracked_.count(ev.parent_tgid) && ev.parent_tgid != self_pid_) return;
                 if (ev.parent_tgid == self_pid_ && ev.tgid != root_pid_) return;
-                tracked_.insert(ev.tgid);
-                live_.insert(ev.tgid);
+                track(ev.tgid);
                 trace_.write(wire::KernelFork{ev.parent_tgid, ev.parent_pid}, ev.tgid, ev.t_ns);
                 break;
             case KernelEvent::Kind::kExec:
                 if (!tracked_.count(ev.tgid)) return;
+                leader_exits_.erase(ev.tgid);  // that was the old main thread of a thread's exec
                 trace_.write(wire::KernelExec{ev.pid}, ev.tgid, ev.t_ns);
                 break;
             case KernelEvent::Kind::kExit:
-                if (ev.pid != ev.tgid || !tracked_.count(ev.tgid)) return;
+                if (!tracked_.count(ev.tgid)) return;
+                // The main thread's exit ends the process only if no other thread goes on: an
+                // exec from another thread kills the old main thread first, and a main thread
+                // may end before the others. Then the last thread's exit ends it.
+                if (ev.pid == ev.tgid) {
+                    leader_exits_.insert(ev.tgid);
+                } else if (!leader_exits_.count(ev.tgid)) {
+                    return;  // a thread
+                }
+                if (thread_group_running(ev.tgid)) return;
+                leader_exits_.erase(ev.tgid);
                 tracked_.erase(ev.tgid);
                 trace_.write(wire::KernelExit{ev.exit_code}, ev.tgid, ev.t_ns);
                 process_gone(ev.tgid, ev.t_ns);
@@ -420,8 +435,7 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
     const wire::RecordHeader& h = rec.header;
     switch (static_cast<wire::RecordType>(h.type)) {
         case wire::RecordType::kHello:
-            tracked_.insert(h.pid);
-            live_.insert(h.pid);
+            track(h.pid);
             symbolizer_.forget_mappings(h.pid);  // a new image
             break;
         case wire::RecordType::kSpawnBegin: {
@@ -431,20 +445,17 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             break;
         }
         case wire::RecordType::kChildStart: {
-            tracked_.insert(h.pid);
-            live_.insert(h.pid);
+            track(h.pid);
             wire::ChildStart start;
             decode(rec, start);
+            if (start.how != wire::CreateHow::kVfork) ++forks_seen_;
             if (start.parent > 0) fork_parent_[h.pid] = start.parent;
             break;
         }
         case wire::RecordType::kCreated: {
             wire::Created created;
             decode(rec, created);
-            if (created.child > 0) {
-                tracked_.insert(created.child);
-                live_.insert(created.child);
-            }
+            if (created.child > 0) track(created.child);
             symbolizer_.note(h.pid, frames_of(created.call_site));
             if (!created.spawn_image.empty()) {
                 inspect_image(h.pid, h.t_ns, std::string(created.spawn_image.view()),
@@ -462,6 +473,15 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
         }
         case wire::RecordType::kExit:
             if (!(h.flags & wire::kFromVforkChild)) live_.erase(h.pid);
+            break;
+        case wire::RecordType::kDropped: {
+            wire::Dropped dropped;
+            decode(rec, dropped);
+            dropped_records_ += dropped.count;
+            break;
+        }
+        case wire::RecordType::kExecFailed:
+            if (!(h.flags & wire::kFromVforkChild)) census_->on_exec_failed(h.pid);
             break;
         case wire::RecordType::kWaitReaped: {
             wire::WaitReaped reaped;
@@ -518,7 +538,25 @@ void Session::drain_after_tree_ended() {
     }
 }
 
+void Session::track(pid_t pid) {
+    if (tracked_.insert(pid).second) ++processes_seen_;
+    live_.insert(pid);
+}
+
+void Session::report_status(uint64_t now) {
+    if (!opt_.on_status || now < next_status_ns_) return;
+    next_status_ns_ = now + kStatusIntervalNs;
+    CollectionStatus status;
+    status.processes = processes_seen_;
+    status.forks = forks_seen_;
+    status.records = shim_records_;
+    status.lost = rejected_records_ + shims_.refused_peers() + dropped_records_ + kernel_.lost();
+    opt_.on_status(status);
+}
+
 void Session::process_gone(pid_t pid, uint64_t t_ns) {
+    leader_exits_.erase(pid);
+    fork_parent_.erase(pid);  // a later holder of the pid says its own with its ChildStart
     live_.erase(pid);
     census_->on_process_gone(pid, t_ns);
 }

@@ -5,8 +5,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <memory>
+#include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,6 +25,14 @@ namespace cowtrace::collector {
 
 class CensusService;
 
+// What a collection has gathered so far, for a live status line.
+struct CollectionStatus {
+    uint64_t processes = 0;  // processes of the tree seen (the library's or the kernel's word)
+    uint64_t forks = 0;      // children that started as copies of their creator
+    uint64_t records = 0;    // records from the library
+    uint64_t lost = 0;       // records rejected or dropped, kernel events lost
+};
+
 struct SessionOptions {
     std::string trace_path;
     std::string socket_path;           // record mode: where programs connect; run: private dir
@@ -37,6 +46,8 @@ struct SessionOptions {
     double duty_cycle = 0.02;          // at most this share of one core for sampling
     uint64_t duration_ns = 0;          // record mode: stop after this long (0: at a signal)
     bool quiet = false;
+    // Called about every quarter second while collecting (`record` on a terminal).
+    std::function<void(const CollectionStatus&)> on_status;
 };
 
 struct SessionResult {
@@ -73,6 +84,8 @@ private:
     void drain_after_tree_ended();
     void finish();
     void process_gone(pid_t pid, uint64_t t_ns);
+    void track(pid_t pid);  // a process of our tree, alive
+    void report_status(uint64_t now);
     uint64_t now_ns() const;
 
     SessionOptions opt_;
@@ -100,8 +113,13 @@ private:
     std::set<pid_t> tracked_;  // processes of our tree, for filtering kernel events
     std::set<pid_t> live_;     // processes believed alive, for memory sampling
     std::map<pid_t, pid_t> fork_parent_;  // child → parent, from the child's ChildStart
+    std::set<pid_t> leader_exits_;        // main thread gone, other threads not yet (kernel events)
     CallSiteSymbolizer symbolizer_;
     uint64_t shim_records_ = 0;
+    uint64_t processes_seen_ = 0;
+    uint64_t forks_seen_ = 0;
+    uint64_t dropped_records_ = 0;  // the library's own count of what it could not send
+    uint64_t next_status_ns_ = 0;
     uint64_t rejected_records_ = 0;
 };
 

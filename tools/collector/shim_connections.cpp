@@ -14,6 +14,54 @@ namespace cowtrace::collector {
 
 namespace {
 bool peer_allowed(uid_t uid) { return uid == geteuid() || uid == 0; }
+
+std::string file_kind(mode_t mode) {
+    if (S_ISREG(mode)) return "a regular file";
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISLNK(mode)) return "a symbolic link";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    return "a device or special file";
+}
+
+// Something is at path and bind() said so. A socket of ours that nobody accepts on any more was
+// left by a collector that was killed: it is removed. Anything else is refused, saying why.
+bool remove_stale_socket(const std::string& path, const sockaddr_un& addr, std::string& error) {
+    struct stat st {};
+    if (lstat(path.c_str(), &st) != 0) return true;  // gone meanwhile: bind again
+    if (!S_ISSOCK(st.st_mode)) {
+        error = path + " exists and is not a socket (" + file_kind(st.st_mode) +
+                "): remove it or choose another --socket path";
+        return false;
+    }
+    if (st.st_uid != geteuid()) {
+        error = path + " is a socket of uid " + std::to_string(st.st_uid) +
+                ": remove it or choose another --socket path";
+        return false;
+    }
+    int probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (probe < 0) {
+        error = std::string("socket: ") + strerror(errno);
+        return false;
+    }
+    int rc = connect(probe, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    int err = errno;
+    ::close(probe);
+    if (rc == 0 || err == EAGAIN) {
+        error = "another collector is listening on " + path +
+                ": stop it, or give this one another --socket path";
+        return false;
+    }
+    if (err != ECONNREFUSED) {
+        error = "cannot tell whether " + path + " is in use (connect: " + strerror(err) +
+                "): remove it or choose another --socket path";
+        return false;
+    }
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+        error = "cannot remove the stale socket " + path + ": " + strerror(errno);
+        return false;
+    }
+    return true;
+}
 }  // namespace
 
 ShimConnections::~ShimConnections() {
@@ -44,9 +92,24 @@ bool ShimConnections::listen(const std::string& path, std::string& error) {
     setsockopt(listen_fd_, SOL_SOCKET, SO_PASSCRED, &one, sizeof one);
     mode_t old = umask(077);  // the socket file is created 0600
     int rc = bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    if (rc != 0 && errno == EADDRINUSE) {
+        if (remove_stale_socket(path, addr, error)) {
+            rc = bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        } else {
+            errno = EADDRINUSE;
+        }
+    }
+    int bind_errno = errno;
     umask(old);
     if (rc != 0) {
-        error = "cannot listen on " + path + ": " + strerror(errno);
+        if (error.empty()) {
+            error = "cannot listen on " + path + ": " + strerror(bind_errno);
+            if (bind_errno == ENOENT) {
+                std::string dir = path.substr(0, path.find_last_of('/') + 1);
+                error +=
+                    " (does the directory " + (dir.empty() ? std::string(".") : dir) + " exist?)";
+            }
+        }
         ::close(listen_fd_);
         listen_fd_ = -1;
         return false;

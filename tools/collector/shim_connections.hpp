@@ -28,7 +28,8 @@ public:
     ShimConnections(const ShimConnections&) = delete;
     ShimConnections& operator=(const ShimConnections&) = delete;
 
-    // Binds and listens at path (which must not exist); the socket file is mode 0600.
+    // Binds and listens at path; the socket file is mode 0600. A socket of ours already there
+    // that nobody accepts on (its collector was killed) is replaced; anything else is refused.
     bool listen(const std::string& path, std::string& error);
     int listen_fd() const { return listen_fd_; }
 

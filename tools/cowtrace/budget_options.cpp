@@ -7,6 +7,8 @@
 #include "check/budget_check.hpp"
 #include "check/budget_report.hpp"
 #include "check/junit_report.hpp"
+#include "check/trace_completeness.hpp"
+#include "report/process_labels.hpp"
 #include "units.hpp"
 
 namespace cowtrace::cli {
@@ -17,8 +19,11 @@ const char* const kBudgetExitStatusHelp =
     "--no-leftover-processes);\n"
     "several kinds failing add up (12 = copy-on-write and memory). A budget the trace cannot "
     "measure\n"
-    "(e.g. recorded with --no-cow) fails too. Sizes: 64MiB, 1.5GiB, 500KB (KiB/MiB/GiB binary,\n"
-    "KB/MB/GB decimal).";
+    "(e.g. recorded with --no-cow) fails too, and 32 is added for a trace that is damaged or "
+    "cut short\n"
+    "(a collector killed, records lost) unless --allow-incomplete is given. Sizes: 64MiB, "
+    "1.5GiB,\n"
+    "500KB (KiB/MiB/GiB binary, KB/MB/GB decimal).";
 
 namespace {
 
@@ -83,6 +88,9 @@ void add_budget_options(CLI::App& cmd, BudgetFlags& flags) {
     cmd.add_flag("--no-leftover-processes", flags.no_leftover_processes,
                  "Fail if any process outlives the traced command")
         ->group(group);
+    cmd.add_flag("--allow-incomplete", flags.allow_incomplete,
+                 "Judge a damaged or cut-short trace by what it holds, instead of failing (32)")
+        ->group(group);
     cmd.add_option("--junit", flags.junit, "Also write the budget results as JUnit XML to FILE")
         ->type_name("FILE")
         ->group(group);
@@ -111,12 +119,16 @@ int enforce_budgets(const model::ProcessTree& tree, const check::Budgets& budget
                     const std::string& prefix, bool quiet, std::ostream& out,
                     std::string& output_error) {
     std::vector<check::BudgetResult> results = check::check_budgets(tree, budgets);
+    // A trace cut short must not pass for lack of what broke a budget: its verdict comes first.
+    std::vector<std::string> lacks = check::what_the_trace_lacks(tree);
+    if (!lacks.empty()) {
+        results.insert(results.begin(), check::completeness_result(lacks, flags.allow_incomplete));
+    }
     check::write_budget_report(results, prefix, quiet, out);
     if (!flags.junit.empty()) {
         std::ofstream file(flags.junit);
-        std::string command;
-        for (const auto& a : tree.command) command += (command.empty() ? "" : " ") + a;
-        check::write_junit(results, {trace_path, command, tree.host}, file);
+        check::write_junit(results, {trace_path, report::command_text(tree.command), tree.host},
+                           file);
         file.close();
         if (!file) output_error = "cannot write " + flags.junit;
     }

@@ -19,19 +19,20 @@ struct BudgetFlags {
     uint64_t max_processes = 0;
     bool max_processes_set = false;
     bool no_leftover_processes = false;
+    bool allow_incomplete = false;  // judge a damaged or cut-short trace by what it holds
     std::string junit;
 };
 
 // Registers --max-cow, --max-cow-ratio, --max-rss, --max-tree-pss, --max-processes,
-// --no-leftover-processes and --junit in the "Budgets" group of cmd.
+// --no-leftover-processes, --allow-incomplete and --junit in the "Budgets" group of cmd.
 void add_budget_options(CLI::App& cmd, BudgetFlags& flags);
 
 // The flags as budgets; false with a one-line error for a size or percentage that does not parse.
 bool budgets_from_flags(const BudgetFlags& flags, check::Budgets& budgets, std::string& error);
 
-// Checks the tree, writes the human report to out (only the failures if quiet) and the JUnit
-// file if asked. Returns the budget exit bits (0: all met); output_error is set when the JUnit
-// file cannot be written.
+// Checks the tree, and that it is complete, writes the human report to out (only the failures
+// if quiet) and the JUnit file if asked. Returns the budget exit bits (0: all met; 32 for an
+// incomplete trace unless allowed); output_error is set when the JUnit file cannot be written.
 int enforce_budgets(const model::ProcessTree& tree, const check::Budgets& budgets,
                     const BudgetFlags& flags, const std::string& trace_path,
                     const std::string& prefix, bool quiet, std::ostream& out,

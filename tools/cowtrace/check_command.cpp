@@ -1,5 +1,6 @@
 // cowtrace check: budgets a trace must meet, for CI. Exit 0 when every budget is met; else the
-// budget bits (see kBudgetExitStatusHelp); 1 when the trace cannot be read; 2 on a usage error.
+// budget bits (see kBudgetExitStatusHelp), with 32 for a damaged or incomplete trace; 1 when the
+// trace cannot be read; 2 on a usage error.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -43,10 +44,6 @@ CommandMain add_check_command(CLI::App& app) {
             return kExitBadInput;
         }
         progress.done();
-        if (!tree.reader_error.empty()) {
-            std::cerr << "cowtrace check: warning: trace damaged, checking the valid part: "
-                      << tree.reader_error << "\n";
-        }
         std::string output_error;
         int status = enforce_budgets(tree, budgets, args->budgets, args->inputs.front(),
                                      "cowtrace check", false, std::cout, output_error);

@@ -1,5 +1,7 @@
 // cowtrace report: show a trace (and spool files) in one of several formats, all views of the
 // same model.
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -90,13 +92,26 @@ CommandMain add_report_command(CLI::App& app) {
                 return kExitBadInput;
             }
         } else {
+            errno = 0;
             std::ofstream file(args->output, std::ios::binary);
+            int open_errno = errno;
             file << rendered.view();
             file.close();
             if (!file) {
-                std::cerr << "cowtrace report: cannot write " << args->output << "\n";
+                int err = open_errno != 0 ? open_errno : errno;
+                std::cerr << "cowtrace report: cannot write " << args->output
+                          << (err != 0 ? std::string(": ") + strerror(err) : std::string()) << "\n";
                 return kExitBadInput;
             }
+        }
+        if (args->format == "folded" && rendered.view().empty()) {
+            // An empty file is valid folded input, but flame graph tools refuse it: say why.
+            std::cerr << "cowtrace report: nothing to fold: "
+                      << (tree.episodes.empty()
+                              ? std::string("the trace has no fork episode")
+                              : "no fork copied anything (" + std::to_string(tree.episodes.size()) +
+                                    " fork episodes)")
+                      << "\n";
         }
         if (!tree.reader_error.empty()) {
             std::cerr << "cowtrace report: warning: trace damaged, showing the valid part: "

@@ -73,19 +73,33 @@ CommandMain add_run_command(CLI::App& app) {
     run->add_flag("--exit-with-command", args->exit_with_command,
                   "Return when COMMAND ends; processes it left behind are marked still running");
     run->add_flag("--no-cow", args->no_cow, "Do not measure copy-on-write (process tree only)");
-    run->add_option("--mode", args->mode,
-                    "Copy-on-write measurement: exact (PFN comparison, needs root), unprivileged "
-                    "(exclusive bit), or auto")
-        ->check(CLI::IsMember({"auto", "exact", "unprivileged"}))
-        ->default_val("auto");
-    run->add_option("--interval", args->interval,
-                    "Sampling interval (10ms or more); stretched so sampling stays within 2% of "
-                    "a core")
-        ->default_val("100ms");
+    CLI::Option* mode_option =
+        run->add_option(
+               "--mode", args->mode,
+               "Copy-on-write measurement: exact (PFN comparison, needs root), unprivileged "
+               "(exclusive bit), or auto")
+            ->check(CLI::IsMember({"auto", "exact", "unprivileged"}))
+            ->default_val("auto");
+    CLI::Option* interval_option =
+        run->add_option(
+               "--interval", args->interval,
+               "Sampling interval (10ms or more); stretched so sampling stays within 2% of "
+               "a core")
+            ->default_val("100ms");
     run->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
     add_budget_options(*run, args->budgets);
-    return [args]() -> int {
+    return [args, mode_option, interval_option]() -> int {
         const std::vector<std::string>& command = run_command_words();
+        // --no-cow samples nothing: a census option beside it would be silently ignored.
+        for (CLI::Option* o : {mode_option, interval_option}) {
+            if (args->no_cow && o->count() > 0) {
+                fprintf(stderr,
+                        "cowtrace run: --no-cow measures nothing, so %s has no effect: "
+                        "drop one of them\n",
+                        o->get_name().c_str());
+                return kExitUsage;
+            }
+        }
         if (command.empty()) {
             fprintf(stderr, "cowtrace run: no command given (cowtrace run -- COMMAND [ARGS...])\n");
             return kExitUsage;
@@ -134,7 +148,8 @@ CommandMain add_run_command(CLI::App& app) {
             // Our own set-up failed (exit_code 1), or COMMAND could not be run (127).
             return result.exit_code == 127 ? kExitCannotRun : kExitToolFailure;
         }
-        if (!result.trace_warning.empty()) fprintf(stderr, "cowtrace: %s\n", result.trace_warning.c_str());
+        if (!result.trace_warning.empty())
+            fprintf(stderr, "cowtrace: %s\n", result.trace_warning.c_str());
         if (!args->quiet) fprintf(stderr, "cowtrace: trace written to %s\n", args->output.c_str());
         if (!budgets.any()) return result.exit_code;
         // Budgets are checked on the trace as written, exactly as `cowtrace check` would; the

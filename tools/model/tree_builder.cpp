@@ -29,6 +29,7 @@ public:
     void add(const RawRecord& rec) {
         const wire::RecordHeader& h = rec.header;
         uint64_t t = ctx_.rel(h.t_ns);
+        last_t_ = std::max(last_t_, t);
         if (wire::is_shim_record(h.type)) {
             Process& sender = ctx_.index.sender(h, t);
             sequences_.track(h, ctx_.index.index_of(sender), sender);
@@ -106,6 +107,9 @@ public:
 
     void finalize() {
         ProcessTree& tree = ctx_.tree;
+        // A trace cut short has no end record: it lasted at least until its last record.
+        if (!tree.complete) tree.end_ns = std::max(tree.end_ns, last_t_);
+        name_command_that_did_not_start();
         sequences_.finalize(tree);
         execs_.finalize();
         creations_.finalize();
@@ -127,6 +131,22 @@ public:
     }
 
 private:
+    // A command `cowtrace run` could not start (exec failed in the collector's child) has no
+    // record of its own: it is the command the trace names, and it ended as the end record says.
+    void name_command_that_did_not_start() {
+        ProcessTree& tree = ctx_.tree;
+        if (tree.root_pid <= 0) return;
+        std::optional<size_t> index = ctx_.index.current(tree.root_pid);
+        if (!index) return;
+        Process& root = tree.processes[*index];
+        if (root.ppid != tree.collector_pid || root.shim_loaded || !root.execs.empty()) return;
+        if (root.argv.empty()) root.argv = tree.command;
+        if (tree.root_status && root.exit.kind == ExitStatus::Kind::kUnknown) {
+            root.exit = status_from_wait(*tree.root_status, ExitSource::kCollector);
+            if (!root.end_ns) root.end_ns = tree.end_ns;
+        }
+    }
+
     // A record's fields; whatever a damaged payload lacks keeps its default.
     template <class R>
     static R decoded(const RawRecord& rec) {
@@ -209,6 +229,7 @@ private:
     ExitMerger exits_;
     EpisodeBuilder episodes_;
     std::vector<pid_t> leftovers_;
+    uint64_t last_t_ = 0;  // the latest record, since the trace started
 };
 
 }  // namespace

@@ -44,7 +44,9 @@ std::vector<ForkCallSite> fork_call_sites(const model::ProcessTree& tree,
         if (e.child_index >= tree.processes.size()) continue;
         const model::Process& child = tree.processes[e.child_index];
         std::optional<size_t> creator = labels.creator(e.child_index);
-        std::string program = creator ? labels.name(*creator) : labels.name(e.child_index);
+        // What the creator ran when it forked: it may have exec'd another program since.
+        std::string program =
+            creator ? labels.name_at(*creator, child.start_ns) : labels.name(e.child_index);
         std::string how = model::create_how_name(child.how);
         Key key{program, creation_frames(tree, child), how};
         ForkCallSite& site = sites[key];

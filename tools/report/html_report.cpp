@@ -106,8 +106,7 @@ json html_report_data(const model::ProcessTree& tree) {
 }
 
 void write_html(const model::ProcessTree& tree, std::ostream& out) {
-    std::string command;
-    for (const auto& a : tree.command) command += (command.empty() ? "" : " ") + a;
+    std::string command = command_text(tree.command);
     std::string shown = html_escaped(command.empty() ? std::string("(record mode)") : command);
     std::string title = "cowtrace — " + shown;
     std::string data = json_for_script_element(html_report_data(tree));

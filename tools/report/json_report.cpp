@@ -181,6 +181,7 @@ json to_json(const model::ProcessTree& tree) {
           {"complete", tree.complete},
           {"reader_error", tree.reader_error.empty() ? json(nullptr) : json(tree.reader_error)},
           {"command", tree.command},
+          {"command_line", command_text(tree.command)},
           {"host", tree.host},
           {"kernel_release", tree.kernel_release},
           {"kernel_events", tree.kernel_events},
@@ -193,6 +194,7 @@ json to_json(const model::ProcessTree& tree) {
           {"wall_start_ns", tree.wall_t0_ns},
           {"census_mode", model::census_mode_name(tree.census_mode)},
           {"sampling_interval_ns", tree.sampling_interval_ns},
+          {"requested_interval_ns", tree.interval_ns},
           {"root_exit", root_exit},
           {"notes", std::move(notes)}}}};
 }

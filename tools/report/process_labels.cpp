@@ -46,32 +46,54 @@ ProcessLabels::ProcessLabels(const model::ProcessTree& tree)
     }
 }
 
-std::string ProcessLabels::name(size_t index) const {
+ProcessLabels::Image ProcessLabels::image_at(size_t index, uint64_t t_ns, bool want_argv) const {
+    auto wanted = [want_argv](const model::ExecEvent& e) {
+        return e.ok && (want_argv ? !e.argv.empty() : !e.path.empty());
+    };
+    auto image_of = [want_argv](const model::ExecEvent& e) {
+        return want_argv ? Image{nullptr, &e.argv} : Image{&e.path, nullptr};
+    };
     for (int depth = 0; depth < kMaxCreatorDepth && index < tree_.processes.size(); ++depth) {
         const Process& p = tree_.processes[index];
         for (auto it = p.execs.rbegin(); it != p.execs.rend(); ++it) {
-            if (it->ok && !it->path.empty()) return base_name(it->path);
+            if (it->t_ns <= t_ns && wanted(*it)) return image_of(*it);
         }
-        if (!p.argv.empty()) return base_name(p.argv[0]);
-        if (!creator_[index]) break;
-        index = *creator_[index];
+        // Before its first exec a process runs what its creator ran when it was created. Only
+        // the first process of a tree (or of a trace that lost its creator) is asked about a time
+        // before the image it started with: that is its first image.
+        if (creator_[index]) {
+            t_ns = p.start_ns;
+            index = *creator_[index];
+            continue;
+        }
+        for (const auto& e : p.execs) {
+            if (wanted(e)) return image_of(e);
+        }
+        if (!p.argv.empty())
+            return want_argv ? Image{nullptr, &p.argv} : Image{&p.argv[0], nullptr};
+        break;
     }
-    return "?";
+    return {};
+}
+
+std::string ProcessLabels::name(size_t index) const {
+    return name_at(index, UINT64_MAX);
+}
+
+std::string ProcessLabels::name_at(size_t index, uint64_t t_ns) const {
+    Image image = image_at(index, t_ns, false);
+    return image.path ? base_name(*image.path) : "?";
 }
 
 std::string ProcessLabels::command_line(size_t index) const {
-    size_t at = index;
-    for (int depth = 0; depth < kMaxCreatorDepth && at < tree_.processes.size(); ++depth) {
-        const std::vector<std::string>& argv = current_argv(tree_.processes[at]);
-        if (!argv.empty()) {
-            std::string out = quoted(argv[0]);
-            for (size_t i = 1; i < argv.size(); ++i) out += " " + quoted(argv[i]);
-            return out;
-        }
-        if (!creator_[at]) break;
-        at = *creator_[at];
-    }
-    return name(index);
+    Image image = image_at(index, UINT64_MAX, true);
+    return image.argv ? command_text(*image.argv) : name(index);
+}
+
+std::string command_text(const std::vector<std::string>& argv) {
+    std::string out;
+    for (size_t i = 0; i < argv.size(); ++i) out += (i ? " " : "") + quoted(argv[i]);
+    return out;
 }
 
 std::optional<size_t> ProcessLabels::creator(size_t index) const {

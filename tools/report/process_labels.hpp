@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,7 +20,11 @@ class ProcessLabels {
     // Its last successful exec's file name, else its command name, else its creator's (a forked
     // child runs its parent's program).
     std::string name(size_t index) const;
-    // The whole command line as it would be typed; falls back to the creator's like name().
+    // The program it ran at t_ns: its last successful exec by then; before its first, the
+    // program its creator ran when it was created (a helper a wrapper forked before exec'ing a
+    // server ran the wrapper, not the server).
+    std::string name_at(size_t index, uint64_t t_ns) const;
+    // The whole command line as it would be typed; falls back to the creator's like name_at().
     std::string command_line(size_t index) const;
     // The process that created it, if that one is in the trace.
     std::optional<size_t> creator(size_t index) const;
@@ -27,12 +32,24 @@ class ProcessLabels {
     size_t index_of(const model::Process& p) const;
 
   private:
+    // What index ran at t_ns, found as name_at() says: an exec's file name or a command line
+    // (want_argv), the other left null; both null when unknown.
+    struct Image {
+        const std::string* path = nullptr;
+        const std::vector<std::string>* argv = nullptr;
+    };
+    Image image_at(size_t index, uint64_t t_ns, bool want_argv) const;
+
     const model::ProcessTree& tree_;
     std::vector<std::optional<size_t>> creator_;
 };
 
 // The arguments after argv[0], shell-quoted where needed, each after a space ("" if none).
 std::string argument_text(const model::Process& p);
+
+// A whole command line as it would be typed: every word shell-quoted where needed, so that an
+// empty argument shows as '' ("" for no words at all).
+std::string command_text(const std::vector<std::string>& argv);
 
 // "exit 0", "killed by SIGKILL (core dumped)", "still running", "end unknown".
 std::string ended_text(const model::Process& p);

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "byte_size.hpp"
+#include "call_sites.hpp"
 #include "memory_timeline.hpp"
 #include "process_labels.hpp"
 #include "sparkline.hpp"
@@ -23,6 +24,9 @@ using model::ProcessTree;
 constexpr size_t kSparklineWidth = 32;
 constexpr size_t kTopRegions = 3;
 constexpr size_t kMinSiblingsToFold = 3;
+constexpr size_t kMaxPidRuns = 8;  // pids (or ranges) listed for a folded group
+constexpr size_t kTopCallSites = 5;
+constexpr size_t kCallSiteFrames = 4;  // innermost frames shown per call site
 
 std::string seconds(uint64_t ns) {
     return fmt::format("{:.3f}s", static_cast<double>(ns) / 1e9);
@@ -39,13 +43,13 @@ class TextWriter {
     void write() {
         write_header();
         for (size_t r : tree_.roots()) write_node(r, "", true, true);
+        write_call_sites();
         write_notes();
     }
 
   private:
     void write_header() {
-        std::string cmd;
-        for (const auto& a : tree_.command) cmd += (cmd.empty() ? "" : " ") + a;
+        std::string cmd = command_text(tree_.command);
         out_ << fmt::format("cowtrace: {} process{} in {}", tree_.processes.size(),
                             tree_.processes.size() == 1 ? "" : "es", seconds(tree_.end_ns));
         if (!cmd.empty()) out_ << " — " << cmd;
@@ -177,6 +181,27 @@ class TextWriter {
         return lines;
     }
 
+    // The pids a folded group holds: runs of consecutive pids as ranges, at most a line's worth.
+    std::string pid_list(const std::vector<size_t>& kids, size_t from, size_t to) const {
+        std::vector<pid_t> pids;
+        for (size_t k = from; k < to; ++k) pids.push_back(tree_.processes[kids[k]].pid);
+        std::sort(pids.begin(), pids.end());
+        std::string out;
+        size_t shown = 0;
+        for (size_t a = 0; a < pids.size();) {
+            size_t b = a;
+            while (b + 1 < pids.size() && pids[b + 1] == pids[b] + 1) ++b;
+            if (++shown > kMaxPidRuns) {
+                out += fmt::format(", … ({} in all)", pids.size());
+                break;
+            }
+            out += (out.empty() ? "" : ", ") + std::to_string(pids[a]);
+            if (b > a) out += (b == a + 1 ? ", " : "–") + std::to_string(pids[b]);
+            a = b + 1;
+        }
+        return out;
+    }
+
     std::string folded_cow_line(const std::vector<size_t>& kids, size_t from, size_t to) const {
         size_t n = 0;
         uint64_t max_peak = 0, total_peak = 0, max_shared = 0;
@@ -211,9 +236,9 @@ class TextWriter {
             if (j - i >= kMinSiblingsToFold) {
                 const Process& first = tree_.processes[kids[i]];
                 out_ << child_prefix << (is_last ? "└─" : "├─")
-                     << fmt::format("{}*[{}{}]  {}{}", j - i, labels_.name(kids[i]),
+                     << fmt::format("{}*[{}{}]  {}{}  pids {}", j - i, labels_.name(kids[i]),
                                     o_.show_argv ? argument_text(first) : "", ended_text(first),
-                                    flags_text(first))
+                                    flags_text(first), pid_list(kids, i, j))
                      << "\n";
                 std::string cow = folded_cow_line(kids, i, j);
                 if (!cow.empty())
@@ -224,6 +249,31 @@ class TextWriter {
             }
             i = j;
         }
+    }
+
+    // Where the forks came from, the costliest first: the code to look at.
+    void write_call_sites() {
+        std::vector<ForkCallSite> sites = fork_call_sites(tree_, labels_);
+        if (sites.empty()) return;
+        out_ << "\nfork call sites, by what their children made the tree copy:\n";
+        for (size_t i = 0; i < sites.size() && i < kTopCallSites; ++i) {
+            const ForkCallSite& site = sites[i];
+            std::string frames;
+            for (auto f = site.frames.rbegin(); f != site.frames.rend(); ++f) {
+                if (f - site.frames.rbegin() == static_cast<long>(kCallSiteFrames)) {
+                    frames += " ← …";
+                    break;
+                }
+                frames += (frames.empty() ? "" : " ← ") + *f;
+            }
+            out_ << fmt::format("  {} {}{} in {}, copied {} (largest {}): {}\n", site.forks,
+                                site.how, site.forks == 1 ? "" : "s", site.program,
+                                format_bytes(site.copied_bytes_peak_total),
+                                format_bytes(site.copied_bytes_peak_max),
+                                frames.empty() ? "call site unknown" : "at " + frames);
+        }
+        if (sites.size() > kTopCallSites)
+            out_ << fmt::format("  (+{} more call sites)\n", sites.size() - kTopCallSites);
     }
 
     void write_notes() {
@@ -242,6 +292,12 @@ class TextWriter {
         if (tree_.rejected_records)
             health.push_back(fmt::format("{} records were rejected (malformed or foreign uid)",
                                          tree_.rejected_records));
+        if (tree_.sampling_interval_ns > tree_.interval_ns && tree_.interval_ns > 0)
+            health.push_back(fmt::format(
+                "the sampling interval was stretched from {} ms to {} ms to keep sampling within "
+                "its share of a core: copies that came and went faster may be missed, and peaks "
+                "are those of the samples",
+                tree_.interval_ns / 1000000, tree_.sampling_interval_ns / 1000000));
         std::set<std::string> approximations;
         for (const auto& e : tree_.episodes)
             approximations.insert(e.approximations.begin(), e.approximations.end());

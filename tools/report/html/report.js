@@ -143,7 +143,7 @@
     parts.push("lasted " + seconds(t.duration_ns));
     parts.push("copy-on-write census: " + (t.census_mode || "off"));
     document.getElementById("meta").textContent = parts.join(" · ");
-    if (t.command && t.command.length) document.getElementById("command").textContent = t.command.join(" ");
+    if (t.command && t.command.length) document.getElementById("command").textContent = t.command_line;
   }
 
   function renderCards() {
@@ -368,7 +368,10 @@
 
   function callSiteList(frames) {
     if (!frames.length) return el("p", { class: "empty", text: "No call site was captured (the process was created behind the library's back, or without an unwinder)." });
-    return el("ol", { class: "frames" }, frames.map(f => el("li", { text: f })));
+    // Numbered in the text, not by list markers: a marker wider than the list's indent (10.)
+    // is clipped to its last digit.
+    return el("ol", { class: "frames" }, frames.map((f, k) =>
+      el("li", {}, el("span", { class: "frame-number", text: (k + 1) + "." }), f)));
   }
 
   function renderEpisodes() {

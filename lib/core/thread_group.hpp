@@ -1,0 +1,24 @@
+// Whether a process (thread group) is still running, from /proc/<tgid>/task/*/stat. The kernel's
+// process events report each thread's exit, and the main thread's is not always the process's:
+// an exec from another thread kills the old main thread (an exec event follows), and a main
+// thread may end (pthread_exit) while others go on.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+namespace cowtrace {
+
+// The kernel's PF_EXITING task flag (include/linux/sched.h): set as a thread starts to exit,
+// never cleared. Field 9 of /proc/<pid>/task/<tid>/stat (proc(5)).
+inline constexpr unsigned long kTaskFlagExiting = 0x4;
+
+// Whether the task whose stat line this is has started to exit.
+bool task_exiting(const std::string& stat_line);
+
+// True while some thread of tgid has not started to exit: the process goes on. False when
+// every thread is exiting or gone, or the process is gone (reaped).
+bool thread_group_running(pid_t tgid);
+
+}  // namespace cowtrace
