@@ -153,6 +153,7 @@ enum class NoteCode : uint16_t {
     kSpoolFoldedIn = 3,      // records reached the collector late, through the spool file
     kSpoolReplaced = 5,      // the spool file was not ours any more: not used
     kTraceBytesLost = 6,     // the trace file could not take some records (disk full)
+    kCommandNotStarted = 7,  // the traced command could not be executed
     kIntervalStretched = 10, // sampling slowed down to stay within its CPU budget
 };
 

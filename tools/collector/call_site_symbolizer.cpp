@@ -1,5 +1,6 @@
 #include "call_site_symbolizer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace cowtrace::collector {
@@ -13,7 +14,9 @@ const Mapping* covering(const std::vector<Mapping>& maps, uint64_t ip) {
 }
 }  // namespace
 
-void CallSiteSymbolizer::note(pid_t pid, const std::vector<uint64_t>& frames) {
+void CallSiteSymbolizer::note(pid_t pid, const std::vector<uint64_t>& frames, uint64_t sent_ns) {
+    auto image = image_start_ns_.find(pid);
+    if (image != image_start_ns_.end() && sent_ns < image->second) return;
     auto& maps = mappings_[pid];
     for (uint64_t ip : frames) {
         if (frames_.count({pid, ip})) continue;
@@ -33,7 +36,11 @@ void CallSiteSymbolizer::note(pid_t pid, const std::vector<uint64_t>& frames) {
     }
 }
 
-void CallSiteSymbolizer::forget_mappings(pid_t pid) { mappings_.erase(pid); }
+void CallSiteSymbolizer::forget_mappings(pid_t pid, uint64_t t_ns) {
+    mappings_.erase(pid);
+    uint64_t& start = image_start_ns_[pid];
+    start = std::max(start, t_ns);
+}
 
 std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> CallSiteSymbolizer::resolve() {
     std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> out;

@@ -19,11 +19,14 @@ namespace cowtrace::collector {
 
 class CallSiteSymbolizer {
 public:
-    // A record from pid carried these frames: remember them and pid's mappings (now, while it
-    // is alive — read again if an address is not covered).
-    void note(pid_t pid, const std::vector<uint64_t>& frames);
-    // The process exec'd: its mappings changed.
-    void forget_mappings(pid_t pid);
+    // A record pid sent at sent_ns carried these frames: remember them and pid's mappings (now,
+    // while it is alive — read again if an address is not covered). Frames sent by an image the
+    // process has since replaced are left unnamed: the mappings that would name them are gone,
+    // and the new image's would name them wrongly.
+    void note(pid_t pid, const std::vector<uint64_t>& frames, uint64_t sent_ns);
+    // The process exec'd at t_ns (the kernel's exec event, or the new image's hello): its
+    // mappings changed.
+    void forget_mappings(pid_t pid, uint64_t t_ns);
 
     // Every noted (pid, address) with its name.
     std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> resolve();
@@ -34,6 +37,7 @@ private:
         uint64_t file_offset = 0;
     };
     std::map<pid_t, std::vector<Mapping>> mappings_;
+    std::map<pid_t, uint64_t> image_start_ns_;  // when pid's current image began
     std::map<std::pair<pid_t, uint64_t>, Located> frames_;
     std::map<std::string, ElfSymbols> files_;
 };

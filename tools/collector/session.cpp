@@ -374,6 +374,7 @@ void Session::handle_kernel_events() {
             case KernelEvent::Kind::kExec:
                 if (!tracked_.count(ev.tgid)) return;
                 leader_exits_.erase(ev.tgid);  // that was the old main thread of a thread's exec
+                symbolizer_.forget_mappings(ev.tgid, ev.t_ns);
                 trace_.write(wire::KernelExec{ev.pid}, ev.tgid, ev.t_ns);
                 break;
             case KernelEvent::Kind::kExit:
@@ -436,12 +437,12 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
     switch (static_cast<wire::RecordType>(h.type)) {
         case wire::RecordType::kHello:
             track(h.pid);
-            symbolizer_.forget_mappings(h.pid);  // a new image
+            symbolizer_.forget_mappings(h.pid, h.t_ns);  // a new image
             break;
         case wire::RecordType::kSpawnBegin: {
             wire::SpawnBegin begin;
             decode(rec, begin);
-            symbolizer_.note(h.pid, frames_of(begin.call_site));
+            symbolizer_.note(h.pid, frames_of(begin.call_site), h.t_ns);
             break;
         }
         case wire::RecordType::kChildStart: {
@@ -456,7 +457,7 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             wire::Created created;
             decode(rec, created);
             if (created.child > 0) track(created.child);
-            symbolizer_.note(h.pid, frames_of(created.call_site));
+            symbolizer_.note(h.pid, frames_of(created.call_site), h.t_ns);
             if (!created.spawn_image.empty()) {
                 inspect_image(h.pid, h.t_ns, std::string(created.spawn_image.view()),
                               wire::kUnknownId, wire::kUnknownId);

@@ -1,5 +1,6 @@
 #include "creation_matching.hpp"
 
+#include <algorithm>
 #include <iterator>
 
 #include "exec_history.hpp"
@@ -159,8 +160,18 @@ CreationMatcher::SpawnBegin* CreationMatcher::unclaimed_begin(pid_t parent, cons
                                                               Accept accept) {
     auto it = unnamed_begins_.find(parent);
     if (it == unnamed_begins_.end()) return nullptr;
+    // A begin of an image the parent has since replaced was never claimed (its shell never said
+    // hello): a child created after the exec is not its child.
+    uint64_t image_start = 0;
+    if (std::optional<size_t> p = ctx_.index.current(parent)) {
+        for (const auto& e : ctx_.tree.processes[*p].execs) {
+            if (e.ok && e.t_ns <= child.start_ns) image_start = std::max(image_start, e.t_ns);
+        }
+    }
     for (auto& b : it->second) {
-        if (!b.used && b.t_ns <= child.start_ns + 1 && accept(b.how)) return &b;
+        if (!b.used && b.t_ns >= image_start && b.t_ns <= child.start_ns + 1 && accept(b.how)) {
+            return &b;
+        }
     }
     return nullptr;
 }

@@ -1,0 +1,43 @@
+// Call sites are named from the mappings of the image that captured them, never from a later
+// image of the same pid (a record can reach the collector after its sender exec'd).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "collector/call_site_symbolizer.hpp"
+
+namespace cowtrace::collector {
+namespace {
+
+// A function of this test program, so the address is in our own executable's mappings.
+__attribute__((noinline)) uint64_t a_return_address() {
+    return reinterpret_cast<uint64_t>(__builtin_return_address(0));
+}
+
+std::string name_of(CallSiteSymbolizer& s, pid_t pid, uint64_t ip) {
+    for (const auto& [key, name] : s.resolve()) {
+        if (key.first == pid && key.second == ip) return name;
+    }
+    return "";
+}
+
+TEST(CallSiteSymbolizer, FramesOfTheCurrentImageAreNamed) {
+    uint64_t ip = a_return_address();
+    CallSiteSymbolizer s;
+    s.forget_mappings(getpid(), 1000);
+    s.note(getpid(), {ip}, 2000);
+    std::string name = name_of(s, getpid(), ip);
+    EXPECT_NE(name.find("collector_unit_tests"), std::string::npos) << name;
+}
+
+TEST(CallSiteSymbolizer, FramesSentBeforeTheImageWasReplacedAreLeftUnnamed) {
+    uint64_t ip = a_return_address();
+    CallSiteSymbolizer s;
+    s.forget_mappings(getpid(), 2000);  // the process exec'd at 2000
+    s.note(getpid(), {ip}, 1500);       // a record its old image sent before
+    EXPECT_EQ(name_of(s, getpid(), ip), "");
+}
+
+}  // namespace
+}  // namespace cowtrace::collector
