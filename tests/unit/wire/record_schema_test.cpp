@@ -76,7 +76,11 @@ public:
             add(std::to_string(v));
         }
     }
-    void operator()(const Text& t, size_t = 0) { add("'" + std::string(t.view()) + "'"); }
+    void operator()(const Text& t, size_t = 0) {
+        std::string quoted(1, '\'');
+        quoted.append(t.view()).push_back('\'');
+        add(quoted);
+    }
     void operator()(const TextList& l, size_t = 0) {
         std::string out = "[";
         bool truncated = l.for_each([&](std::string_view s) { out += std::string(s) + ","; });
@@ -139,7 +143,9 @@ public:
         if constexpr (std::is_same_v<U, bool>) {
             names.push_back("u8");
         } else {
-            names.push_back((std::is_signed_v<U> ? "i" : "u") + std::to_string(sizeof(U) * 8));
+            std::string name(std::is_signed_v<U> ? "i" : "u");
+            name.append(std::to_string(sizeof(U) * 8));
+            names.push_back(name);
         }
     }
     void operator()(const Text&, size_t = 0) { names.push_back("str"); }
@@ -268,7 +274,8 @@ std::map<int, std::pair<std::string, std::vector<std::string>>> documented_recor
                 bool first = true;
                 while (std::getline(parts, part, ',')) {
                     size_t s = part.find_first_not_of(' ');
-                    joined += (first ? "" : " ") + part.substr(s, part.find(' ', s) - s);
+                    if (!first) joined.push_back(' ');
+                    joined.append(part.substr(s, part.find(' ', s) - s));
                     first = false;
                 }
                 types.push_back(joined + ")");
