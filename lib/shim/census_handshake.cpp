@@ -42,6 +42,7 @@ bool await_ack(int fd, uint64_t deadline) {
 
 bool census_handshake(wire::CensusKind kind, wire::EpisodeEndReason reason) {
     if (in_vfork_child() || channel_congested()) return false;
+    if (!channel_use_own_connection()) return false;
     int fd = collector_connection().verified();
     if (fd < 0) return false;
     wire::CensusRequest request;

@@ -164,6 +164,7 @@ void channel_send(void* record, size_t size) {
         return;
     }
     connection.install(fresh);
+    process_state().own_connection.store(true, std::memory_order_relaxed);
     if (channel_send_on(fresh, record, size) == 0) {
         report_drops(fresh);
     } else {
@@ -171,15 +172,20 @@ void channel_send(void* record, size_t size) {
     }
 }
 
-void channel_reopen_in_child() {
-    // The inherited descriptor stays open in the parent; in the child it is dropped, so the
-    // collector sees the child's records (and answers its census requests) on its own line.
+void channel_after_fork() { g_dropped.store(0, std::memory_order_relaxed); }
+
+bool channel_use_own_connection() {
+    ProcessState& st = process_state();
+    if (st.own_connection.load(std::memory_order_relaxed)) return true;
+    // The inherited descriptor stays open in the parent; here it is dropped.
     int inherited = collector_connection().release();
     if (inherited >= 0) raw_close(inherited);
     g_retry_after_ns.store(0, std::memory_order_relaxed);
-    g_dropped.store(0, std::memory_order_relaxed);
     int fd = connect_collector();
-    if (fd >= 0) collector_connection().install(fd);
+    if (fd < 0) return false;
+    collector_connection().install(fd);
+    st.own_connection.store(true, std::memory_order_relaxed);
+    return true;
 }
 
 }  // namespace cowtrace::shim

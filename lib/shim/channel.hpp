@@ -17,9 +17,14 @@ namespace cowtrace::shim {
 // without changing any global state.
 void channel_send(void* record, size_t size);
 
-// In a newly forked child: leave the parent's connection to the parent and open our own, so the
-// census handshake's answer comes back to us.
-void channel_reopen_in_child();
+// A forked child sends on the connection it inherited (the collector tells senders apart by
+// the kernel's credentials on each message). Before it waits for an answer (the census
+// handshake), it leaves that connection to its parent and opens its own, so the answer comes
+// back to it. Returns whether this process now has its own connection.
+bool channel_use_own_connection();
+
+// In a newly forked child: what the parent counted (records it dropped) is not the child's.
+void channel_after_fork();
 
 // Sends one message on fd: 0, or -errno. Waits (up to the send timeout) unless congested.
 long channel_send_on(int fd, const void* message, size_t size);

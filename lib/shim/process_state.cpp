@@ -35,6 +35,8 @@ void adopt_process(pid_t pid) {
     g_state.pid.store(pid, std::memory_order_relaxed);
     g_state.seq.store(0, std::memory_order_relaxed);
     g_state.episode_open.store(false, std::memory_order_relaxed);
+    g_state.fork_ns.store(0, std::memory_order_relaxed);
+    g_state.own_connection.store(false, std::memory_order_relaxed);
     t_vfork_token = 0;
     t_vfork_parent = 0;
     t_vfork_announced = 0;

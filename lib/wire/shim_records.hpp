@@ -77,12 +77,18 @@ struct ChildStart {
     CreateHow how = CreateHow::kUnknown;
     int32_t parent = 0;
     uint32_t token = 0;  // ties a vfork child to its SpawnBegin; 0: none
+    // Where a forked child writes on its way out of fork(), before the collector reads its
+    // memory: its stack and its TLS block (copies there are the child's).
+    uint64_t stack_pointer = 0;
+    uint64_t thread_pointer = 0;
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
         v(s.how);
         v(s.parent);
         v(s.token);
+        v(s.stack_pointer);
+        v(s.thread_pointer);
     }
 };
 
@@ -99,6 +105,7 @@ struct ExecAttempt {
     // The ids the exec runs with (a set-id image changes them, so they are taken before).
     uint32_t euid = kUnknownId;
     uint32_t egid = kUnknownId;
+    uint64_t minor_faults = 0;  // the image's own so far (getrusage): a forked child's cheap figure
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
@@ -110,6 +117,7 @@ struct ExecAttempt {
         v(s.image, kMaxPathInRecord);
         v(s.euid);
         v(s.egid);
+        v(s.minor_faults);
     }
 };
 
@@ -129,11 +137,13 @@ struct Exit {
     static constexpr size_t kMaxBytes = kSmallShimRecord;
     ExitHow how = ExitHow::kExit;
     int32_t code = 0;  // as passed to exit(); SIGABRT for abort()
+    uint64_t minor_faults = 0;  // the process's own (getrusage), for a child never censused
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
         v(s.how);
         v(s.code);
+        v(s.minor_faults);
     }
 };
 
@@ -181,7 +191,9 @@ struct Dropped {
     }
 };
 
-// A child asks for a census and waits for a CensusAck on its connection.
+// A forked child that lived long enough asks for its final census before it exits or execs, and
+// waits for a CensusAck on its own connection. (kind 1, a baseline right after fork, was asked
+// for by libraries before the collector read baselines from outside.)
 struct CensusRequest {
     static constexpr RecordType kType = RecordType::kCensusRequest;
     static constexpr size_t kMaxBytes = 64;

@@ -138,8 +138,8 @@ class FieldTypeNames {
 public:
     template <FixedField T>
     void operator()(const T&) {
-        using U = std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>,
-                                     std::type_identity<T>>::type;
+        using U = typename std::conditional_t<std::is_enum_v<T>, std::underlying_type<T>,
+                                              std::type_identity<T>>::type;
         if constexpr (std::is_same_v<U, bool>) {
             names.push_back("u8");
         } else {
