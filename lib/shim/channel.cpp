@@ -177,15 +177,15 @@ void channel_after_fork() { g_dropped.store(0, std::memory_order_relaxed); }
 bool channel_use_own_connection() {
     ProcessState& st = process_state();
     if (st.own_connection.load(std::memory_order_relaxed)) return true;
+    // Connected first: a child that cannot connect (it switched to a user who cannot reach the
+    // collector) keeps reporting on the inherited connection.
+    int fd = connect_collector();
+    if (fd < 0) return false;
     // The inherited descriptor stays open in the parent; here it is dropped.
     int inherited = collector_connection().release();
     if (inherited >= 0) raw_close(inherited);
-    g_retry_after_ns.store(0, std::memory_order_relaxed);
-    int fd = connect_collector();
-    if (fd < 0) return false;
     collector_connection().install(fd);
     st.own_connection.store(true, std::memory_order_relaxed);
     return true;
 }
-
 }  // namespace cowtrace::shim

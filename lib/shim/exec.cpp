@@ -49,6 +49,7 @@ public:
         record_.image = image_;
         record_.euid = static_cast<uint32_t>(shim::raw_syscall(SYS_geteuid));
         record_.egid = static_cast<uint32_t>(shim::raw_syscall(SYS_getegid));
+        record_.minor_faults = shim::own_minor_faults();
         if (env_.give_up_if_too_big(kernel_path, argv)) record_.image_flags |= wire::kImageNoPreload;
         record_.env_reinjected = env_.reinjected();
         shim::send(record_);

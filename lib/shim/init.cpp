@@ -1,12 +1,14 @@
 #include "init.hpp"
 
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <cstdlib>
 
 #include "census_handshake.hpp"
 #include "channel.hpp"
+#include "clock.hpp"
 #include "config.hpp"
 #include "environment.hpp"
 #include "errno_guard.hpp"
@@ -23,27 +25,21 @@ enum InitState : int { kNotStarted = 0, kRunning = 1, kDone = 2 };
 std::atomic<int> g_init{kNotStarted};
 std::atomic<bool> g_episode_was_open{false};
 
-bool copies_memory(wire::CreateHow how) {
-    switch (how) {
-        case wire::CreateHow::kFork:
-        case wire::CreateHow::kUnderscoreFork:
-        case wire::CreateHow::kClone:
-        case wire::CreateHow::kDaemon:
-        case wire::CreateHow::kForkpty:
-        case wire::CreateHow::kAtfork:
-        case wire::CreateHow::kRawSyscall:
-        case wire::CreateHow::kUnknown:
-            return true;
-        default:
-            return false;
-    }
-}
+
+// A forked child asks for a final census only after this much life: one that execs or exits
+// sooner (a shell's child runs its exec within a millisecond or two) never waits for the
+// collector. The collector, which knows what a census of this child costs, decides for the
+// others (tools/collector/cow_sampler.cpp: at most a small share of the child's life).
+constexpr uint64_t kFinalCensusMinLifeNs = 10'000'000;
 
 void send_child_start(wire::CreateHow how, pid_t parent, uint32_t token) {
     wire::ChildStart start;
     start.how = how;
     start.parent = parent;
     start.token = token;
+    // Where a forked child writes on its way out of fork(), before the collector reads it.
+    start.stack_pointer = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
+    __asm__("mov %%fs:0, %0" : "=r"(start.thread_pointer));
     send(start);
 }
 
@@ -83,7 +79,7 @@ void ensure(bool from_constructor) {
             // A copy of a process made behind our back (raw clone/fork syscall).
             pid_t parent = process_state().pid.load(std::memory_order_relaxed);
             adopt_process(me);
-            channel_reopen_in_child();
+            channel_after_fork();
             send_child_start(wire::CreateHow::kUnknown, parent, 0);
         }
         return;
@@ -108,11 +104,13 @@ void ensure_initialized() { ensure(false); }
 
 void child_after_fork(wire::CreateHow how, pid_t parent) {
     adopt_process(raw_getpid());
-    channel_reopen_in_child();
+    channel_after_fork();
+    process_state().fork_ns.store(monotonic_ns(), std::memory_order_relaxed);
+    // Nothing waits here: the collector reads the child's fork-time memory from outside when
+    // this record reaches it (copies the child makes before that are attributed by place).
     send_child_start(how, parent, 0);
-    if (copies_memory(how) && config().census_enabled) {
-        bool open = census_handshake(wire::CensusKind::kBaseline, wire::EpisodeEndReason::kRunning);
-        process_state().episode_open.store(open, std::memory_order_relaxed);
+    if (wire::copies_memory(how) && config().census_enabled) {
+        process_state().episode_open.store(true, std::memory_order_relaxed);
     }
 }
 
@@ -128,7 +126,8 @@ void end_of_episode(wire::EpisodeEndReason reason) {
     if (in_vfork_child()) return;
     if (!process_state().episode_open.exchange(false, std::memory_order_relaxed)) return;
     g_episode_was_open.store(true, std::memory_order_relaxed);
-    census_handshake(wire::CensusKind::kFinal, reason);
+    uint64_t life = monotonic_ns() - process_state().fork_ns.load(std::memory_order_relaxed);
+    if (life >= kFinalCensusMinLifeNs) census_handshake(wire::CensusKind::kFinal, reason);
 }
 
 void resume_episode() {
@@ -143,7 +142,14 @@ void process_ends(wire::ExitHow how, int code) {
     wire::Exit exit;
     exit.how = how;
     exit.code = code;
+    exit.minor_faults = own_minor_faults();
     send(exit);
+}
+
+uint64_t own_minor_faults() {
+    struct rusage usage{};
+    if (raw_syscall(SYS_getrusage, RUSAGE_SELF, rs_arg(&usage)) != 0) return 0;
+    return static_cast<uint64_t>(usage.ru_minflt);
 }
 
 }  // namespace cowtrace::shim

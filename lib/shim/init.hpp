@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+
 #include "wire/record.hpp"
 
 #define COWTRACE_EXPORT extern "C" __attribute__((visibility("default")))
@@ -32,5 +34,9 @@ void resume_episode();
 // The process is ending itself (exit, _exit, abort, exit_group…): the episode's end, then the
 // Exit record.
 void process_ends(wire::ExitHow how, int code);
+
+// This process's minor page faults so far (getrusage): what a forked child that was never
+// censused reports as its cheap figure.
+uint64_t own_minor_faults();
 
 }  // namespace cowtrace::shim

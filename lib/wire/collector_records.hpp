@@ -14,6 +14,13 @@ namespace cowtrace::wire {
 inline constexpr size_t kMaxCommandBytes = 64 * 1024;  // the traced command line in TraceStart
 inline constexpr size_t kMaxApproximationBytes = 8192;
 
+// What the collector that wrote a trace does, so that a reader knows what an absence means.
+enum CollectorFeature : uint32_t {
+    // Fork children are measured from outside, without waiting: a fork child with no episode
+    // exec'd or exited before its memory could be read (short-lived, not measured).
+    kFeatureOutsideBaseline = 1u << 0,
+};
+
 // First record of a trace; the header's t_ns is t0.
 struct TraceStart {
     static constexpr RecordType kType = RecordType::kTraceStart;
@@ -30,6 +37,7 @@ struct TraceStart {
     Text census_mode;            // "exact" | "unprivileged" | "off"
     uint64_t interval_ns = 0;
     uint64_t root_fork_ns = 0;  // 0: at t0
+    uint32_t features = 0;      // CollectorFeature bits: what a reader may conclude
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
@@ -46,6 +54,7 @@ struct TraceStart {
         v(s.census_mode);
         v(s.interval_ns);
         v(s.root_fork_ns);
+        v(s.features);
     }
 };
 
@@ -171,6 +180,7 @@ struct EpisodeStart {
     uint64_t thp_bytes = 0;
     uint64_t ksm_bytes = 0;
     TextList approximations;
+    uint64_t baseline_t_ns = 0;  // when the collector read the child's fork-time memory; 0: unknown
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
@@ -183,6 +193,7 @@ struct EpisodeStart {
         v(s.thp_bytes);
         v(s.ksm_bytes);
         v(s.approximations, kMaxApproximationBytes);
+        v(s.baseline_t_ns);
     }
 };
 
@@ -211,10 +222,14 @@ struct EpisodeSample {
 struct EpisodeEnd {
     static constexpr RecordType kType = RecordType::kEpisodeEnd;
     EpisodeEndReason reason = EpisodeEndReason::kRunning;
+    // The final figures are the last sample's: no census was taken at the end (it would have
+    // kept the child waiting too long a share of its life).
+    bool final_from_last_sample = false;
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
         v(s.reason);
+        v(s.final_from_last_sample);
     }
 };
 

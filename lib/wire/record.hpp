@@ -105,6 +105,24 @@ enum class CreateHow : uint8_t {
     kPidfdSpawn = 14,
 };
 
+// Whether a creation gives the child a copy of its creator's memory (a fork episode follows)
+// rather than sharing it (vfork, CLONE_VM) or starting a new program (posix_spawn, system…).
+constexpr bool copies_memory(CreateHow how) {
+    switch (how) {
+        case CreateHow::kFork:
+        case CreateHow::kUnderscoreFork:
+        case CreateHow::kClone:
+        case CreateHow::kDaemon:
+        case CreateHow::kForkpty:
+        case CreateHow::kAtfork:
+        case CreateHow::kRawSyscall:
+        case CreateHow::kUnknown:
+            return true;
+        default:
+            return false;
+    }
+}
+
 // How a process ended, as the shim saw it.
 enum class ExitHow : uint8_t {
     kExit = 1,       // exit(), or return from main (on_exit handler)
@@ -129,8 +147,9 @@ enum ImageFlag : uint32_t {
     kImageOtherUid = 1u << 8,       // the process runs as a uid that cannot reach the collector
 };
 
-// How a fork episode ended (EpisodeEnd).
-enum class EpisodeEndReason : uint8_t { kExit = 1, kExec = 2, kRunning = 3 };
+// How a fork episode ended (EpisodeEnd). kShortLived: the child exec'd before the collector
+// could be sure of having read its fork-time memory, so nothing of it was measured.
+enum class EpisodeEndReason : uint8_t { kExit = 1, kExec = 2, kRunning = 3, kShortLived = 4 };
 
 // Which census a child asks for.
 enum class CensusKind : uint8_t { kBaseline = 1, kFinal = 2 };

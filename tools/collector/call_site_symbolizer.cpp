@@ -14,18 +14,31 @@ const Mapping* covering(const std::vector<Mapping>& maps, uint64_t ip) {
 }
 }  // namespace
 
+void CallSiteSymbolizer::image_started(pid_t pid, uint64_t t_ns) {
+    std::vector<Image>& images = images_[pid];
+    if (!images.empty() && images.back().start_ns > t_ns) return;  // an older image's news
+    Image image;
+    image.start_ns = t_ns;
+    read_maps(pid, image.mappings);
+    images.push_back(std::move(image));
+    if (images.size() > 2) images.erase(images.begin());
+}
+
 void CallSiteSymbolizer::note(pid_t pid, const std::vector<uint64_t>& frames, uint64_t sent_ns) {
-    auto image = image_start_ns_.find(pid);
-    if (image != image_start_ns_.end() && sent_ns < image->second) return;
-    auto& maps = mappings_[pid];
+    std::vector<Image>& images = images_[pid];
+    if (images.empty()) images.push_back(Image{});  // not announced: what runs now
+    auto image = std::find_if(images.rbegin(), images.rend(),
+                              [sent_ns](const Image& i) { return i.start_ns <= sent_ns; });
+    if (image == images.rend()) return;  // sent by an image older than those we know
+    bool current = image == images.rbegin();
     for (uint64_t ip : frames) {
         if (frames_.count({pid, ip})) continue;
         // A return address points after the call: look up the call itself.
         uint64_t at = ip > 0 ? ip - 1 : ip;
-        const Mapping* m = covering(maps, at);
-        if (m == nullptr) {
-            read_maps(pid, maps);
-            m = covering(maps, at);
+        const Mapping* m = covering(image->mappings, at);
+        if (m == nullptr && current) {
+            read_maps(pid, image->mappings);
+            m = covering(image->mappings, at);
         }
         Located loc;
         if (m != nullptr && !m->path.empty()) {
@@ -36,11 +49,7 @@ void CallSiteSymbolizer::note(pid_t pid, const std::vector<uint64_t>& frames, ui
     }
 }
 
-void CallSiteSymbolizer::forget_mappings(pid_t pid, uint64_t t_ns) {
-    mappings_.erase(pid);
-    uint64_t& start = image_start_ns_[pid];
-    start = std::max(start, t_ns);
-}
+void CallSiteSymbolizer::process_gone(pid_t pid) { images_.erase(pid); }
 
 std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> CallSiteSymbolizer::resolve() {
     std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> out;

@@ -19,14 +19,17 @@ namespace cowtrace::collector {
 
 class CallSiteSymbolizer {
 public:
-    // A record pid sent at sent_ns carried these frames: remember them and pid's mappings (now,
-    // while it is alive — read again if an address is not covered). Frames sent by an image the
-    // process has since replaced are left unnamed: the mappings that would name them are gone,
-    // and the new image's would name them wrongly.
+    // An image of pid began at t_ns (its hello, or a fork child's start): its mappings are read
+    // now, while it surely runs, so that frames it sent reach the collector after it exec'd
+    // are still named from its own mappings.
+    void image_started(pid_t pid, uint64_t t_ns);
+    // A record pid sent at sent_ns carried these frames: they are located in the mappings of
+    // the image that ran then (read again if an address is not covered and that image still
+    // runs). Frames of an image whose mappings were never read are left unnamed: the new
+    // image's would name them wrongly.
     void note(pid_t pid, const std::vector<uint64_t>& frames, uint64_t sent_ns);
-    // The process exec'd at t_ns (the kernel's exec event, or the new image's hello): its
-    // mappings changed.
-    void forget_mappings(pid_t pid, uint64_t t_ns);
+    // The process is gone: its images' mappings are no longer needed.
+    void process_gone(pid_t pid);
 
     // Every noted (pid, address) with its name.
     std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> resolve();
@@ -36,8 +39,13 @@ private:
         std::string path;
         uint64_t file_offset = 0;
     };
-    std::map<pid_t, std::vector<Mapping>> mappings_;
-    std::map<pid_t, uint64_t> image_start_ns_;  // when pid's current image began
+    struct Image {
+        uint64_t start_ns = 0;
+        std::vector<Mapping> mappings;
+    };
+    // The latest two images of each live pid (a record of the one before the latest may still
+    // be on its way).
+    std::map<pid_t, std::vector<Image>> images_;
     std::map<std::pair<pid_t, uint64_t>, Located> frames_;
     std::map<std::string, ElfSymbols> files_;
 };

@@ -16,7 +16,16 @@
 
 namespace cowtrace::collector {
 
-// A child's request, as the shim sent it (docs/FORMAT.md, CensusRequest).
+// A forked child the census may follow: a copy of its creator's memory (ChildStart).
+struct ForkedChild {
+    pid_t child = 0;
+    pid_t parent = 0;
+    uint64_t t_ns = 0;            // its ChildStart, right after the fork
+    uint64_t stack_pointer = 0;   // where it writes on its way out of fork()
+    uint64_t thread_pointer = 0;
+};
+
+// A child's request for its final census, as the shim sent it (docs/FORMAT.md).
 struct CensusRequest {
     uint64_t connection_id = 0;
     pid_t child = 0;
@@ -37,11 +46,16 @@ public:
     CensusService(const CensusService&) = delete;
     CensusService& operator=(const CensusService&) = delete;
 
-    // A child asks for its baseline (right after fork) or final (before exit/exec) census and
-    // waits for the acknowledgement.
+    // A forked child started: its fork-time memory is read from outside, as soon as possible
+    // (the child does not wait for it).
+    virtual void on_forked_child(const ForkedChild&) {}
+    // A child asks for its final census (before exit/exec) and waits for the acknowledgement.
     virtual void on_request(const CensusRequest& request) {
         ack_(request.connection_id, wire::CensusAck::kSkipped);
     }
+    // A process is about to exec (its ExecAttempt, or the kernel's exec event) at t_ns: what is
+    // read of it from then on may be its next image.
+    virtual void on_exec_attempt(pid_t, uint64_t) {}
     // A process ended: its episodes end, its memory is no longer sampled.
     virtual void on_process_gone(pid_t, uint64_t) {}
     // A process's exec failed: it goes on in the same image (and episode).

@@ -17,6 +17,16 @@ namespace cowtrace::collector {
 namespace {
 
 constexpr uint64_t kPageSize = 4096;
+// A child that asks for its final census waits for it only when the census costs at most this
+// share of the child's life so far (estimated from the last census of it); otherwise its final
+// figures are its last sample's, and say so.
+constexpr double kFinalCensusShare = 0.10;
+
+uint64_t monotonic_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
 constexpr uint32_t kAckDone = wire::CensusAck::kDone;
 constexpr uint32_t kAckSkipped = wire::CensusAck::kSkipped;
 
@@ -98,28 +108,47 @@ std::string CowSampler::mode_name() const {
 void CowSampler::post(Job job) {
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        // A child waiting for its census goes before periodic work.
-        bool urgent = job.kind == Job::Kind::kBaseline || job.kind == Job::Kind::kFinal;
-        if (urgent) {
-            jobs_.push_front(std::move(job));
-        } else {
-            jobs_.push_back(std::move(job));
-        }
+        // A baseline read late costs attribution, a final census keeps a child waiting: both go
+        // before periodic work, in the order they came (a child's baseline before its final).
+        bool urgent = job.kind == Job::Kind::kBaseline || job.kind == Job::Kind::kFinal ||
+                      job.kind == Job::Kind::kExecAttempt;
+        (urgent ? urgent_ : routine_).push_back(std::move(job));
     }
     wake_.notify_one();
 }
 
-void CowSampler::on_request(const CensusRequest& request) {
+void CowSampler::on_forked_child(const ForkedChild& child) {
     Job job;
-    job.kind = request.kind == wire::CensusKind::kBaseline ? Job::Kind::kBaseline
-                                                           : Job::Kind::kFinal;
+    job.kind = Job::Kind::kBaseline;
+    job.child = child.child;
+    job.parent = child.parent;
+    job.t_ns = child.t_ns;
+    job.stack_pointer = child.stack_pointer;
+    job.thread_pointer = child.thread_pointer;
+    post(std::move(job));
+}
+
+void CowSampler::on_request(const CensusRequest& request) {
+    if (request.kind != wire::CensusKind::kFinal) {
+        // An older library asking for its baseline: nobody waits for that any more.
+        ack_(request.connection_id, kAckSkipped);
+        return;
+    }
+    Job job;
+    job.kind = Job::Kind::kFinal;
     job.connection_id = request.connection_id;
     job.child = request.child;
     job.parent = request.parent;
     job.reason = request.reason;
     job.t_ns = request.t_ns;
-    job.stack_pointer = request.stack_pointer;
-    job.thread_pointer = request.thread_pointer;
+    post(std::move(job));
+}
+
+void CowSampler::on_exec_attempt(pid_t pid, uint64_t t_ns) {
+    Job job;
+    job.kind = Job::Kind::kExecAttempt;
+    job.child = pid;
+    job.t_ns = t_ns;
     post(std::move(job));
 }
 
@@ -194,20 +223,24 @@ void CowSampler::run() {
         Job job;
         {
             std::unique_lock<std::mutex> lock(mutex_);
-            wake_.wait(lock, [this] { return !jobs_.empty(); });
-            job = std::move(jobs_.front());
-            jobs_.pop_front();
+            wake_.wait(lock, [this] { return !urgent_.empty() || !routine_.empty(); });
+            std::deque<Job>& queue = !urgent_.empty() ? urgent_ : routine_;
+            job = std::move(queue.front());
+            queue.pop_front();
         }
         Output out;
         switch (job.kind) {
             case Job::Kind::kBaseline: take_baseline(job, out); break;
             case Job::Kind::kFinal: final_census(job, out); break;
+            case Job::Kind::kExecAttempt: exec_attempt(job, out); break;
             case Job::Kind::kGone:
                 if (episodes_.count(job.child)) end_vanished_episode(job.child, job.t_ns, out);
                 readers_.erase(job.child);
+                exec_before_baseline_.erase(job.child);
                 break;
             case Job::Kind::kExecFailed:
                 exec_pending_.erase(job.child);
+                exec_before_baseline_.erase(job.child);
                 break;
             case Job::Kind::kTick:
                 tick(job, out);
@@ -251,26 +284,27 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     // A pid seen again is a new process: forget the old one's reader (and episode).
     if (episodes_.count(job.child)) end_vanished_episode(job.child, job.t_ns, out);
     readers_.erase(job.child);
+    // The child announced an exec before we got to it: what we would read may be its next
+    // image. It is a short-lived child, not measured (the model says so).
+    if (exec_before_baseline_.erase(job.child)) return;
+    uint64_t t_open = monotonic_ns();
     auto child_pm = reader_for(job.child);
     auto parent_pm = job.parent > 0 ? reader_for(job.parent) : nullptr;
-    if (!child_pm || !parent_pm) {
-        out.acks.emplace_back(job.connection_id, kAckSkipped);
-        return;
-    }
+    if (!child_pm || !parent_pm) return;  // gone already: short-lived
     Episode e;
     e.parent = job.parent;
     e.child = job.child;
     e.child_pm = child_pm;
     e.parent_pm = parent_pm;
+    e.fork_t_ns = job.t_ns;
+    e.baseline_t_ns = t_open;
     std::string error;
+    // The child runs on while it is read: a page it copied before the read shows two frames
+    // already, and is attributed by place (its stack, TLS and loaded objects' data).
     ChildWriteHints hints{job.stack_pointer, job.thread_pointer};
-    bool ok = e.baseline.take(job.child, *child_pm, mode_, zero_page_.pfn, hints, error);
-    // The child waited only for its own side; the parent's is read while it runs on.
-    Output ack;
-    ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
-    deliver(ack);
-    if (!ok) return;
+    if (!e.baseline.take(job.child, *child_pm, mode_, zero_page_.pfn, hints, error)) return;
     e.baseline.add_parent(*parent_pm);
+    e.census_cost_ns = monotonic_ns() - t_open;
     // A fork does not carry the KSM counters over: the parent's say whether KSM is at work.
     bool ksm = kpageflags::ksm_merging_pages(job.parent) > 0;
     if (ksm) e.baseline.count_ksm_frames();
@@ -278,8 +312,9 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     std::vector<std::string> approximations;
     if (mode_ == CensusMode::kExact) {
         approximations.push_back(
-            "copies made in the instant between fork and the baseline are attributed by place: "
-            "the child's stack, TLS and libraries' data to the child, the rest to the parent");
+            "copies made between the fork and the moment the collector read the child's memory are "
+            "attributed by place: the child's stack, TLS and libraries' data to the child, the "
+            "rest to the parent");
     } else {
         approximations.push_back(
             "unprivileged mode: a copy is known from the exclusive bit, not who made it "
@@ -313,6 +348,7 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     start.thp_bytes = b.thp_pages_at_fork() * kPageSize;
     start.ksm_bytes = b.ksm_pages_at_fork() * kPageSize;
     start.approximations = wire::TextList::of_array(approximation_list.data());
+    start.baseline_t_ns = t_open;
     out.records.push_back(encode(start, job.child, job.t_ns, 64 * 1024));
     // Regions as they were at fork; copies are written as they happen.
     e.last_regions.resize(b.region_names().size());
@@ -329,8 +365,25 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
 bool CowSampler::sample(Episode& e, uint64_t t_ns, Output& out) {
     CensusTotals totals;
     if (!e.baseline.census(e.child, *e.child_pm, *e.parent_pm, totals)) return false;
+    e.census_cost_ns = totals.cost_ns;
     write_sample(e, totals, t_ns, out);
     return true;
+}
+
+void CowSampler::exec_attempt(const Job& job, Output& out) {
+    auto it = episodes_.find(job.child);
+    if (it == episodes_.end()) {
+        exec_before_baseline_[job.child] = job.t_ns;  // its baseline job is still to come
+        return;
+    }
+    // Read after the child began to exec: that may have been its next image.
+    if (it->second.baseline_t_ns > job.t_ns) {
+        end_episode(job.child, wire::EpisodeEndReason::kShortLived, job.t_ns, out);
+        return;
+    }
+    // It ends by this exec once its address space is gone, unless the exec fails (a final
+    // census, if it asks for one, dates the end later).
+    exec_pending_.emplace(job.child, job.t_ns);
 }
 
 void CowSampler::write_sample(Episode& e, const CensusTotals& totals, uint64_t t_ns, Output& out) {
@@ -365,13 +418,18 @@ void CowSampler::final_census(const Job& job, Output& out) {
         out.acks.emplace_back(job.connection_id, kAckSkipped);
         return;
     }
+    Episode& e = it->second;
     // The child goes on (to exit or exec) only after this answer. Both sides are read first:
-    // a parent that only waits for this child may exit the moment the child does.
-    bool ok = sample(it->second, job.t_ns, out);
+    // a parent that only waits for this child may exit the moment the child does. Unless that
+    // would keep the child waiting too long a share of its life: then its last sample stands.
+    uint64_t life = job.t_ns > e.fork_t_ns ? job.t_ns - e.fork_t_ns : 0;
+    bool worth_it = static_cast<double>(e.census_cost_ns) <= kFinalCensusShare * static_cast<double>(life);
+    bool ok = worth_it && sample(e, job.t_ns, out);
+    if (!worth_it) e.final_from_last_sample = true;
     Output ack;
     ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
     deliver(ack);
-    if (ok && job.reason == wire::EpisodeEndReason::kExec) {
+    if ((ok || !worth_it) && job.reason == wire::EpisodeEndReason::kExec) {
         // The exec may fail, and the child go on writing in this episode: it ends when the
         // child's address space is gone (a tick or its end finds it so).
         exec_pending_[job.child] = job.t_ns;
@@ -393,6 +451,8 @@ void CowSampler::end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_
                              Output& out) {
     wire::EpisodeEnd end;
     end.reason = reason;
+    auto it = episodes_.find(child);
+    end.final_from_last_sample = it != episodes_.end() && it->second.final_from_last_sample;
     out.records.push_back(encode(end, child, t_ns, 64));
     episodes_.erase(child);
     exec_pending_.erase(child);

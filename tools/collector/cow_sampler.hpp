@@ -1,10 +1,12 @@
-// The census service: one worker thread that takes fork-time baselines, samples every open fork
-// episode (and every live process's smaps_rollup) at the sampling interval, and takes the final
-// census when a child is about to exit or exec. It reads /proc from outside: nothing runs in the
-// traced processes but the child's short wait for its baseline and final census.
+// The census service: one worker thread that reads each forked child's fork-time memory from
+// outside as soon as the child is known (its baseline), samples every open fork episode (and
+// every live process's smaps_rollup) at the sampling interval, and takes the final census when
+// a child that lived long enough asks for it before it exits or execs. It reads /proc from
+// outside: nothing runs in the traced processes, and only such a child waits (docs/ARCHITECTURE.md,
+// "Who waits for what").
 //
 // Cost policy (DESIGN §5): the interval stretches so that sampling takes at most duty_cycle of
-// one core; baselines and final censuses are never skipped (the child waits for them).
+// one core; a final census is taken when it costs the child at most kFinalCensusShare of its life.
 #pragma once
 
 #include <sys/types.h>
@@ -35,7 +37,9 @@ public:
     // in the child between fork and exec).
     void start();
 
+    void on_forked_child(const ForkedChild& child) override;
     void on_request(const CensusRequest& request) override;
+    void on_exec_attempt(pid_t pid, uint64_t t_ns) override;
     void on_process_gone(pid_t pid, uint64_t t_ns) override;
     void on_exec_failed(pid_t pid) override;
     uint64_t on_timer(uint64_t now_ns, const std::vector<pid_t>& live) override;
@@ -47,7 +51,7 @@ public:
 
 private:
     struct Job {
-        enum class Kind { kBaseline, kFinal, kGone, kExecFailed, kTick, kFinish } kind;
+        enum class Kind { kBaseline, kFinal, kExecAttempt, kGone, kExecFailed, kTick, kFinish } kind;
         uint64_t connection_id = 0;
         pid_t child = 0;
         pid_t parent = 0;
@@ -64,6 +68,10 @@ private:
         std::shared_ptr<pagemap::PagemapReader> child_pm;
         EpisodeBaseline baseline;
         std::vector<RegionTotals> last_regions;  // as last written, to write only changes
+        uint64_t fork_t_ns = 0;
+        uint64_t baseline_t_ns = 0;  // when the child's pagemap was opened
+        uint64_t census_cost_ns = 0;  // what the last census of it cost
+        bool final_from_last_sample = false;  // its final census was not worth the wait
     };
     struct Output {
         std::vector<std::vector<uint8_t>> records;
@@ -73,6 +81,7 @@ private:
     void post(Job job);
     void run();
     void take_baseline(const Job& job, Output& out);
+    void exec_attempt(const Job& job, Output& out);
     void final_census(const Job& job, Output& out);
     void tick(const Job& job, Output& out);
     // Samples one episode; false when the child's address space is gone.
@@ -93,7 +102,8 @@ private:
 
     std::mutex mutex_;
     std::condition_variable wake_;
-    std::deque<Job> jobs_;
+    std::deque<Job> urgent_;   // baselines and final censuses, in the order they came
+    std::deque<Job> routine_;  // the rest
     Output ready_;                     // filled by the worker, drained by collect_results()
     std::atomic<uint64_t> effective_interval_ns_;
     std::atomic<uint64_t> max_interval_ns_;
@@ -106,6 +116,9 @@ private:
     // Children whose final census announced an exec (child → the census's time). The episode
     // stays open until the child's address space is gone: an exec that fails goes on in it.
     std::unordered_map<pid_t, uint64_t> exec_pending_;
+    // Children whose exec was announced before their baseline was read (child → when): reading
+    // them now could read the next image.
+    std::unordered_map<pid_t, uint64_t> exec_before_baseline_;
     uint64_t reported_interval_ns_ = 0;
 };
 

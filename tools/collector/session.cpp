@@ -237,6 +237,7 @@ void Session::write_trace_start(uint64_t t_fork) {
     start.census_mode = census_mode;
     start.interval_ns = opt_.interval_ns;
     start.root_fork_ns = t_fork;
+    start.features = wire::kFeatureOutsideBaseline;
     trace_.write(start, self_pid_, t0_ns_);
 }
 
@@ -374,7 +375,7 @@ void Session::handle_kernel_events() {
             case KernelEvent::Kind::kExec:
                 if (!tracked_.count(ev.tgid)) return;
                 leader_exits_.erase(ev.tgid);  // that was the old main thread of a thread's exec
-                symbolizer_.forget_mappings(ev.tgid, ev.t_ns);
+                census_->on_exec_attempt(ev.tgid, ev.t_ns);
                 trace_.write(wire::KernelExec{ev.pid}, ev.tgid, ev.t_ns);
                 break;
             case KernelEvent::Kind::kExit:
@@ -437,7 +438,7 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
     switch (static_cast<wire::RecordType>(h.type)) {
         case wire::RecordType::kHello:
             track(h.pid);
-            symbolizer_.forget_mappings(h.pid, h.t_ns);  // a new image
+            symbolizer_.image_started(h.pid, h.t_ns);
             break;
         case wire::RecordType::kSpawnBegin: {
             wire::SpawnBegin begin;
@@ -449,8 +450,15 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             track(h.pid);
             wire::ChildStart start;
             decode(rec, start);
-            if (start.how != wire::CreateHow::kVfork) ++forks_seen_;
+            if (start.how != wire::CreateHow::kVfork) {
+                ++forks_seen_;
+                symbolizer_.image_started(h.pid, h.t_ns);  // a copy of its parent's image
+            }
             if (start.parent > 0) fork_parent_[h.pid] = start.parent;
+            if (start.parent > 0 && wire::copies_memory(start.how)) {
+                census_->on_forked_child(ForkedChild{h.pid, start.parent, h.t_ns,
+                                                     start.stack_pointer, start.thread_pointer});
+            }
             break;
         }
         case wire::RecordType::kCreated: {
@@ -467,6 +475,7 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
         case wire::RecordType::kExecAttempt: {
             wire::ExecAttempt attempt;
             decode(rec, attempt);
+            if (!(h.flags & wire::kFromVforkChild)) census_->on_exec_attempt(h.pid, h.t_ns);
             std::string image(attempt.image.view());
             if (image.empty() && attempt.path.view().starts_with("/")) image = attempt.path.view();
             if (!image.empty()) inspect_image(h.pid, h.t_ns, image, attempt.euid, attempt.egid);
@@ -558,6 +567,7 @@ void Session::report_status(uint64_t now) {
 void Session::process_gone(pid_t pid, uint64_t t_ns) {
     leader_exits_.erase(pid);
     fork_parent_.erase(pid);  // a later holder of the pid says its own with its ChildStart
+    symbolizer_.process_gone(pid);
     live_.erase(pid);
     census_->on_process_gone(pid, t_ns);
 }

@@ -10,6 +10,57 @@ CensusMode census_mode_from(std::string_view name) {
     return CensusMode::kOff;
 }
 
+ForkEpisode short_lived(const ForkEpisode& e) {
+    ForkEpisode out;
+    out.census = ForkEpisode::Census::kShortLived;
+    out.parent = e.parent;
+    out.child = e.child;
+    out.child_index = e.child_index;
+    out.t_ns = e.t_ns;
+    out.mode = e.mode;
+    return out;
+}
+
+void EpisodeBuilder::add_short_lived_episodes() {
+    ProcessTree& tree = ctx_.tree;
+    std::vector<bool> has_episode(tree.processes.size(), false);
+    for (auto& e : tree.episodes) {
+        if (e.child_index >= has_episode.size()) continue;
+        has_episode[e.child_index] = true;
+        e.child_minor_faults = tree.processes[e.child_index].first_image_minor_faults;
+    }
+    if (tree.census_mode == CensusMode::kOff || !tree.fork_children_measured_from_outside) return;
+    for (size_t i = 0; i < tree.processes.size(); ++i) {
+        const Process& p = tree.processes[i];
+        // A fork child the library saw start: the collector followed it unless it was gone (or
+        // about to exec) before its memory could be read.
+        if (has_episode[i] || !p.creation_seen_by_shim || !p.shim_loaded || p.ppid <= 0 ||
+            !wire::copies_memory(p.how) || p.pid == tree.root_pid) {
+            continue;
+        }
+        ForkEpisode e;
+        e.census = ForkEpisode::Census::kShortLived;
+        e.parent = p.ppid;
+        e.child = p.pid;
+        e.child_index = i;
+        e.t_ns = p.start_ns;
+        e.mode = tree.census_mode;
+        e.child_minor_faults = p.first_image_minor_faults;
+        auto exec = std::find_if(p.execs.begin(), p.execs.end(),
+                                 [](const ExecEvent& x) { return x.ok; });
+        if (exec != p.execs.end()) {
+            e.end = ForkEpisode::End::kExec;
+            e.end_ns = exec->t_ns;
+        } else if (p.end_ns) {
+            e.end = ForkEpisode::End::kExit;
+            e.end_ns = p.end_ns;
+        }
+        tree.episodes.push_back(std::move(e));
+    }
+    std::stable_sort(tree.episodes.begin(), tree.episodes.end(),
+                     [](const ForkEpisode& a, const ForkEpisode& b) { return a.t_ns < b.t_ns; });
+}
+
 ForkEpisode* EpisodeBuilder::open_episode_of(pid_t child) {
     auto it = open_.find(child);
     return it == open_.end() ? nullptr : &ctx_.tree.episodes[it->second];
@@ -28,6 +79,10 @@ void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeSt
     e.thp_bytes_at_fork = start.thp_bytes;
     e.ksm_bytes_at_fork = start.ksm_bytes;
     start.approximations.for_each([&](std::string_view a) { e.approximations.emplace_back(a); });
+    if (start.baseline_t_ns != 0) {
+        uint64_t fork_ns = start.fork_t_ns != 0 ? start.fork_t_ns : h.t_ns;
+        e.baseline_delay_ns = start.baseline_t_ns > fork_ns ? start.baseline_t_ns - fork_ns : 0;
+    }
     Process& c = ctx_.index.at(h.pid, t, false);
     e.child_index = ctx_.index.index_of(c);
     if (e.t_ns < c.start_ns) c.start_ns = e.t_ns;
@@ -82,7 +137,19 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
     switch (end.reason) {
         case wire::EpisodeEndReason::kExit: e->end = ForkEpisode::End::kExit; break;
         case wire::EpisodeEndReason::kExec: e->end = ForkEpisode::End::kExec; break;
+        case wire::EpisodeEndReason::kShortLived:
+            // Read after the child began to exec: nothing it says can be trusted.
+            *e = short_lived(*e);
+            e->end = ForkEpisode::End::kExec;
+            e->end_ns = t;
+            break;
         default: e->end = ForkEpisode::End::kRunning; break;
+    }
+    e->final_from_last_sample = end.final_from_last_sample;
+    // Ended before its first sample: only its fork-time memory was read, nothing of what it
+    // copied.
+    if (e->samples.empty() && e->end != ForkEpisode::End::kRunning) {
+        e->census = ForkEpisode::Census::kShortLived;
     }
     if (e->end != ForkEpisode::End::kRunning) e->end_ns = t;
     open_.erase(h.pid);

@@ -20,6 +20,10 @@ public:
     void on_sample(const wire::RecordHeader& h, const wire::EpisodeSample& sample, uint64_t t);
     void on_regions(const wire::RecordHeader& h, const wire::EpisodeRegions& regions);
     void on_end(const wire::RecordHeader& h, const wire::EpisodeEnd& end, uint64_t t);
+    // After all records: every fork child the library saw start but the collector never
+    // measured gets a short-lived episode (it exec'd or exited before its memory could be
+    // read), and every episode its child's own minor faults.
+    void add_short_lived_episodes();
 
 private:
     ForkEpisode* open_episode_of(pid_t child);

@@ -1,5 +1,7 @@
 #include "exec_history.hpp"
 
+#include <algorithm>
+
 namespace cowtrace::model {
 
 ExecImage exec_image_from(uint32_t f) {
@@ -27,6 +29,11 @@ void ExecHistory::on_exec_attempt(const wire::RecordHeader& h, const wire::ExecA
     e.image = exec_image_from(attempt.image_flags);
     e.argv_truncated = attempt.argv.for_each([&](std::string_view a) { e.argv.emplace_back(a); });
     e.env_reinjected = attempt.env_reinjected;
+    bool first_image = std::none_of(p.execs.begin(), p.execs.end(),
+                                    [](const ExecEvent& x) { return x.ok; });
+    if (first_image && attempt.minor_faults != 0 && !(h.flags & wire::kFromVforkChild)) {
+        p.first_image_minor_faults = attempt.minor_faults;
+    }
     // An earlier attempt still open was cut short (its failure record was lost).
     if (!p.execs.empty() && !p.execs.back().resolved) p.execs.back().resolved = true;
     size_t index = ctx_.index.index_of(p);

@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <csignal>
 
 namespace cowtrace::model {
@@ -22,6 +23,11 @@ ExitStatus status_from_wait(int status, ExitSource source) {
 
 void ExitMerger::on_exit(const wire::RecordHeader& h, const wire::Exit& exit, uint64_t t) {
     Process& p = ctx_.index.sender(h, t);
+    bool first_image = std::none_of(p.execs.begin(), p.execs.end(),
+                                    [](const ExecEvent& x) { return x.ok; });
+    if (first_image && exit.minor_faults != 0 && !(h.flags & wire::kFromVforkChild)) {
+        p.first_image_minor_faults = exit.minor_faults;
+    }
     ExitStatus s;
     s.source = ExitSource::kSelf;
     if (exit.how == wire::ExitHow::kAbort) {

@@ -99,6 +99,9 @@ struct CowRegion {
 
 // From a fork (not vfork/posix_spawn: those share memory) until the child execs or exits.
 struct ForkEpisode {
+    // Measured, or short-lived: the child exec'd or exited before the collector read its
+    // fork-time memory (nothing of its copy-on-write is known but its own minor faults).
+    enum class Census { kMeasured, kShortLived } census = Census::kMeasured;
     pid_t parent = 0;
     pid_t child = 0;
     size_t child_index = 0;  // into ProcessTree::processes
@@ -121,6 +124,9 @@ struct ForkEpisode {
     std::vector<CowSample> samples;
     std::vector<CowRegion> regions;
     uint64_t census_cost_ns = 0;  // total time the collector spent measuring this episode
+    std::optional<uint64_t> baseline_delay_ns;  // from the fork to the read of its memory
+    bool final_from_last_sample = false;  // no census at the end: the final figures are a sample's
+    std::optional<uint64_t> child_minor_faults;  // the child's own, as it ended (getrusage)
 };
 
 struct Process {
@@ -138,6 +144,7 @@ struct Process {
     bool shim_loaded = false;             // the library ran in it (a hello or any record of its own)
     bool still_running = false;           // alive when the trace ended
     bool deepbind = false;                // loaded a RTLD_DEEPBIND plugin
+    std::optional<uint64_t> first_image_minor_faults;  // as its first image exec'd or exited
     uint64_t dropped_records = 0;  // counted by the library: neither sent nor spooled
     uint32_t seq_gaps = 0;         // numbers that never arrived
     // A record the library dropped also leaves a hole in the numbering: the larger of the two.
@@ -176,6 +183,7 @@ struct ProcessTree {
     std::vector<Process> processes;
     std::vector<ForkEpisode> episodes;
     uint64_t sampling_interval_ns = 0;  // the interval actually used (stretched to its duty cycle)
+    bool fork_children_measured_from_outside = false;  // a fork child without episode: short-lived
     std::vector<TraceNote> notes;
     std::map<std::pair<pid_t, uint64_t>, std::string> symbols;  // (pid, ip) → "function+0x12 (module)"
 

@@ -113,6 +113,7 @@ public:
         sequences_.finalize(tree);
         execs_.finalize();
         creations_.finalize();
+        episodes_.add_short_lived_episodes();
         // `cowtrace run` ends a complete trace with the list of the processes still alive (it
         // waits for all of them unless told not to): an ended process whose end nobody saw
         // (reaped through a RTLD_DEEPBIND plugin's waitpid, without the kernel's witness) is
@@ -169,6 +170,7 @@ private:
         tree.kernel_events_note = start.kernel_events_note.view();
         tree.census_mode = census_mode_from(start.census_mode.view());
         tree.interval_ns = start.interval_ns;
+        tree.fork_children_measured_from_outside = start.features & wire::kFeatureOutsideBaseline;
         if (tree.root_pid > 0) {
             uint64_t t_fork = start.root_fork_ns != 0 ? start.root_fork_ns : h.t_ns;
             Process& root = ctx_.index.at(tree.root_pid, ctx_.rel(t_fork), true);

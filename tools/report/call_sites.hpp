@@ -29,7 +29,8 @@ struct ForkCallSite {
     std::vector<std::string> frames;  // outermost first; empty when no call site was captured
     std::string how;                  // fork, _Fork, clone…
     size_t forks = 0;
-    uint64_t copied_bytes_peak_total = 0;  // each episode's peak, summed
+    size_t short_lived = 0;                // of those, not measured (the child went too soon)
+    uint64_t copied_bytes_peak_total = 0;  // each measured episode's peak, summed
     uint64_t copied_bytes_peak_max = 0;
     uint64_t shared_bytes_at_fork_total = 0;
     std::vector<size_t> episodes;  // indices into tree.episodes

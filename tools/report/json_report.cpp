@@ -83,6 +83,10 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         regions.push_back(std::move(x));
     }
     const model::Process& child = tree.processes[e.child_index];
+    // A short-lived episode was not measured: its figures are unknown, not zero.
+    bool measured = e.census == model::ForkEpisode::Census::kMeasured;
+    auto figure = [measured](uint64_t v) { return measured ? json(v) : json(nullptr); };
+    auto split = [&](uint64_t v) { return measured && e.split_known ? json(v) : json(nullptr); };
     return json{
         {"parent", e.parent},
         {"child", e.child},
@@ -90,14 +94,20 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"t_ns", e.t_ns},
         {"end_ns", e.end_ns ? json(*e.end_ns) : json(nullptr)},
         {"end", end_name(e.end)},
+        {"census", measured ? "measured" : "short-lived"},
         {"mode", model::census_mode_name(e.mode)},
-        {"shared_bytes_at_fork", e.shared_bytes_at_fork},
-        {"copied_bytes_peak", e.copied_bytes_peak},
-        {"copied_bytes_final", e.copied_bytes_final},
-        {"copied_by_parent_bytes", e.split_known ? json(e.copied_by_parent_bytes) : json(nullptr)},
-        {"copied_by_child_bytes", e.split_known ? json(e.copied_by_child_bytes) : json(nullptr)},
-        {"retained_bytes_final", e.retained_bytes_final},
-        {"child_new_bytes_final", e.child_new_bytes_final},
+        {"shared_bytes_at_fork",
+         measured || e.shared_bytes_at_fork ? json(e.shared_bytes_at_fork) : json(nullptr)},
+        {"copied_bytes_peak", figure(e.copied_bytes_peak)},
+        {"copied_bytes_final", figure(e.copied_bytes_final)},
+        {"copied_by_parent_bytes", split(e.copied_by_parent_bytes)},
+        {"copied_by_child_bytes", split(e.copied_by_child_bytes)},
+        {"retained_bytes_final", figure(e.retained_bytes_final)},
+        {"child_new_bytes_final", figure(e.child_new_bytes_final)},
+        {"final_from_last_sample", e.final_from_last_sample},
+        {"baseline_delay_ns", e.baseline_delay_ns ? json(*e.baseline_delay_ns) : json(nullptr)},
+        {"child_minor_faults",
+         e.child_minor_faults ? json(*e.child_minor_faults) : json(nullptr)},
         {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork},
         {"thp_bytes_at_fork", e.thp_bytes_at_fork},
         {"ksm_bytes_at_fork", e.ksm_bytes_at_fork},

@@ -56,12 +56,16 @@ class TextWriter {
         out_ << "\n";
         if (!tree_.episodes.empty()) {
             const ForkEpisode* worst = &tree_.episodes.front();
+            size_t short_lived = 0;
             for (const auto& e : tree_.episodes) {
                 if (e.copied_bytes_peak > worst->copied_bytes_peak) worst = &e;
+                if (e.census == ForkEpisode::Census::kShortLived) ++short_lived;
             }
+            std::string not_measured =
+                short_lived ? fmt::format(" ({} short-lived, not measured)", short_lived) : "";
             out_ << fmt::format(
-                "copy-on-write: {} fork episode{}, the largest copied {} (pid {})\n",
-                tree_.episodes.size(), tree_.episodes.size() == 1 ? "" : "s",
+                "copy-on-write: {} fork episode{}{}, the largest copied {} (pid {})\n",
+                tree_.episodes.size(), tree_.episodes.size() == 1 ? "" : "s", not_measured,
                 format_bytes(worst->copied_bytes_peak), worst->child);
         }
         if (has_memory_samples(tree_)) {
@@ -120,7 +124,9 @@ class TextWriter {
         const Process& p = tree_.processes[idx];
         if (!p.children.empty()) return {};
         const ForkEpisode* e = episode_of(idx);
-        std::string cow = e ? std::to_string(std::bit_width(e->copied_bytes_peak)) : "-";
+        std::string cow = !e                                               ? "-"
+                          : e->census == ForkEpisode::Census::kShortLived ? "short-lived"
+                                                   : std::to_string(std::bit_width(e->copied_bytes_peak));
         return labels_.name(idx) + (o_.show_argv ? argument_text(p) : "") + "|" + ended_text(p) +
                "|" + flags_text(p) + "|" + cow;
     }
@@ -132,6 +138,10 @@ class TextWriter {
 
     std::vector<std::string> cow_lines(const ForkEpisode& e) const {
         std::vector<std::string> lines;
+        if (e.census == ForkEpisode::Census::kShortLived) {
+            lines.push_back("cow: " + short_lived_text(e));
+            return lines;
+        }
         std::string head =
             fmt::format("cow: {} shared at fork", format_bytes(e.shared_bytes_at_fork));
         if (e.copied_bytes_peak == 0) {
@@ -181,6 +191,24 @@ class TextWriter {
         return lines;
     }
 
+    // "short-lived, not measured (exec'd 0.3 ms after the fork; 212 minor faults)".
+    static std::string short_lived_text(const ForkEpisode& e) {
+        std::string how = e.end == ForkEpisode::End::kExec ? "exec'd" : "exited";
+        std::string when = e.end_ns && *e.end_ns >= e.t_ns
+                               ? fmt::format(" {} after the fork", duration_text(*e.end_ns - e.t_ns))
+                               : "";
+        std::string faults = e.child_minor_faults
+                                 ? fmt::format("; {} minor faults", *e.child_minor_faults)
+                                 : "";
+        return fmt::format("short-lived, not measured ({}{}{})", how, when, faults);
+    }
+
+    static std::string duration_text(uint64_t ns) {
+        if (ns < 1'000'000) return fmt::format("{:.2f} ms", static_cast<double>(ns) / 1e6);
+        if (ns < 1'000'000'000) return fmt::format("{:.1f} ms", static_cast<double>(ns) / 1e6);
+        return fmt::format("{:.2f} s", static_cast<double>(ns) / 1e9);
+    }
+
     // The pids a folded group holds: runs of consecutive pids as ranges, at most a line's worth.
     std::string pid_list(const std::vector<size_t>& kids, size_t from, size_t to) const {
         std::vector<pid_t> pids;
@@ -203,6 +231,12 @@ class TextWriter {
     }
 
     std::string folded_cow_line(const std::vector<size_t>& kids, size_t from, size_t to) const {
+        const ForkEpisode* first = episode_of(kids[from]);
+        if (first && first->census == ForkEpisode::Census::kShortLived) {
+            return fmt::format("cow ×{}: short-lived, not measured (each exec'd or exited before "
+                               "its memory was read)",
+                               to - from);
+        }
         size_t n = 0;
         uint64_t max_peak = 0, total_peak = 0, max_shared = 0;
         for (size_t k = from; k < to; ++k) {
@@ -266,10 +300,18 @@ class TextWriter {
                 }
                 frames += (frames.empty() ? "" : " ← ") + *f;
             }
-            out_ << fmt::format("  {} {}{} in {}, copied {} (largest {}): {}\n", site.forks,
-                                site.how, site.forks == 1 ? "" : "s", site.program,
-                                format_bytes(site.copied_bytes_peak_total),
-                                format_bytes(site.copied_bytes_peak_max),
+            std::string copied =
+                site.short_lived == site.forks
+                    ? std::string(site.forks == 1 ? "short-lived, not measured"
+                                                  : "all short-lived, not measured")
+                    : fmt::format("copied {} (largest {}){}",
+                                  format_bytes(site.copied_bytes_peak_total),
+                                  format_bytes(site.copied_bytes_peak_max),
+                                  site.short_lived ? fmt::format("; {} short-lived, not measured",
+                                                                 site.short_lived)
+                                                   : "");
+            out_ << fmt::format("  {} {}{} in {}, {}: {}\n", site.forks, site.how,
+                                site.forks == 1 ? "" : "s", site.program, copied,
                                 frames.empty() ? "call site unknown" : "at " + frames);
         }
         if (sites.size() > kTopCallSites)

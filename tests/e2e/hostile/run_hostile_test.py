@@ -305,16 +305,16 @@ def uid_switch() -> int:
 
 def uid_switch_gaps(o: h.Outcome) -> None:
     """Trust is decided when a process connects, so one that drops privileges keeps its
-    channel: its fork and its reaping are seen. What runs as nobody afterwards cannot connect:
-    the forked child's own records are lost (not_instrumented), the exec is flagged, and the
-    shell's child is known only to the kernel."""
+    channel: its fork and its reaping are seen, and so is the child it forks, which reports on
+    the connection it inherits. What runs as nobody after an exec cannot connect: the exec is
+    flagged, and the shell's child is known only to the kernel."""
     root = o.traced.strace.root_pid
     h.judge_gap(o, end_unknown_without_kernel={root})  # strace reaps it, the shell is mute
     h.expect_flags(o, "the command that dropped privileges and exec'd", [root],
                    {"exec_as_other_uid"}, absent={"records_missing"})
     forked = h.ended(o, "code 21")
-    h.expect_flags(o, "its child forked as nobody", forked, {"not_instrumented"},
-                   absent={"untraced_creation"})
+    h.expect_flags(o, "its child forked as nobody", forked, set(),
+                   absent={"untraced_creation", "not_instrumented", "records_missing"})
     for pid in forked:
         p = o.cowtrace_process(pid)
         if p is not None and p["how"] != "fork":

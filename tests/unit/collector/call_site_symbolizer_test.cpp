@@ -25,17 +25,26 @@ std::string name_of(CallSiteSymbolizer& s, pid_t pid, uint64_t ip) {
 TEST(CallSiteSymbolizer, FramesOfTheCurrentImageAreNamed) {
     uint64_t ip = a_return_address();
     CallSiteSymbolizer s;
-    s.forget_mappings(getpid(), 1000);
+    s.image_started(getpid(), 1000);
     s.note(getpid(), {ip}, 2000);
     std::string name = name_of(s, getpid(), ip);
     EXPECT_NE(name.find("collector_unit_tests"), std::string::npos) << name;
 }
 
-TEST(CallSiteSymbolizer, FramesSentBeforeTheImageWasReplacedAreLeftUnnamed) {
+TEST(CallSiteSymbolizer, FramesOfAnImageThatIsGoneAreNamedFromItsOwnMappings) {
     uint64_t ip = a_return_address();
     CallSiteSymbolizer s;
-    s.forget_mappings(getpid(), 2000);  // the process exec'd at 2000
-    s.note(getpid(), {ip}, 1500);       // a record its old image sent before
+    s.image_started(getpid(), 1000);  // this image: its mappings are read now
+    s.image_started(getpid(), 3000);  // "exec'd": the next image (here, the same mappings)
+    s.note(getpid(), {ip}, 2000);     // a record the first image sent before the exec
+    EXPECT_NE(name_of(s, getpid(), ip).find("collector_unit_tests"), std::string::npos);
+}
+
+TEST(CallSiteSymbolizer, FramesSentBeforeAnyKnownImageAreLeftUnnamed) {
+    uint64_t ip = a_return_address();
+    CallSiteSymbolizer s;
+    s.image_started(getpid(), 2000);  // the only image we know began at 2000
+    s.note(getpid(), {ip}, 1500);     // a record an earlier image sent
     EXPECT_EQ(name_of(s, getpid(), ip), "");
 }
 

@@ -106,7 +106,10 @@
 
   const data = JSON.parse(document.getElementById("cowtrace-data").textContent);
   const procs = data.processes;
-  const episodes = data.forks.map((e, i) => Object.assign({ index: i }, e));
+  // Short-lived episodes (the child exec'd or exited before its memory was read) were not
+  // measured: they are counted, not charted or ranked.
+  const shortLived = data.forks.filter(e => e.census === "short-lived");
+  const episodes = data.forks.map((e, i) => Object.assign({ index: i }, e)).filter(e => e.census !== "short-lived");
   const ranked = episodes.slice().sort((a, b) => b.copied_bytes_peak - a.copied_bytes_peak || a.t_ns - b.t_ns);
   ranked.forEach((e, rank) => {
     e.rank = rank;
@@ -156,7 +159,9 @@
     const copiedAll = episodes.reduce((s, e) => s + e.copied_bytes_peak, 0);
     const sharedMax = episodes.reduce((s, e) => Math.max(s, e.shared_bytes_at_fork), 0);
     box.append(card("Processes", String(procs.length), roots.length > 1 ? roots.length + " trees" : null));
-    box.append(card("Fork episodes", String(episodes.length), episodes.length ? "largest shared at fork " + bytes(sharedMax) : "no fork shared memory"));
+    const forkSub = (episodes.length ? "largest shared at fork " + bytes(sharedMax) : "no fork shared memory") +
+      (shortLived.length ? "; " + shortLived.length + " short-lived, not measured" : "");
+    box.append(card("Fork episodes", String(episodes.length + shortLived.length), forkSub));
     box.append(card("Largest copy", worst ? bytes(worst.copied_bytes_peak) : "—",
       worst ? episodeLabel(worst) + ", " + percent(worst.copied_bytes_peak, worst.shared_bytes_at_fork) + " of shared" : null, !!worst && worst.copied_bytes_peak > 0));
     box.append(card("Copied in all", bytes(copiedAll), "sum of each fork's peak"));
