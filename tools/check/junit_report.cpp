@@ -118,6 +118,10 @@ void write_junit(const std::vector<BudgetResult>& results, const JunitContext& c
                        xml_escaped(context.trace_path));
     out << fmt::format("      <property name=\"command\" value=\"{}\"/>\n",
                        xml_escaped(context.command));
+    if (!context.baseline_path.empty()) {
+        out << fmt::format("      <property name=\"baseline\" value=\"{}\"/>\n",
+                           xml_escaped(context.baseline_path));
+    }
     out << "    </properties>\n";
     for (const auto& r : results) out << testcase(r);
     out << "  </testsuite>\n</testsuites>\n";

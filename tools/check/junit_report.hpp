@@ -15,6 +15,7 @@ struct JunitContext {
     std::string trace_path;
     std::string command;
     std::string host;
+    std::string baseline_path;  // the trace growth budgets compared with (--baseline), if any
 };
 
 void write_junit(const std::vector<BudgetResult>& results, const JunitContext& context,

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "check/budget_check.hpp"
+#include "check/budget_json.hpp"
 #include "check/budget_report.hpp"
 #include "check/junit_report.hpp"
 #include "check/trace_completeness.hpp"
@@ -114,25 +115,46 @@ bool budgets_from_flags(const BudgetFlags& flags, check::Budgets& budgets, std::
     return true;
 }
 
-int enforce_budgets(const model::ProcessTree& tree, const check::Budgets& budgets,
-                    const BudgetFlags& flags, const std::string& trace_path,
-                    const std::string& prefix, bool quiet, std::ostream& out,
-                    std::string& output_error) {
+std::vector<check::BudgetResult> judge_budgets(const model::ProcessTree& tree,
+                                               const check::Budgets& budgets,
+                                               bool allow_incomplete) {
     std::vector<check::BudgetResult> results = check::check_budgets(tree, budgets);
     // A trace cut short must not pass for lack of what broke a budget: its verdict comes first.
     std::vector<std::string> lacks = check::what_the_trace_lacks(tree);
     if (!lacks.empty()) {
-        results.insert(results.begin(), check::completeness_result(lacks, flags.allow_incomplete));
+        results.insert(results.begin(), check::completeness_result(lacks, allow_incomplete));
     }
-    check::write_budget_report(results, prefix, quiet, out);
+    return results;
+}
+
+int report_budgets(const std::vector<check::BudgetResult>& results, const BudgetFlags& flags,
+                   const BudgetReportContext& context, const std::string& prefix, bool quiet,
+                   bool json, std::ostream& out, std::string& output_error) {
+    if (json) {
+        out << check::results_to_json(results, {context.trace_path, context.baseline_path})
+                   .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+    } else {
+        check::write_budget_report(results, prefix, quiet, out);
+    }
     if (!flags.junit.empty()) {
         std::ofstream file(flags.junit);
-        check::write_junit(results, {trace_path, report::command_text(tree.command), tree.host},
-                           file);
+        check::write_junit(
+            results, {context.trace_path, context.command, context.host, context.baseline_path},
+            file);
         file.close();
         if (!file) output_error = "cannot write " + flags.junit;
     }
     return check::budget_exit_status(results);
+}
+
+int enforce_budgets(const model::ProcessTree& tree, const check::Budgets& budgets,
+                    const BudgetFlags& flags, const std::string& trace_path,
+                    const std::string& prefix, bool quiet, std::ostream& out,
+                    std::string& output_error) {
+    return report_budgets(judge_budgets(tree, budgets, flags.allow_incomplete), flags,
+                          {trace_path, "", report::command_text(tree.command), tree.host}, prefix,
+                          quiet, false, out, output_error);
 }
 
 }  // namespace cowtrace::cli

@@ -25,5 +25,6 @@ const std::vector<std::string>& run_command_words();
 CommandMain add_record_command(CLI::App& app);
 CommandMain add_report_command(CLI::App& app);
 CommandMain add_check_command(CLI::App& app);
+CommandMain add_diff_command(CLI::App& app);
 
 }  // namespace cowtrace::cli

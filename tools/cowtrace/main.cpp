@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
         "  cowtrace run [options] -- COMMAND [ARGS...]   trace a command\n"
         "  cowtrace record -o TRACE --socket PATH        collect from programs started elsewhere\n"
         "  cowtrace report TRACE [--format ...]          show a trace: text, json, perfetto, html, folded\n"
-        "  cowtrace check TRACE --max-cow SIZE ...       fail (for CI) when a trace breaks a budget\n"};
+        "  cowtrace check TRACE --max-cow SIZE ...       fail (for CI) when a trace breaks a budget\n"
+        "  cowtrace diff OLD NEW [--format json]         what grew between two runs\n"};
     app.name("cowtrace");
     app.set_version_flag("--version", "cowtrace 0.1.0");
     app.require_subcommand(1);
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
     cowtrace::cli::CommandMain record = cowtrace::cli::add_record_command(app);
     cowtrace::cli::CommandMain report = cowtrace::cli::add_report_command(app);
     cowtrace::cli::CommandMain check = cowtrace::cli::add_check_command(app);
+    cowtrace::cli::CommandMain diff = cowtrace::cli::add_diff_command(app);
     if (argc > 1 && std::string(argv[1]) == "run") {
         argc = cowtrace::cli::split_run_command_line(argc, argv);
     }
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
         if (sub->get_name() == "record") return record();
         if (sub->get_name() == "report") return report();
         if (sub->get_name() == "check") return check();
+        if (sub->get_name() == "diff") return diff();
     }
     return cowtrace::cli::kExitUsage;
 }
