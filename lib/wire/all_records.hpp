@@ -21,7 +21,7 @@ struct RecordTypes {
 
 using AllRecords =
     RecordTypes<TraceStart, TraceEnd, CollectorNote, KernelFork, KernelExec, KernelExit,
-                SubreaperReaped, Symbol, ImageFacts, Hello, Created, ChildStart, ExecAttempt,
+                SubreaperReaped, Symbol, ImageFacts, ProcessCarried, Hello, Created, ChildStart, ExecAttempt,
                 ExecFailed, Exit, WaitReaped, SpawnBegin, Dropped, CensusRequest,
                 DlopenDeepbind, EpisodeStart, EpisodeSample, EpisodeEnd, MemorySample,
                 EpisodeRegions>;

@@ -152,6 +152,32 @@ struct Symbol {
     }
 };
 
+// A process alive when this trace file began: `cowtrace record --rotate-…` closed the file
+// before it and the process goes on. What a reader of this file alone needs to know it without
+// its creation records: who created it, how and when, and the image it runs (none: its
+// creator's, as a forked child that has not exec'd). Written right after the TraceStart.
+struct ProcessCarried {
+    static constexpr RecordType kType = RecordType::kProcessCarried;
+    int32_t creator = 0;  // 0: unknown
+    CreateHow how = CreateHow::kUnknown;
+    uint64_t start_t_ns = 0;      // CLOCK_MONOTONIC, before this file's start; 0 unknown
+    bool library_loaded = false;  // the library ran in it (a hello or a child start)
+    Text execfn;                  // its image's AT_EXECFN; empty: its creator's image
+    TextList argv;
+    U64List call_site;  // where its creator created it (named by Symbol records of this file)
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.creator);
+        v(s.how);
+        v(s.start_t_ns);
+        v(s.library_loaded);
+        v(s.execfn, kMaxPathInRecord);
+        v(s.argv, kMaxArgvBytes);
+        v(s.call_site);
+    }
+};
+
 // What the collector read in the file an exec or posix_spawn was about to run (the library only
 // names it). The header's pid is the process that asked, t_ns the request's.
 struct ImageFacts {

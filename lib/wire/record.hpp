@@ -62,6 +62,7 @@ enum class RecordType : uint16_t {
     kSubreaperReaped = 14,
     kSymbol = 15,
     kImageFacts = 16,  // what the collector found in an exec or spawn target's file
+    kProcessCarried = 17,  // a process alive when a rotated trace file began
     kEpisodeStart = 40,
     kEpisodeSample = 41,
     kEpisodeEnd = 42,

@@ -34,8 +34,9 @@ void EpisodeBuilder::add_short_lived_episodes() {
         const Process& p = tree.processes[i];
         // A fork child the library saw start: the collector followed it unless it was gone (or
         // about to exec) before its memory could be read.
-        if (has_episode[i] || !p.creation_seen_by_shim || !p.shim_loaded || p.ppid <= 0 ||
-            !wire::copies_memory(p.how) || p.pid == tree.root_pid) {
+        // (A process carried over from an earlier file was forked there: not judged here.)
+        if (has_episode[i] || p.carried_over || !p.creation_seen_by_shim || !p.shim_loaded ||
+            p.ppid <= 0 || !wire::copies_memory(p.how) || p.pid == tree.root_pid) {
             continue;
         }
         ForkEpisode e;

@@ -135,6 +135,7 @@ std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p
     if (p.deepbind) add(Limitation::kDeepbindPlugin);
     if (p.still_running) add(Limitation::kStillRunning);
     if (p.seq_gaps || p.dropped_records) add(Limitation::kRecordsMissing);
+    if (p.carried_over) add(Limitation::kCarriedOver);
     return out;
 }
 
@@ -149,6 +150,7 @@ std::string limitation_id(Limitation l) {
         case Limitation::kDeepbindPlugin: return "deepbind_plugin";
         case Limitation::kStillRunning: return "still_running";
         case Limitation::kRecordsMissing: return "records_missing";
+        case Limitation::kCarriedOver: return "carried_over";
     }
     return "unknown";
 }
@@ -167,6 +169,7 @@ std::string limitation_words(Limitation l) {
             return "loaded a RTLD_DEEPBIND plugin: its calls are not seen";
         case Limitation::kStillRunning: return "still running";
         case Limitation::kRecordsMissing: return "records lost";
+        case Limitation::kCarriedOver: return "began before this trace file (rotated)";
     }
     return "unknown";
 }

@@ -144,6 +144,9 @@ struct Process {
     bool shim_loaded = false;             // the library ran in it (a hello or any record of its own)
     bool still_running = false;           // alive when the trace ended
     bool deepbind = false;                // loaded a RTLD_DEEPBIND plugin
+    // Alive when this trace file began (a rotated trace): its creation, and the first of its
+    // records, are in the file before.
+    bool carried_over = false;
     std::optional<uint64_t> first_image_minor_faults;  // as its first image exec'd or exited
     uint64_t dropped_records = 0;  // counted by the library: neither sent nor spooled
     uint32_t seq_gaps = 0;         // numbers that never arrived
@@ -208,6 +211,7 @@ enum class Limitation : uint8_t {
     kDeepbindPlugin,      // it loaded a RTLD_DEEPBIND plugin, whose calls bypass the library
     kStillRunning,        // alive when the trace ended
     kRecordsMissing,      // some of its records were lost
+    kCarriedOver,         // alive when this (rotated) trace file began: its start is in the one before
 };
 std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p);
 std::string limitation_id(Limitation l);     // "untraced_creation": the JSON flag

@@ -6,7 +6,7 @@ namespace cowtrace::model {
 
 uint32_t SequenceTracker::Span::missing() const {
     if (count == 0) return 0;
-    uint64_t expected = uint64_t{highest} + 1;
+    uint64_t expected = uint64_t{highest} + 1 - (from_lowest ? lowest : 0);
     return expected > count ? static_cast<uint32_t>(expected - count) : 0;
 }
 
@@ -20,6 +20,7 @@ void SequenceTracker::track(const wire::RecordHeader& h, size_t index, Process& 
         p.seq_gaps += span.missing();
         span = Span{};
     }
+    if (span.count == 0 && p.carried_over && !first_of_image) span.from_lowest = true;
     span.lowest = std::min(span.lowest, h.seq);
     span.highest = std::max(span.highest, h.seq);
     ++span.count;

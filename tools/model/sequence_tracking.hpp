@@ -28,6 +28,9 @@ private:
         uint32_t lowest = UINT32_MAX;
         uint32_t highest = 0;
         uint64_t count = 0;
+        // A process carried over from the file before (rotation) numbered its first records
+        // there: this file's span starts at the lowest number it holds.
+        bool from_lowest = false;
         uint32_t missing() const;
     };
     std::unordered_map<size_t, Span> spans_;  // by process index

@@ -39,6 +39,9 @@ public:
             case RecordType::kTraceEnd: on_trace_end(decoded<wire::TraceEnd>(rec), t); break;
             case RecordType::kCollectorNote: on_note(decoded<wire::CollectorNote>(rec), t); break;
             case RecordType::kHello: on_hello(h, decoded<wire::Hello>(rec), t); break;
+            case RecordType::kProcessCarried:
+                on_carried(h, decoded<wire::ProcessCarried>(rec), t);
+                break;
             case RecordType::kCreated:
                 creations_.on_created(h, decoded<wire::Created>(rec), t);
                 break;
@@ -209,6 +212,31 @@ private:
         if (!p.creation_seen_by_shim) creations_.claim_unnamed_spawn(p, hello.ppid);
         if (p.argv.empty()) hello.argv.for_each([&](std::string_view a) { p.argv.emplace_back(a); });
         execs_.on_hello(p, hello, t);
+    }
+
+    // A process the file before this one (rotation) knew: as it stood when this file began.
+    void on_carried(const wire::RecordHeader& h, const wire::ProcessCarried& c, uint64_t t) {
+        Process& p = ctx_.index.at(h.pid, t, true);
+        p.carried_over = true;
+        if (c.creator > 0) p.ppid = c.creator;
+        p.how = c.how;
+        p.start_ns = c.start_t_ns ? ctx_.rel(c.start_t_ns) : 0;
+        // Its creation is in a file before; the library saw it there unless it only said hello.
+        p.creation_seen_by_shim = p.creation_seen_by_shim || c.how != wire::CreateHow::kUnknown;
+        c.call_site.for_each([&](uint64_t ip) { p.call_site.push_back(ip); });
+        p.shim_loaded = p.shim_loaded || c.library_loaded;
+        std::vector<std::string> argv;
+        c.argv.for_each([&](std::string_view a) { argv.emplace_back(a); });
+        if (p.argv.empty()) p.argv = argv;
+        if (!c.execfn.empty()) {
+            // Its own image, exec'd before this file: named from it, not from its creator.
+            ExecEvent e;
+            e.t_ns = p.start_ns;
+            e.path = c.execfn.view();
+            e.argv = argv;
+            e.ok = e.confirmed = e.resolved = true;
+            p.execs.push_back(std::move(e));
+        }
     }
 
     void on_memory_sample(const wire::RecordHeader& h, const wire::MemorySample& m, uint64_t t) {
