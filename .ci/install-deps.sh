@@ -8,8 +8,12 @@ packages=(
   build-essential cmake
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # the agent's Prometheus metrics (libprometheus-cpp core and pull)
+  prometheus-cpp-dev
   # end-to-end tests: real programs and ground truth
   python3 strace dash make procps redis-server redis-tools util-linux
+  # the agent's metrics are scraped by a real Prometheus server and checked with promtool
+  prometheus
   # fuzzing and sanitizers
   clang libclang-rt-14-dev
   # the HTML report is checked in a real browser

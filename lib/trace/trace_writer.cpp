@@ -33,14 +33,21 @@ bool TraceWriter::open(const std::string& path, std::string& error) {
         return false;
     }
     path_ = path;
+    whole_bytes_ = 0;  // a writer may open the next file of a rotation
+    cut_mid_record_ = false;
     buffer_.reserve(kBufferBytes);
     uint8_t header[wire::kFileHeaderSize];
     wire::encode_file_header(header);
-    append(header, sizeof header);
+    buffer(header, sizeof header);
     return true;
 }
 
 void TraceWriter::append(const void* record, size_t size) {
+    if (observer_) observer_(static_cast<const uint8_t*>(record), size);
+    buffer(record, size);
+}
+
+void TraceWriter::buffer(const void* record, size_t size) {
     if (fd_ < 0) return;
     if (buffer_.size() + size > kBufferBytes) flush();
     auto* p = static_cast<const uint8_t*>(record);

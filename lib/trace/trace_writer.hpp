@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,11 @@ public:
     // A record exactly as received (header included).
     void append(const void* record, size_t size);
 
+    // Called with every record appended from now on, before it is buffered (the metrics
+    // exporter reads the same stream as the trace).
+    using Observer = std::function<void(const uint8_t* record, size_t size)>;
+    void observe(Observer observer) { observer_ = std::move(observer); }
+
     // A record of the collector's own (wire/collector_records.hpp), about pid, at t_ns.
     template <class R>
     void write(const R& record, int32_t pid, uint64_t t_ns) {
@@ -44,11 +50,16 @@ public:
     bool close(std::string& error);
 
     uint64_t bytes_lost() const { return bytes_lost_; }
+    // The length of the file with what is buffered: where rotation by size looks.
+    uint64_t bytes_written() const { return whole_bytes_ + buffer_.size(); }
     std::string write_error() const;  // the first write error, as strerror says it
     const std::string& path() const { return path_; }
 
 private:
+    void buffer(const void* bytes, size_t size);
+
     int fd_ = -1;
+    Observer observer_;
     std::string path_;
     std::vector<uint8_t> buffer_;
     std::vector<uint8_t> scratch_;

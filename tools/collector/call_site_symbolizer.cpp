@@ -73,6 +73,7 @@ std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> CallSiteSymboliz
         }
         out.push_back({key, name});
     }
+    frames_.clear();  // written out: a collector that runs for weeks keeps none of them
     return out;
 }
 

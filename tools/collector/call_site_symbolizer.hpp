@@ -31,7 +31,8 @@ public:
     // The process is gone: its images' mappings are no longer needed.
     void process_gone(pid_t pid);
 
-    // Every noted (pid, address) with its name.
+    // Every (pid, address) noted since the last call, with its name; then forgets them (a
+    // rotated trace file gets the names of its own frames).
     std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> resolve();
 
 private:

@@ -32,6 +32,7 @@ namespace {
 
 constexpr uint64_t kDrainDeadlineNs = 3'000'000'000ull;
 constexpr uint64_t kStatusIntervalNs = 250'000'000ull;
+constexpr uint64_t kSweepIntervalNs = 5'000'000'000ull;
 
 uint64_t monotonic_ns() {
     timespec ts{};
@@ -124,7 +125,24 @@ bool Session::setup(std::string& error) {
     }
     // Listening first: a collector that cannot start must not truncate an earlier trace.
     if (!shims_.listen(opt_.socket_path, error)) return false;
+    if (opt_.metrics.any()) {
+        metrics_ = std::make_unique<MetricsExporter>(opt_.metrics);
+        if (!metrics_->start(error)) return false;
+        if (!opt_.quiet && !opt_.metrics.listen.empty()) {
+            fprintf(stderr, "cowtrace: metrics on %s (port %s), path /metrics\n",
+                    opt_.metrics.listen.c_str(), metrics_->listening_on().c_str());
+        }
+    }
     if (!trace_.open(opt_.trace_path, error)) return false;
+    file_t0_ns_ = t0_ns_;
+    if (opt_.rotation.enabled())
+        rotation_ = std::make_unique<TraceRotation>(opt_.rotation, opt_.trace_path);
+    if (metrics_ || rotation_) {
+        trace_.observe([this](const uint8_t* r, size_t n) {
+            if (metrics_) metrics_->on_record(r, n);
+            if (rotation_) rotation_->on_record(r, n);
+        });
+    }
     if (!opt_.command.empty()) {
         spool_ = std::make_unique<RunSpool>(opt_.trace_path);
         if (!spool_->create(error)) return false;
@@ -224,7 +242,7 @@ void Session::write_trace_start(uint64_t t_fork) {
     std::vector<const char*> command = c_strings(opt_.command);
     std::string census_mode = census_->mode_name();
     wire::TraceStart start;
-    start.wall_t0_ns = realtime_ns() - (now_ns() - t0_ns_);
+    start.wall_t0_ns = realtime_ns() - (now_ns() - file_t0_ns_);
     start.collector_pid = self_pid_;
     start.root_pid = root_pid_;
     start.command = wire::TextList::of_array(command.data());
@@ -238,7 +256,7 @@ void Session::write_trace_start(uint64_t t_fork) {
     start.interval_ns = opt_.interval_ns;
     start.root_fork_ns = t_fork;
     start.features = wire::kFeatureOutsideBaseline;
-    trace_.write(start, self_pid_, t0_ns_);
+    trace_.write(start, self_pid_, file_t0_ns_);
 }
 
 void Session::note(wire::NoteSeverity severity, wire::NoteCode code, const std::string& text) {
@@ -315,6 +333,10 @@ void Session::loop() {
         trace_.flush_if_older(now_ns(), 200'000'000);
         for (int i = 0; i < n; ++i) dispatch(events[i].data.fd, true);
         report_status(now_ns());
+        update_metrics(now_ns());
+        if (rotation_ && rotation_->due(now_ns(), file_t0_ns_, trace_.bytes_written()))
+            rotate(now_ns());
+        forget_gone(now_ns());
     }
     drain_after_tree_ended();
 }
@@ -551,6 +573,70 @@ void Session::drain_after_tree_ended() {
 void Session::track(pid_t pid) {
     if (tracked_.insert(pid).second) ++processes_seen_;
     live_.insert(pid);
+    if (metrics_) metrics_->on_process_started(pid);
+}
+
+// The ending file gets what closes it, the new one what a reader needs of what goes on
+// (trace_rotation.hpp).
+void Session::rotate(uint64_t now) {
+    census_->collect_results();  // what the census measured so far belongs to this file
+    rotation_->close_episodes(trace_, now);
+    write_symbols(now);
+    std::vector<int32_t> alive = rotation_->alive();
+    wire::TraceEnd end;
+    end.library_records = shim_records_ - file_records_base_;
+    end.rejected_records = rejected_records_ + shims_.refused_peers();
+    end.kernel_events_lost = kernel_.lost();
+    end.still_running = wire::I32List(alive.data(), alive.size());
+    end.longest_interval_ns = census_->longest_interval_ns();
+    trace_.write(end, self_pid_, now);
+    std::string error;
+    if (!trace_.close(error)) spdlog::warn("{}", error);
+    if (!rotation_->shift_files(error)) spdlog::warn("trace rotation: {}", error);
+    if (!trace_.open(opt_.trace_path, error)) {
+        spdlog::error("trace rotation: {}", error);
+        stop_requested_ = true;
+        return;
+    }
+    file_t0_ns_ = now;
+    file_records_base_ = shim_records_;
+    write_trace_start(now);
+    rotation_->carry_over(trace_, now);
+    spdlog::debug("rotated the trace: {} processes and {} episodes carried over",
+                  rotation_->processes_known(), rotation_->episodes_open());
+}
+
+void Session::forget_gone(uint64_t now) {
+    if (now < next_sweep_ns_) return;
+    next_sweep_ns_ = now + kSweepIntervalNs;
+    for (pid_t pid : gone_before_) {
+        if (!live_.count(pid)) tracked_.erase(pid);
+    }
+    gone_before_.swap(gone_recently_);
+    gone_recently_.clear();
+}
+
+void Session::write_symbols(uint64_t t_ns) {
+    for (const auto& [key, name] : symbolizer_.resolve()) {
+        wire::Symbol symbol;
+        symbol.pid = key.first;
+        symbol.address = key.second;
+        symbol.name = name;
+        trace_.write(symbol, self_pid_, t_ns);
+    }
+}
+
+void Session::update_metrics(uint64_t now) {
+    if (!metrics_) return;
+    CollectorCounts counts;
+    counts.library_records = shim_records_;
+    counts.rejected_records = rejected_records_ + shims_.refused_peers();
+    counts.dropped_records = dropped_records_;
+    counts.kernel_events_lost = kernel_.lost();
+    counts.trace_bytes_lost = trace_.bytes_lost();
+    counts.longest_interval_ns = census_->longest_interval_ns();
+    metrics_->on_counts(counts);
+    metrics_->tick(now);
 }
 
 void Session::report_status(uint64_t now) {
@@ -570,18 +656,15 @@ void Session::process_gone(pid_t pid, uint64_t t_ns) {
     symbolizer_.process_gone(pid);
     live_.erase(pid);
     census_->on_process_gone(pid, t_ns);
+    if (metrics_) metrics_->on_process_ended(pid);
+    if (rotation_) rotation_->process_gone(pid);
+    gone_recently_.push_back(pid);
 }
 
 void Session::finish() {
     uint64_t t_end = now_ns();
     census_->finish(t_end);
-    for (const auto& [key, name] : symbolizer_.resolve()) {
-        wire::Symbol symbol;
-        symbol.pid = key.first;
-        symbol.address = key.second;
-        symbol.name = name;
-        trace_.write(symbol, self_pid_, t_end);
-    }
+    write_symbols(t_end);
     std::vector<pid_t> leftovers;
     if (!opt_.command.empty() && !tree_empty_) {
         for (pid_t p : tracked_) {
@@ -603,7 +686,7 @@ void Session::finish() {
     }
     wire::TraceEnd end;
     end.root_status = root_reaped_ ? root_status_ : -1;
-    end.library_records = shim_records_;
+    end.library_records = shim_records_ - file_records_base_;
     end.rejected_records = rejected_records_ + shims_.refused_peers();
     end.kernel_events_lost = kernel_.lost();
     end.still_running = wire::I32List(leftovers.data(), leftovers.size());
@@ -611,6 +694,11 @@ void Session::finish() {
     trace_.write(end, self_pid_, t_end);
     std::string error;
     if (!trace_.close(error)) result_.trace_warning = error;
+    if (metrics_) {
+        update_metrics(t_end);
+        std::string metrics_error;
+        if (!metrics_->finish(metrics_error)) spdlog::warn("{}", metrics_error);
+    }
     spdlog::debug("{} records from the library, {} rejected, {} kernel event losses", shim_records_,
                   rejected_records_ + shims_.refused_peers(), kernel_.lost());
 

@@ -15,9 +15,11 @@
 #include "call_site_symbolizer.hpp"
 #include "command_launcher.hpp"
 #include "image_inspector.hpp"
+#include "metrics_exporter.hpp"
 #include "proc_connector.hpp"
 #include "run_spool.hpp"
 #include "shim_connections.hpp"
+#include "trace_rotation.hpp"
 #include "trace/trace_reader.hpp"
 #include "trace/trace_writer.hpp"
 
@@ -46,6 +48,8 @@ struct SessionOptions {
     double duty_cycle = 0.02;          // at most this share of one core for sampling
     uint64_t duration_ns = 0;          // record mode: stop after this long (0: at a signal)
     bool quiet = false;
+    MetricsOptions metrics;            // record mode: Prometheus endpoint and/or textfile
+    RotationOptions rotation;          // record mode: a new trace file by size and/or age
     // Called about every quarter second while collecting (`record` on a terminal).
     std::function<void(const CollectionStatus&)> on_status;
 };
@@ -86,6 +90,10 @@ private:
     void process_gone(pid_t pid, uint64_t t_ns);
     void track(pid_t pid);  // a process of our tree, alive
     void report_status(uint64_t now);
+    void update_metrics(uint64_t now);
+    void write_symbols(uint64_t t_ns);
+    void rotate(uint64_t now);
+    void forget_gone(uint64_t now);
     uint64_t now_ns() const;
 
     SessionOptions opt_;
@@ -97,6 +105,14 @@ private:
     ShimConnections shims_;
     ProcConnector kernel_;
     std::unique_ptr<CensusService> census_;
+    std::unique_ptr<MetricsExporter> metrics_;
+    std::unique_ptr<TraceRotation> rotation_;
+    uint64_t file_t0_ns_ = 0;        // when the current trace file began (rotation)
+    uint64_t file_records_base_ = 0;  // library records before it
+    // Processes gone, forgotten from tracked_ one sweep later (a kernel event about them may
+    // still be queued): the collector's memory stays flat however many come and go.
+    std::vector<pid_t> gone_recently_, gone_before_;
+    uint64_t next_sweep_ns_ = 0;
     bool kernel_ok_ = false;
     std::string kernel_note_;
     std::string private_dir_;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "agent_options.hpp"
 #include "collector/session.hpp"
 #include "commands.hpp"
 #include "library_locator.hpp"
@@ -57,6 +58,7 @@ CommandMain add_record_command(CLI::App& app) {
         double duration_s = 0;
         bool no_kernel_events = false;
         bool quiet = false;
+        AgentFlags agent;
     };
     auto args = std::make_shared<Args>();
     CLI::App* rec = app.add_subcommand(
@@ -71,11 +73,16 @@ CommandMain add_record_command(CLI::App& app) {
     rec->add_flag("--no-kernel-events", args->no_kernel_events,
                   "Do not cross-check with the kernel's proc connector");
     rec->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
+    add_agent_options(*rec, args->agent);
     rec->footer("On a terminal, a status line counts processes, forks, records and losses.");
     return [args]() -> int {
         std::string error;
         std::string lib = locate_library(error);
         collector::SessionOptions opt;
+        if (!agent_settings_from_flags(args->agent, opt, error)) {
+            fprintf(stderr, "cowtrace record: %s\n", error.c_str());
+            return kExitUsage;
+        }
         opt.trace_path = args->output;
         opt.socket_path = args->socket.empty() ? default_socket_path(error) : args->socket;
         if (opt.socket_path.empty()) {

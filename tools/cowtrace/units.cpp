@@ -54,7 +54,8 @@ bool parse_size(const std::string& text, uint64_t& bytes, std::string& error) {
 
 bool parse_duration(const std::string& text, uint64_t& ns, std::string& error) {
     static const std::pair<const char*, double> kUnits[] = {
-        {"", 1e6}, {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"min", 60e9}};
+        {"", 1e6},   {"ns", 1},     {"us", 1e3},   {"ms", 1e6},   {"s", 1e9},
+        {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}, {"d", 86400e9}};
     double value = 0;
     std::string unit;
     if (!split_number(text, value, unit)) {

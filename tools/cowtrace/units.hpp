@@ -10,7 +10,7 @@ namespace cowtrace::cli {
 // False with error set for anything else (negative, unknown unit, overflow).
 bool parse_size(const std::string& text, uint64_t& bytes, std::string& error);
 
-// "100ms", "2s", "500us", "1m"; a bare number is milliseconds.
+// "100ms", "2s", "500us", "1m", "1h", "7d"; a bare number is milliseconds.
 bool parse_duration(const std::string& text, uint64_t& ns, std::string& error);
 
 }  // namespace cowtrace::cli

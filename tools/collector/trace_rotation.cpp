@@ -1,0 +1,164 @@
+#include "trace_rotation.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "trace/trace_reader.hpp"
+#include "wire/collector_records.hpp"
+#include "wire/shim_records.hpp"
+
+namespace cowtrace::collector {
+
+TraceRotation::TraceRotation(RotationOptions options, std::string trace_path)
+    : opt_(options), path_(std::move(trace_path)) {}
+
+void TraceRotation::on_record(const uint8_t* bytes, size_t size) {
+    RawRecord rec;
+    if (size < sizeof rec.header) return;
+    memcpy(&rec.header, bytes, sizeof rec.header);
+    if (rec.header.size != size) return;
+    rec.payload = std::span<const uint8_t>(bytes + sizeof rec.header, size - sizeof rec.header);
+    const wire::RecordHeader& h = rec.header;
+    switch (static_cast<wire::RecordType>(h.type)) {
+        case wire::RecordType::kHello: {
+            wire::Hello hello;
+            if (!decode(rec, hello)) return;
+            Known& k = processes_[h.pid];
+            if (k.creator == 0 && hello.ppid > 0) k.creator = hello.ppid;
+            if (k.start_t_ns == 0) k.start_t_ns = h.t_ns;
+            k.library_loaded = true;
+            k.execfn = hello.execfn.view();
+            k.argv.clear();
+            hello.argv.for_each([&](std::string_view a) { k.argv.emplace_back(a); });
+            break;
+        }
+        case wire::RecordType::kChildStart: {
+            wire::ChildStart start;
+            if (!decode(rec, start) || (h.flags & wire::kFromVforkChild)) return;
+            Known& k = processes_[h.pid];
+            k.creator = start.parent;
+            k.how = start.how;
+            k.start_t_ns = h.t_ns;
+            k.library_loaded = true;
+            break;
+        }
+        case wire::RecordType::kCreated: {
+            wire::Created created;
+            if (!decode(rec, created) || created.child <= 0) return;
+            Known& k = processes_[created.child];
+            if (k.creator == 0) k.creator = h.pid;
+            if (k.how == wire::CreateHow::kUnknown) k.how = created.how;
+            if (k.start_t_ns == 0) k.start_t_ns = h.t_ns;
+            k.call_site.clear();
+            created.call_site.for_each([&](uint64_t ip) { k.call_site.push_back(ip); });
+            break;
+        }
+        case wire::RecordType::kSymbol: {
+            wire::Symbol symbol;
+            if (decode(rec, symbol)) symbols_[{symbol.pid, symbol.address}] = symbol.name.view();
+            break;
+        }
+        case wire::RecordType::kKernelFork: {
+            wire::KernelFork fork;
+            if (!decode(rec, fork)) return;
+            Known& k = processes_[h.pid];
+            if (k.creator == 0) k.creator = fork.parent;
+            if (k.start_t_ns == 0) k.start_t_ns = h.t_ns;
+            break;
+        }
+        case wire::RecordType::kEpisodeStart:
+            episodes_[h.pid].assign(bytes, bytes + size);
+            break;
+        case wire::RecordType::kEpisodeEnd: {
+            wire::EpisodeEnd end;
+            // Still running: the end this class writes itself into a file that rotates.
+            if (decode(rec, end) && end.reason != wire::EpisodeEndReason::kRunning)
+                episodes_.erase(h.pid);
+            break;
+        }
+        default:
+            break;
+    }
+}
+
+void TraceRotation::process_gone(pid_t pid) {
+    processes_.erase(pid);
+}
+
+bool TraceRotation::due(uint64_t now_ns, uint64_t file_t0_ns, uint64_t file_bytes) const {
+    if (opt_.max_bytes > 0 && file_bytes >= opt_.max_bytes) return true;
+    return opt_.max_age_ns > 0 && now_ns >= file_t0_ns + opt_.max_age_ns;
+}
+
+void TraceRotation::close_episodes(TraceWriter& trace, uint64_t t_ns) const {
+    for (const auto& [child, start] : episodes_) {
+        trace.write(wire::EpisodeEnd{wire::EpisodeEndReason::kRunning, false}, child, t_ns);
+    }
+}
+
+std::vector<int32_t> TraceRotation::alive() const {
+    std::vector<int32_t> pids;
+    pids.reserve(processes_.size());
+    for (const auto& [pid, k] : processes_) pids.push_back(pid);
+    return pids;
+}
+
+bool TraceRotation::shift_files(std::string& error) const {
+    auto numbered = [this](unsigned n) { return path_ + "." + std::to_string(n); };
+    unsigned keep = opt_.keep > 0 ? opt_.keep : 1;
+    if (unlink(numbered(keep).c_str()) != 0 && errno != ENOENT) {
+        error = "cannot remove " + numbered(keep) + ": " + strerror(errno);
+        return false;
+    }
+    for (unsigned n = keep - 1; n >= 1; --n) {
+        if (rename(numbered(n).c_str(), numbered(n + 1).c_str()) != 0 && errno != ENOENT) {
+            error = "cannot rename " + numbered(n) + ": " + strerror(errno);
+            return false;
+        }
+    }
+    if (rename(path_.c_str(), numbered(1).c_str()) != 0) {
+        error = "cannot rename " + path_ + " to " + numbered(1) + ": " + strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+void TraceRotation::carry_over(TraceWriter& trace, uint64_t t_ns) {
+    for (const auto& [pid, k] : processes_) {
+        for (uint64_t ip : k.call_site) {
+            auto name = symbols_.find({k.creator, ip});
+            if (name == symbols_.end()) continue;
+            wire::Symbol symbol;
+            symbol.pid = k.creator;
+            symbol.address = ip;
+            symbol.name = name->second;
+            trace.write(symbol, pid, t_ns);
+        }
+        std::vector<const char*> argv;
+        for (const auto& a : k.argv) argv.push_back(a.c_str());
+        argv.push_back(nullptr);
+        wire::ProcessCarried carried;
+        carried.creator = k.creator;
+        carried.how = k.how;
+        carried.start_t_ns = k.start_t_ns;
+        carried.library_loaded = k.library_loaded;
+        carried.execfn = k.execfn;
+        carried.argv = wire::TextList::of_array(argv.data());
+        carried.call_site = wire::U64List(k.call_site.data(), k.call_site.size());
+        trace.write(carried, pid, t_ns);
+    }
+    symbols_.clear();
+    for (const auto& [child, start] : episodes_) {
+        std::vector<uint8_t> copy = start;
+        wire::RecordHeader h;
+        memcpy(&h, copy.data(), sizeof h);
+        h.t_ns = t_ns;  // within this file; its fork time is in the record
+        memcpy(copy.data(), &h, sizeof h);
+        trace.append(copy.data(), copy.size());
+    }
+}
+
+}  // namespace cowtrace::collector
