@@ -41,7 +41,7 @@ def main() -> int:
     os.environ.setdefault("COW_WRITER", str(build / "tests" / "e2e" / "reports" / "cow_writer"))
 
     d = workdir("cowtrace-soak-")
-    agent = Agent(d, "-q", "--rotate-size", args.rotate_size, "--keep", "100000",
+    agent = Agent(d, "-q", "--rotate-size", args.rotate_size, "--keep", "10000",
                   "--metrics-file", str(d / "cowtrace.prom"), "--metrics-interval", "1s")
     env = agent.env()
     env["COW_WRITER"] = os.environ["COW_WRITER"]
