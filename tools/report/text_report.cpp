@@ -160,15 +160,26 @@ class TextWriter {
             head += fmt::format("; {} kept alive by the child only",
                                 format_bytes(e.retained_bytes_final));
         if (e.end == ForkEpisode::End::kRunning) head += " (still open at trace end)";
+        if (e.final_from_last_sample) head += " (final figures from its last sample)";
         lines.push_back(head);
         if (e.copied_bytes_peak > 0 && !e.samples.empty()) {
             std::vector<SeriesPoint> points;
             points.push_back({e.t_ns, 0});
             for (const auto& s : e.samples) points.push_back({s.t_ns, s.copied_bytes});
             uint64_t end = e.end_ns ? *e.end_ns : std::max(tree_.end_ns, e.samples.back().t_ns);
-            lines.push_back(fmt::format("copied │{}│ {}–{}",
+            size_t estimated = 0;
+            uint64_t widest = 0;
+            for (const auto& smp : e.samples) {
+                if (smp.exact) continue;
+                ++estimated;
+                widest = std::max(widest, smp.error_bytes);
+            }
+            std::string how = estimated == 0 ? ""
+                              : fmt::format("  ({} of {} points estimated, ±{} at most)", estimated,
+                                            e.samples.size(), format_bytes(widest));
+            lines.push_back(fmt::format("copied │{}│ {}–{}{}",
                                         sparkline(points, e.t_ns, end, kSparklineWidth),
-                                        seconds(e.t_ns), seconds(end)));
+                                        seconds(e.t_ns), seconds(end), how));
         }
         std::vector<const model::CowRegion*> regions;
         for (const auto& r : e.regions) {
