@@ -776,6 +776,14 @@ class Suite:
                              f"{median(cpu) / 1e3:.1f} µs",
                              "" if first else f"{(median(cpu) - median(base_cpu)) / 1e3:+.1f} µs",
                              "" if first else fmt_ratio(rc), "" if first else fmt_range(per_c)])
+            # Two libraries or more: each against the first, trial by trial.
+            for m in modes[2:]:
+                first_lib = modes[1].name
+                r, per = ratios([w for w, _ in got[m.name]], [w for w, _ in got[first_lib]])
+                rc, per_c = ratios([c for _, c in got[m.name]], [c for _, c in got[first_lib]])
+                res[f"{what} {m.name} vs {first_lib}"] = {"ratio": r, "cpu_ratio": rc}
+                rows.append([what, f"{m.name[-2]} vs {first_lib[-2]}", "", "", fmt_ratio(r),
+                             fmt_range(per), "", "", fmt_ratio(rc), fmt_range(per_c)])
         table(["call", "mode", "wall/call", "added", "ratio", "range", "CPU/call", "added",
                "ratio", "range"], rows)
         print("size of the library (`size`, Berkeley format):")
