@@ -141,7 +141,7 @@ def timed_run(argv, env, cwd=None, stdout=subprocess.DEVNULL, max_rss=False):
     The peak RSS comes from /usr/bin/time: the ru_maxrss of a child of this script would count
     this script's own memory (the child starts as a copy of it; exec keeps the high-water mark)."""
     rss_file = None
-    if max_rss:
+    if max_rss and os.access("/usr/bin/time", os.X_OK):
         fd, rss_file = tempfile.mkstemp(prefix="rss-")
         os.close(fd)
         argv = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + list(argv)
@@ -556,7 +556,7 @@ class Suite:
             print("  skipped: redis-server or redis-benchmark not installed\n")
             return
         rounds = 2 if self.quick else 4
-        populate = 2_000_000
+        populate = 1_000_000 if self.quick else 2_000_000
         chunk = 20_000
         modes = [self.untraced()] + self.traced_modes()
         print(f"{len(modes)} redis-servers side by side (--save '' --appendonly no, loopback), "
