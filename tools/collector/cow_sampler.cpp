@@ -246,6 +246,7 @@ void CowSampler::run() {
                 if (episodes_.count(job.child)) end_vanished_episode(job.child, job.t_ns, out);
                 readers_.erase(job.child);
                 exec_before_baseline_.erase(job.child);
+                memory_cost_ns_.erase(job.child);
                 break;
             case Job::Kind::kExecFailed:
                 exec_pending_.erase(job.child);
@@ -390,8 +391,9 @@ bool CowSampler::sample(Episode& e, uint64_t t_ns, Output& out) {
 }
 
 size_t CowSampler::panel_pages() const {
-    // As many as half a tick's budget reads, within bounds: the error shrinks as √n.
-    auto budget = static_cast<int64_t>(duty_cycle_ * static_cast<double>(interval_ns_) / 2);
+    // As many as an estimate's budget reads (half of three quarters of a tick's share), within
+    // bounds: the error shrinks as √n.
+    auto budget = static_cast<int64_t>(duty_cycle_ * 0.75 * static_cast<double>(interval_ns_) / 2);
     auto pages = static_cast<size_t>(budget / std::max<int64_t>(page_read_cost_ns_, 1));
     return std::clamp<size_t>(pages, kMinEstimatePages, kMaxPanelPages);
 }
@@ -486,15 +488,16 @@ void CowSampler::end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_
 
 void CowSampler::tick(const Job& job, Output& out) {
     uint64_t t0 = thread_cpu_ns();
-    // The budget: duty_cycle of a core since the last tick. Memory samples may take up to half of
-    // a tick's share; what the census does not spend accumulates (up to a cap), so that an
-    // exact census of a large process comes every so often, estimates in between.
+    // The budget: duty_cycle of a core since the last tick. A quarter funds memory samples, the
+    // rest copy-on-write: estimates take at most half of a tick's census share, and what they
+    // leave accumulates (up to a cap) for exact censuses, so that a large episode is counted
+    // page by page every so often and estimated in between.
     uint64_t elapsed = last_tick_ns_ ? job.t_ns - last_tick_ns_ : interval_ns_;
     last_tick_ns_ = job.t_ns;
     auto share = static_cast<int64_t>(duty_cycle_ * static_cast<double>(elapsed));
-    credit_ns_ = std::min(credit_ns_ + share, credit_cap_ns_);
-    uint64_t memory_cost = sample_memory(job, share / 2, out);
-    credit_ns_ -= static_cast<int64_t>(memory_cost);
+    uint64_t memory_cost = sample_memory(job, share / 4, out);
+    int64_t census_share = share - share / 4;
+    credit_ns_ = std::min(credit_ns_ + census_share, credit_cap_ns_);
     // Episodes measured longest ago first: they get the exact census when credit allows.
     std::vector<pid_t> order;
     for (const auto& [child, e] : episodes_) order.push_back(child);
@@ -512,7 +515,7 @@ void CowSampler::tick(const Job& job, Output& out) {
             alive = sample(e, job.t_ns, out);
         } else {
             // Estimates take at most half a tick's share: the rest is saved for exact censuses.
-            int64_t budget = share / 2 / static_cast<int64_t>(std::max<size_t>(estimates, 1));
+            int64_t budget = census_share / 2 / static_cast<int64_t>(std::max<size_t>(estimates, 1));
             alive = estimate(e, job.t_ns, budget, out);
         }
         credit_ns_ -= static_cast<int64_t>(thread_cpu_ns() - before);
@@ -529,7 +532,7 @@ void CowSampler::tick(const Job& job, Output& out) {
 
     // Estimates keep the interval at any size; only when even they do not fit (very many
     // episodes at once) does it stretch, so that sampling stays within its share of a core.
-    uint64_t needed = static_cast<uint64_t>(static_cast<double>(census_cost) / duty_cycle_);
+    uint64_t needed = static_cast<uint64_t>(static_cast<double>(census_cost) / (duty_cycle_ * 0.75));
     uint64_t interval = credit_ns_ >= 0 ? interval_ns_ : std::max(interval_ns_, needed);
     effective_interval_ns_.store(interval);
     if (interval > max_interval_ns_.load()) max_interval_ns_.store(interval);
@@ -547,16 +550,19 @@ void CowSampler::tick(const Job& job, Output& out) {
 }
 
 // Memory samples (smaps_rollup walks a process's page tables: as costly as a census) go round
-// the live processes as far as budget_ns reaches, so a large process is sampled less often
-// rather than slowing every sample. Returns what they cost.
+// the live processes as far as their credit reaches (budget_ns more each tick, saved up to
+// twice the costliest read), so a large process is sampled less often rather than slowing every
+// sample. Returns what they cost.
 uint64_t CowSampler::sample_memory(const Job& job, int64_t budget_ns, Output& out) {
     if (job.live.empty()) return 0;
+    int64_t cap = std::max<int64_t>(4 * budget_ns, 2 * memory_cost_max_ns_);
+    memory_credit_ns_ = std::min(memory_credit_ns_ + budget_ns, cap);
     uint64_t spent = 0;
     size_t start = memory_cursor_ % job.live.size();
     for (size_t k = 0; k < job.live.size(); ++k) {
         pid_t pid = job.live[(start + k) % job.live.size()];
         uint64_t& cost = memory_cost_ns_[pid];
-        if (static_cast<int64_t>(spent + cost) > budget_ns && k > 0) {
+        if (static_cast<int64_t>(cost) > memory_credit_ns_) {
             memory_cursor_ = start + k;  // its turn comes first next time
             return spent;
         }
@@ -564,6 +570,8 @@ uint64_t CowSampler::sample_memory(const Job& job, int64_t budget_ns, Output& ou
         MemoryRollup m;
         bool ok = read_smaps_rollup(pid, m);
         cost = thread_cpu_ns() - before;
+        memory_cost_max_ns_ = std::max(memory_cost_max_ns_, static_cast<int64_t>(cost));
+        memory_credit_ns_ -= static_cast<int64_t>(cost);
         spent += cost;
         if (!ok) {
             memory_cost_ns_.erase(pid);

@@ -134,6 +134,8 @@ private:
     int64_t credit_cap_ns_ = 0;
     int64_t page_read_cost_ns_ = 2000;  // one panel page on both sides, measured as it goes
     std::unordered_map<pid_t, uint64_t> memory_cost_ns_;  // last smaps_rollup read of each
+    int64_t memory_credit_ns_ = 0;
+    int64_t memory_cost_max_ns_ = 0;
     size_t memory_cursor_ = 0;
     std::mt19937_64 rng_{0x636f77747261ull};
 };
