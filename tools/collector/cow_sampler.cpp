@@ -55,6 +55,19 @@ std::vector<uint8_t> encode(const R& record, pid_t pid, uint64_t t_ns, size_t ca
     return buf;
 }
 
+// A census's figures, in bytes, as the wire carries them.
+wire::EpisodeSample sample_of(const CensusTotals& totals) {
+    wire::EpisodeSample sample;
+    sample.shared_bytes = totals.shared_pages * kPageSize;
+    sample.copied_bytes = totals.copied_pages * kPageSize;
+    sample.copied_by_parent_bytes = totals.copied_by_parent_pages * kPageSize;
+    sample.copied_by_child_bytes = totals.copied_by_child_pages * kPageSize;
+    sample.retained_bytes = totals.retained_pages * kPageSize;
+    sample.child_new_bytes = totals.child_new_pages * kPageSize;
+    sample.census_cost_ns = totals.cost_ns;
+    return sample;
+}
+
 // The region list of an episode's figures, as the wire carries it (names borrowed from regions).
 std::vector<wire::RegionFigures> region_figures(const std::vector<RegionTotals>& regions,
                                                 const std::vector<size_t>& which) {
@@ -415,15 +428,7 @@ void CowSampler::exec_attempt(const Job& job, Output& out) {
 }
 
 void CowSampler::write_sample(Episode& e, const CensusTotals& totals, uint64_t t_ns, Output& out) {
-    wire::EpisodeSample sample;
-    sample.shared_bytes = totals.shared_pages * kPageSize;
-    sample.copied_bytes = totals.copied_pages * kPageSize;
-    sample.copied_by_parent_bytes = totals.copied_by_parent_pages * kPageSize;
-    sample.copied_by_child_bytes = totals.copied_by_child_pages * kPageSize;
-    sample.retained_bytes = totals.retained_pages * kPageSize;
-    sample.child_new_bytes = totals.child_new_pages * kPageSize;
-    sample.census_cost_ns = totals.cost_ns;
-    out.records.push_back(encode(sample, e.child, t_ns, 256));
+    out.records.push_back(encode(sample_of(totals), e.child, t_ns, 256));
     std::vector<size_t> changed;
     for (size_t i = 0; i < totals.regions.size() && i < e.last_regions.size(); ++i) {
         const RegionTotals& now = totals.regions[i];
@@ -601,14 +606,7 @@ bool CowSampler::estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& 
         auto per_page = static_cast<int64_t>(estimate.cost_ns / estimate.pages_read);
         page_read_cost_ns_ = (3 * page_read_cost_ns_ + per_page) / 4;
     }
-    wire::EpisodeSample sample;
-    const CensusTotals& totals = estimate.totals;
-    sample.shared_bytes = totals.shared_pages * kPageSize;
-    sample.copied_bytes = totals.copied_pages * kPageSize;
-    sample.copied_by_parent_bytes = totals.copied_by_parent_pages * kPageSize;
-    sample.copied_by_child_bytes = totals.copied_by_child_pages * kPageSize;
-    sample.retained_bytes = totals.retained_pages * kPageSize;
-    sample.child_new_bytes = totals.child_new_pages * kPageSize;
+    wire::EpisodeSample sample = sample_of(estimate.totals);
     sample.census_cost_ns = estimate.cost_ns;
     sample.estimated = true;
     sample.copied_error_bytes = estimate.copied_error_pages * kPageSize;
