@@ -277,7 +277,70 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, Census
     }
     std::sort(ranges_.begin(), ranges_.end(),
               [](const Range& a, const Range& b) { return a.start < b.start; });
+    reset_shared_bits();
     return true;
+}
+
+void EpisodeBaseline::reset_shared_bits() {
+    range_first_page_.clear();
+    uint64_t pages = 0;
+    for (const Range& r : ranges_) {
+        range_first_page_.push_back(pages);
+        pages += (r.end - r.start) / kPageSize;
+    }
+    shared_bits_.assign((pages + 63) / 64, 0);
+    for (size_t k = 0; k < ranges_.size(); ++k) {
+        const Range& r = ranges_[k];
+        uint64_t n = (r.end - r.start) / kPageSize;
+        for (uint64_t i = 0; i < n; ++i) {
+            uint64_t b = i < r.child.size() ? r.child[i] : kPresentAnonymous;
+            bool shareable = anon_present(b) && (zero_pfn_ == 0 || pfn(b) != zero_pfn_);
+            uint64_t g = range_first_page_[k] + i;
+            if (shareable) shared_bits_[g / 64] |= 1ull << (g % 64);
+        }
+    }
+    count_shared_bits();
+}
+
+void EpisodeBaseline::count_shared_bits() {
+    shared_rank_.resize(shared_bits_.size());
+    uint64_t total = 0;
+    for (size_t w = 0; w < shared_bits_.size(); ++w) {
+        shared_rank_[w] = total;
+        total += static_cast<uint64_t>(__builtin_popcountll(shared_bits_[w]));
+    }
+    shared_count_ = total;
+}
+
+EpisodeBaseline::TrackedPage EpisodeBaseline::shared_page(uint64_t rank) const {
+    TrackedPage page;
+    if (rank >= shared_count_) return page;
+    // The word holding it, then the bit within the word.
+    size_t w = static_cast<size_t>(
+        std::upper_bound(shared_rank_.begin(), shared_rank_.end(), rank) - shared_rank_.begin() - 1);
+    uint64_t bits = shared_bits_[w];
+    for (uint64_t skip = rank - shared_rank_[w]; skip > 0; --skip) bits &= bits - 1;
+    uint64_t g = w * 64 + static_cast<uint64_t>(__builtin_ctzll(bits));
+    size_t k = static_cast<size_t>(
+        std::upper_bound(range_first_page_.begin(), range_first_page_.end(), g) -
+        range_first_page_.begin() - 1);
+    const Range& r = ranges_[k];
+    uint64_t i = g - range_first_page_[k];
+    page.address = r.start + i * kPageSize;
+    page.child_at_fork = i < r.child.size() ? r.child[i] : kPresentAnonymous;
+    page.parent_at_fork = i < r.parent.size() ? r.parent[i] : 0;
+    page.region = r.region;
+    return page;
+}
+
+PageFate EpisodeBaseline::fate_of(const TrackedPage& page, uint64_t c, uint64_t p) const {
+    if (mode_ == CensusMode::kExact) {
+        uint64_t b = page.child_at_fork, bp = page.parent_at_fork;
+        bool early = anon_present(bp) && pfn(bp) != pfn(b);
+        bool child_likely = early && child_likely_wrote(page.address);
+        return classify_exact(b, bp, c, p, zero_pfn_, child_likely);
+    }
+    return classify_unprivileged(page.child_at_fork, c, p);
 }
 
 void EpisodeBaseline::count_ksm_frames() {
@@ -371,8 +434,16 @@ void EpisodeBaseline::compare(const ChildSnapshot& child, pagemap::PagemapReader
                 fate = classify_unprivileged(b, c, p);
             }
             out.add(fate, r.region);
+            uint64_t g = range_first_page_[k] + i;
+            uint64_t bit = 1ull << (g % 64);
+            if (fate == PageFate::kShared) {
+                shared_bits_[g / 64] |= bit;
+            } else {
+                shared_bits_[g / 64] &= ~bit;
+            }
         }
     }
+    count_shared_bits();
     out.child_new_pages += child.new_pages_outside;
     out.cost_ns = child.cost_ns + (now_ns() - t0);
 }

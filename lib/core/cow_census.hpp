@@ -127,6 +127,23 @@ public:
     bool census(pid_t child, pagemap::PagemapReader& child_pm, pagemap::PagemapReader& parent_pm,
                 CensusTotals& out);
 
+    // One page the census follows: where it is and what it was at fork.
+    struct TrackedPage {
+        uint64_t address = 0;
+        uint64_t child_at_fork = 0;   // b: the child's entry at the baseline
+        uint64_t parent_at_fork = 0;  // bp: the parent's, just after (exact mode)
+        size_t region = 0;
+    };
+    // The pages still shared at the last census (before the first: every fork-time page that
+    // can be shared): how many, and the rank-th of them in address order. A sampled census
+    // draws its panel from these.
+    uint64_t shared_at_last_census() const { return shared_count_; }
+    TrackedPage shared_page(uint64_t rank) const;
+    // What became of a tracked page whose entries are now c (child) and p (parent). Transparent
+    // huge pages in unprivileged mode are judged like 4 KiB pages here (the exact census refines
+    // them from their PMD mapping).
+    PageFate fate_of(const TrackedPage& page, uint64_t c, uint64_t p) const;
+
     uint64_t shared_pages_at_fork() const { return shared_pages_at_fork_; }
     uint64_t zero_pages_at_fork() const { return zero_pages_; }
     uint64_t thp_pages_at_fork() const { return thp_pages_; }
@@ -165,6 +182,15 @@ private:
     uint64_t zero_pages_ = 0;
     uint64_t thp_pages_ = 0;
     uint64_t ksm_pages_ = 0;
+    // Which tracked pages (one bit each, ranges in order) were shared at the last census, and
+    // the number of set bits before each word (to find the rank-th quickly).
+    void reset_shared_bits();
+    void count_shared_bits();
+    std::vector<uint64_t> shared_bits_;
+    std::vector<uint64_t> shared_rank_;
+    std::vector<uint64_t> range_first_page_;  // global page index of each range's first page
+    uint64_t shared_count_ = 0;
+
     std::vector<uint64_t> scratch_parent_;
     std::vector<uint64_t> parent_pmds_;
 };

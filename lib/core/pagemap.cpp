@@ -94,6 +94,15 @@ bool PagemapReader::read(uint64_t start, uint64_t end, std::vector<uint64_t>& ou
     return true;
 }
 
+bool PagemapReader::read_one(uint64_t address, uint64_t& entry) {
+    off_t offset = static_cast<off_t>(address / kPageSize * sizeof(uint64_t));
+    ssize_t got;
+    do {
+        got = pread(fd_, &entry, sizeof entry, offset);
+    } while (got < 0 && errno == EINTR);
+    return got == static_cast<ssize_t>(sizeof entry);
+}
+
 bool PagemapReader::populated_runs(uint64_t start, uint64_t end, std::vector<PageRun>& out) {
     out.clear();
     if (g_scan_state.load(std::memory_order_relaxed) < 0) return false;

@@ -63,6 +63,8 @@ public:
     // Entries for [start, end) into out (resized to the page count). False when the address
     // space is gone (exit/exec) or the read failed.
     bool read(uint64_t start, uint64_t end, std::vector<uint64_t>& out);
+    // The entry of one page (a sampled census reads single pages). False when gone.
+    bool read_one(uint64_t address, uint64_t& entry);
 
     // Runs of present or swapped pages in [start, end) via PAGEMAP_SCAN. False when the kernel
     // lacks the ioctl (then callers read everything).

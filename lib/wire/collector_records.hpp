@@ -232,6 +232,11 @@ struct EpisodeSample {
     uint64_t retained_bytes = 0;
     uint64_t child_new_bytes = 0;
     uint64_t census_cost_ns = 0;
+    // Estimated from a sample of the pages shared at the last exact census (copy_estimate.hpp)
+    // rather than counted: copied_bytes is then within ± copied_error_bytes (95 %).
+    bool estimated = false;
+    uint64_t copied_error_bytes = 0;
+    uint64_t pages_read = 0;  // an estimate's sample size
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
@@ -242,6 +247,9 @@ struct EpisodeSample {
         v(s.retained_bytes);
         v(s.child_new_bytes);
         v(s.census_cost_ns);
+        v(s.estimated);
+        v(s.copied_error_bytes);
+        v(s.pages_read);
     }
 };
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/copy_estimate.hpp"
 #include "core/kpageflags.hpp"
 #include "core/smaps_rollup.hpp"
 #include "wire/collector_records.hpp"
@@ -21,6 +22,10 @@ constexpr uint64_t kPageSize = 4096;
 // share of the child's life so far (estimated from the last census of it); otherwise its final
 // figures are its last sample's, and say so.
 constexpr double kFinalCensusShare = 0.10;
+// Bounds of an estimate's sample: below, the error bound is too loose to be worth a point;
+// above, reading costs more than it narrows the bound (it shrinks as the square root).
+constexpr size_t kMinEstimatePages = 256;
+constexpr size_t kMaxPanelPages = 8192;
 
 uint64_t monotonic_ns() {
     timespec ts{};
@@ -48,6 +53,19 @@ std::vector<uint8_t> encode(const R& record, pid_t pid, uint64_t t_ns, size_t ca
     stamp.t_ns = t_ns;
     buf.resize(wire::encode_record(record, stamp, buf.data(), buf.size()));
     return buf;
+}
+
+// A census's figures, in bytes, as the wire carries them.
+wire::EpisodeSample sample_of(const CensusTotals& totals) {
+    wire::EpisodeSample sample;
+    sample.shared_bytes = totals.shared_pages * kPageSize;
+    sample.copied_bytes = totals.copied_pages * kPageSize;
+    sample.copied_by_parent_bytes = totals.copied_by_parent_pages * kPageSize;
+    sample.copied_by_child_bytes = totals.copied_by_child_pages * kPageSize;
+    sample.retained_bytes = totals.retained_pages * kPageSize;
+    sample.child_new_bytes = totals.child_new_pages * kPageSize;
+    sample.census_cost_ns = totals.cost_ns;
+    return sample;
 }
 
 // The region list of an episode's figures, as the wire carries it (names borrowed from regions).
@@ -87,6 +105,10 @@ CowSampler::CowSampler(TraceWriter& trace, Ack ack, CensusMode mode, uint64_t in
       max_interval_ns_(interval_ns) {
     if (mode_ == CensusMode::kExact) zero_page_ = learn_zero_page();
     notify_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    // Up to 20 intervals' worth of budget may be saved for one exact census (more once larger
+    // ones are seen); the first may come at once.
+    credit_cap_ns_ = static_cast<int64_t>(20 * duty_cycle_ * static_cast<double>(interval_ns_));
+    credit_ns_ = credit_cap_ns_;
 }
 
 CowSampler::~CowSampler() {
@@ -237,6 +259,7 @@ void CowSampler::run() {
                 if (episodes_.count(job.child)) end_vanished_episode(job.child, job.t_ns, out);
                 readers_.erase(job.child);
                 exec_before_baseline_.erase(job.child);
+                memory_cost_ns_.erase(job.child);
                 break;
             case Job::Kind::kExecFailed:
                 exec_pending_.erase(job.child);
@@ -305,6 +328,8 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     if (!e.baseline.take(job.child, *child_pm, mode_, zero_page_.pfn, hints, error)) return;
     e.baseline.add_parent(*parent_pm);
     e.census_cost_ns = monotonic_ns() - t_open;
+    // Credit may be saved up for this episode's exact censuses, which cost about as much.
+    credit_cap_ns_ = std::max(credit_cap_ns_, 2 * static_cast<int64_t>(e.census_cost_ns));
     // A fork does not carry the KSM counters over: the parent's say whether KSM is at work.
     bool ksm = kpageflags::ksm_merging_pages(job.parent) > 0;
     if (ksm) e.baseline.count_ksm_frames();
@@ -359,6 +384,10 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
         if (b.region_shared_pages()[i] > 0) listed.push_back(i);
     }
     out.records.push_back(encode_regions(e.last_regions, listed, job.child, job.t_ns));
+    // Until its first exact census, an episode's estimates sample every fork-time page.
+    CensusTotals at_fork;
+    at_fork.regions = e.last_regions;
+    e.estimator.draw_panel(e.baseline, at_fork, panel_pages(), rng_);
     episodes_[job.child] = std::move(e);
 }
 
@@ -366,8 +395,20 @@ bool CowSampler::sample(Episode& e, uint64_t t_ns, Output& out) {
     CensusTotals totals;
     if (!e.baseline.census(e.child, *e.child_pm, *e.parent_pm, totals)) return false;
     e.census_cost_ns = totals.cost_ns;
+    e.last_exact_ns = t_ns;
+    credit_cap_ns_ = std::max(credit_cap_ns_, 2 * static_cast<int64_t>(totals.cost_ns));
     write_sample(e, totals, t_ns, out);
+    // The next estimates sample what is still shared now.
+    e.estimator.draw_panel(e.baseline, totals, panel_pages(), rng_);
     return true;
+}
+
+size_t CowSampler::panel_pages() const {
+    // As many as an estimate's budget reads (half of three quarters of a tick's share), within
+    // bounds: the error shrinks as √n.
+    auto budget = static_cast<int64_t>(duty_cycle_ * 0.75 * static_cast<double>(interval_ns_) / 2);
+    auto pages = static_cast<size_t>(budget / std::max<int64_t>(page_read_cost_ns_, 1));
+    return std::clamp<size_t>(pages, kMinEstimatePages, kMaxPanelPages);
 }
 
 void CowSampler::exec_attempt(const Job& job, Output& out) {
@@ -387,15 +428,7 @@ void CowSampler::exec_attempt(const Job& job, Output& out) {
 }
 
 void CowSampler::write_sample(Episode& e, const CensusTotals& totals, uint64_t t_ns, Output& out) {
-    wire::EpisodeSample sample;
-    sample.shared_bytes = totals.shared_pages * kPageSize;
-    sample.copied_bytes = totals.copied_pages * kPageSize;
-    sample.copied_by_parent_bytes = totals.copied_by_parent_pages * kPageSize;
-    sample.copied_by_child_bytes = totals.copied_by_child_pages * kPageSize;
-    sample.retained_bytes = totals.retained_pages * kPageSize;
-    sample.child_new_bytes = totals.child_new_pages * kPageSize;
-    sample.census_cost_ns = totals.cost_ns;
-    out.records.push_back(encode(sample, e.child, t_ns, 256));
+    out.records.push_back(encode(sample_of(totals), e.child, t_ns, 256));
     std::vector<size_t> changed;
     for (size_t i = 0; i < totals.regions.size() && i < e.last_regions.size(); ++i) {
         const RegionTotals& now = totals.regions[i];
@@ -460,9 +493,38 @@ void CowSampler::end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_
 
 void CowSampler::tick(const Job& job, Output& out) {
     uint64_t t0 = thread_cpu_ns();
+    // The budget: duty_cycle of a core since the last tick. A quarter funds memory samples, the
+    // rest copy-on-write: estimates take at most half of a tick's census share, and what they
+    // leave accumulates (up to a cap) for exact censuses, so that a large episode is counted
+    // page by page every so often and estimated in between.
+    uint64_t elapsed = last_tick_ns_ ? job.t_ns - last_tick_ns_ : interval_ns_;
+    last_tick_ns_ = job.t_ns;
+    auto share = static_cast<int64_t>(duty_cycle_ * static_cast<double>(elapsed));
+    uint64_t memory_cost = sample_memory(job, share / 4, out);
+    int64_t census_share = share - share / 4;
+    credit_ns_ = std::min(credit_ns_ + census_share, credit_cap_ns_);
+    // Episodes measured longest ago first: they get the exact census when credit allows.
+    std::vector<pid_t> order;
+    for (const auto& [child, e] : episodes_) order.push_back(child);
+    std::sort(order.begin(), order.end(), [this](pid_t a, pid_t b) {
+        return episodes_[a].last_exact_ns < episodes_[b].last_exact_ns;
+    });
+    size_t estimates = 0;
+    for (pid_t child : order) estimates += episodes_[child].census_cost_ns > 0 ? 1 : 0;
     std::vector<pid_t> ended;
-    for (auto& [child, e] : episodes_) {
-        if (!sample(e, job.t_ns, out)) {
+    for (pid_t child : order) {
+        Episode& e = episodes_[child];
+        uint64_t before = thread_cpu_ns();
+        bool alive;
+        if (static_cast<int64_t>(e.census_cost_ns) <= credit_ns_ || !e.estimator.has_panel()) {
+            alive = sample(e, job.t_ns, out);
+        } else {
+            // Estimates take at most half a tick's share: the rest is saved for exact censuses.
+            int64_t budget = census_share / 2 / static_cast<int64_t>(std::max<size_t>(estimates, 1));
+            alive = estimate(e, job.t_ns, budget, out);
+        }
+        credit_ns_ -= static_cast<int64_t>(thread_cpu_ns() - before);
+        if (!alive) {
             ended.push_back(child);
         } else if (auto exec = exec_pending_.find(child); exec != exec_pending_.end()) {
             exec->second = job.t_ns;  // not exec'd yet: the episode lasts at least this long
@@ -471,10 +533,55 @@ void CowSampler::tick(const Job& job, Output& out) {
     // A child whose address space vanished: after the exec it announced, or without a final
     // census (killed, or a raw exec).
     for (pid_t child : ended) end_vanished_episode(child, job.t_ns, out);
+    uint64_t census_cost = thread_cpu_ns() - t0 - memory_cost;
 
-    for (pid_t pid : job.live) {
+    // Estimates keep the interval at any size; only when even they do not fit (very many
+    // episodes at once) does it stretch, so that sampling stays within its share of a core.
+    uint64_t needed = static_cast<uint64_t>(static_cast<double>(census_cost) / (duty_cycle_ * 0.75));
+    uint64_t interval = credit_ns_ >= 0 ? interval_ns_ : std::max(interval_ns_, needed);
+    effective_interval_ns_.store(interval);
+    if (interval > max_interval_ns_.load()) max_interval_ns_.store(interval);
+    if (interval > reported_interval_ns_ * 11 / 10 && interval > interval_ns_) {
+        reported_interval_ns_ = interval;
+        std::string text = "sampling interval stretched to " + std::to_string(interval / 1000000) +
+                           " ms: one round of samples took " + std::to_string(census_cost / 1000) +
+                           " us";
+        wire::CollectorNote note;
+        note.severity = wire::NoteSeverity::kNotice;
+        note.code = wire::NoteCode::kIntervalStretched;
+        note.text = text;
+        out.records.push_back(encode(note, 0, job.t_ns, 512));
+    }
+}
+
+// Memory samples (smaps_rollup walks a process's page tables: as costly as a census) go round
+// the live processes as far as their credit reaches (budget_ns more each tick, saved up to
+// twice the costliest read), so a large process is sampled less often rather than slowing every
+// sample. Returns what they cost.
+uint64_t CowSampler::sample_memory(const Job& job, int64_t budget_ns, Output& out) {
+    if (job.live.empty()) return 0;
+    int64_t cap = std::max<int64_t>(4 * budget_ns, 2 * memory_cost_max_ns_);
+    memory_credit_ns_ = std::min(memory_credit_ns_ + budget_ns, cap);
+    uint64_t spent = 0;
+    size_t start = memory_cursor_ % job.live.size();
+    for (size_t k = 0; k < job.live.size(); ++k) {
+        pid_t pid = job.live[(start + k) % job.live.size()];
+        uint64_t& cost = memory_cost_ns_[pid];
+        if (static_cast<int64_t>(cost) > memory_credit_ns_) {
+            memory_cursor_ = start + k;  // its turn comes first next time
+            return spent;
+        }
+        uint64_t before = thread_cpu_ns();
         MemoryRollup m;
-        if (!read_smaps_rollup(pid, m)) continue;
+        bool ok = read_smaps_rollup(pid, m);
+        cost = thread_cpu_ns() - before;
+        memory_cost_max_ns_ = std::max(memory_cost_max_ns_, static_cast<int64_t>(cost));
+        memory_credit_ns_ -= static_cast<int64_t>(cost);
+        spent += cost;
+        if (!ok) {
+            memory_cost_ns_.erase(pid);
+            continue;
+        }
         wire::MemorySample sample;
         sample.rss_bytes = m.rss_bytes;
         sample.pss_bytes = m.pss_bytes;
@@ -484,22 +591,28 @@ void CowSampler::tick(const Job& job, Output& out) {
         sample.swap_bytes = m.swap_bytes;
         out.records.push_back(encode(sample, pid, job.t_ns, 128));
     }
-    // Stretch the interval so sampling stays within its share of a core.
-    uint64_t cost = thread_cpu_ns() - t0;
-    uint64_t needed = static_cast<uint64_t>(static_cast<double>(cost) / duty_cycle_);
-    uint64_t interval = std::max(interval_ns_, needed);
-    effective_interval_ns_.store(interval);
-    if (interval > max_interval_ns_.load()) max_interval_ns_.store(interval);
-    if (interval > reported_interval_ns_ * 11 / 10 && interval > interval_ns_) {
-        reported_interval_ns_ = interval;
-        std::string text = "sampling interval stretched to " + std::to_string(interval / 1000000) +
-                           " ms: one sample took " + std::to_string(cost / 1000) + " us";
-        wire::CollectorNote note;
-        note.severity = wire::NoteSeverity::kNotice;
-        note.code = wire::NoteCode::kIntervalStretched;
-        note.text = text;
-        out.records.push_back(encode(note, 0, job.t_ns, 512));
+    memory_cursor_ = start;
+    return spent;
+}
+
+bool CowSampler::estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& out) {
+    size_t pages = budget_ns > 0 ? static_cast<size_t>(budget_ns / std::max<int64_t>(page_read_cost_ns_, 1))
+                                 : 0;
+    pages = std::clamp<size_t>(pages, kMinEstimatePages, e.estimator.panel_size());
+    CopyEstimate estimate;
+    if (!e.estimator.estimate(e.baseline, *e.child_pm, *e.parent_pm, pages, estimate)) return false;
+    if (estimate.pages_read > 0) {
+        // What one panel page costs (both sides), smoothed: it sizes the next reads.
+        auto per_page = static_cast<int64_t>(estimate.cost_ns / estimate.pages_read);
+        page_read_cost_ns_ = (3 * page_read_cost_ns_ + per_page) / 4;
     }
+    wire::EpisodeSample sample = sample_of(estimate.totals);
+    sample.census_cost_ns = estimate.cost_ns;
+    sample.estimated = true;
+    sample.copied_error_bytes = estimate.copied_error_pages * kPageSize;
+    sample.pages_read = estimate.pages_read;
+    out.records.push_back(encode(sample, e.child, t_ns, 256));
+    return true;
 }
 
 }  // namespace cowtrace::collector

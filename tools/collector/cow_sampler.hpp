@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <random>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "census_service.hpp"
+#include "core/copy_estimate.hpp"
 #include "core/cow_census.hpp"
 
 namespace cowtrace::collector {
@@ -72,6 +74,8 @@ private:
         uint64_t baseline_t_ns = 0;  // when the child's pagemap was opened
         uint64_t census_cost_ns = 0;  // what the last census of it cost
         bool final_from_last_sample = false;  // its final census was not worth the wait
+        uint64_t last_exact_ns = 0;           // its last census counted page by page
+        CopyEstimator estimator;              // between exact censuses
     };
     struct Output {
         std::vector<std::vector<uint8_t>> records;
@@ -82,6 +86,10 @@ private:
     void run();
     void take_baseline(const Job& job, Output& out);
     void exec_attempt(const Job& job, Output& out);
+    // An estimated sample of one episode within budget_ns; false when the child is gone.
+    bool estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& out);
+    uint64_t sample_memory(const Job& job, int64_t budget_ns, Output& out);
+    size_t panel_pages() const;
     void final_census(const Job& job, Output& out);
     void tick(const Job& job, Output& out);
     // Samples one episode; false when the child's address space is gone.
@@ -120,6 +128,16 @@ private:
     // them now could read the next image.
     std::unordered_map<pid_t, uint64_t> exec_before_baseline_;
     uint64_t reported_interval_ns_ = 0;
+    // The sampling budget (ns of CPU; may run negative after a costly read).
+    uint64_t last_tick_ns_ = 0;
+    int64_t credit_ns_ = 0;
+    int64_t credit_cap_ns_ = 0;
+    int64_t page_read_cost_ns_ = 2000;  // one panel page on both sides, measured as it goes
+    std::unordered_map<pid_t, uint64_t> memory_cost_ns_;  // last smaps_rollup read of each
+    int64_t memory_credit_ns_ = 0;
+    int64_t memory_cost_max_ns_ = 0;
+    size_t memory_cursor_ = 0;
+    std::mt19937_64 rng_{0x636f77747261ull};
 };
 
 }  // namespace cowtrace::collector

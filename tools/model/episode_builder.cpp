@@ -103,8 +103,15 @@ void EpisodeBuilder::on_sample(const wire::RecordHeader& h, const wire::EpisodeS
     s.copied_by_child_bytes = sample.copied_by_child_bytes;
     s.retained_bytes = sample.retained_bytes;
     s.child_new_bytes = sample.child_new_bytes;
+    s.exact = !sample.estimated;
+    s.error_bytes = sample.copied_error_bytes;
     e->census_cost_ns += sample.census_cost_ns;
-    e->copied_bytes_peak = std::max(e->copied_bytes_peak, s.copied_bytes);
+    // The peak is the largest counted figure: an estimate's noise must not set it (an episode
+    // with only estimates takes theirs).
+    bool any_exact = std::any_of(e->samples.begin(), e->samples.end(),
+                                 [](const CowSample& x) { return x.exact; });
+    if (s.exact && !any_exact) e->copied_bytes_peak = 0;
+    if (s.exact || !any_exact) e->copied_bytes_peak = std::max(e->copied_bytes_peak, s.copied_bytes);
     e->copied_bytes_final = s.copied_bytes;
     e->copied_by_parent_bytes = s.copied_by_parent_bytes;
     e->copied_by_child_bytes = s.copied_by_child_bytes;

@@ -84,6 +84,8 @@ struct CowSample {
     uint64_t copied_by_child_bytes = 0;  // exact mode only
     uint64_t retained_bytes = 0;         // kept alive by the child only: the parent freed them
     uint64_t child_new_bytes = 0;        // the child's own new pages
+    bool exact = true;                   // counted page by page; else estimated from a sample
+    uint64_t error_bytes = 0;            // estimated: copied_bytes is within ± this (95 %)
 };
 
 // One memory region of an episode, named as in /proc/<pid>/maps: [heap], [stack], [anon:name],

@@ -63,7 +63,9 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
                {"shared_bytes", s.shared_bytes},
                {"copied_bytes", s.copied_bytes},
                {"retained_bytes", s.retained_bytes},
-               {"child_new_bytes", s.child_new_bytes}};
+               {"child_new_bytes", s.child_new_bytes},
+               {"exact", s.exact},
+               {"error_bytes", s.error_bytes}};
         if (e.split_known) {
             x["copied_by_parent_bytes"] = s.copied_by_parent_bytes;
             x["copied_by_child_bytes"] = s.copied_by_child_bytes;

@@ -120,13 +120,17 @@ class TextWriter {
 
     // A leaf that looks like its neighbours can be folded into N*[name]. Forks fold only with
     // forks that copied about as much (within a factor of two): an outlier must stay visible.
+    static constexpr uint64_t kFoldableCopyBytes = 1 << 20;
+
     std::string fold_key(size_t idx) const {
         const Process& p = tree_.processes[idx];
         if (!p.children.empty()) return {};
         const ForkEpisode* e = episode_of(idx);
-        std::string cow = !e                                               ? "-"
-                          : e->census == ForkEpisode::Census::kShortLived ? "short-lived"
-                                                   : std::to_string(std::bit_width(e->copied_bytes_peak));
+        // Copies under a mebibyte, and short-lived children (not measured), fold together: what
+        // must stay visible is a fork that copied notably more than its siblings.
+        bool small = !e || e->census == ForkEpisode::Census::kShortLived ||
+                     e->copied_bytes_peak < kFoldableCopyBytes;
+        std::string cow = !e ? "-" : small ? "small" : std::to_string(std::bit_width(e->copied_bytes_peak));
         return labels_.name(idx) + (o_.show_argv ? argument_text(p) : "") + "|" + ended_text(p) +
                "|" + flags_text(p) + "|" + cow;
     }
@@ -160,15 +164,26 @@ class TextWriter {
             head += fmt::format("; {} kept alive by the child only",
                                 format_bytes(e.retained_bytes_final));
         if (e.end == ForkEpisode::End::kRunning) head += " (still open at trace end)";
+        if (e.final_from_last_sample) head += " (final figures from its last sample)";
         lines.push_back(head);
         if (e.copied_bytes_peak > 0 && !e.samples.empty()) {
             std::vector<SeriesPoint> points;
             points.push_back({e.t_ns, 0});
             for (const auto& s : e.samples) points.push_back({s.t_ns, s.copied_bytes});
             uint64_t end = e.end_ns ? *e.end_ns : std::max(tree_.end_ns, e.samples.back().t_ns);
-            lines.push_back(fmt::format("copied │{}│ {}–{}",
+            size_t estimated = 0;
+            uint64_t widest = 0;
+            for (const auto& smp : e.samples) {
+                if (smp.exact) continue;
+                ++estimated;
+                widest = std::max(widest, smp.error_bytes);
+            }
+            std::string how = estimated == 0 ? ""
+                              : fmt::format("  ({} of {} points estimated, ±{} at most)", estimated,
+                                            e.samples.size(), format_bytes(widest));
+            lines.push_back(fmt::format("copied │{}│ {}–{}{}",
                                         sparkline(points, e.t_ns, end, kSparklineWidth),
-                                        seconds(e.t_ns), seconds(end)));
+                                        seconds(e.t_ns), seconds(end), how));
         }
         std::vector<const model::CowRegion*> regions;
         for (const auto& r : e.regions) {
@@ -231,26 +246,32 @@ class TextWriter {
     }
 
     std::string folded_cow_line(const std::vector<size_t>& kids, size_t from, size_t to) const {
-        const ForkEpisode* first = episode_of(kids[from]);
-        if (first && first->census == ForkEpisode::Census::kShortLived) {
-            return fmt::format("cow ×{}: short-lived, not measured (each exec'd or exited before "
-                               "its memory was read)",
-                               to - from);
-        }
-        size_t n = 0;
+        size_t measured = 0, short_lived = 0;
         uint64_t max_peak = 0, total_peak = 0, max_shared = 0;
         for (size_t k = from; k < to; ++k) {
             const ForkEpisode* e = episode_of(kids[k]);
             if (!e) continue;
-            ++n;
+            if (e->census == ForkEpisode::Census::kShortLived) {
+                ++short_lived;
+                continue;
+            }
+            ++measured;
             max_peak = std::max(max_peak, e->copied_bytes_peak);
             total_peak += e->copied_bytes_peak;
             max_shared = std::max(max_shared, e->shared_bytes_at_fork);
         }
-        if (n == 0) return {};
-        return fmt::format("cow ×{}: up to {} shared at fork; copied peak up to {}, {} in all", n,
-                           format_bytes(max_shared), format_bytes(max_peak),
-                           format_bytes(total_peak));
+        std::string line;
+        if (measured > 0) {
+            line = fmt::format("cow ×{}: up to {} shared at fork; copied peak up to {}, {} in all",
+                               measured, format_bytes(max_shared), format_bytes(max_peak),
+                               format_bytes(total_peak));
+        }
+        if (short_lived > 0) {
+            line += fmt::format("{}cow ×{}: short-lived, not measured (exec'd or exited before "
+                                "their memory was read)",
+                                line.empty() ? "" : "; ", short_lived);
+        }
+        return line;
     }
 
     void write_node(size_t idx, const std::string& prefix, bool last, bool top) {

@@ -176,6 +176,11 @@ def run_fixture(scenario, mode):
             if ours["copied_by_parent_bytes"] is not None:
                 failures.append(f"{child_role}: the unprivileged mode claims a parent/child split")
         print(f"{scenario}/{mode} episode {parent_role}->{child_role}: mode={ours['mode']}")
+        # Every fixture child lingers after its writes: long enough to be worth a final census.
+        if ours["census"] != "measured" or ours["final_from_last_sample"]:
+            failures.append(f"{child_role}: no exact final census (census {ours['census']}, "
+                            f"final from last sample: {ours['final_from_last_sample']})")
+            continue
         if ours["mode"] != mode:
             failures.append(f"{child_role}: episode measured in mode {ours['mode']}, wanted {mode}")
         for key, want in compared.items():

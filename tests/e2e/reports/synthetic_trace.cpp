@@ -11,12 +11,19 @@
 //                quotes, bytes that are not UTF-8), and posix_spawns a compressor; memory samples
 //   no-census    the same kind of tree recorded with --no-cow: no episodes, no memory samples
 //   leftover     the command exits while one of its children is still running at trace end
+//   many-processes [N]  a build-like tree of N short-lived processes (default 10,000): the root
+//                forks one shell per 10 processes, each shell forks 9 children that exec a
+//                compiler and exit; every fork is an episode ended by the exec; for
+//                `cowtrace report` timings (tests/bench/run-benchmarks.sh)
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -48,19 +55,19 @@ class TraceFile {
     // per-process sequence.
     template <class R>
     void record(const R& r, int pid, uint64_t t_ns, bool library = false) {
-        std::vector<uint8_t> buf(1 << 16);
         cowtrace::wire::RecordStamp stamp;
         stamp.pid = stamp.tid = pid;
         stamp.t_ns = kT0 + t_ns;
         stamp.seq = library ? seq_[pid]++ : 0;
-        size_t n = cowtrace::wire::encode_record(r, stamp, buf.data(), buf.size());
-        out_.write(reinterpret_cast<const char*>(buf.data()), static_cast<std::streamsize>(n));
+        size_t n = cowtrace::wire::encode_record(r, stamp, buf_.data(), buf_.size());
+        out_.write(reinterpret_cast<const char*>(buf_.data()), static_cast<std::streamsize>(n));
     }
     void restart_sequence(int pid) { seq_[pid] = 0; }
 
   private:
     std::ofstream out_;
     std::map<int, uint32_t> seq_;
+    std::vector<uint8_t> buf_ = std::vector<uint8_t>(1 << 16);  // one record at a time
 };
 
 // Strings as a record's text list (they must outlive the record's encoding).
@@ -271,12 +278,12 @@ class Scenario {
         json p{{"pid", pid}, {"ppid", ppid},           {"start_ns", t},     {"argv", argv},
                {"how", how}, {"call_site", call_site}, {"end_ns", nullptr}, {"exit_code", nullptr}};
         truth_["processes"].push_back(std::move(p));
+        process_index_[pid] = truth_["processes"].size() - 1;  // the latest holder of the pid
     }
 
     json& truth_process(int pid) {
-        for (auto& p : truth_["processes"]) {
-            if (p["pid"] == pid) return p;
-        }
+        auto it = process_index_.find(pid);
+        if (it != process_index_.end()) return truth_["processes"][it->second];
         add_process(pid, 0, 0, {}, "?", {});
         return truth_["processes"].back();
     }
@@ -285,6 +292,7 @@ class Scenario {
     std::string census_mode_;
     int root_ = 0;
     json truth_ = json::object();
+    std::unordered_map<int, size_t> process_index_;  // pid → index in truth_["processes"]
 };
 
 // Return addresses, innermost first, as the library records them.
@@ -382,14 +390,61 @@ void leftover(Scenario& s) {
     s.end(900 * kMs, 0, {4402});
 }
 
+// A build: the root forks a shell per 10 processes; each shell forks 9 compilers. Every child
+// is forked (an episode of a few MiB, ended by its exec a fraction of a millisecond later),
+// execs and exits; one process in four has a memory sample. Processes start 0.5 ms apart.
+void many_processes(Scenario& s, int n) {
+    const int root = 10000;
+    s.start(root, {"/usr/bin/make", "-j2"});
+    int made = 1;
+    uint64_t t = 5 * kMs;
+    int next_pid = root + 1;
+    auto short_lived = [&](int parent, int pid, uint64_t t0, const std::vector<std::string>& argv,
+                           uint64_t life) {
+        s.fork(parent, pid, t0, kWorkerSite);
+        uint64_t shared = (2 + pid % 7) * kMiB;
+        s.episode(parent, pid, t0, shared, {{t0 + 250'000, shared - 8192, 8192, 4096, 4096}},
+                  {{"[heap]", shared - 64 * 1024, 4096, 4096, 0},
+                   {"[stack]", 64 * 1024, 4096, 0, 4096}},
+                  2, t0 + 260'000);
+        s.exec(pid, t0 + 300'000, argv);
+        if (pid % 4 == 0) s.memory(pid, t0 + life / 2, 12 * kMiB, 6 * kMiB);
+        s.exit(pid, t0 + life, 0);
+    };
+    while (made < n) {
+        int shell = next_pid++;
+        uint64_t shell_start = t;
+        int children = std::min(9, n - made - 1);
+        uint64_t shell_life = static_cast<uint64_t>(children + 1) * 500'000 + 2 * kMs;
+        s.fork(root, shell, shell_start, kExecSite);
+        s.episode(root, shell, shell_start, 24 * kMiB, {{shell_start + 250'000, 24 * kMiB, 0, 0, 0}},
+                  {{"[heap]", 24 * kMiB, 0, 0, 0}}, 2, shell_start + 260'000);
+        s.exec(shell, shell_start + 300'000, {"/bin/sh", "-c", "cc -c -O2 unit.c"});
+        ++made;
+        for (int k = 0; k < children; ++k) {
+            int pid = next_pid++;
+            std::string unit = "src/unit" + std::to_string(pid) + ".c";
+            short_lived(shell, pid, shell_start + 500'000 * static_cast<uint64_t>(k + 1),
+                        {"/usr/bin/cc", "-c", "-O2", unit, "-o", unit + ".o"}, 1500'000);
+            ++made;
+        }
+        s.exit(shell, shell_start + shell_life, 0);
+        t += static_cast<uint64_t>(children + 1) * 500'000;
+    }
+    s.exit(root, t + 10 * kMs, 0);
+    s.end(t + 20 * kMs, 0, {});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: synthetic_trace fork-server|no-census|leftover TRACE TRUTH.json\n");
+    std::string scenario = argc >= 2 ? argv[1] : "";
+    if (argc != 4 && !(argc == 5 && scenario == "many-processes")) {
+        fprintf(stderr,
+                "usage: synthetic_trace fork-server|no-census|leftover TRACE TRUTH.json\n"
+                "       synthetic_trace many-processes TRACE TRUTH.json [N]\n");
         return 2;
     }
-    std::string scenario = argv[1];
     Scenario s(argv[2], scenario == "no-census" ? "off" : "exact");
     if (scenario == "fork-server")
         fork_server(s);
@@ -397,6 +452,8 @@ int main(int argc, char** argv) {
         no_census(s);
     else if (scenario == "leftover")
         leftover(s);
+    else if (scenario == "many-processes")
+        many_processes(s, argc == 5 ? std::max(2, atoi(argv[4])) : 10000);
     else {
         fprintf(stderr, "synthetic_trace: unknown scenario %s\n", argv[1]);
         return 2;

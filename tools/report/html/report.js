@@ -246,6 +246,19 @@
     return pts;
   }
 
+  // Estimated samples (between exact censuses): [from, to, low, high] of the 95 % interval of
+  // the copied figure, until the next sample.
+  function episodeBand(e) {
+    const band = [];
+    const end = e.end_ns !== null ? e.end_ns : duration;
+    e.samples.forEach((s, i) => {
+      if (s.exact !== false) return;
+      const to = i + 1 < e.samples.length ? e.samples[i + 1].t_ns : Math.max(end, s.t_ns);
+      band.push([s.t_ns, to, Math.max(0, s.copied_bytes - s.error_bytes), s.copied_bytes + s.error_bytes]);
+    });
+    return band;
+  }
+
   function valueAt(points, t) {
     let v = null;
     for (const [pt, pv] of points) { if (pt <= t) v = pv; else break; }
@@ -277,6 +290,14 @@
     root.append(grid, yAxis, xAxis);
     const paths = [];
     for (const s of series) {
+      for (const [from, to, lo, hi] of s.band || []) {
+        const r = svg("rect", { x: x(from), width: Math.max(0.5, x(to) - x(from)), y: y(hi),
+          height: Math.max(0.5, y(lo) - y(hi)), fill: s.color, class: "band",
+          "data-episode": s.episode ? s.episode.index : null });
+        r.append(svg("title", { text: s.label + ": estimated, 95 % interval " + bytes(lo) + "–" + bytes(hi) }));
+        paths.push({ path: r, s, band: true });
+        root.append(r);
+      }
       const path = svg("path", { d: stepPath(s.points, x, y), stroke: s.color,
         class: "series " + s.key + (s.dashed ? " shared" : ""), "data-episode": s.episode ? s.episode.index : null });
       path.append(svg("title", { text: s.label }));
@@ -292,7 +313,7 @@
       if (px < L || px > W - R) { cross.setAttribute("visibility", "hidden"); tip.hidden = true; return; }
       const t = (px - L) / (W - L - R) * xMax;
       cross.setAttribute("x1", px); cross.setAttribute("x2", px); cross.setAttribute("visibility", "visible");
-      const rows = paths.filter(p => !p.s.episode || p.s.episode.visible)
+      const rows = paths.filter(p => !p.band && (!p.s.episode || p.s.episode.visible))
         .map(p => [p.s, valueAt(p.s.points, t)]).filter(r => r[1] !== null)
         .sort((a, b) => b[1] - a[1]).slice(0, 8);
       tip.replaceChildren(el("div", { text: seconds(t) }),
@@ -324,9 +345,12 @@
         ? "No fork episodes: nothing in this run forked a copy of its memory (exec-only children share nothing worth measuring)."
         : "No copy-on-write measurements: the trace was recorded without the census (cowtrace run --no-cow)." }));
     } else {
-      const copied = ranked.map(e => ({ key: "copied", label: episodeLabel(e) + " copied", color: e.color, points: episodeSeries(e, "copied_bytes"), episode: e }));
+      const copied = ranked.map(e => ({ key: "copied", label: episodeLabel(e) + " copied", color: e.color, points: episodeSeries(e, "copied_bytes"), band: episodeBand(e), episode: e }));
       const shared = ranked.map(e => ({ key: "shared", label: episodeLabel(e) + " still shared", color: e.color, dashed: true, points: episodeSeries(e, "shared_bytes"), episode: e }));
       box.append(drawChart("Copied bytes per fork episode (copies made since the fork, by either side)", copied, "chart-copied"));
+      if (episodes.some(e => e.samples.some(s => s.exact === false))) {
+        box.append(el("p", { class: "note", text: "Shaded: points estimated from a sample of pages between exact censuses, with their 95 % interval; peaks and final figures are counted page by page." }));
+      }
       box.append(drawChart("Bytes still shared per fork episode", shared, "chart-shared"));
     }
     if (data.tree_pss.length) {
