@@ -310,10 +310,11 @@ void MetricsExporter::on_process_started(pid_t pid) {
 }
 
 void MetricsExporter::on_process_ended(pid_t pid) {
-    if (alive_.erase(pid) == 0) return;
-    processes_ended_total_->Increment();
-    processes_->Set(static_cast<double>(alive_.size()));
-    forget(pid);
+    if (alive_.erase(pid) > 0) {
+        processes_ended_total_->Increment();
+        processes_->Set(static_cast<double>(alive_.size()));
+    }
+    forget(pid);  // also what a record that came after its end taught us
 }
 
 // What was kept of a process ends with it: the collector's memory stays flat however many come

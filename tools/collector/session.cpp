@@ -141,6 +141,7 @@ bool Session::setup(std::string& error) {
         trace_.observe([this](const uint8_t* r, size_t n) {
             if (metrics_) metrics_->on_record(r, n);
             if (rotation_) rotation_->on_record(r, n);
+            forget_if_ended(r, n);
         });
     }
     if (!opt_.command.empty()) {
@@ -220,7 +221,7 @@ bool Session::start_command(std::string& error) {
     if (pid < 0) return false;
     spdlog::debug("started {} as pid {}, listening on {}", opt_.command[0], pid, opt_.socket_path);
     root_pid_ = pid;
-    track(pid);
+    track(pid, t_fork);
     if (auto* sampler = dynamic_cast<CowSampler*>(census_.get())) sampler->start();
     result_.command_started = true;
 
@@ -391,7 +392,7 @@ void Session::handle_kernel_events() {
                 if (ev.pid != ev.tgid) return;  // a thread
                 if (!tracked_.count(ev.parent_tgid) && ev.parent_tgid != self_pid_) return;
                 if (ev.parent_tgid == self_pid_ && ev.tgid != root_pid_) return;
-                track(ev.tgid);
+                track(ev.tgid, ev.t_ns);
                 trace_.write(wire::KernelFork{ev.parent_tgid, ev.parent_pid}, ev.tgid, ev.t_ns);
                 break;
             case KernelEvent::Kind::kExec:
@@ -459,7 +460,7 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
     const wire::RecordHeader& h = rec.header;
     switch (static_cast<wire::RecordType>(h.type)) {
         case wire::RecordType::kHello:
-            track(h.pid);
+            track(h.pid, h.t_ns);
             symbolizer_.image_started(h.pid, h.t_ns);
             break;
         case wire::RecordType::kSpawnBegin: {
@@ -469,7 +470,7 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             break;
         }
         case wire::RecordType::kChildStart: {
-            track(h.pid);
+            track(h.pid, h.t_ns);
             wire::ChildStart start;
             decode(rec, start);
             if (start.how != wire::CreateHow::kVfork) {
@@ -486,7 +487,7 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
         case wire::RecordType::kCreated: {
             wire::Created created;
             decode(rec, created);
-            if (created.child > 0) track(created.child);
+            if (created.child > 0) track(created.child, h.t_ns);
             symbolizer_.note(h.pid, frames_of(created.call_site), h.t_ns);
             if (!created.spawn_image.empty()) {
                 inspect_image(h.pid, h.t_ns, std::string(created.spawn_image.view()),
@@ -570,10 +571,39 @@ void Session::drain_after_tree_ended() {
     }
 }
 
-void Session::track(pid_t pid) {
-    if (tracked_.insert(pid).second) ++processes_seen_;
-    live_.insert(pid);
-    if (metrics_) metrics_->on_process_started(pid);
+void Session::track(pid_t pid, uint64_t t_ns) {
+    bool first = tracked_.insert(pid).second;
+    if (first) ++processes_seen_;
+    bool already_ended = recent_exits_.ended_after(pid, t_ns);
+    if (!already_ended) live_.insert(pid);
+    if (!metrics_) return;
+    if (first || !already_ended) metrics_->on_process_started(pid);
+    if (already_ended) metrics_->on_process_ended(pid);
+}
+
+void Session::forget_if_ended(const uint8_t* bytes, size_t size) {
+    RawRecord rec;
+    if (size < sizeof rec.header) return;
+    memcpy(&rec.header, bytes, sizeof rec.header);
+    rec.payload = std::span<const uint8_t>(bytes + sizeof rec.header, size - sizeof rec.header);
+    pid_t subject = 0;
+    switch (static_cast<wire::RecordType>(rec.header.type)) {
+        case wire::RecordType::kHello:
+        case wire::RecordType::kChildStart:
+        case wire::RecordType::kKernelFork:
+            subject = rec.header.pid;
+            break;
+        case wire::RecordType::kCreated: {
+            wire::Created created;
+            if (decode(rec, created)) subject = created.child;
+            break;
+        }
+        default:
+            return;
+    }
+    if (subject <= 0 || !recent_exits_.ended_after(subject, rec.header.t_ns)) return;
+    if (metrics_) metrics_->on_process_ended(subject);
+    if (rotation_) rotation_->process_gone(subject);
 }
 
 // The ending file gets what closes it, the new one what a reader needs of what goes on
@@ -651,6 +681,7 @@ void Session::report_status(uint64_t now) {
 }
 
 void Session::process_gone(pid_t pid, uint64_t t_ns) {
+    recent_exits_.ended(pid, t_ns);
     leader_exits_.erase(pid);
     fork_parent_.erase(pid);  // a later holder of the pid says its own with its ChildStart
     symbolizer_.process_gone(pid);

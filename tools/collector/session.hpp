@@ -17,6 +17,7 @@
 #include "image_inspector.hpp"
 #include "metrics_exporter.hpp"
 #include "proc_connector.hpp"
+#include "recent_exits.hpp"
 #include "run_spool.hpp"
 #include "shim_connections.hpp"
 #include "trace_rotation.hpp"
@@ -88,7 +89,10 @@ private:
     void drain_after_tree_ended();
     void finish();
     void process_gone(pid_t pid, uint64_t t_ns);
-    void track(pid_t pid);  // a process of our tree, alive
+    // A process of our tree, alive unless this news (dated t_ns) came after its end.
+    void track(pid_t pid, uint64_t t_ns);
+    // The record told observers of a process already gone: they forget it again.
+    void forget_if_ended(const uint8_t* record, size_t size);
     void report_status(uint64_t now);
     void update_metrics(uint64_t now);
     void write_symbols(uint64_t t_ns);
@@ -112,6 +116,7 @@ private:
     // Processes gone, forgotten from tracked_ one sweep later (a kernel event about them may
     // still be queued): the collector's memory stays flat however many come and go.
     std::vector<pid_t> gone_recently_, gone_before_;
+    RecentExits recent_exits_;
     uint64_t next_sweep_ns_ = 0;
     bool kernel_ok_ = false;
     std::string kernel_note_;
