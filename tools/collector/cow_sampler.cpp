@@ -459,6 +459,12 @@ void CowSampler::final_census(const Job& job, Output& out) {
     bool worth_it = static_cast<double>(e.census_cost_ns) <= kFinalCensusShare * static_cast<double>(life);
     bool ok = worth_it && sample(e, job.t_ns, out);
     if (!worth_it) e.final_from_last_sample = true;
+    if (ok) {
+        // A child's memory is at its largest as it ends, and the parent's with it: both are read
+        // now, so that the tree's PSS peak does not depend on where the round-robin stood.
+        write_memory_sample(e.child, job.t_ns, out);
+        write_memory_sample(e.parent, job.t_ns, out);
+    }
     Output ack;
     ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
     deliver(ack);
@@ -572,27 +578,29 @@ uint64_t CowSampler::sample_memory(const Job& job, int64_t budget_ns, Output& ou
             return spent;
         }
         uint64_t before = thread_cpu_ns();
-        MemoryRollup m;
-        bool ok = read_smaps_rollup(pid, m);
+        bool ok = write_memory_sample(pid, job.t_ns, out);
         cost = thread_cpu_ns() - before;
         memory_cost_max_ns_ = std::max(memory_cost_max_ns_, static_cast<int64_t>(cost));
         memory_credit_ns_ -= static_cast<int64_t>(cost);
         spent += cost;
-        if (!ok) {
-            memory_cost_ns_.erase(pid);
-            continue;
-        }
-        wire::MemorySample sample;
-        sample.rss_bytes = m.rss_bytes;
-        sample.pss_bytes = m.pss_bytes;
-        sample.private_dirty_bytes = m.private_dirty_bytes;
-        sample.shared_dirty_bytes = m.shared_dirty_bytes;
-        sample.anonymous_bytes = m.anonymous_bytes;
-        sample.swap_bytes = m.swap_bytes;
-        out.records.push_back(encode(sample, pid, job.t_ns, 128));
+        if (!ok) memory_cost_ns_.erase(pid);
     }
     memory_cursor_ = start;
     return spent;
+}
+
+bool CowSampler::write_memory_sample(pid_t pid, uint64_t t_ns, Output& out) {
+    MemoryRollup m;
+    if (!read_smaps_rollup(pid, m)) return false;
+    wire::MemorySample sample;
+    sample.rss_bytes = m.rss_bytes;
+    sample.pss_bytes = m.pss_bytes;
+    sample.private_dirty_bytes = m.private_dirty_bytes;
+    sample.shared_dirty_bytes = m.shared_dirty_bytes;
+    sample.anonymous_bytes = m.anonymous_bytes;
+    sample.swap_bytes = m.swap_bytes;
+    out.records.push_back(encode(sample, pid, t_ns, 128));
+    return true;
 }
 
 bool CowSampler::estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& out) {

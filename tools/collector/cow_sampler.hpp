@@ -89,6 +89,8 @@ private:
     // An estimated sample of one episode within budget_ns; false when the child is gone.
     bool estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& out);
     uint64_t sample_memory(const Job& job, int64_t budget_ns, Output& out);
+    // One MemorySample of pid from its smaps_rollup; false when it is gone.
+    bool write_memory_sample(pid_t pid, uint64_t t_ns, Output& out);
     size_t panel_pages() const;
     void final_census(const Job& job, Output& out);
     void tick(const Job& job, Output& out);
