@@ -606,9 +606,28 @@ void Session::forget_if_ended(const uint8_t* bytes, size_t size) {
     if (rotation_) rotation_->process_gone(subject);
 }
 
+// Reads every connection until a whole pass finds nothing: a process whose records travel on
+// two connections (a forked child on its parent's, then on its own) has everything it sent
+// before a later record in the same file as that record, and no sequence gap at a rotation.
+void Session::drain_connections() {
+    for (int pass = 0; pass < 100; ++pass) {
+        size_t read = 0;
+        dispatch(shims_.listen_fd(), false);  // a child's own connection may wait to be accepted
+        for (int fd : shims_.fds()) {
+            bool open = shims_.read_all(fd, [&](const ShimMessage& m) {
+                ++read;
+                handle_shim_message(m);
+            });
+            if (!open) shims_.drop(fd);
+        }
+        if (read == 0) return;
+    }
+}
+
 // The ending file gets what closes it, the new one what a reader needs of what goes on
 // (trace_rotation.hpp).
 void Session::rotate(uint64_t now) {
+    drain_connections();
     census_->collect_results();  // what the census measured so far belongs to this file
     rotation_->close_episodes(trace_, now);
     write_symbols(now);

@@ -97,6 +97,7 @@ private:
     void update_metrics(uint64_t now);
     void write_symbols(uint64_t t_ns);
     void rotate(uint64_t now);
+    void drain_connections();
     void forget_gone(uint64_t now);
     uint64_t now_ns() const;
 

@@ -181,6 +181,13 @@ bool ShimConnections::read_all(int fd, const std::function<void(const ShimMessag
     }
 }
 
+std::vector<int> ShimConnections::fds() const {
+    std::vector<int> out;
+    out.reserve(by_fd_.size());
+    for (const auto& [fd, c] : by_fd_) out.push_back(fd);
+    return out;
+}
+
 void ShimConnections::drop(int fd) {
     auto it = by_fd_.find(fd);
     if (it == by_fd_.end()) return;

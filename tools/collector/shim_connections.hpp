@@ -41,6 +41,8 @@ public:
     bool read_all(int fd, const std::function<void(const ShimMessage&)>& on_message);
 
     void drop(int fd);
+    // The descriptors of the open connections.
+    std::vector<int> fds() const;
     // Sends a small reply (census acknowledgement) on a connection, if it is still open.
     bool reply(uint64_t connection_id, const void* data, size_t size);
 

@@ -36,13 +36,26 @@ void TraceRotation::on_record(const uint8_t* bytes, size_t size) {
             break;
         }
         case wire::RecordType::kChildStart: {
+            // A vfork child speaks on its parent's channel but names itself: no Created record
+            // follows it (its creator could not name it), only the SpawnBegin its token claims.
             wire::ChildStart start;
-            if (!decode(rec, start) || (h.flags & wire::kFromVforkChild)) return;
+            if (!decode(rec, start)) return;
             Known& k = processes_[h.pid];
             k.creator = start.parent;
             k.how = start.how;
             k.start_t_ns = h.t_ns;
             k.library_loaded = true;
+            if (start.token != 0) claim_begin(k, start.parent, start.token);
+            break;
+        }
+        case wire::RecordType::kSpawnBegin: {
+            wire::SpawnBegin begin;
+            if (!decode(rec, begin) || begin.token == 0) return;
+            std::vector<uint64_t> frames;
+            begin.call_site.for_each([&](uint64_t ip) { frames.push_back(ip); });
+            auto& pending = begins_[h.pid];
+            if (pending.size() >= kMaxPendingBegins) pending.erase(pending.begin());
+            pending.emplace_back(begin.token, std::move(frames));
             break;
         }
         case wire::RecordType::kCreated: {
@@ -84,8 +97,22 @@ void TraceRotation::on_record(const uint8_t* bytes, size_t size) {
     }
 }
 
+void TraceRotation::claim_begin(Known& k, pid_t parent, uint32_t token) {
+    auto it = begins_.find(parent);
+    if (it == begins_.end()) return;
+    auto& pending = it->second;
+    for (auto b = pending.begin(); b != pending.end(); ++b) {
+        if (b->first != token) continue;
+        k.call_site = std::move(b->second);
+        pending.erase(b);
+        break;
+    }
+    if (pending.empty()) begins_.erase(it);
+}
+
 void TraceRotation::process_gone(pid_t pid) {
     processes_.erase(pid);
+    begins_.erase(pid);
 }
 
 bool TraceRotation::due(uint64_t now_ns, uint64_t file_t0_ns, uint64_t file_bytes) const {

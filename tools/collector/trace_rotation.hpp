@@ -67,10 +67,16 @@ class TraceRotation {
         std::vector<uint64_t> call_site;  // in its creator
     };
 
+    // A vfork child's call site is its creator's SpawnBegin, matched by token.
+    void claim_begin(Known& k, pid_t parent, uint32_t token);
+    static constexpr size_t kMaxPendingBegins = 16;  // per process: unclaimed ones are dropped
+
     RotationOptions opt_;
     std::string path_;
     std::unordered_map<pid_t, Known> processes_;
     std::unordered_map<pid_t, std::vector<uint8_t>> episodes_;  // child → its EpisodeStart
+    // SpawnBegins not yet claimed by a child's ChildStart: creator → (token, call site).
+    std::unordered_map<pid_t, std::vector<std::pair<uint32_t, std::vector<uint64_t>>>> begins_;
     // The names the ending file got for its frames (written just before a rotation), for the
     // carried processes' call sites; emptied once the new file has them.
     std::map<std::pair<pid_t, uint64_t>, std::string> symbols_;

@@ -82,6 +82,43 @@ TEST(TraceRotation, ANewFileKnowsTheLiveProcessesAndTheOpenEpisodes) {
     EXPECT_EQ(tree.episodes[0].copied_bytes_peak, 5 * kMiB) << "its samples go on in this file";
 }
 
+// dash and posix_spawn create with vfork: no Created record names the child, which introduces
+// itself on its parent's channel, and its call site is the SpawnBegin its token claims.
+TEST(TraceRotation, AVforkChildIsCarriedWithItsCreatorAndCallSite) {
+    TraceRotation rotation({.max_bytes = 1}, temp_path("unused"));
+    TraceBuilder b;
+    b.hello(kServer, 1000, 1, "/bin/dash", {"sh", "-c", "sleep 1"})
+        .spawn_begin(kServer, 2000, wire::CreateHow::kVfork, 7, {0x401000, 0x402000})
+        .child_start(kChild, 2001, wire::CreateHow::kVfork, kServer, 7, wire::kFromVforkChild)
+        .hello(kChild, 2100, kServer, "/bin/sleep", {"sleep", "1"});
+    feed(rotation, b);
+
+    std::string path = temp_path("vfork.trace");
+    TraceWriter writer;
+    std::string error;
+    ASSERT_TRUE(writer.open(path, error)) << error;
+    TraceBuilder start;
+    start.trace_start(kCollector, 0, 5000, 5000, {});
+    for (const RawRecord& rec : start.records()) {
+        std::vector<uint8_t> bytes(sizeof rec.header + rec.payload.size());
+        memcpy(bytes.data(), &rec.header, sizeof rec.header);
+        memcpy(bytes.data() + sizeof rec.header, rec.payload.data(), rec.payload.size());
+        writer.append(bytes.data(), bytes.size());
+    }
+    rotation.carry_over(writer, 5000);
+    ASSERT_TRUE(writer.close(error)) << error;
+
+    model::ProcessTree tree;
+    ASSERT_TRUE(model::build_process_tree({path}, tree, error)) << error;
+    unlink(path.c_str());
+    const model::Process* child = tree.find_current(kChild);
+    ASSERT_TRUE(child);
+    EXPECT_EQ(child->ppid, kServer);
+    EXPECT_EQ(child->how, wire::CreateHow::kVfork);
+    EXPECT_TRUE(child->creation_seen_by_shim);
+    EXPECT_EQ(child->call_site.size(), 2u);
+}
+
 TEST(TraceRotation, WhatIsGoneIsForgotten) {
     TraceRotation rotation({.max_bytes = 1}, temp_path("unused"));
     TraceBuilder b = server_with_open_episode();
