@@ -14,8 +14,8 @@ packages=(
   python3 strace dash make procps redis-server redis-tools util-linux
   # the agent's metrics are scraped by a real Prometheus server and checked with promtool
   prometheus
-  # fuzzing and sanitizers
-  clang libclang-rt-14-dev
+  # fuzzing and sanitizers; the format check (clang-format 14)
+  clang libclang-rt-14-dev clang-format
   # the HTML report is checked in a real browser
   chromium
 )

@@ -74,12 +74,18 @@ bool parse(int argc, char** argv, Options& o) {
         std::string a = argv[i];
         if (i + 1 >= argc) return false;
         const char* v = argv[++i];
-        if (a == "--keys") o.keys = strtoull(v, nullptr, 10);
-        else if (a == "--value-bytes") o.value_bytes = strtoull(v, nullptr, 10);
-        else if (a == "--updates-per-second") o.updates_per_second = atof(v);
-        else if (a == "--save-seconds") o.save_seconds = atof(v);
-        else if (a == "--output") o.output = v;
-        else return false;
+        if (a == "--keys")
+            o.keys = strtoull(v, nullptr, 10);
+        else if (a == "--value-bytes")
+            o.value_bytes = strtoull(v, nullptr, 10);
+        else if (a == "--updates-per-second")
+            o.updates_per_second = atof(v);
+        else if (a == "--save-seconds")
+            o.save_seconds = atof(v);
+        else if (a == "--output")
+            o.output = v;
+        else
+            return false;
     }
     return o.keys > 0 && o.value_bytes > 0 && o.save_seconds >= 0;
 }
@@ -114,14 +120,17 @@ int main(int argc, char** argv) {
     for (;;) {
         pid_t done = waitpid(child, &status, WNOHANG);
         if (done == child) break;
-        double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         size_t due = static_cast<size_t>(elapsed * o.updates_per_second);
-        for (; updates < due; ++updates) table.set(pick(rng), static_cast<char>('A' + updates % 26));
+        for (; updates < due; ++updates)
+            table.set(pick(rng), static_cast<char>('A' + updates % 26));
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    printf("snapshot %s in %.1f s while the parent made %zu updates\n",
-           ok ? "written" : "FAILED", seconds, updates);
+    printf("snapshot %s in %.1f s while the parent made %zu updates\n", ok ? "written" : "FAILED",
+           seconds, updates);
     return ok ? 0 : 1;
 }

@@ -21,9 +21,9 @@
 namespace cowtrace {
 
 struct CopyEstimate {
-    CensusTotals totals;            // estimated figures (regions: as at the last census)
+    CensusTotals totals;              // estimated figures (regions: as at the last census)
     uint64_t copied_error_pages = 0;  // half-width of the 95 % interval of totals.copied_pages
-    size_t pages_read = 0;          // panel pages read (each on both sides)
+    size_t pages_read = 0;            // panel pages read (each on both sides)
     uint64_t cost_ns = 0;
 };
 

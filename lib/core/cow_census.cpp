@@ -4,8 +4,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <fcntl.h>
+#include <algorithm>
 
 #include "kpageflags.hpp"
 #include "proc_maps.hpp"
@@ -28,7 +28,9 @@ uint64_t now_ns() {
 }
 
 // Mappings whose pages fork may share copy-on-write: private, and not the kernel's own.
-bool may_hold_cow_pages(const Mapping& m) { return !m.shared && !m.is_special(); }
+bool may_hold_cow_pages(const Mapping& m) {
+    return !m.shared && !m.is_special();
+}
 
 }  // namespace
 
@@ -236,7 +238,8 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, Census
     for (const Mapping& m : maps) {
         if (!may_hold_cow_pages(m)) continue;
         size_t region = region_index(m.region_name());
-        bool scan = mode_ == CensusMode::kUnprivileged || !mostly_populated(child_pm, m.start, m.end);
+        bool scan =
+            mode_ == CensusMode::kUnprivileged || !mostly_populated(child_pm, m.start, m.end);
         if (!scan || !child_pm.populated_runs(m.start, m.end, runs)) {
             runs.assign(1, pagemap::PageRun{m.start, m.end, 0});  // read it all
         }
@@ -316,8 +319,9 @@ EpisodeBaseline::TrackedPage EpisodeBaseline::shared_page(uint64_t rank) const {
     TrackedPage page;
     if (rank >= shared_count_) return page;
     // The word holding it, then the bit within the word.
-    size_t w = static_cast<size_t>(
-        std::upper_bound(shared_rank_.begin(), shared_rank_.end(), rank) - shared_rank_.begin() - 1);
+    size_t w =
+        static_cast<size_t>(std::upper_bound(shared_rank_.begin(), shared_rank_.end(), rank) -
+                            shared_rank_.begin() - 1);
     uint64_t bits = shared_bits_[w];
     for (uint64_t skip = rank - shared_rank_[w]; skip > 0; --skip) bits &= bits - 1;
     uint64_t g = w * 64 + static_cast<uint64_t>(__builtin_ctzll(bits));
@@ -423,8 +427,7 @@ void EpisodeBaseline::compare(const ChildSnapshot& child, pagemap::PagemapReader
             PageFate fate;
             if (thp_unprivileged) {
                 uint64_t address = r.start + i * kPageSize;
-                fate = classify_unprivileged_thp(b, c, p,
-                                                 has_block(child.pmd_blocks[k], address),
+                fate = classify_unprivileged_thp(b, c, p, has_block(child.pmd_blocks[k], address),
                                                  has_block(parent_pmds_, address));
             } else if (mode_ == CensusMode::kExact) {
                 bool early = anon_present(bp) && pfn(bp) != pfn(b);

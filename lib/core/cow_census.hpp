@@ -26,14 +26,14 @@ enum class CensusMode {
 
 // What became of one page that was private, anonymous and present in the child at fork.
 enum class PageFate : uint8_t {
-    kNotShared,      // not a fork-time anonymous page (and not new in the child either)
-    kShared,         // still one frame for both
+    kNotShared,  // not a fork-time anonymous page (and not new in the child either)
+    kShared,     // still one frame for both
     kCopiedByParent,
     kCopiedByChild,
-    kCopied,         // copied, side unknown (unprivileged mode, two sharers)
-    kRetained,       // only the child maps it: the parent freed or unmapped it
-    kGone,           // the child no longer maps it
-    kChildNew,       // not there at fork, the child's own page now
+    kCopied,    // copied, side unknown (unprivileged mode, two sharers)
+    kRetained,  // only the child maps it: the parent freed or unmapped it
+    kGone,      // the child no longer maps it
+    kChildNew,  // not there at fork, the child's own page now
 };
 
 // Exact mode. b/bp: child's and parent's entries at the baseline; c/p: now. zero_pfn: the
@@ -76,7 +76,7 @@ struct CensusTotals {
     uint64_t child_new_pages = 0;
     std::vector<RegionTotals> regions;  // parallel to EpisodeBaseline::region_names
     bool parent_gone = false;
-    bool child_gone = false;            // the child's address space is gone (exit or exec)
+    bool child_gone = false;  // the child's address space is gone (exit or exec)
     uint64_t cost_ns = 0;
 
     void add(PageFate fate, size_t region);
@@ -197,7 +197,7 @@ private:
 
 // The kernel's zero page, which read-faulted anonymous memory maps until it is written.
 struct ZeroPage {
-    uint64_t pfn = 0;             // its frame (needs PFN access); 0 when not known
+    uint64_t pfn = 0;              // its frame (needs PFN access); 0 when not known
     bool kernel_has_none = false;  // read faults get pages of their own (pvm_no_zero_page=1)
 };
 ZeroPage learn_zero_page();

@@ -18,7 +18,8 @@ uint64_t count_flagged(std::vector<uint64_t> pfns, int bit, const FlagsReader& r
     size_t i = 0;
     while (i < pfns.size()) {
         size_t j = i;
-        while (j + 1 < pfns.size() && pfns[j + 1] - pfns[j] <= 1 && pfns[j + 1] - pfns[i] < 65536) ++j;
+        while (j + 1 < pfns.size() && pfns[j + 1] - pfns[j] <= 1 && pfns[j + 1] - pfns[i] < 65536)
+            ++j;
         uint64_t first = pfns[i], n = pfns[j] - first + 1;
         flags.resize(n);
         if (read_flags(first, n, flags.data())) {

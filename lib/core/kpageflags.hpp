@@ -1,5 +1,6 @@
 // /proc/kpageflags: one u64 of flags per page frame (root only). Used to recognise KSM-merged
-// frames, whose sharing has nothing to do with fork. Bits: Documentation/admin-guide/mm/pagemap.rst.
+// frames, whose sharing has nothing to do with fork. Bits:
+// Documentation/admin-guide/mm/pagemap.rst.
 #pragma once
 
 #include <sys/types.h>

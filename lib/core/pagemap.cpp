@@ -48,7 +48,9 @@ PagemapReader::~PagemapReader() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-PagemapReader::PagemapReader(PagemapReader&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+PagemapReader::PagemapReader(PagemapReader&& o) noexcept : fd_(o.fd_) {
+    o.fd_ = -1;
+}
 
 PagemapReader& PagemapReader::operator=(PagemapReader&& o) noexcept {
     if (this != &o) {
@@ -116,7 +118,8 @@ bool PagemapReader::populated_runs(uint64_t start, uint64_t end, std::vector<Pag
         arg.vec = reinterpret_cast<uint64_t>(vec.data());
         arg.vec_len = vec.size();
         arg.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
-        arg.return_mask = kPageIsFile | kPageIsPresent | kPageIsSwapped | kPageIsPfnZero | kPageIsHuge;
+        arg.return_mask =
+            kPageIsFile | kPageIsPresent | kPageIsSwapped | kPageIsPfnZero | kPageIsHuge;
         long n = ioctl(fd_, kPagemapScan, &arg);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -147,7 +150,9 @@ bool PagemapReader::populated_runs(uint64_t start, uint64_t end, std::vector<Pag
     return true;
 }
 
-bool PagemapReader::scan_supported() { return g_scan_state.load(std::memory_order_relaxed) >= 0; }
+bool PagemapReader::scan_supported() {
+    return g_scan_state.load(std::memory_order_relaxed) >= 0;
+}
 
 bool pfns_visible() {
     // Fault in one page of our own and look for its frame number.

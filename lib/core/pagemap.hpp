@@ -15,18 +15,30 @@ inline constexpr uint64_t kPfnMask = (1ull << 55) - 1;  // bits 0-54: PFN (0 wit
 inline constexpr int kSoftDirtyBit = 55;                // not built into every kernel: unused
 inline constexpr int kExclusiveBit = 56;                // "page exclusively mapped" (since 4.2)
 inline constexpr int kUffdWpBit = 57;
-inline constexpr int kGuardBit = 58;                    // MADV_GUARD_INSTALL (6.15+)
-inline constexpr int kFileOrSharedAnonBit = 61;         // page cache or shmem: never COW'd anon
+inline constexpr int kGuardBit = 58;             // MADV_GUARD_INSTALL (6.15+)
+inline constexpr int kFileOrSharedAnonBit = 61;  // page cache or shmem: never COW'd anon
 inline constexpr int kSwappedBit = 62;
 inline constexpr int kPresentBit = 63;
 
-inline bool present(uint64_t e) { return (e >> kPresentBit) & 1; }
-inline bool swapped(uint64_t e) { return (e >> kSwappedBit) & 1; }
-inline bool exclusive(uint64_t e) { return (e >> kExclusiveBit) & 1; }
-inline bool file_or_shared(uint64_t e) { return (e >> kFileOrSharedAnonBit) & 1; }
+inline bool present(uint64_t e) {
+    return (e >> kPresentBit) & 1;
+}
+inline bool swapped(uint64_t e) {
+    return (e >> kSwappedBit) & 1;
+}
+inline bool exclusive(uint64_t e) {
+    return (e >> kExclusiveBit) & 1;
+}
+inline bool file_or_shared(uint64_t e) {
+    return (e >> kFileOrSharedAnonBit) & 1;
+}
 // A private anonymous page in memory: the only kind fork shares copy-on-write.
-inline bool anon_present(uint64_t e) { return present(e) && !file_or_shared(e); }
-inline uint64_t pfn(uint64_t e) { return present(e) ? e & kPfnMask : 0; }
+inline bool anon_present(uint64_t e) {
+    return present(e) && !file_or_shared(e);
+}
+inline uint64_t pfn(uint64_t e) {
+    return present(e) ? e & kPfnMask : 0;
+}
 
 // PAGEMAP_SCAN (Linux 6.7+; include/uapi/linux/fs.h): runs of pages by category, skipping holes
 // and huge pages cheaply. Defined here because Debian 12's headers predate it.

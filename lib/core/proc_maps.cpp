@@ -9,7 +9,9 @@
 
 namespace cowtrace {
 
-std::string Mapping::region_name() const { return path.empty() ? "[anon]" : path; }
+std::string Mapping::region_name() const {
+    return path.empty() ? "[anon]" : path;
+}
 
 bool Mapping::is_special() const {
     return path == "[vvar]" || path == "[vdso]" || path == "[vsyscall]" || path == "[vvar_vclock]";
@@ -24,9 +26,12 @@ bool take_number(const char*& p, const char* end, int base, uint64_t& out) {
     for (; p < end; ++p) {
         int d;
         char c = *p;
-        if (c >= '0' && c <= '9') d = c - '0';
-        else if (base == 16 && c >= 'a' && c <= 'f') d = c - 'a' + 10;
-        else break;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else
+            break;
         out = out * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
     }
     return p != start;

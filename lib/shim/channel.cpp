@@ -69,7 +69,8 @@ bool connection_lost(long err) {
 }
 
 void spool_or_count(void* record, size_t size, bool may_keep_open) {
-    if (!spool_write(record, size, may_keep_open)) g_dropped.fetch_add(1, std::memory_order_relaxed);
+    if (!spool_write(record, size, may_keep_open))
+        g_dropped.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Tells the collector how many records never reached it, once it is reachable again.
@@ -172,7 +173,9 @@ void channel_send(void* record, size_t size) {
     }
 }
 
-void channel_after_fork() { g_dropped.store(0, std::memory_order_relaxed); }
+void channel_after_fork() {
+    g_dropped.store(0, std::memory_order_relaxed);
+}
 
 bool channel_use_own_connection() {
     ProcessState& st = process_state();

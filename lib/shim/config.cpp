@@ -29,7 +29,9 @@ int int_from_env(const char* name, int dflt, int lo, int hi) {
 }
 }  // namespace
 
-const ShimConfig& config() { return g_config; }
+const ShimConfig& config() {
+    return g_config;
+}
 
 void load_config() {
     ShimConfig& c = g_config;

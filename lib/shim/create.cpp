@@ -31,7 +31,9 @@ uint32_t new_token() {
     return shim::process_state().next_token.fetch_add(1, std::memory_order_relaxed);
 }
 
-wire::U64List frames_of(const shim::CallSite& site) { return {site.frames, site.depth}; }
+wire::U64List frames_of(const shim::CallSite& site) {
+    return {site.frames, site.depth};
+}
 
 // The parent's record of a creation: the child, or the failure.
 void send_created(CreateHow how, pid_t child, int error, const shim::CallSite& site,
@@ -139,9 +141,13 @@ int clone_child_entry(void* p) {
 
 }  // namespace
 
-COWTRACE_EXPORT pid_t fork() { return fork_like(CreateHow::kFork, shim::real::fork); }
+COWTRACE_EXPORT pid_t fork() {
+    return fork_like(CreateHow::kFork, shim::real::fork);
+}
 
-COWTRACE_EXPORT pid_t _Fork() { return fork_like(CreateHow::kUnderscoreFork, shim::real::_Fork); }
+COWTRACE_EXPORT pid_t _Fork() {
+    return fork_like(CreateHow::kUnderscoreFork, shim::real::_Fork);
+}
 
 // Called from the vfork trampoline in the parent, before the child borrows its memory.
 extern "C" __attribute__((visibility("hidden"))) void cowtrace_vfork_pre_hook() {
@@ -199,8 +205,8 @@ COWTRACE_EXPORT int posix_spawnp(pid_t* pid, const char* file,
                                  const posix_spawn_file_actions_t* actions,
                                  const posix_spawnattr_t* attr, char* const argv[],
                                  char* const envp[]) {
-    return spawn_like(CreateHow::kPosixSpawnp, shim::real::posix_spawnp, pid, file, actions,
-                      attr, argv, envp, true);
+    return spawn_like(CreateHow::kPosixSpawnp, shim::real::posix_spawnp, pid, file, actions, attr,
+                      argv, envp, true);
 }
 
 COWTRACE_EXPORT int system(const char* command) {

@@ -9,7 +9,7 @@
 namespace shim = cowtrace::shim;
 
 extern "C" __attribute__((visibility("hidden"))) void cowtrace_dlopen_pre_hook(const char* file,
-                                                                             int mode) {
+                                                                               int mode) {
     shim::ErrnoGuard errno_guard;
     shim::ensure_initialized();
     if (!(mode & RTLD_DEEPBIND)) return;

@@ -86,7 +86,8 @@ ChildEnvironment::ChildEnvironment(char* const* envp) : original_(envp), result_
         const char* e = envp[count];
         if (has_prefix(e, "LD_PRELOAD", 10)) preload = e + 11;
         for (size_t i = 0; i < kVarCount; ++i) {
-            if (has_prefix(e, wire::kLibraryVariables[i], strlen(wire::kLibraryVariables[i]))) found[i] = true;
+            if (has_prefix(e, wire::kLibraryVariables[i], strlen(wire::kLibraryVariables[i])))
+                found[i] = true;
         }
     }
     bool preload_ok = preload != nullptr && preload_names_us(preload);
@@ -173,8 +174,8 @@ ChildEnvironment::~ChildEnvironment() {
 EnvironSwap::EnvironSwap(const char* command) {
     // Only the rare program that scrubbed its own environ pays for this.
     ChildEnvironment probe(environ);
-    char* sh_argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"),
-                       const_cast<char*>(command), nullptr};
+    char* sh_argv[] = {const_cast<char*>("sh"), const_cast<char*>("-c"), const_cast<char*>(command),
+                       nullptr};
     if (!probe.reinjected() || probe.give_up_if_too_big("/bin/sh", sh_argv)) return;
     long p = raw_syscall(SYS_mmap, 0, sizeof(ChildEnvironment), PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -50,7 +50,8 @@ public:
         record_.euid = static_cast<uint32_t>(shim::raw_syscall(SYS_geteuid));
         record_.egid = static_cast<uint32_t>(shim::raw_syscall(SYS_getegid));
         record_.minor_faults = shim::own_minor_faults();
-        if (env_.give_up_if_too_big(kernel_path, argv)) record_.image_flags |= wire::kImageNoPreload;
+        if (env_.give_up_if_too_big(kernel_path, argv))
+            record_.image_flags |= wire::kImageNoPreload;
         record_.env_reinjected = env_.reinjected();
         shim::send(record_);
         errno_guard_.restore();
@@ -110,18 +111,18 @@ int exec_search(const char* file, char* const argv[], char* const envp[]) {
 
 // Collects execl-style variadic arguments (up to the terminating NULL) into argv on the
 // caller's stack; the count comes first so the array can be sized.
-#define COLLECT_VARIADIC_ARGV(first, argv_out, after_ap)                            \
-    size_t argc_ = 1;                                                               \
-    {                                                                               \
-        va_list count_ap;                                                           \
-        va_start(count_ap, first);                                                  \
-        while (va_arg(count_ap, char*) != nullptr) ++argc_;                         \
-        va_end(count_ap);                                                           \
-    }                                                                               \
-    char** argv_out = static_cast<char**>(alloca((argc_ + 1) * sizeof(char*)));     \
-    va_list after_ap;                                                               \
-    va_start(after_ap, first);                                                      \
-    argv_out[0] = const_cast<char*>(first);                                         \
+#define COLLECT_VARIADIC_ARGV(first, argv_out, after_ap)                        \
+    size_t argc_ = 1;                                                           \
+    {                                                                           \
+        va_list count_ap;                                                       \
+        va_start(count_ap, first);                                              \
+        while (va_arg(count_ap, char*) != nullptr) ++argc_;                     \
+        va_end(count_ap);                                                       \
+    }                                                                           \
+    char** argv_out = static_cast<char**>(alloca((argc_ + 1) * sizeof(char*))); \
+    va_list after_ap;                                                           \
+    va_start(after_ap, first);                                                  \
+    argv_out[0] = const_cast<char*>(first);                                     \
     for (size_t i_ = 1; i_ <= argc_; ++i_) argv_out[i_] = va_arg(after_ap, char*);
 
 }  // namespace

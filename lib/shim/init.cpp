@@ -25,7 +25,6 @@ enum InitState : int { kNotStarted = 0, kRunning = 1, kDone = 2 };
 std::atomic<int> g_init{kNotStarted};
 std::atomic<bool> g_episode_was_open{false};
 
-
 // A forked child asks for a final census only after this much life: one that execs or exits
 // sooner (a shell's child runs its exec within a millisecond or two) never waits for the
 // collector. The collector, which knows what a census of this child costs, decides for the
@@ -100,7 +99,9 @@ __attribute__((constructor(101))) void cowtrace_constructor() {
 
 }  // namespace
 
-void ensure_initialized() { ensure(false); }
+void ensure_initialized() {
+    ensure(false);
+}
 
 void child_after_fork(wire::CreateHow how, pid_t parent) {
     adopt_process(raw_getpid());
@@ -147,7 +148,7 @@ void process_ends(wire::ExitHow how, int code) {
 }
 
 uint64_t own_minor_faults() {
-    struct rusage usage{};
+    struct rusage usage {};
     if (raw_syscall(SYS_getrusage, RUSAGE_SELF, rs_arg(&usage)) != 0) return 0;
     return static_cast<uint64_t>(usage.ru_minflt);
 }

@@ -15,7 +15,7 @@ OwnedFd g_spool{FdKind::kFile};
 
 // The inode of fd if it is of the expected kind, else 0.
 uint64_t inode_of(int fd, FdKind kind) {
-    struct stat st{};
+    struct stat st {};
     if (fd < 0 || raw_syscall(SYS_fstat, fd, rs_arg(&st)) != 0) return 0;
     bool right_kind = kind == FdKind::kSocket ? S_ISSOCK(st.st_mode) : S_ISREG(st.st_mode);
     return right_kind ? st.st_ino : 0;
@@ -23,8 +23,12 @@ uint64_t inode_of(int fd, FdKind kind) {
 
 }  // namespace
 
-OwnedFd& collector_connection() { return g_connection; }
-OwnedFd& spool_file() { return g_spool; }
+OwnedFd& collector_connection() {
+    return g_connection;
+}
+OwnedFd& spool_file() {
+    return g_spool;
+}
 
 bool OwnedFd::holds(uint64_t packed) const {
     int fd = fd_of(packed);
@@ -70,7 +74,7 @@ void OwnedFd::abandon(int fd) {
 }
 
 int move_high(int fd, int lowest) {
-    struct rlimit lim{};
+    struct rlimit lim {};
     if (raw_syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, rs_arg(&lim)) == 0 &&
         lim.rlim_cur != RLIM_INFINITY && static_cast<long>(lim.rlim_cur) <= lowest + 16) {
         lowest = static_cast<int>(lim.rlim_cur) > 64 ? static_cast<int>(lim.rlim_cur) - 16 : 3;

@@ -16,7 +16,9 @@ COWTRACE_TLS uint32_t t_vfork_announced = 0;
 COWTRACE_TLS bool t_in_fork_wrapper = false;
 COWTRACE_TLS wire::CreateHow t_pending_how = wire::CreateHow::kUnknown;
 
-ProcessState& process_state() { return g_state; }
+ProcessState& process_state() {
+    return g_state;
+}
 
 bool in_vfork_child() {
     pid_t owner = g_state.pid.load(std::memory_order_relaxed);

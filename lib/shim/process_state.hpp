@@ -15,14 +15,14 @@ namespace cowtrace::shim {
 #define COWTRACE_TLS __attribute__((tls_model("initial-exec"))) __thread
 
 struct ProcessState {
-    std::atomic<pid_t> pid{0};             // the process these globals belong to
-    std::atomic<uint32_t> seq{0};          // next record sequence number
-    std::atomic<bool> episode_open{false}; // a fork child whose memory the collector compares
-    std::atomic<uint64_t> fork_ns{0};      // when this process was forked (0: not a fork child)
+    std::atomic<pid_t> pid{0};              // the process these globals belong to
+    std::atomic<uint32_t> seq{0};           // next record sequence number
+    std::atomic<bool> episode_open{false};  // a fork child whose memory the collector compares
+    std::atomic<uint64_t> fork_ns{0};       // when this process was forked (0: not a fork child)
     // The connection in use was opened by this process (false: inherited from the parent,
     // which a forked child shares until it needs answers of its own).
     std::atomic<bool> own_connection{false};
-    std::atomic<uint32_t> next_token{1};   // tokens tie a vfork/spawn begin to its child
+    std::atomic<uint32_t> next_token{1};  // tokens tie a vfork/spawn begin to its child
 };
 
 ProcessState& process_state();

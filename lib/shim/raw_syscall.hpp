@@ -32,9 +32,17 @@ inline long rs_arg(T v) {
     return (long)(v);
 }
 
-inline pid_t raw_getpid() { return static_cast<pid_t>(raw_syscall(SYS_getpid)); }
-inline pid_t raw_gettid() { return static_cast<pid_t>(raw_syscall(SYS_gettid)); }
-inline pid_t raw_getppid() { return static_cast<pid_t>(raw_syscall(SYS_getppid)); }
-inline long raw_close(int fd) { return raw_syscall(SYS_close, fd); }
+inline pid_t raw_getpid() {
+    return static_cast<pid_t>(raw_syscall(SYS_getpid));
+}
+inline pid_t raw_gettid() {
+    return static_cast<pid_t>(raw_syscall(SYS_gettid));
+}
+inline pid_t raw_getppid() {
+    return static_cast<pid_t>(raw_syscall(SYS_getppid));
+}
+inline long raw_close(int fd) {
+    return raw_syscall(SYS_close, fd);
+}
 
 }  // namespace cowtrace::shim

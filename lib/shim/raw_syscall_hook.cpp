@@ -42,9 +42,9 @@ void raw_exec_attempt(const char* path, char* const* argv) {
 }
 }  // namespace
 
-extern "C" __attribute__((visibility("hidden"))) void cowtrace_syscall_pre_hook(long number, long a1,
-                                                                              long a2, long, long,
-                                                                              long) {
+extern "C" __attribute__((visibility("hidden"))) void cowtrace_syscall_pre_hook(long number,
+                                                                                long a1, long a2,
+                                                                                long, long, long) {
     // The trampoline jumps to libc's syscall next: it must be known even when an allocator's
     // initialisation calls syscall() before our constructor (jemalloc does). One successful
     // lookup, nothing more: a failed dlsym allocates, and the allocator holds its lock here.

@@ -76,7 +76,8 @@ namespace real {
 // about, our pointers are called with what the host passed.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wignored-attributes"
-#define COWTRACE_DECLARE_REAL(name, version) inline constinit RealFunction<decltype(&::name)> name{};
+#define COWTRACE_DECLARE_REAL(name, version) \
+    inline constinit RealFunction<decltype(&::name)> name{};
 COWTRACE_REAL_FUNCTIONS(COWTRACE_DECLARE_REAL)
 #undef COWTRACE_DECLARE_REAL
 #pragma GCC diagnostic pop

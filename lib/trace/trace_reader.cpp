@@ -21,7 +21,7 @@ bool TraceReader::open(const std::string& path) {
         error_ = path + ": " + strerror(errno);
         return false;
     }
-    struct stat st{};
+    struct stat st {};
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         error_ = path + ": not a regular file";
         ::close(fd);
@@ -95,8 +95,8 @@ bool TraceReader::next(RawRecord& out) {
     memcpy(&out.header, data_ + pos_, sizeof out.header);
     uint32_t size = out.header.size;
     if (size < sizeof(wire::RecordHeader) || size > wire::kMaxRecordSize) {
-        error_ = "corrupt record length " + std::to_string(size) + " at offset " +
-                 std::to_string(pos_);
+        error_ =
+            "corrupt record length " + std::to_string(size) + " at offset " + std::to_string(pos_);
         return false;
     }
     if (size > left) {

@@ -21,7 +21,7 @@ TraceWriter::~TraceWriter() {
 bool TraceWriter::open(const std::string& path, std::string& error) {
     // A file of another user (left in a shared directory) would keep its owner, who could then
     // read or replace the trace: refuse it rather than write into it.
-    struct stat st{};
+    struct stat st {};
     if (lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_uid != geteuid()) {
         error = "will not write the trace into " + path + ": it belongs to uid " +
                 std::to_string(st.st_uid) + "; remove it or choose another path";

@@ -21,8 +21,8 @@ struct RecordTypes {
 
 using AllRecords =
     RecordTypes<TraceStart, TraceEnd, CollectorNote, KernelFork, KernelExec, KernelExit,
-                SubreaperReaped, Symbol, ImageFacts, ProcessCarried, Hello, Created, ChildStart, ExecAttempt,
-                ExecFailed, Exit, WaitReaped, SpawnBegin, Dropped, CensusRequest,
+                SubreaperReaped, Symbol, ImageFacts, ProcessCarried, Hello, Created, ChildStart,
+                ExecAttempt, ExecFailed, Exit, WaitReaped, SpawnBegin, Dropped, CensusRequest,
                 DlopenDeepbind, EpisodeStart, EpisodeSample, EpisodeEnd, MemorySample,
                 EpisodeRegions>;
 

@@ -198,8 +198,8 @@ struct ImageFacts {
 struct EpisodeStart {
     static constexpr RecordType kType = RecordType::kEpisodeStart;
     int32_t parent = 0;
-    uint64_t fork_t_ns = 0;  // 0: the header's t_ns
-    Text mode;               // "exact" | "unprivileged"
+    uint64_t fork_t_ns = 0;    // 0: the header's t_ns
+    Text mode;                 // "exact" | "unprivileged"
     bool split_known = false;  // copied by parent/child are meaningful
     uint64_t shared_bytes = 0;
     uint64_t zero_page_bytes = 0;

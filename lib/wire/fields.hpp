@@ -4,9 +4,9 @@
 // record struct therefore serves the shim, which must not allocate, and the tools.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <concepts>
 #include <cstring>
 #include <string_view>
 
@@ -25,10 +25,10 @@ struct Text {
     // From anything with data() and size() (std::string, std::string_view): borrowed, so the
     // string must outlive the record.
     template <class S>
-        requires requires(const S& s) {
-            { s.data() } -> std::convertible_to<const char*>;
-            { s.size() } -> std::convertible_to<size_t>;
-        }
+    requires requires(const S& s) {
+        { s.data() } -> std::convertible_to<const char*>;
+        { s.size() } -> std::convertible_to<size_t>;
+    }
     constexpr Text(const S& s) : data(s.data()), size(s.size()) {}  // NOLINT: implicit
 
     std::string_view view() const { return data != nullptr ? std::string_view(data, size) : ""; }
@@ -72,7 +72,8 @@ public:
             case Source::kNone:
                 return false;
             case Source::kArray:
-                for (size_t i = 0; items_ != nullptr && items_[i] != nullptr; ++i) f(std::string_view(items_[i]));
+                for (size_t i = 0; items_ != nullptr && items_[i] != nullptr; ++i)
+                    f(std::string_view(items_[i]));
                 return false;
             case Source::kNulSeparated:
                 for (size_t i = 0; i < size_;) {

@@ -39,8 +39,8 @@ struct RecordHeader {
     uint16_t flags;  // RecordFlag bits
     int32_t pid;     // process the record is about (the sender, for shim records)
     int32_t tid;
-    uint64_t t_ns;   // CLOCK_MONOTONIC
-    uint32_t seq;    // per-process sequence number of shim records, for gap detection
+    uint64_t t_ns;  // CLOCK_MONOTONIC
+    uint32_t seq;   // per-process sequence number of shim records, for gap detection
     uint32_t reserved;
 };
 static_assert(sizeof(RecordHeader) == 32);
@@ -61,7 +61,7 @@ enum class RecordType : uint16_t {
     kKernelExit = 12,
     kSubreaperReaped = 14,
     kSymbol = 15,
-    kImageFacts = 16,  // what the collector found in an exec or spawn target's file
+    kImageFacts = 16,      // what the collector found in an exec or spawn target's file
     kProcessCarried = 17,  // a process alive when a rotated trace file began
     kEpisodeStart = 40,
     kEpisodeSample = 41,
@@ -70,22 +70,24 @@ enum class RecordType : uint16_t {
     kEpisodeRegions = 44,
 
     // Written by the shim.
-    kHello = 20,          // the library initialised in a new image (or a new process)
-    kCreated = 21,        // parent side: a process was created (or creation failed)
-    kChildStart = 22,     // child side of a fork-like creation
+    kHello = 20,       // the library initialised in a new image (or a new process)
+    kCreated = 21,     // parent side: a process was created (or creation failed)
+    kChildStart = 22,  // child side of a fork-like creation
     kExecAttempt = 23,
     kExecFailed = 24,
     kExit = 25,
     kWaitReaped = 26,
-    kSpawnBegin = 27,     // a creation whose child pid the caller cannot learn (system, popen…)
+    kSpawnBegin = 27,  // a creation whose child pid the caller cannot learn (system, popen…)
     kDropped = 28,
-    kCensusRequest = 29,  // child asks the collector for a baseline or final census, then waits
-    kDlopenDeepbind = 30, // a plugin was loaded RTLD_DEEPBIND: its calls bypass the shim
+    kCensusRequest = 29,   // child asks the collector for a baseline or final census, then waits
+    kDlopenDeepbind = 30,  // a plugin was loaded RTLD_DEEPBIND: its calls bypass the shim
     // 31 was EnvScrubbed, never written: the number stays retired.
 };
 
 // The shim's record types are numbered 20-39: their senders' sequence numbers count them.
-inline constexpr bool is_shim_record(uint16_t type) { return type >= 20 && type < 40; }
+inline constexpr bool is_shim_record(uint16_t type) {
+    return type >= 20 && type < 40;
+}
 
 // How a process came to be.
 enum class CreateHow : uint8_t {
@@ -101,8 +103,8 @@ enum class CreateHow : uint8_t {
     kWordexp = 9,
     kDaemon = 10,
     kForkpty = 11,
-    kAtfork = 12,       // a libc-internal fork seen only through our pthread_atfork handler
-    kRawSyscall = 13,   // syscall(SYS_fork/clone/…) through libc's syscall()
+    kAtfork = 12,      // a libc-internal fork seen only through our pthread_atfork handler
+    kRawSyscall = 13,  // syscall(SYS_fork/clone/…) through libc's syscall()
     kPidfdSpawn = 14,
 };
 
@@ -126,7 +128,7 @@ constexpr bool copies_memory(CreateHow how) {
 
 // How a process ended, as the shim saw it.
 enum class ExitHow : uint8_t {
-    kExit = 1,       // exit(), or return from main (on_exit handler)
+    kExit = 1,  // exit(), or return from main (on_exit handler)
     kUnderscoreExit = 2,
     kUnderscoreCapitalExit = 3,
     kQuickExit = 4,
@@ -137,15 +139,15 @@ enum class ExitHow : uint8_t {
 // Facts about an exec target. Bits 0-6 and 8 are the collector's (ImageFacts, from the file and
 // the process's credentials); bit 7 is the shim's own decision (ExecAttempt, Created).
 enum ImageFlag : uint32_t {
-    kImageStatic = 1u << 0,         // no PT_INTERP: the preload cannot load
-    kImageSetid = 1u << 1,          // setuid/setgid bit that will take effect
-    kImageFileCaps = 1u << 2,       // security.capability xattr
-    kImageScript = 1u << 3,         // starts with #!
+    kImageStatic = 1u << 0,    // no PT_INTERP: the preload cannot load
+    kImageSetid = 1u << 1,     // setuid/setgid bit that will take effect
+    kImageFileCaps = 1u << 2,  // security.capability xattr
+    kImageScript = 1u << 3,    // starts with #!
     kImageNotElf = 1u << 4,
-    kImageUnreadable = 1u << 5,     // could not be opened for inspection
-    kImageForeignArch = 1u << 6,    // ELF for another machine or class
-    kImageNoPreload = 1u << 7,      // run without the library: no room for our variables
-    kImageOtherUid = 1u << 8,       // the process runs as a uid that cannot reach the collector
+    kImageUnreadable = 1u << 5,   // could not be opened for inspection
+    kImageForeignArch = 1u << 6,  // ELF for another machine or class
+    kImageNoPreload = 1u << 7,    // run without the library: no room for our variables
+    kImageOtherUid = 1u << 8,     // the process runs as a uid that cannot reach the collector
 };
 
 // How a fork episode ended (EpisodeEnd). kShortLived: the child exec'd before the collector
@@ -156,25 +158,33 @@ enum class EpisodeEndReason : uint8_t { kExit = 1, kExec = 2, kRunning = 3, kSho
 enum class CensusKind : uint8_t { kBaseline = 1, kFinal = 2 };
 
 // Which wait-family call reaped a child.
-enum class WaitCall : uint8_t { kWait = 1, kWaitpid = 2, kWait3 = 3, kWait4 = 4, kWaitid = 5, kPclose = 6, kSystem = 7 };
+enum class WaitCall : uint8_t {
+    kWait = 1,
+    kWaitpid = 2,
+    kWait3 = 3,
+    kWait4 = 4,
+    kWaitid = 5,
+    kPclose = 6,
+    kSystem = 7
+};
 
 // Hello flags (bit 1 is retired: it said "no unwinder").
 enum HelloFlag : uint32_t {
-    kHelloAfterExec = 1u << 0,    // first record of a freshly exec'd image
-    kHelloLateInit = 1u << 2,     // a wrapper ran before our constructor
-    kHelloSecureExec = 1u << 3,   // AT_SECURE: configuration from the environment ignored
+    kHelloAfterExec = 1u << 0,   // first record of a freshly exec'd image
+    kHelloLateInit = 1u << 2,    // a wrapper ran before our constructor
+    kHelloSecureExec = 1u << 3,  // AT_SECURE: configuration from the environment ignored
 };
 
 // CollectorNote severities and codes: what the collector tells the reader of a trace.
 enum class NoteSeverity : uint8_t { kInfo = 0, kNotice = 1, kWarning = 2 };
 enum class NoteCode : uint16_t {
-    kSignalReceived = 1,     // the collector got SIGINT/SIGTERM/…
-    kKernelEventsLost = 2,   // the proc connector dropped events (ENOBUFS)
-    kSpoolFoldedIn = 3,      // records reached the collector late, through the spool file
-    kSpoolReplaced = 5,      // the spool file was not ours any more: not used
-    kTraceBytesLost = 6,     // the trace file could not take some records (disk full)
-    kCommandNotStarted = 7,  // the traced command could not be executed
-    kIntervalStretched = 10, // sampling slowed down to stay within its CPU budget
+    kSignalReceived = 1,      // the collector got SIGINT/SIGTERM/…
+    kKernelEventsLost = 2,    // the proc connector dropped events (ENOBUFS)
+    kSpoolFoldedIn = 3,       // records reached the collector late, through the spool file
+    kSpoolReplaced = 5,       // the spool file was not ours any more: not used
+    kTraceBytesLost = 6,      // the trace file could not take some records (disk full)
+    kCommandNotStarted = 7,   // the traced command could not be executed
+    kIntervalStretched = 10,  // sampling slowed down to stay within its CPU budget
 };
 
 }  // namespace cowtrace::wire

@@ -50,8 +50,8 @@ struct Created {
     int32_t child = -1;  // -1: the creation failed
     int32_t error = 0;   // errno (posix_spawn: its return value)
     uint64_t clone_flags = 0;
-    U64List call_site;      // return addresses, innermost first
-    Text spawn_path;        // posix_spawn[p]: the path as passed
+    U64List call_site;         // return addresses, innermost first
+    Text spawn_path;           // posix_spawn[p]: the path as passed
     uint32_t image_flags = 0;  // ImageFlag bits the shim decided (kImageNoPreload)
     TextList spawn_argv;
     Text spawn_image;  // posix_spawn[p]: the file it runs, absolute (PATH searched); empty: unknown
@@ -95,8 +95,8 @@ struct ChildStart {
 struct ExecAttempt {
     static constexpr RecordType kType = RecordType::kExecAttempt;
     static constexpr size_t kMaxBytes = kLargeShimRecord;
-    Text path;           // as passed
-    Text resolved_path;  // after a PATH search; empty when the same as path
+    Text path;                 // as passed
+    Text resolved_path;        // after a PATH search; empty when the same as path
     uint32_t image_flags = 0;  // ImageFlag bits the shim decided (kImageNoPreload)
     TextList argv;
     bool env_reinjected = false;  // our variables were put back into the environment
@@ -136,7 +136,7 @@ struct Exit {
     static constexpr RecordType kType = RecordType::kExit;
     static constexpr size_t kMaxBytes = kSmallShimRecord;
     ExitHow how = ExitHow::kExit;
-    int32_t code = 0;  // as passed to exit(); SIGABRT for abort()
+    int32_t code = 0;           // as passed to exit(); SIGABRT for abort()
     uint64_t minor_faults = 0;  // the process's own (getrusage), for a child never censused
 
     template <class Self, class V>
@@ -213,7 +213,7 @@ struct CensusRequest {
 
 // The collector's answer to a CensusRequest: a plain 8-byte message, not a record.
 struct CensusAck {
-    static constexpr uint32_t kMagic = 0x41574f43;  // "COWA"
+    static constexpr uint32_t kMagic = 0x41574f43;       // "COWA"
     enum Status : uint32_t { kDone = 0, kSkipped = 1 };  // skipped: no episode, or census off
     uint32_t magic = kMagic;
     uint32_t status = kDone;

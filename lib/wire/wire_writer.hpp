@@ -38,9 +38,7 @@ public:
         put(s, n);
         return n < len;
     }
-    bool cstr(const char* s, size_t max_len = 0xffff) {
-        return str(s, s ? strlen(s) : 0, max_len);
-    }
+    bool cstr(const char* s, size_t max_len = 0xffff) { return str(s, s ? strlen(s) : 0, max_len); }
 
     // A list of strings: u16 count, the strings, then u8 "truncated". At most budget bytes of
     // text are kept; the rest of the list is dropped and the truncated flag set. next(s, len)

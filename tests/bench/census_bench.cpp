@@ -40,8 +40,8 @@ struct ForkedProcess {
     char* region = nullptr;
     size_t bytes = 0;
     std::string layout = "dense";
-    size_t stride = 1;            // one written page every `stride` pages
-    size_t written_pages = 0;     // pages the parent wrote before the fork
+    size_t stride = 1;         // one written page every `stride` pages
+    size_t written_pages = 0;  // pages the parent wrote before the fork
     pid_t child = 0;
     cowtrace::pagemap::PagemapReader child_pm, parent_pm;
     cowtrace::EpisodeBaseline baseline;
@@ -54,7 +54,8 @@ struct ForkedProcess {
         bytes -= bytes % (2u << 20);
         if (lay != nullptr && *lay != '\0') layout = lay;
         if (layout != "dense" && layout != "sparse" && layout != "thp" && layout != "zero") {
-            fprintf(stderr, "census_bench: COWTRACE_BENCH_LAYOUT must be dense, sparse, thp or zero\n");
+            fprintf(stderr,
+                    "census_bench: COWTRACE_BENCH_LAYOUT must be dense, sparse, thp or zero\n");
             exit(2);
         }
         if (layout == "sparse") stride = 16;
@@ -82,7 +83,8 @@ struct ForkedProcess {
             _exit(0);
         }
         // The parent copies a quarter of what it had written.
-        for (size_t off = 0; layout != "zero" && off < bytes / 4; off += stride * kPage) region[off] = 2;
+        for (size_t off = 0; layout != "zero" && off < bytes / 4; off += stride * kPage)
+            region[off] = 2;
         std::string err;
         child_pm.open(child, err);
         parent_pm.open(getpid(), err);

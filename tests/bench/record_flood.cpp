@@ -28,7 +28,6 @@
 
 namespace {
 
-
 uint64_t now_ns() {
     timespec ts{};
     clock_gettime(CLOCK_MONOTONIC, &ts);

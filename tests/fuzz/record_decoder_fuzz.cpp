@@ -7,9 +7,9 @@
 #include <cstring>
 #include <vector>
 
-#include "trace/trace_reader.hpp"
-#include "model/tree_builder.hpp"
 #include "decoder_types.hpp"
+#include "model/tree_builder.hpp"
+#include "trace/trace_reader.hpp"
 #include "wire/all_records.hpp"
 
 namespace {

@@ -32,7 +32,6 @@ using Bytes = std::vector<uint8_t>;
 constexpr int kCollector = 100;
 constexpr int kRoot = 101;
 
-
 TraceBuilder started() {
     TraceBuilder b;
     b.trace_start(kCollector, kRoot, 1000, 1010, {"sh", "-c", "edge case"})

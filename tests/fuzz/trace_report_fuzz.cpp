@@ -5,13 +5,13 @@
 #include <sstream>
 #include <vector>
 
-#include "trace/trace_reader.hpp"
 #include "model/tree_builder.hpp"
 #include "report/folded_stacks.hpp"
 #include "report/html_report.hpp"
 #include "report/json_report.hpp"
 #include "report/perfetto_report.hpp"
 #include "report/text_report.hpp"
+#include "trace/trace_reader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     cowtrace::TraceReader reader;

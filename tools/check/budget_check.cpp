@@ -32,7 +32,7 @@ std::string percent_text(double pct) {
 }
 
 class BudgetChecker {
-  public:
+public:
     explicit BudgetChecker(const ProcessTree& tree) : tree_(tree), labels_(tree) {}
 
     std::vector<BudgetResult> check(const Budgets& b) {
@@ -46,7 +46,7 @@ class BudgetChecker {
         return out;
     }
 
-  private:
+private:
     std::string who(size_t index) const {
         return fmt::format("pid {} `{}`", tree_.processes[index].pid, labels_.command_line(index));
     }
@@ -72,9 +72,7 @@ class BudgetChecker {
                            created_where(e.child_index));
     }
 
-    bool census_recorded() const {
-        return tree_.census_mode != model::CensusMode::kOff;
-    }
+    bool census_recorded() const { return tree_.census_mode != model::CensusMode::kOff; }
 
     BudgetResult not_measured(BudgetResult r, const std::string& why) const {
         r.verdict = Verdict::kNotMeasured;

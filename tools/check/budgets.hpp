@@ -26,9 +26,9 @@ struct Budgets {
 // Exit status bits, ORed together when several kinds of budget fail (like gcovr's
 // --fail-under-*). They avoid 1 (unreadable trace), 2 (usage), 125/127 and 128+N (signals) that
 // `cowtrace run` reports for other reasons: the highest combination is 60.
-inline constexpr int kExitCowBudget = 4;       // --max-cow, --max-cow-ratio
-inline constexpr int kExitMemoryBudget = 8;    // --max-rss, --max-tree-pss
-inline constexpr int kExitProcessBudget = 16;  // --max-processes, --no-leftover-processes
+inline constexpr int kExitCowBudget = 4;         // --max-cow, --max-cow-ratio
+inline constexpr int kExitMemoryBudget = 8;      // --max-rss, --max-tree-pss
+inline constexpr int kExitProcessBudget = 16;    // --max-processes, --no-leftover-processes
 inline constexpr int kExitIncompleteTrace = 32;  // damaged or cut short (unless allowed)
 
 enum class Verdict {

@@ -49,7 +49,9 @@ void CallSiteSymbolizer::note(pid_t pid, const std::vector<uint64_t>& frames, ui
     }
 }
 
-void CallSiteSymbolizer::process_gone(pid_t pid) { images_.erase(pid); }
+void CallSiteSymbolizer::process_gone(pid_t pid) {
+    images_.erase(pid);
+}
 
 std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> CallSiteSymbolizer::resolve() {
     std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> out;
@@ -63,7 +65,8 @@ std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> CallSiteSymboliz
         }
         std::string module = loc.path.substr(loc.path.rfind('/') + 1);
         std::string name;
-        if (auto vaddr = it->second.vaddr_of_offset(loc.file_offset)) name = it->second.name_of(*vaddr);
+        if (auto vaddr = it->second.vaddr_of_offset(loc.file_offset))
+            name = it->second.name_of(*vaddr);
         if (name.empty()) {
             char hex[32];
             snprintf(hex, sizeof hex, "+0x%llx", static_cast<unsigned long long>(loc.file_offset));

@@ -20,8 +20,8 @@ namespace cowtrace::collector {
 struct ForkedChild {
     pid_t child = 0;
     pid_t parent = 0;
-    uint64_t t_ns = 0;            // its ChildStart, right after the fork
-    uint64_t stack_pointer = 0;   // where it writes on its way out of fork()
+    uint64_t t_ns = 0;           // its ChildStart, right after the fork
+    uint64_t stack_pointer = 0;  // where it writes on its way out of fork()
     uint64_t thread_pointer = 0;
 };
 

@@ -252,9 +252,15 @@ void CowSampler::run() {
         }
         Output out;
         switch (job.kind) {
-            case Job::Kind::kBaseline: take_baseline(job, out); break;
-            case Job::Kind::kFinal: final_census(job, out); break;
-            case Job::Kind::kExecAttempt: exec_attempt(job, out); break;
+            case Job::Kind::kBaseline:
+                take_baseline(job, out);
+                break;
+            case Job::Kind::kFinal:
+                final_census(job, out);
+                break;
+            case Job::Kind::kExecAttempt:
+                exec_attempt(job, out);
+                break;
             case Job::Kind::kGone:
                 if (episodes_.count(job.child)) end_vanished_episode(job.child, job.t_ns, out);
                 readers_.erase(job.child);
@@ -456,7 +462,8 @@ void CowSampler::final_census(const Job& job, Output& out) {
     // a parent that only waits for this child may exit the moment the child does. Unless that
     // would keep the child waiting too long a share of its life: then its last sample stands.
     uint64_t life = job.t_ns > e.fork_t_ns ? job.t_ns - e.fork_t_ns : 0;
-    bool worth_it = static_cast<double>(e.census_cost_ns) <= kFinalCensusShare * static_cast<double>(life);
+    bool worth_it =
+        static_cast<double>(e.census_cost_ns) <= kFinalCensusShare * static_cast<double>(life);
     bool ok = worth_it && sample(e, job.t_ns, out);
     if (!worth_it) e.final_from_last_sample = true;
     if (ok) {
@@ -526,7 +533,8 @@ void CowSampler::tick(const Job& job, Output& out) {
             alive = sample(e, job.t_ns, out);
         } else {
             // Estimates take at most half a tick's share: the rest is saved for exact censuses.
-            int64_t budget = census_share / 2 / static_cast<int64_t>(std::max<size_t>(estimates, 1));
+            int64_t budget =
+                census_share / 2 / static_cast<int64_t>(std::max<size_t>(estimates, 1));
             alive = estimate(e, job.t_ns, budget, out);
         }
         credit_ns_ -= static_cast<int64_t>(thread_cpu_ns() - before);
@@ -543,7 +551,8 @@ void CowSampler::tick(const Job& job, Output& out) {
 
     // Estimates keep the interval at any size; only when even they do not fit (very many
     // episodes at once) does it stretch, so that sampling stays within its share of a core.
-    uint64_t needed = static_cast<uint64_t>(static_cast<double>(census_cost) / (duty_cycle_ * 0.75));
+    uint64_t needed =
+        static_cast<uint64_t>(static_cast<double>(census_cost) / (duty_cycle_ * 0.75));
     uint64_t interval = credit_ns_ >= 0 ? interval_ns_ : std::max(interval_ns_, needed);
     effective_interval_ns_.store(interval);
     if (interval > max_interval_ns_.load()) max_interval_ns_.store(interval);
@@ -604,8 +613,9 @@ bool CowSampler::write_memory_sample(pid_t pid, uint64_t t_ns, Output& out) {
 }
 
 bool CowSampler::estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& out) {
-    size_t pages = budget_ns > 0 ? static_cast<size_t>(budget_ns / std::max<int64_t>(page_read_cost_ns_, 1))
-                                 : 0;
+    size_t pages = budget_ns > 0
+                       ? static_cast<size_t>(budget_ns / std::max<int64_t>(page_read_cost_ns_, 1))
+                       : 0;
     pages = std::clamp<size_t>(pages, kMinEstimatePages, e.estimator.panel_size());
     CopyEstimate estimate;
     if (!e.estimator.estimate(e.baseline, *e.child_pm, *e.parent_pm, pages, estimate)) return false;

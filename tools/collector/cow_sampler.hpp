@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <random>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -53,7 +53,15 @@ public:
 
 private:
     struct Job {
-        enum class Kind { kBaseline, kFinal, kExecAttempt, kGone, kExecFailed, kTick, kFinish } kind;
+        enum class Kind {
+            kBaseline,
+            kFinal,
+            kExecAttempt,
+            kGone,
+            kExecFailed,
+            kTick,
+            kFinish
+        } kind;
         uint64_t connection_id = 0;
         pid_t child = 0;
         pid_t parent = 0;
@@ -71,8 +79,8 @@ private:
         EpisodeBaseline baseline;
         std::vector<RegionTotals> last_regions;  // as last written, to write only changes
         uint64_t fork_t_ns = 0;
-        uint64_t baseline_t_ns = 0;  // when the child's pagemap was opened
-        uint64_t census_cost_ns = 0;  // what the last census of it cost
+        uint64_t baseline_t_ns = 0;           // when the child's pagemap was opened
+        uint64_t census_cost_ns = 0;          // what the last census of it cost
         bool final_from_last_sample = false;  // its final census was not worth the wait
         uint64_t last_exact_ns = 0;           // its last census counted page by page
         CopyEstimator estimator;              // between exact censuses
@@ -114,10 +122,10 @@ private:
     std::condition_variable wake_;
     std::deque<Job> urgent_;   // baselines and final censuses, in the order they came
     std::deque<Job> routine_;  // the rest
-    Output ready_;                     // filled by the worker, drained by collect_results()
+    Output ready_;             // filled by the worker, drained by collect_results()
     std::atomic<uint64_t> effective_interval_ns_;
     std::atomic<uint64_t> max_interval_ns_;
-    bool tick_pending_ = false;        // a tick is queued or running: do not pile them up
+    bool tick_pending_ = false;  // a tick is queued or running: do not pile them up
     std::thread worker_;
 
     // Worker-only state.

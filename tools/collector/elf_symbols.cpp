@@ -21,7 +21,7 @@ public:
     explicit MappedFile(const std::string& path) {
         int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) return;
-        struct stat st{};
+        struct stat st {};
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
             void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
             if (p != MAP_FAILED) {
@@ -53,7 +53,7 @@ private:
 std::string demangle(const char* name) {
     int status = 0;
     std::unique_ptr<char, decltype(&free)> d(abi::__cxa_demangle(name, nullptr, nullptr, &status),
-                                            &free);
+                                             &free);
     return status == 0 && d ? std::string(d.get()) : std::string(name);
 }
 

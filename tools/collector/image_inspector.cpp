@@ -40,7 +40,7 @@ unsigned permission_bits(const struct stat& st, const ProcessCredentials& creds)
 // nothing against it.
 bool permits(const std::string& path, unsigned want, const ProcessCredentials& creds) {
     if (creds.fsuid == 0) return true;
-    struct stat st{};
+    struct stat st {};
     if (stat(path.c_str(), &st) != 0) return true;
     return (permission_bits(st, creds) & want) == want;
 }
@@ -113,8 +113,8 @@ uint32_t ImageInspector::inspect_file(const std::string& path, const ProcessCred
     if (fd < 0) return wire::kImageUnreadable;
     unsigned char head[256];
     ssize_t n = pread(fd, head, sizeof head, 0);
-    struct stat st{};
-    struct statvfs fs{};
+    struct stat st {};
+    struct statvfs fs {};
     bool have_stat = fstat(fd, &st) == 0;
     bool nosuid = fstatvfs(fd, &fs) == 0 && (fs.f_flag & ST_NOSUID);
     bool file_caps = fgetxattr(fd, "security.capability", nullptr, 0) > 0;
@@ -163,8 +163,8 @@ uint32_t ImageInspector::inspect_file(const std::string& path, const ProcessCred
     }
     Elf64_Phdr ph[64];
     size_t bytes = static_cast<size_t>(eh.e_phnum) * sizeof(Elf64_Phdr);
-    bool read_all = pread(fd, ph, bytes, static_cast<off_t>(eh.e_phoff)) ==
-                    static_cast<ssize_t>(bytes);
+    bool read_all =
+        pread(fd, ph, bytes, static_cast<off_t>(eh.e_phoff)) == static_cast<ssize_t>(bytes);
     close(fd);
     if (!read_all) return flags | wire::kImageUnreadable;
     bool has_interp = false;

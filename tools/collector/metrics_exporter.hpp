@@ -50,7 +50,7 @@ struct CollectorCounts {
 };
 
 class MetricsExporter {
-  public:
+public:
     explicit MetricsExporter(MetricsOptions options);
     ~MetricsExporter();
     MetricsExporter(const MetricsExporter&) = delete;
@@ -78,7 +78,7 @@ class MetricsExporter {
 
     static constexpr size_t kMaxPrograms = 200;
 
-  private:
+private:
     struct LiveEpisode {
         std::string program;
         uint64_t shared_bytes = 0;

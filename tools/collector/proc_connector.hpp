@@ -13,9 +13,9 @@ namespace cowtrace::collector {
 
 struct KernelEvent {
     enum class Kind { kFork, kExec, kExit } kind;
-    uint64_t t_ns;  // CLOCK_MONOTONIC, from the kernel
-    pid_t pid;      // thread id
-    pid_t tgid;     // process id
+    uint64_t t_ns;          // CLOCK_MONOTONIC, from the kernel
+    pid_t pid;              // thread id
+    pid_t tgid;             // process id
     pid_t parent_pid = 0;   // fork: the creating thread …
     pid_t parent_tgid = 0;  // … and process
     int exit_code = 0;      // exit: wait(2)-style status

@@ -15,7 +15,7 @@
 namespace cowtrace::collector {
 
 class RecentExits {
-  public:
+public:
     // pid ended at t_ns; ends older than kRememberNs before it are forgotten.
     void ended(pid_t pid, uint64_t t_ns);
     // Is news about pid dated t_ns older than its end (so: about a process already gone)?
@@ -24,7 +24,7 @@ class RecentExits {
 
     static constexpr uint64_t kRememberNs = 10'000'000'000ull;
 
-  private:
+private:
     std::unordered_map<pid_t, uint64_t> end_of_;
     std::deque<std::pair<uint64_t, pid_t>> in_order_;
 };

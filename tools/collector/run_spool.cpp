@@ -46,7 +46,7 @@ bool RunSpool::create(std::string& error) {
             unlink(path_.c_str());
             return false;
         }
-        struct stat st{};
+        struct stat st {};
         if (errno != EEXIST || lstat(path_.c_str(), &st) != 0) break;
         if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
             error = path_ + " already exists and is not a file of ours (owner uid " +
@@ -60,7 +60,7 @@ bool RunSpool::create(std::string& error) {
 }
 
 uint64_t RunSpool::fold_into(TraceWriter& trace, int32_t collector_pid, uint64_t t_ns) {
-    struct stat st{};
+    struct stat st {};
     if (lstat(path_.c_str(), &st) != 0) return 0;
     if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
         note(trace, collector_pid, t_ns, wire::NoteCode::kSpoolReplaced,

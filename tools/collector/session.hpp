@@ -20,9 +20,9 @@
 #include "recent_exits.hpp"
 #include "run_spool.hpp"
 #include "shim_connections.hpp"
-#include "trace_rotation.hpp"
 #include "trace/trace_reader.hpp"
 #include "trace/trace_writer.hpp"
+#include "trace_rotation.hpp"
 
 namespace cowtrace::collector {
 
@@ -46,20 +46,20 @@ struct SessionOptions {
     bool census = true;                // copy-on-write census of fork episodes
     std::string census_mode = "auto";  // auto | exact | unprivileged
     uint64_t interval_ns = 100'000'000;
-    double duty_cycle = 0.02;          // at most this share of one core for sampling
-    uint64_t duration_ns = 0;          // record mode: stop after this long (0: at a signal)
+    double duty_cycle = 0.02;  // at most this share of one core for sampling
+    uint64_t duration_ns = 0;  // record mode: stop after this long (0: at a signal)
     bool quiet = false;
-    MetricsOptions metrics;            // record mode: Prometheus endpoint and/or textfile
-    RotationOptions rotation;          // record mode: a new trace file by size and/or age
+    MetricsOptions metrics;    // record mode: Prometheus endpoint and/or textfile
+    RotationOptions rotation;  // record mode: a new trace file by size and/or age
     // Called about every quarter second while collecting (`record` on a terminal).
     std::function<void(const CollectionStatus&)> on_status;
 };
 
 struct SessionResult {
-    int exit_code = 0;            // the command's, as a shell would report it
+    int exit_code = 0;  // the command's, as a shell would report it
     bool command_started = false;
-    std::string error;            // set when the session itself failed
-    std::string trace_warning;    // e.g. the trace could not be written whole
+    std::string error;          // set when the session itself failed
+    std::string trace_warning;  // e.g. the trace could not be written whole
 };
 
 class Session {
@@ -112,7 +112,7 @@ private:
     std::unique_ptr<CensusService> census_;
     std::unique_ptr<MetricsExporter> metrics_;
     std::unique_ptr<TraceRotation> rotation_;
-    uint64_t file_t0_ns_ = 0;        // when the current trace file began (rotation)
+    uint64_t file_t0_ns_ = 0;         // when the current trace file began (rotation)
     uint64_t file_records_base_ = 0;  // library records before it
     // Processes gone, forgotten from tracked_ one sweep later (a kernel event about them may
     // still be queued): the collector's memory stays flat however many come and go.
@@ -132,8 +132,8 @@ private:
     bool tree_empty_ = false;
     bool stop_requested_ = false;
     uint64_t t0_ns_ = 0;
-    std::set<pid_t> tracked_;  // processes of our tree, for filtering kernel events
-    std::set<pid_t> live_;     // processes believed alive, for memory sampling
+    std::set<pid_t> tracked_;             // processes of our tree, for filtering kernel events
+    std::set<pid_t> live_;                // processes believed alive, for memory sampling
     std::map<pid_t, pid_t> fork_parent_;  // child → parent, from the child's ChildStart
     std::set<pid_t> leader_exits_;        // main thread gone, other threads not yet (kernel events)
     CallSiteSymbolizer symbolizer_;

@@ -13,7 +13,9 @@
 namespace cowtrace::collector {
 
 namespace {
-bool peer_allowed(uid_t uid) { return uid == geteuid() || uid == 0; }
+bool peer_allowed(uid_t uid) {
+    return uid == geteuid() || uid == 0;
+}
 
 std::string file_kind(mode_t mode) {
     if (S_ISREG(mode)) return "a regular file";

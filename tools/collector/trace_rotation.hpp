@@ -31,7 +31,7 @@ struct RotationOptions {
 };
 
 class TraceRotation {
-  public:
+public:
     TraceRotation(RotationOptions options, std::string trace_path);
 
     // Every record the trace gets (TraceWriter::observe): learns the live processes and the
@@ -56,7 +56,7 @@ class TraceRotation {
     size_t processes_known() const { return processes_.size(); }
     size_t episodes_open() const { return episodes_.size(); }
 
-  private:
+private:
     struct Known {
         pid_t creator = 0;
         wire::CreateHow how = wire::CreateHow::kUnknown;

@@ -12,10 +12,10 @@ namespace cowtrace::cli {
 using CommandMain = std::function<int()>;
 
 // Exit codes of cowtrace itself (the `run` command otherwise exits with the command's status).
-inline constexpr int kExitUsage = 2;         // bad command line
-inline constexpr int kExitBadInput = 1;      // unreadable or invalid trace
-inline constexpr int kExitToolFailure = 125; // cowtrace could not do its job (like env(1))
-inline constexpr int kExitCannotRun = 127;   // the command was not found / could not start
+inline constexpr int kExitUsage = 2;          // bad command line
+inline constexpr int kExitBadInput = 1;       // unreadable or invalid trace
+inline constexpr int kExitToolFailure = 125;  // cowtrace could not do its job (like env(1))
+inline constexpr int kExitCannotRun = 127;    // the command was not found / could not start
 
 CommandMain add_run_command(CLI::App& app);
 // `run` takes everything after its options as the command, untouched: main() gives CLI11 only

@@ -12,8 +12,10 @@ int main(int argc, char** argv) {
         "copy-on-write memory.\n\n"
         "  cowtrace run [options] -- COMMAND [ARGS...]   trace a command\n"
         "  cowtrace record -o TRACE --socket PATH        collect from programs started elsewhere\n"
-        "  cowtrace report TRACE [--format ...]          show a trace: text, json, perfetto, html, folded\n"
-        "  cowtrace check TRACE --max-cow SIZE ...       fail (for CI) when a trace breaks a budget\n"
+        "  cowtrace report TRACE [--format ...]          show a trace: text, json, perfetto, html, "
+        "folded\n"
+        "  cowtrace check TRACE --max-cow SIZE ...       fail (for CI) when a trace breaks a "
+        "budget\n"
         "  cowtrace diff OLD NEW [--format json]         what grew between two runs\n"};
     app.name("cowtrace");
     app.set_version_flag("--version", "cowtrace 0.1.0");

@@ -12,7 +12,7 @@
 namespace cowtrace::cli {
 
 class ProgressLine {
-  public:
+public:
     explicit ProgressLine(std::string prefix);
     ~ProgressLine();
     ProgressLine(const ProgressLine&) = delete;
@@ -23,7 +23,7 @@ class ProgressLine {
     // Erases the line and stops drawing; call before writing anything else to the terminal.
     void done();
 
-  private:
+private:
     void draw();
     void draw_loop();
 

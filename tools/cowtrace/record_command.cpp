@@ -63,7 +63,8 @@ CommandMain add_record_command(CLI::App& app) {
     auto args = std::make_shared<Args>();
     CLI::App* rec = app.add_subcommand(
         "record", "Collect records from programs preloaded elsewhere, until Ctrl-C/SIGTERM");
-    rec->add_option("-o,--output", args->output, "Trace file to write")->default_val("cowtrace.trace");
+    rec->add_option("-o,--output", args->output, "Trace file to write")
+        ->default_val("cowtrace.trace");
     rec->add_option("--socket", args->socket,
                     "Socket path programs connect to (give them COWTRACE_SOCKET=PATH); default "
                     "$XDG_RUNTIME_DIR/cowtrace.sock, else /tmp/cowtrace-UID/cowtrace.sock. A "

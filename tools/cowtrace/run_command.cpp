@@ -27,10 +27,10 @@ struct RunArgs {
 };
 
 // Options of `run` that take a value, to find where the command starts without "--".
-const char* const kRunOptionsWithValue[] = {
-    "-o", "--output", "--mode", "--interval",
-    // budget_options.cpp
-    "--max-cow", "--max-cow-ratio", "--max-rss", "--max-tree-pss", "--max-processes", "--junit"};
+const char* const kRunOptionsWithValue[] = {"-o", "--output", "--mode", "--interval",
+                                            // budget_options.cpp
+                                            "--max-cow", "--max-cow-ratio", "--max-rss",
+                                            "--max-tree-pss", "--max-processes", "--junit"};
 
 std::vector<std::string>& command_words() {
     static std::vector<std::string> words;
@@ -38,7 +38,9 @@ std::vector<std::string>& command_words() {
 }
 }  // namespace
 
-const std::vector<std::string>& run_command_words() { return command_words(); }
+const std::vector<std::string>& run_command_words() {
+    return command_words();
+}
 
 int split_run_command_line(int argc, char** argv) {
     // argv[1] is "run": the command starts after "--", or at the first word that is neither an
@@ -63,9 +65,12 @@ CommandMain add_run_command(CLI::App& app) {
     auto args = std::make_shared<RunArgs>();
     CLI::App* run = app.add_subcommand("run", "Run COMMAND under cowtrace and write a trace");
     run->footer(
-        "Usage: cowtrace run [OPTIONS] -- COMMAND [ARGS...]\n\nExit status: COMMAND's own (128+N if it died of signal N); 125 if cowtrace itself "
-        "failed;\n127 if COMMAND could not be started. When COMMAND succeeded but a budget failed, the budget\n"
-        "bits below (run checks the trace once COMMAND's tree has ended).\n\n" + std::string(kBudgetExitStatusHelp));
+        "Usage: cowtrace run [OPTIONS] -- COMMAND [ARGS...]\n\nExit status: COMMAND's own (128+N "
+        "if it died of signal N); 125 if cowtrace itself "
+        "failed;\n127 if COMMAND could not be started. When COMMAND succeeded but a budget failed, "
+        "the budget\n"
+        "bits below (run checks the trace once COMMAND's tree has ended).\n\n" +
+        std::string(kBudgetExitStatusHelp));
     run->add_option("-o,--output", args->output, "Trace file to write")
         ->default_val("cowtrace.trace");
     run->add_flag("--no-kernel-events", args->no_kernel_events,
@@ -110,10 +115,12 @@ CommandMain add_run_command(CLI::App& app) {
             fprintf(stderr, "cowtrace run: %s\n", error.c_str());
             return kExitUsage;
         }
-        if (args->no_cow && (budgets.max_cow_bytes || budgets.max_cow_ratio_percent || budgets.max_rss_bytes ||
-                             budgets.max_tree_pss_bytes)) {
-            fprintf(stderr, "cowtrace run: --no-cow turns off the measurements that --max-cow, --max-cow-ratio, "
-                            "--max-rss and --max-tree-pss check\n");
+        if (args->no_cow && (budgets.max_cow_bytes || budgets.max_cow_ratio_percent ||
+                             budgets.max_rss_bytes || budgets.max_tree_pss_bytes)) {
+            fprintf(stderr,
+                    "cowtrace run: --no-cow turns off the measurements that --max-cow, "
+                    "--max-cow-ratio, "
+                    "--max-rss and --max-tree-pss check\n");
             return kExitUsage;
         }
         std::string lib = locate_library(error);
@@ -160,8 +167,8 @@ CommandMain add_run_command(CLI::App& app) {
             return result.exit_code != 0 ? result.exit_code : kExitToolFailure;
         }
         std::string output_error;
-        int budget_status = enforce_budgets(tree, budgets, args->budgets, args->output, "cowtrace run",
-                                            args->quiet, std::cerr, output_error);
+        int budget_status = enforce_budgets(tree, budgets, args->budgets, args->output,
+                                            "cowtrace run", args->quiet, std::cerr, output_error);
         if (!output_error.empty()) fprintf(stderr, "cowtrace run: %s\n", output_error.c_str());
         if (result.exit_code != 0) return result.exit_code;
         if (!output_error.empty()) return kExitToolFailure;

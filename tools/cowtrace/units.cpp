@@ -27,11 +27,22 @@ bool split_number(const std::string& text, double& value, std::string& unit) {
 }  // namespace
 
 bool parse_size(const std::string& text, uint64_t& bytes, std::string& error) {
-    static const std::pair<const char*, double> kUnits[] = {
-        {"", 1},         {"B", 1},         {"KiB", 1024.0},         {"MiB", 1048576.0},
-        {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}, {"K", 1024.0}, {"M", 1048576.0},
-        {"G", 1073741824.0},   {"T", 1099511627776.0},   {"KB", 1e3},   {"MB", 1e6},
-        {"GB", 1e9},           {"TB", 1e12},             {"kB", 1e3},   {"k", 1024.0}};
+    static const std::pair<const char*, double> kUnits[] = {{"", 1},
+                                                            {"B", 1},
+                                                            {"KiB", 1024.0},
+                                                            {"MiB", 1048576.0},
+                                                            {"GiB", 1073741824.0},
+                                                            {"TiB", 1099511627776.0},
+                                                            {"K", 1024.0},
+                                                            {"M", 1048576.0},
+                                                            {"G", 1073741824.0},
+                                                            {"T", 1099511627776.0},
+                                                            {"KB", 1e3},
+                                                            {"MB", 1e6},
+                                                            {"GB", 1e9},
+                                                            {"TB", 1e12},
+                                                            {"kB", 1e3},
+                                                            {"k", 1024.0}};
     double value = 0;
     std::string unit;
     if (!split_number(text, value, unit)) {
@@ -48,7 +59,8 @@ bool parse_size(const std::string& text, uint64_t& bytes, std::string& error) {
         bytes = static_cast<uint64_t>(std::llround(b));
         return true;
     }
-    error = "'" + text + "': unknown size unit '" + unit + "' (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)";
+    error = "'" + text + "': unknown size unit '" + unit +
+            "' (use B, KiB, MiB, GiB, TiB, KB, MB, GB, TB)";
     return false;
 }
 

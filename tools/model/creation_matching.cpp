@@ -54,8 +54,8 @@ void CreationMatcher::on_created(const wire::RecordHeader& h, const wire::Create
 // (the kernel names the forking thread) that no library record speaks for; it gets its
 // creator's call site and the failed exec.
 void CreationMatcher::claim_failed_spawn_child(const wire::RecordHeader& h,
-                                               const wire::Created& created,
-                                               const SpawnInfo& spawn, uint64_t t) {
+                                               const wire::Created& created, const SpawnInfo& spawn,
+                                               uint64_t t) {
     auto it = kernel_children_of_thread_.find(h.tid);
     if (it == kernel_children_of_thread_.end()) return;
     for (auto c = it->second.rbegin(); c != it->second.rend(); ++c) {

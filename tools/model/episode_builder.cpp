@@ -47,8 +47,8 @@ void EpisodeBuilder::add_short_lived_episodes() {
         e.t_ns = p.start_ns;
         e.mode = tree.census_mode;
         e.child_minor_faults = p.first_image_minor_faults;
-        auto exec = std::find_if(p.execs.begin(), p.execs.end(),
-                                 [](const ExecEvent& x) { return x.ok; });
+        auto exec =
+            std::find_if(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
         if (exec != p.execs.end()) {
             e.end = ForkEpisode::End::kExec;
             e.end_ns = exec->t_ns;
@@ -111,7 +111,8 @@ void EpisodeBuilder::on_sample(const wire::RecordHeader& h, const wire::EpisodeS
     bool any_exact = std::any_of(e->samples.begin(), e->samples.end(),
                                  [](const CowSample& x) { return x.exact; });
     if (s.exact && !any_exact) e->copied_bytes_peak = 0;
-    if (s.exact || !any_exact) e->copied_bytes_peak = std::max(e->copied_bytes_peak, s.copied_bytes);
+    if (s.exact || !any_exact)
+        e->copied_bytes_peak = std::max(e->copied_bytes_peak, s.copied_bytes);
     e->copied_bytes_final = s.copied_bytes;
     e->copied_by_parent_bytes = s.copied_by_parent_bytes;
     e->copied_by_child_bytes = s.copied_by_child_bytes;
@@ -143,15 +144,21 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
     ForkEpisode* e = open_episode_of(h.pid);
     if (e == nullptr) return;
     switch (end.reason) {
-        case wire::EpisodeEndReason::kExit: e->end = ForkEpisode::End::kExit; break;
-        case wire::EpisodeEndReason::kExec: e->end = ForkEpisode::End::kExec; break;
+        case wire::EpisodeEndReason::kExit:
+            e->end = ForkEpisode::End::kExit;
+            break;
+        case wire::EpisodeEndReason::kExec:
+            e->end = ForkEpisode::End::kExec;
+            break;
         case wire::EpisodeEndReason::kShortLived:
             // Read after the child began to exec: nothing it says can be trusted.
             *e = short_lived(*e);
             e->end = ForkEpisode::End::kExec;
             e->end_ns = t;
             break;
-        default: e->end = ForkEpisode::End::kRunning; break;
+        default:
+            e->end = ForkEpisode::End::kRunning;
+            break;
     }
     e->final_from_last_sample = end.final_from_last_sample;
     // Ended before its first sample: only its fork-time memory was read, nothing of what it

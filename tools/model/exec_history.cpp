@@ -29,8 +29,8 @@ void ExecHistory::on_exec_attempt(const wire::RecordHeader& h, const wire::ExecA
     e.image = exec_image_from(attempt.image_flags);
     e.argv_truncated = attempt.argv.for_each([&](std::string_view a) { e.argv.emplace_back(a); });
     e.env_reinjected = attempt.env_reinjected;
-    bool first_image = std::none_of(p.execs.begin(), p.execs.end(),
-                                    [](const ExecEvent& x) { return x.ok; });
+    bool first_image =
+        std::none_of(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
     if (first_image && attempt.minor_faults != 0 && !(h.flags & wire::kFromVforkChild)) {
         p.first_image_minor_faults = attempt.minor_faults;
     }
@@ -79,7 +79,8 @@ void ExecHistory::on_hello(Process& p, const wire::Hello& hello, uint64_t t) {
     if (!hello.execfn.empty()) e->path = hello.execfn.view();
     if (e->requested_path.empty()) e->requested_path = hello.execfn.view();
     if (e->argv.empty()) {  // the argv as passed wins; a script's cmdline is its interpreter's
-        e->argv_truncated = hello.argv.for_each([&](std::string_view a) { e->argv.emplace_back(a); });
+        e->argv_truncated =
+            hello.argv.for_each([&](std::string_view a) { e->argv.emplace_back(a); });
     }
 }
 

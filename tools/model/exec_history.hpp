@@ -21,8 +21,7 @@ class ExecHistory {
 public:
     explicit ExecHistory(BuildContext& ctx) : ctx_(ctx) {}
 
-    void on_exec_attempt(const wire::RecordHeader& h, const wire::ExecAttempt& attempt,
-                         uint64_t t);
+    void on_exec_attempt(const wire::RecordHeader& h, const wire::ExecAttempt& attempt, uint64_t t);
     void on_exec_failed(const wire::RecordHeader& h, const wire::ExecFailed& failure);
     void on_kernel_exec(const wire::RecordHeader& h, uint64_t t);
     // Every hello is a freshly exec'd image: it confirms the exec we saw attempted, or the one

@@ -24,21 +24,36 @@ std::vector<size_t> ProcessTree::roots() const {
 
 std::string create_how_name(wire::CreateHow how) {
     switch (how) {
-        case wire::CreateHow::kFork: return "fork";
-        case wire::CreateHow::kVfork: return "vfork";
-        case wire::CreateHow::kUnderscoreFork: return "_Fork";
-        case wire::CreateHow::kClone: return "clone";
-        case wire::CreateHow::kPosixSpawn: return "posix_spawn";
-        case wire::CreateHow::kPosixSpawnp: return "posix_spawnp";
-        case wire::CreateHow::kSystem: return "system";
-        case wire::CreateHow::kPopen: return "popen";
-        case wire::CreateHow::kWordexp: return "wordexp";
-        case wire::CreateHow::kDaemon: return "daemon";
-        case wire::CreateHow::kForkpty: return "forkpty";
-        case wire::CreateHow::kAtfork: return "fork (inside libc)";
-        case wire::CreateHow::kRawSyscall: return "raw syscall";
-        case wire::CreateHow::kPidfdSpawn: return "pidfd_spawn";
-        case wire::CreateHow::kUnknown: break;
+        case wire::CreateHow::kFork:
+            return "fork";
+        case wire::CreateHow::kVfork:
+            return "vfork";
+        case wire::CreateHow::kUnderscoreFork:
+            return "_Fork";
+        case wire::CreateHow::kClone:
+            return "clone";
+        case wire::CreateHow::kPosixSpawn:
+            return "posix_spawn";
+        case wire::CreateHow::kPosixSpawnp:
+            return "posix_spawnp";
+        case wire::CreateHow::kSystem:
+            return "system";
+        case wire::CreateHow::kPopen:
+            return "popen";
+        case wire::CreateHow::kWordexp:
+            return "wordexp";
+        case wire::CreateHow::kDaemon:
+            return "daemon";
+        case wire::CreateHow::kForkpty:
+            return "forkpty";
+        case wire::CreateHow::kAtfork:
+            return "fork (inside libc)";
+        case wire::CreateHow::kRawSyscall:
+            return "raw syscall";
+        case wire::CreateHow::kPidfdSpawn:
+            return "pidfd_spawn";
+        case wire::CreateHow::kUnknown:
+            break;
     }
     return "unknown";
 }
@@ -64,11 +79,15 @@ bool more_trusted_or_equal(ExitSource a, ExitSource b) {
     // A parent's and the collector's reaping are equally good witnesses.
     auto trust = [](ExitSource s) {
         switch (s) {
-            case ExitSource::kNone: return 0;
-            case ExitSource::kSelf: return 1;
+            case ExitSource::kNone:
+                return 0;
+            case ExitSource::kSelf:
+                return 1;
             case ExitSource::kParent:
-            case ExitSource::kCollector: return 3;
-            case ExitSource::kKernel: return 4;
+            case ExitSource::kCollector:
+                return 3;
+            case ExitSource::kKernel:
+                return 4;
         }
         return 0;
     };
@@ -77,20 +96,28 @@ bool more_trusted_or_equal(ExitSource a, ExitSource b) {
 
 std::string census_mode_name(CensusMode mode) {
     switch (mode) {
-        case CensusMode::kExact: return "exact";
-        case CensusMode::kUnprivileged: return "unprivileged";
-        case CensusMode::kOff: break;
+        case CensusMode::kExact:
+            return "exact";
+        case CensusMode::kUnprivileged:
+            return "unprivileged";
+        case CensusMode::kOff:
+            break;
     }
     return "off";
 }
 
 std::string exit_source_name(ExitSource source) {
     switch (source) {
-        case ExitSource::kSelf: return "self";
-        case ExitSource::kParent: return "parent";
-        case ExitSource::kCollector: return "collector";
-        case ExitSource::kKernel: return "kernel";
-        case ExitSource::kNone: break;
+        case ExitSource::kSelf:
+            return "self";
+        case ExitSource::kParent:
+            return "parent";
+        case ExitSource::kCollector:
+            return "collector";
+        case ExitSource::kKernel:
+            return "kernel";
+        case ExitSource::kNone:
+            break;
     }
     return "unknown";
 }
@@ -141,35 +168,52 @@ std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p
 
 std::string limitation_id(Limitation l) {
     switch (l) {
-        case Limitation::kUntracedCreation: return "untraced_creation";
-        case Limitation::kNotInstrumented: return "not_instrumented";
-        case Limitation::kExecStaticImage: return "exec_static_image";
-        case Limitation::kExecSetidImage: return "exec_setid_image";
-        case Limitation::kExecWithoutLibrary: return "exec_without_library";
-        case Limitation::kExecAsOtherUid: return "exec_as_other_uid";
-        case Limitation::kDeepbindPlugin: return "deepbind_plugin";
-        case Limitation::kStillRunning: return "still_running";
-        case Limitation::kRecordsMissing: return "records_missing";
-        case Limitation::kCarriedOver: return "carried_over";
+        case Limitation::kUntracedCreation:
+            return "untraced_creation";
+        case Limitation::kNotInstrumented:
+            return "not_instrumented";
+        case Limitation::kExecStaticImage:
+            return "exec_static_image";
+        case Limitation::kExecSetidImage:
+            return "exec_setid_image";
+        case Limitation::kExecWithoutLibrary:
+            return "exec_without_library";
+        case Limitation::kExecAsOtherUid:
+            return "exec_as_other_uid";
+        case Limitation::kDeepbindPlugin:
+            return "deepbind_plugin";
+        case Limitation::kStillRunning:
+            return "still_running";
+        case Limitation::kRecordsMissing:
+            return "records_missing";
+        case Limitation::kCarriedOver:
+            return "carried_over";
     }
     return "unknown";
 }
 
 std::string limitation_words(Limitation l) {
     switch (l) {
-        case Limitation::kUntracedCreation: return "created by an untraced mechanism";
-        case Limitation::kNotInstrumented: return "not instrumented";
-        case Limitation::kExecStaticImage: return "exec'd a static binary: not instrumented";
-        case Limitation::kExecSetidImage: return "exec'd a set-id program: LD_PRELOAD dropped";
+        case Limitation::kUntracedCreation:
+            return "created by an untraced mechanism";
+        case Limitation::kNotInstrumented:
+            return "not instrumented";
+        case Limitation::kExecStaticImage:
+            return "exec'd a static binary: not instrumented";
+        case Limitation::kExecSetidImage:
+            return "exec'd a set-id program: LD_PRELOAD dropped";
         case Limitation::kExecWithoutLibrary:
             return "exec'd without the library: no room for LD_PRELOAD";
         case Limitation::kExecAsOtherUid:
             return "exec'd as another uid: its records cannot reach the collector";
         case Limitation::kDeepbindPlugin:
             return "loaded a RTLD_DEEPBIND plugin: its calls are not seen";
-        case Limitation::kStillRunning: return "still running";
-        case Limitation::kRecordsMissing: return "records lost";
-        case Limitation::kCarriedOver: return "began before this trace file (rotated)";
+        case Limitation::kStillRunning:
+            return "still running";
+        case Limitation::kRecordsMissing:
+            return "records lost";
+        case Limitation::kCarriedOver:
+            return "began before this trace file (rotated)";
     }
     return "unknown";
 }

@@ -24,17 +24,17 @@ struct ExecImage {
     bool script = false;             // #!: its interpreter is what runs
     bool not_elf = false;
     bool foreign_arch = false;
-    bool unreadable = false;            // the file could not be inspected
-    bool without_library = false;       // no room for LD_PRELOAD in the environment
-    bool other_uid = false;             // runs as a uid that cannot reach the collector
+    bool unreadable = false;       // the file could not be inspected
+    bool without_library = false;  // no room for LD_PRELOAD in the environment
+    bool other_uid = false;        // runs as a uid that cannot reach the collector
 
     void merge(const ExecImage& other);
     bool any() const;
 };
 
 struct ExecEvent {
-    uint64_t t_ns = 0;  // since the trace started
-    std::string path;   // the file the successful execve ran (AT_EXECFN), else as passed
+    uint64_t t_ns = 0;           // since the trace started
+    std::string path;            // the file the successful execve ran (AT_EXECFN), else as passed
     std::string requested_path;  // as the program passed it (execvp: the bare name)
     std::vector<std::string> argv;
     bool argv_truncated = false;
@@ -78,14 +78,14 @@ struct MemorySample {
 // Copy-on-write state of one fork episode at one instant, in bytes.
 struct CowSample {
     uint64_t t_ns = 0;
-    uint64_t shared_bytes = 0;           // still one page for both
-    uint64_t copied_bytes = 0;           // shared at fork, now two pages
-    uint64_t copied_by_parent_bytes = 0; // exact mode only
-    uint64_t copied_by_child_bytes = 0;  // exact mode only
-    uint64_t retained_bytes = 0;         // kept alive by the child only: the parent freed them
-    uint64_t child_new_bytes = 0;        // the child's own new pages
-    bool exact = true;                   // counted page by page; else estimated from a sample
-    uint64_t error_bytes = 0;            // estimated: copied_bytes is within ± this (95 %)
+    uint64_t shared_bytes = 0;            // still one page for both
+    uint64_t copied_bytes = 0;            // shared at fork, now two pages
+    uint64_t copied_by_parent_bytes = 0;  // exact mode only
+    uint64_t copied_by_child_bytes = 0;   // exact mode only
+    uint64_t retained_bytes = 0;          // kept alive by the child only: the parent freed them
+    uint64_t child_new_bytes = 0;         // the child's own new pages
+    bool exact = true;                    // counted page by page; else estimated from a sample
+    uint64_t error_bytes = 0;             // estimated: copied_bytes is within ± this (95 %)
 };
 
 // One memory region of an episode, named as in /proc/<pid>/maps: [heap], [stack], [anon:name],
@@ -111,7 +111,7 @@ struct ForkEpisode {
     std::optional<uint64_t> end_ns;
     enum class End { kExit, kExec, kRunning } end = End::kRunning;
     CensusMode mode = CensusMode::kExact;
-    bool split_known = false;   // copied_by_parent/child are meaningful
+    bool split_known = false;  // copied_by_parent/child are meaningful
     uint64_t shared_bytes_at_fork = 0;
     uint64_t copied_bytes_peak = 0;
     uint64_t copied_bytes_final = 0;
@@ -119,9 +119,9 @@ struct ForkEpisode {
     uint64_t copied_by_child_bytes = 0;
     uint64_t retained_bytes_final = 0;
     uint64_t child_new_bytes_final = 0;
-    uint64_t zero_page_bytes_at_fork = 0;  // mapped to the zero page: not real memory
-    uint64_t thp_bytes_at_fork = 0;        // in transparent huge pages
-    uint64_t ksm_bytes_at_fork = 0;        // KSM-merged pages
+    uint64_t zero_page_bytes_at_fork = 0;     // mapped to the zero page: not real memory
+    uint64_t thp_bytes_at_fork = 0;           // in transparent huge pages
+    uint64_t ksm_bytes_at_fork = 0;           // KSM-merged pages
     std::vector<std::string> approximations;  // why some figures are estimates
     std::vector<CowSample> samples;
     std::vector<CowRegion> regions;
@@ -140,12 +140,12 @@ struct Process {
     std::vector<uint64_t> call_site;  // return addresses in the creator
     std::vector<ExecEvent> execs;
     ExitStatus exit;
-    std::vector<std::string> argv;  // the image's command line (hello), before any exec we saw
-    bool creation_seen_by_shim = false;   // a shim record reported its creation
+    std::vector<std::string> argv;       // the image's command line (hello), before any exec we saw
+    bool creation_seen_by_shim = false;  // a shim record reported its creation
     bool creation_seen_by_kernel = false;
-    bool shim_loaded = false;             // the library ran in it (a hello or any record of its own)
-    bool still_running = false;           // alive when the trace ended
-    bool deepbind = false;                // loaded a RTLD_DEEPBIND plugin
+    bool shim_loaded = false;    // the library ran in it (a hello or any record of its own)
+    bool still_running = false;  // alive when the trace ended
+    bool deepbind = false;       // loaded a RTLD_DEEPBIND plugin
     // Alive when this trace file began (a rotated trace): its creation, and the first of its
     // records, are in the file before.
     bool carried_over = false;
@@ -153,7 +153,9 @@ struct Process {
     uint64_t dropped_records = 0;  // counted by the library: neither sent nor spooled
     uint32_t seq_gaps = 0;         // numbers that never arrived
     // A record the library dropped also leaves a hole in the numbering: the larger of the two.
-    uint64_t records_lost() const { return seq_gaps > dropped_records ? seq_gaps : dropped_records; }
+    uint64_t records_lost() const {
+        return seq_gaps > dropped_records ? seq_gaps : dropped_records;
+    }
     std::vector<size_t> children;  // indices into ProcessTree::processes
     std::vector<MemorySample> memory;
 };
@@ -167,9 +169,9 @@ struct TraceNote {
 struct ProcessTree {
     pid_t root_pid = 0;
     pid_t collector_pid = 0;
-    uint64_t t0_ns = 0;         // CLOCK_MONOTONIC of the trace start
-    uint64_t wall_t0_ns = 0;    // CLOCK_REALTIME of the same instant
-    uint64_t end_ns = 0;        // since t0
+    uint64_t t0_ns = 0;       // CLOCK_MONOTONIC of the trace start
+    uint64_t wall_t0_ns = 0;  // CLOCK_REALTIME of the same instant
+    uint64_t end_ns = 0;      // since t0
     std::vector<std::string> command;
     std::string kernel_release;
     std::string host;
@@ -179,8 +181,8 @@ struct ProcessTree {
     uint64_t interval_ns = 0;
     uint32_t page_size = 4096;
     std::optional<int> root_status;  // wait(2) status of the command
-    bool complete = false;            // the trace has its end record
-    std::string reader_error;         // the file was damaged after this point
+    bool complete = false;           // the trace has its end record
+    std::string reader_error;        // the file was damaged after this point
     uint64_t shim_records = 0;
     uint64_t rejected_records = 0;
     uint64_t kernel_events_lost = 0;
@@ -190,7 +192,8 @@ struct ProcessTree {
     uint64_t sampling_interval_ns = 0;  // the interval actually used (stretched to its duty cycle)
     bool fork_children_measured_from_outside = false;  // a fork child without episode: short-lived
     std::vector<TraceNote> notes;
-    std::map<std::pair<pid_t, uint64_t>, std::string> symbols;  // (pid, ip) → "function+0x12 (module)"
+    std::map<std::pair<pid_t, uint64_t>, std::string>
+        symbols;  // (pid, ip) → "function+0x12 (module)"
 
     const Process* find_current(pid_t pid) const;
     std::vector<size_t> roots() const;  // processes with no known creator in the trace
@@ -198,9 +201,9 @@ struct ProcessTree {
 
 // The words every renderer uses for a domain value, in one place.
 std::string create_how_name(wire::CreateHow how);
-std::string census_mode_name(CensusMode mode);  // "exact" | "unprivileged" | "off"
+std::string census_mode_name(CensusMode mode);    // "exact" | "unprivileged" | "off"
 std::string exit_source_name(ExitSource source);  // "kernel" | "parent" | "collector" | "self"
-std::string image_text(const ExecImage& image);  // "static,script", for the JSON report
+std::string image_text(const ExecImage& image);   // "static,script", for the JSON report
 
 // What cowtrace could not see about a process: each one a reason its record may be incomplete.
 enum class Limitation : uint8_t {
@@ -213,7 +216,7 @@ enum class Limitation : uint8_t {
     kDeepbindPlugin,      // it loaded a RTLD_DEEPBIND plugin, whose calls bypass the library
     kStillRunning,        // alive when the trace ended
     kRecordsMissing,      // some of its records were lost
-    kCarriedOver,         // alive when this (rotated) trace file began: its start is in the one before
+    kCarriedOver,  // alive when this (rotated) trace file began: its start is in the one before
 };
 std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p);
 std::string limitation_id(Limitation l);     // "untraced_creation": the JSON flag

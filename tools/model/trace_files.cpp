@@ -74,10 +74,12 @@ bool build_process_tree(const std::vector<std::string>& given, ProcessTree& tree
         if (access(companion.c_str(), R_OK) != 0) continue;
         // Only a spool of the trace's owner is read with it: in a shared directory somebody
         // else could leave one there.
-        struct stat trace_st{}, spool_st{};
+        struct stat trace_st {
+        }, spool_st{};
         if (stat(p.c_str(), &trace_st) == 0 && lstat(companion.c_str(), &spool_st) == 0 &&
             (!S_ISREG(spool_st.st_mode) || spool_st.st_uid != trace_st.st_uid)) {
-            ignored.push_back(companion + " was not read: it is not a file of the trace's owner (uid " +
+            ignored.push_back(companion +
+                              " was not read: it is not a file of the trace's owner (uid " +
                               std::to_string(trace_st.st_uid) + ")");
             continue;
         }

@@ -23,7 +23,10 @@ using wire::RecordType;
 class TreeBuilder {
 public:
     explicit TreeBuilder(ProcessTree& tree)
-        : ctx_(tree), creations_(ctx_), execs_(ctx_), exits_(ctx_, creations_, execs_),
+        : ctx_(tree),
+          creations_(ctx_),
+          execs_(ctx_),
+          exits_(ctx_, creations_, execs_),
           episodes_(ctx_) {}
 
     void add(const RawRecord& rec) {
@@ -35,10 +38,18 @@ public:
             sequences_.track(h, ctx_.index.index_of(sender), sender);
         }
         switch (static_cast<RecordType>(h.type)) {
-            case RecordType::kTraceStart: on_trace_start(h, decoded<wire::TraceStart>(rec)); break;
-            case RecordType::kTraceEnd: on_trace_end(decoded<wire::TraceEnd>(rec), t); break;
-            case RecordType::kCollectorNote: on_note(decoded<wire::CollectorNote>(rec), t); break;
-            case RecordType::kHello: on_hello(h, decoded<wire::Hello>(rec), t); break;
+            case RecordType::kTraceStart:
+                on_trace_start(h, decoded<wire::TraceStart>(rec));
+                break;
+            case RecordType::kTraceEnd:
+                on_trace_end(decoded<wire::TraceEnd>(rec), t);
+                break;
+            case RecordType::kCollectorNote:
+                on_note(decoded<wire::CollectorNote>(rec), t);
+                break;
+            case RecordType::kHello:
+                on_hello(h, decoded<wire::Hello>(rec), t);
+                break;
             case RecordType::kProcessCarried:
                 on_carried(h, decoded<wire::ProcessCarried>(rec), t);
                 break;
@@ -60,13 +71,17 @@ public:
             case RecordType::kExecFailed:
                 execs_.on_exec_failed(h, decoded<wire::ExecFailed>(rec));
                 break;
-            case RecordType::kKernelExec: execs_.on_kernel_exec(h, t); break;
+            case RecordType::kKernelExec:
+                execs_.on_kernel_exec(h, t);
+                break;
             case RecordType::kImageFacts: {
                 auto facts = decoded<wire::ImageFacts>(rec);
                 if (!execs_.on_image_facts(h, facts)) creations_.on_image_facts(h, facts);
                 break;
             }
-            case RecordType::kExit: exits_.on_exit(h, decoded<wire::Exit>(rec), t); break;
+            case RecordType::kExit:
+                exits_.on_exit(h, decoded<wire::Exit>(rec), t);
+                break;
             case RecordType::kWaitReaped:
                 exits_.on_wait_reaped(h, decoded<wire::WaitReaped>(rec), t);
                 break;
@@ -82,7 +97,9 @@ public:
                 ctx_.tree.dropped_records += n;
                 break;
             }
-            case RecordType::kDlopenDeepbind: ctx_.index.sender(h, t).deepbind = true; break;
+            case RecordType::kDlopenDeepbind:
+                ctx_.index.sender(h, t).deepbind = true;
+                break;
             case RecordType::kEpisodeStart:
                 episodes_.on_start(h, decoded<wire::EpisodeStart>(rec), t);
                 break;
@@ -210,7 +227,8 @@ private:
             p.ppid = hello.ppid;
         }
         if (!p.creation_seen_by_shim) creations_.claim_unnamed_spawn(p, hello.ppid);
-        if (p.argv.empty()) hello.argv.for_each([&](std::string_view a) { p.argv.emplace_back(a); });
+        if (p.argv.empty())
+            hello.argv.for_each([&](std::string_view a) { p.argv.emplace_back(a); });
         execs_.on_hello(p, hello, t);
     }
 

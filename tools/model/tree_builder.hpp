@@ -4,13 +4,14 @@
 #include <string>
 #include <vector>
 
-#include "trace/trace_reader.hpp"
 #include "process_tree.hpp"
+#include "trace/trace_reader.hpp"
 
 namespace cowtrace::model {
 
-// Reads every record of the given files (trace_files.cpp) (a trace, optionally spool files) into tree. Returns
-// false only when nothing usable could be read; a damaged tail is noted in tree.reader_error.
+// Reads every record of the given files (trace_files.cpp) (a trace, optionally spool files) into
+// tree. Returns false only when nothing usable could be read; a damaged tail is noted in
+// tree.reader_error.
 bool build_process_tree(const std::vector<std::string>& paths, ProcessTree& tree,
                         std::string& error);
 

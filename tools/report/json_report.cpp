@@ -26,7 +26,8 @@ json exit_json(const model::ExitStatus& e) {
 
 json limits_json(const model::ProcessTree& tree, const model::Process& p) {
     json flags = json::array();
-    for (model::Limitation l : model::limitations_of(tree, p)) flags.push_back(model::limitation_id(l));
+    for (model::Limitation l : model::limitations_of(tree, p))
+        flags.push_back(model::limitation_id(l));
     return flags;
 }
 
@@ -108,8 +109,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"child_new_bytes_final", figure(e.child_new_bytes_final)},
         {"final_from_last_sample", e.final_from_last_sample},
         {"baseline_delay_ns", e.baseline_delay_ns ? json(*e.baseline_delay_ns) : json(nullptr)},
-        {"child_minor_faults",
-         e.child_minor_faults ? json(*e.child_minor_faults) : json(nullptr)},
+        {"child_minor_faults", e.child_minor_faults ? json(*e.child_minor_faults) : json(nullptr)},
         {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork},
         {"thp_bytes_at_fork", e.thp_bytes_at_fork},
         {"ksm_bytes_at_fork", e.ksm_bytes_at_fork},

@@ -24,7 +24,7 @@ double micros(uint64_t ns) {
 }
 
 class PerfettoWriter {
-  public:
+public:
     PerfettoWriter(const model::ProcessTree& tree, std::ostream& out)
         : tree_(tree), labels_(tree), out_(out) {}
 
@@ -39,7 +39,7 @@ class PerfettoWriter {
              << other_data().dump(-1, ' ', false, json::error_handler_t::replace) << "}\n";
     }
 
-  private:
+private:
     void emit(const json& event) {
         // Command lines need not be UTF-8: replace what is not rather than fail.
         out_ << (first_ ? "" : ",\n") << event.dump(-1, ' ', false, json::error_handler_t::replace);

@@ -13,7 +13,7 @@
 namespace cowtrace::report {
 
 class ProcessLabels {
-  public:
+public:
     // Indexes every process's creator once: renderers ask for thousands of names.
     explicit ProcessLabels(const model::ProcessTree& tree);
 
@@ -31,7 +31,7 @@ class ProcessLabels {
 
     size_t index_of(const model::Process& p) const;
 
-  private:
+private:
     // What index ran at t_ns, found as name_at() says: an exec's file name or a command line
     // (want_argv), the other left null; both null when unknown.
     struct Image {

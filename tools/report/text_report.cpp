@@ -33,7 +33,7 @@ std::string seconds(uint64_t ns) {
 }
 
 class TextWriter {
-  public:
+public:
     TextWriter(const ProcessTree& tree, const TextOptions& o, std::ostream& out)
         : tree_(tree), labels_(tree), o_(o), out_(out) {
         for (size_t i = 0; i < tree.episodes.size(); ++i)
@@ -47,7 +47,7 @@ class TextWriter {
         write_notes();
     }
 
-  private:
+private:
     void write_header() {
         std::string cmd = command_text(tree_.command);
         out_ << fmt::format("cowtrace: {} process{} in {}", tree_.processes.size(),
@@ -130,7 +130,9 @@ class TextWriter {
         // must stay visible is a fork that copied notably more than its siblings.
         bool small = !e || e->census == ForkEpisode::Census::kShortLived ||
                      e->copied_bytes_peak < kFoldableCopyBytes;
-        std::string cow = !e ? "-" : small ? "small" : std::to_string(std::bit_width(e->copied_bytes_peak));
+        std::string cow = !e      ? "-"
+                          : small ? "small"
+                                  : std::to_string(std::bit_width(e->copied_bytes_peak));
         return labels_.name(idx) + (o_.show_argv ? argument_text(p) : "") + "|" + ended_text(p) +
                "|" + flags_text(p) + "|" + cow;
     }
@@ -178,9 +180,10 @@ class TextWriter {
                 ++estimated;
                 widest = std::max(widest, smp.error_bytes);
             }
-            std::string how = estimated == 0 ? ""
-                              : fmt::format("  ({} of {} points estimated, ±{} at most)", estimated,
-                                            e.samples.size(), format_bytes(widest));
+            std::string how = estimated == 0
+                                  ? ""
+                                  : fmt::format("  ({} of {} points estimated, ±{} at most)",
+                                                estimated, e.samples.size(), format_bytes(widest));
             lines.push_back(fmt::format("copied │{}│ {}–{}{}",
                                         sparkline(points, e.t_ns, end, kSparklineWidth),
                                         seconds(e.t_ns), seconds(end), how));
@@ -209,12 +212,12 @@ class TextWriter {
     // "short-lived, not measured (exec'd 0.3 ms after the fork; 212 minor faults)".
     static std::string short_lived_text(const ForkEpisode& e) {
         std::string how = e.end == ForkEpisode::End::kExec ? "exec'd" : "exited";
-        std::string when = e.end_ns && *e.end_ns >= e.t_ns
-                               ? fmt::format(" {} after the fork", duration_text(*e.end_ns - e.t_ns))
-                               : "";
-        std::string faults = e.child_minor_faults
-                                 ? fmt::format("; {} minor faults", *e.child_minor_faults)
-                                 : "";
+        std::string when =
+            e.end_ns && *e.end_ns >= e.t_ns
+                ? fmt::format(" {} after the fork", duration_text(*e.end_ns - e.t_ns))
+                : "";
+        std::string faults =
+            e.child_minor_faults ? fmt::format("; {} minor faults", *e.child_minor_faults) : "";
         return fmt::format("short-lived, not measured ({}{}{})", how, when, faults);
     }
 
@@ -267,9 +270,10 @@ class TextWriter {
                                format_bytes(total_peak));
         }
         if (short_lived > 0) {
-            line += fmt::format("{}cow ×{}: short-lived, not measured (exec'd or exited before "
-                                "their memory was read)",
-                                line.empty() ? "" : "; ", short_lived);
+            line += fmt::format(
+                "{}cow ×{}: short-lived, not measured (exec'd or exited before "
+                "their memory was read)",
+                line.empty() ? "" : "; ", short_lived);
         }
         return line;
     }
@@ -325,12 +329,12 @@ class TextWriter {
                 site.short_lived == site.forks
                     ? std::string(site.forks == 1 ? "short-lived, not measured"
                                                   : "all short-lived, not measured")
-                    : fmt::format("copied {} (largest {}){}",
-                                  format_bytes(site.copied_bytes_peak_total),
-                                  format_bytes(site.copied_bytes_peak_max),
-                                  site.short_lived ? fmt::format("; {} short-lived, not measured",
-                                                                 site.short_lived)
-                                                   : "");
+                    : fmt::format(
+                          "copied {} (largest {}){}", format_bytes(site.copied_bytes_peak_total),
+                          format_bytes(site.copied_bytes_peak_max),
+                          site.short_lived
+                              ? fmt::format("; {} short-lived, not measured", site.short_lived)
+                              : "");
             out_ << fmt::format("  {} {}{} in {}, {}: {}\n", site.forks, site.how,
                                 site.forks == 1 ? "" : "s", site.program, copied,
                                 frames.empty() ? "call site unknown" : "at " + frames);

@@ -38,7 +38,9 @@ static void touch(double from, double to, char value) {
 // A child stays a while after its last checkpoint before it exits or execs: its episode is one
 // that matters (as a snapshot child's does), so cowtrace takes an exact final census rather than
 // keeping its last sample (it spares children that end within ten times a census's cost).
-static void linger(void) { usleep(400 * 1000); }
+static void linger(void) {
+    usleep(400 * 1000);
+}
 
 static size_t ksm_merging_pages(void) {
     FILE* f = fopen("/proc/self/ksm_stat", "r");
@@ -94,7 +96,8 @@ int main(int argc, char** argv) {
     g_sync_path = argv[3];
     size_t huge = 2u << 20;
     // Over-allocate so the region can start on a 2 MiB boundary (THP needs it).
-    char* raw = mmap(NULL, g_bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char* raw =
+        mmap(NULL, g_bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return 3;
     g_region = (char*)(((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1));
     if (!strcmp(scenario, "thp")) {
@@ -115,7 +118,8 @@ int main(int argc, char** argv) {
     }
 
     // Never shared with a child, whatever it contains.
-    char* not_forked = mmap(NULL, 4u << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char* not_forked =
+        mmap(NULL, 4u << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     memset(not_forked, 1, 4u << 20);
     madvise(not_forked, 2u << 20, MADV_DONTFORK);
     madvise(not_forked + (2u << 20), 2u << 20, MADV_WIPEONFORK);

@@ -25,21 +25,27 @@ static void sleep_ms(long ms) {
 }
 
 /* A volatile store per page: the compiler may not drop writes nobody reads back. */
-static void write_pages(volatile char *p, size_t bytes, char value) {
+static void write_pages(volatile char* p, size_t bytes, char value) {
     long page = sysconf(_SC_PAGESIZE);
     for (size_t off = 0; off < bytes; off += (size_t)page) p[off] = value;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     long share_mib = 16, child_mib = 8, parent_mib = 0, hold_ms = 400, children = 1, orphan_ms = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         long v = strtol(argv[i + 1], NULL, 10);
-        if (!strcmp(argv[i], "--share")) share_mib = v;
-        else if (!strcmp(argv[i], "--child-writes")) child_mib = v;
-        else if (!strcmp(argv[i], "--parent-writes")) parent_mib = v;
-        else if (!strcmp(argv[i], "--hold-ms")) hold_ms = v;
-        else if (!strcmp(argv[i], "--children")) children = v;
-        else if (!strcmp(argv[i], "--orphan-ms")) orphan_ms = v;
+        if (!strcmp(argv[i], "--share"))
+            share_mib = v;
+        else if (!strcmp(argv[i], "--child-writes"))
+            child_mib = v;
+        else if (!strcmp(argv[i], "--parent-writes"))
+            parent_mib = v;
+        else if (!strcmp(argv[i], "--hold-ms"))
+            hold_ms = v;
+        else if (!strcmp(argv[i], "--children"))
+            children = v;
+        else if (!strcmp(argv[i], "--orphan-ms"))
+            orphan_ms = v;
         else {
             fprintf(stderr, "cow_writer: unknown option %s\n", argv[i]);
             return 2;
@@ -48,7 +54,7 @@ int main(int argc, char **argv) {
     size_t share = (size_t)share_mib << 20;
     size_t child_bytes = (size_t)(child_mib < share_mib ? child_mib : share_mib) << 20;
     size_t parent_bytes = (size_t)(parent_mib < share_mib ? parent_mib : share_mib) << 20;
-    char *mem = mmap(NULL, share, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char* mem = mmap(NULL, share, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED) return 1;
     /* 4 KiB pages only: a huge page's copy-on-write is counted differently (see DESIGN §5). */
     madvise(mem, share, MADV_NOHUGEPAGE);

@@ -42,7 +42,7 @@ constexpr uint64_t kMs = 1'000'000;
 constexpr int kCollector = 4100;
 
 class TraceFile {
-  public:
+public:
     explicit TraceFile(const std::string& path) : out_(path, std::ios::binary) {
         out_.write(cowtrace::wire::kFileMagic, 8);
         uint32_t version = cowtrace::wire::kFormatVersion, header = 16;
@@ -64,7 +64,7 @@ class TraceFile {
     }
     void restart_sequence(int pid) { seq_[pid] = 0; }
 
-  private:
+private:
     std::ofstream out_;
     std::map<int, uint32_t> seq_;
     std::vector<uint8_t> buf_ = std::vector<uint8_t>(1 << 16);  // one record at a time
@@ -72,14 +72,16 @@ class TraceFile {
 
 // Strings as a record's text list (they must outlive the record's encoding).
 class Words {
-  public:
+public:
     explicit Words(const std::vector<std::string>& words) {
         for (const auto& w : words) ptrs_.push_back(w.c_str());
         ptrs_.push_back(nullptr);
     }
-    cowtrace::wire::TextList list() const { return cowtrace::wire::TextList::of_array(ptrs_.data()); }
+    cowtrace::wire::TextList list() const {
+        return cowtrace::wire::TextList::of_array(ptrs_.data());
+    }
 
-  private:
+private:
     std::vector<const char*> ptrs_;
 };
 
@@ -93,7 +95,7 @@ struct Sample {
 };
 
 class Scenario {
-  public:
+public:
     Scenario(const std::string& trace_path, std::string census_mode)
         : trace_(trace_path), census_mode_(std::move(census_mode)) {}
 
@@ -272,7 +274,7 @@ class Scenario {
         return static_cast<bool>(out) && trace_.ok();
     }
 
-  private:
+private:
     void add_process(int pid, int ppid, uint64_t t, const std::vector<std::string>& argv,
                      const std::string& how, const std::vector<uint64_t>& call_site) {
         json p{{"pid", pid}, {"ppid", ppid},           {"start_ns", t},     {"argv", argv},
@@ -403,10 +405,10 @@ void many_processes(Scenario& s, int n) {
                            uint64_t life) {
         s.fork(parent, pid, t0, kWorkerSite);
         uint64_t shared = (2 + pid % 7) * kMiB;
-        s.episode(parent, pid, t0, shared, {{t0 + 250'000, shared - 8192, 8192, 4096, 4096}},
-                  {{"[heap]", shared - 64 * 1024, 4096, 4096, 0},
-                   {"[stack]", 64 * 1024, 4096, 0, 4096}},
-                  2, t0 + 260'000);
+        s.episode(
+            parent, pid, t0, shared, {{t0 + 250'000, shared - 8192, 8192, 4096, 4096}},
+            {{"[heap]", shared - 64 * 1024, 4096, 4096, 0}, {"[stack]", 64 * 1024, 4096, 0, 4096}},
+            2, t0 + 260'000);
         s.exec(pid, t0 + 300'000, argv);
         if (pid % 4 == 0) s.memory(pid, t0 + life / 2, 12 * kMiB, 6 * kMiB);
         s.exit(pid, t0 + life, 0);
@@ -417,8 +419,9 @@ void many_processes(Scenario& s, int n) {
         int children = std::min(9, n - made - 1);
         uint64_t shell_life = static_cast<uint64_t>(children + 1) * 500'000 + 2 * kMs;
         s.fork(root, shell, shell_start, kExecSite);
-        s.episode(root, shell, shell_start, 24 * kMiB, {{shell_start + 250'000, 24 * kMiB, 0, 0, 0}},
-                  {{"[heap]", 24 * kMiB, 0, 0, 0}}, 2, shell_start + 260'000);
+        s.episode(root, shell, shell_start, 24 * kMiB,
+                  {{shell_start + 250'000, 24 * kMiB, 0, 0, 0}}, {{"[heap]", 24 * kMiB, 0, 0, 0}},
+                  2, shell_start + 260'000);
         s.exec(shell, shell_start + 300'000, {"/bin/sh", "-c", "cc -c -O2 unit.c"});
         ++made;
         for (int k = 0; k < children; ++k) {

@@ -71,8 +71,8 @@ void write_random_pages(char* area, size_t pages, size_t count, std::mt19937_64&
 
 void estimate_within_bound(CensusMode mode) {
     constexpr size_t kPages = 16384;  // 64 MiB
-    auto* area = static_cast<char*>(mmap(nullptr, kPages * kPage, PROT_READ | PROT_WRITE,
-                                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    auto* area = static_cast<char*>(
+        mmap(nullptr, kPages * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     ASSERT_NE(area, MAP_FAILED);
     madvise(area, kPages * kPage, MADV_NOHUGEPAGE);
     for (size_t i = 0; i < kPages; ++i) area[i * kPage] = 1;

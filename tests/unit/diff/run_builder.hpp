@@ -20,7 +20,7 @@ inline constexpr uint64_t kSaveSite = 0x401000;
 inline constexpr uint64_t kRewriteSite = 0x402000;
 
 class RunBuilder {
-  public:
+public:
     explicit RunBuilder(std::vector<std::string> command = {"/usr/bin/server", "--port", "6379"})
         : command_(std::move(command)) {
         b_.trace_start(kCollectorPid, kServerPid, 1000, 1000, command_)
@@ -90,7 +90,7 @@ class RunBuilder {
         return tree;
     }
 
-  private:
+private:
     void symbol(uint64_t address, const std::string& name) {
         wire::Symbol s;
         s.pid = kServerPid;

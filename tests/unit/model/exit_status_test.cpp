@@ -13,11 +13,11 @@ namespace {
 using model::ExitStatus;
 using testing::built_tree;
 using testing::exited_status;
+using testing::kCollector;
+using testing::kRoot;
 using testing::only;
 using testing::signaled_status;
 using testing::TraceBuilder;
-using testing::kCollector;
-using testing::kRoot;
 
 constexpr pid_t kChild = 200;
 

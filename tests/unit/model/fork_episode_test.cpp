@@ -9,10 +9,10 @@ namespace {
 
 using model::ForkEpisode;
 using testing::built_tree;
-using testing::only;
-using testing::TraceBuilder;
 using testing::kCollector;
 using testing::kRoot;
+using testing::only;
+using testing::TraceBuilder;
 
 constexpr pid_t kChild = 200;
 constexpr uint64_t kMiB = 1 << 20;
@@ -49,7 +49,8 @@ TEST(ForkEpisode, SamplesGiveTheFinalAndPeakCopiedBytes) {
 
 TEST(ForkEpisode, EpisodeEndedByExecHasItsEndTime) {
     TraceBuilder b = forked_child();
-    b.episode_start(kChild, 2000, kRoot, kMiB).episode_end(kChild, 2500, wire::EpisodeEndReason::kExec);
+    b.episode_start(kChild, 2000, kRoot, kMiB)
+        .episode_end(kChild, 2500, wire::EpisodeEndReason::kExec);
     auto tree = built_tree(b);
     ASSERT_EQ(tree.episodes.size(), 1u);
     EXPECT_EQ(tree.episodes[0].end, ForkEpisode::End::kExec);

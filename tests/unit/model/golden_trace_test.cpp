@@ -24,7 +24,8 @@ json process_facts(const model::ProcessTree& tree, const model::Process& p) {
     if (p.exit.kind == model::ExitStatus::Kind::kCode) exit = p.exit.code;
     if (p.exit.kind == model::ExitStatus::Kind::kSignal) exit = -p.exit.signal;
     json flags = json::array();
-    for (model::Limitation l : model::limitations_of(tree, p)) flags.push_back(model::limitation_id(l));
+    for (model::Limitation l : model::limitations_of(tree, p))
+        flags.push_back(model::limitation_id(l));
     return {{"pid", p.pid},
             {"ppid", p.ppid},
             {"how", model::create_how_name(p.how)},

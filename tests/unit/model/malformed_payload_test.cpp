@@ -10,10 +10,10 @@ namespace cowtrace {
 namespace {
 
 using testing::built_tree;
-using testing::only;
-using testing::TraceBuilder;
 using testing::kCollector;
 using testing::kRoot;
+using testing::only;
+using testing::TraceBuilder;
 
 // Payloads that are each wrong in a different way.
 const std::vector<std::vector<uint8_t>> kBadPayloads = {

@@ -10,9 +10,9 @@ namespace cowtrace {
 namespace {
 
 using testing::built_tree;
+using testing::kCollector;
 using testing::only;
 using testing::TraceBuilder;
-using testing::kCollector;
 
 // Every process reachable from the roots, each reached once.
 std::multiset<pid_t> reachable(const model::ProcessTree& tree) {

@@ -12,10 +12,10 @@ using testing::all_with_pid;
 using testing::built_tree;
 using testing::child_pids;
 using testing::exited_status;
-using testing::only;
-using testing::TraceBuilder;
 using testing::kCollector;
 using testing::kRoot;
+using testing::only;
+using testing::TraceBuilder;
 
 constexpr pid_t kReused = 200;
 

@@ -14,10 +14,10 @@ using testing::all_with_pid;
 using testing::built_tree;
 using testing::child_pids;
 using testing::exited_status;
-using testing::only;
-using testing::TraceBuilder;
 using testing::kCollector;
 using testing::kRoot;
+using testing::only;
+using testing::TraceBuilder;
 
 // sh forks a subshell that runs ls.
 TraceBuilder shell_runs_ls() {

@@ -8,10 +8,10 @@ namespace cowtrace {
 namespace {
 
 using testing::built_tree;
-using testing::only;
-using testing::TraceBuilder;
 using testing::kCollector;
 using testing::kRoot;
+using testing::only;
+using testing::TraceBuilder;
 using testing::traced_root;
 
 TEST(SequenceGap, ConsecutiveNumbersCountNoGap) {

@@ -9,10 +9,10 @@ namespace {
 
 using testing::built_tree;
 using testing::exited_status;
-using testing::only;
-using testing::TraceBuilder;
 using testing::kCollector;
 using testing::kRoot;
+using testing::only;
+using testing::TraceBuilder;
 
 TEST(TraceBounds, RootIsCreatedByTheCollectorAtItsForkTime) {
     TraceBuilder b;

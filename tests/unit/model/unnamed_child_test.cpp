@@ -11,10 +11,10 @@ namespace {
 
 using testing::built_tree;
 using testing::child_pids;
-using testing::only;
-using testing::TraceBuilder;
 using testing::kCollector;
 using testing::kRoot;
+using testing::only;
+using testing::TraceBuilder;
 
 TraceBuilder traced_root() {
     TraceBuilder b;
@@ -131,8 +131,7 @@ TEST(UnnamedChild, FailedPosixSpawnDoesNotClaimAChildTheLibrarySawBeingCreated) 
     TraceBuilder b = traced_root();
     b.kernel_fork(200, 2000, kRoot)
         .child_start(200, 2001, wire::CreateHow::kFork, kRoot)
-        .created(kRoot, 2200, wire::CreateHow::kPosixSpawn, -1, {}, "/nonexistent", {"x"},
-                 ENOENT);
+        .created(kRoot, 2200, wire::CreateHow::kPosixSpawn, -1, {}, "/nonexistent", {"x"}, ENOENT);
     auto tree = built_tree(b);
     EXPECT_EQ(only(tree, 200).how, wire::CreateHow::kFork);
     EXPECT_TRUE(only(tree, 200).execs.empty());

@@ -13,7 +13,7 @@ inline constexpr uint64_t kMs = 1'000'000;
 inline constexpr pid_t kCollector = 900;
 
 class TreeFixture {
-  public:
+public:
     TreeFixture() {
         tree.collector_pid = kCollector;
         tree.census_mode = model::CensusMode::kExact;
@@ -78,7 +78,7 @@ class TreeFixture {
 
     model::ProcessTree tree;
 
-  private:
+private:
     size_t add(pid_t pid, pid_t ppid, uint64_t start_ns, std::optional<uint64_t> end_ns) {
         model::Process p;
         p.pid = pid;

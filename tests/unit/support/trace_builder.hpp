@@ -31,7 +31,7 @@ inline int signaled_status(int sig, bool core = false) {
 }
 
 class TraceBuilder {
-  public:
+public:
     using Fill = std::function<void(wire::WireWriter&)>;
     using Strings = std::vector<std::string>;
 
@@ -78,12 +78,13 @@ class TraceBuilder {
     // the record is about.
     template <class R>
     TraceBuilder& add(const R& r, int32_t pid, uint64_t t_ns, uint16_t flags = 0) {
-        return record(R::kType, pid, t_ns,
-                      [&](wire::WireWriter& w) {
-                          wire::FieldEncoder encoder(w);
-                          R::fields(r, encoder);
-                      },
-                      flags);
+        return record(
+            R::kType, pid, t_ns,
+            [&](wire::WireWriter& w) {
+                wire::FieldEncoder encoder(w);
+                R::fields(r, encoder);
+            },
+            flags);
     }
 
     // --- Collector records ---
@@ -298,11 +299,13 @@ class TraceBuilder {
         return out;
     }
 
-  private:
+private:
     // Larger than any record a test writes; the shim's largest buffer is 12 KiB.
     static constexpr size_t kScratchBytes = 64 * 1024;
 
-    static bool is_shim(RecordType type) { return wire::is_shim_record(static_cast<uint16_t>(type)); }
+    static bool is_shim(RecordType type) {
+        return wire::is_shim_record(static_cast<uint16_t>(type));
+    }
 
     // Numbering restarts with each process (ChildStart) and each image (Hello), as in the shim.
     uint32_t next_seq(RecordType type, int32_t pid) {
@@ -318,14 +321,14 @@ class TraceBuilder {
 
     // Strings as a record's text list (they must outlive the record's encoding).
     class Texts {
-      public:
+    public:
         explicit Texts(const Strings& words) {
             for (const auto& w : words) ptrs_.push_back(w.c_str());
             ptrs_.push_back(nullptr);
         }
         wire::TextList list() const { return wire::TextList::of_array(ptrs_.data()); }
 
-      private:
+    private:
         std::vector<const char*> ptrs_;
     };
 

@@ -19,7 +19,7 @@ using testing::TraceBuilder;
 
 // A private directory for the test's files, removed with its files afterwards.
 class TraceReaderFile : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override {
         char tmpl[] = "/tmp/cowtrace-unit-XXXXXX";
         ASSERT_NE(mkdtemp(tmpl), nullptr);

@@ -6,8 +6,8 @@
 
 #include <cstdio>
 #include <deque>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <regex>
 #include <sstream>

@@ -96,8 +96,7 @@ static void fail_everything(void) {
     int fd = open("not_executable", O_RDONLY | O_CLOEXEC);
     report("", fexecve(fd, plain, environ));
     close(fd);
-    report("link_to_true", execveat(AT_FDCWD, "link_to_true", plain, environ,
-                                    AT_SYMLINK_NOFOLLOW));
+    report("link_to_true", execveat(AT_FDCWD, "link_to_true", plain, environ, AT_SYMLINK_NOFOLLOW));
     report("x", execveat(987, "x", plain, environ, 0));
 }
 

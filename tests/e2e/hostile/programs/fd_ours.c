@@ -43,7 +43,9 @@ static ino_t inode_of(int fd) {
     return fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
 
-static const char* outcome(int rc) { return rc >= 0 ? "ok" : strerrorname_np(errno); }
+static const char* outcome(int rc) {
+    return rc >= 0 ? "ok" : strerrorname_np(errno);
+}
 
 // A child that writes through fd (as its descriptor 3) from a shell, and a system() call.
 static void make_processes(int fd, const char* tag) {
@@ -70,7 +72,7 @@ static int run_dup2(const char* path) {
     say_fd(target, "written through the connection's old number\n");
     make_processes(target, "dup2");
 
-    target = tracer_socket();  // wherever the connection went (or 1000 again)
+    target = tracer_socket();                     // wherever the connection went (or 1000 again)
     if (target == kNotOpened) close(kNotOpened);  // untraced: make it free again, as traced
     printf("dup3 over the connection: %s\n", outcome(dup3(data, target, O_CLOEXEC)));
     printf("close-on-exec after dup3: %d\n", fcntl(target, F_GETFD) & FD_CLOEXEC);

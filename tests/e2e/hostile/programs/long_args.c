@@ -138,16 +138,15 @@ int main(void) {
 
     // Many small variables, filling the budget to within 64 bytes with argv.
     char** env_many = env_with(environ, 30000, 20);
-    exec_child("30,000 variables and argv 64 bytes under the limit",
-               argv_filling(env_many, 64), env_many);
+    exec_child("30,000 variables and argv 64 bytes under the limit", argv_filling(env_many, 64),
+               env_many);
 
     // An environment of the program's own making, without LD_PRELOAD: 20,000 variables.
     char* own_base[] = {"PATH=/usr/bin:/bin", NULL};
     char** env_own = env_with(own_base, 20000, 8);
     exec_child("20,000 variables of our own", args_plain, env_own);
     // The same, filled to 8 KiB under the limit: room for a tracer to add its variables.
-    exec_child("own environment, argv 8 KiB under the limit", argv_filling(env_own, 8192),
-               env_own);
+    exec_child("own environment, argv 8 KiB under the limit", argv_filling(env_own, 8192), env_own);
     // …and to 64 bytes under it: no room for the tracer's variables. The exec must still run,
     // as it does untraced (the tracer gives up on that image rather than make the exec fail).
     exec_child("own environment, argv 64 bytes under the limit", argv_filling(env_own, 64),

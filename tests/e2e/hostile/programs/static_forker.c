@@ -21,10 +21,8 @@ int main(void) {
         _exit(127);
     }
     int status;
-    if (waitpid(a, &status, 0) != a || !WIFEXITED(status) || WEXITSTATUS(status) != 11)
-        ++failures;
-    if (waitpid(b, &status, 0) != b || !WIFEXITED(status) || WEXITSTATUS(status) != 12)
-        ++failures;
+    if (waitpid(a, &status, 0) != a || !WIFEXITED(status) || WEXITSTATUS(status) != 11) ++failures;
+    if (waitpid(b, &status, 0) != b || !WIFEXITED(status) || WEXITSTATUS(status) != 12) ++failures;
     printf("static: children ended as expected: %s\n", failures == 0 ? "yes" : "no");
     return failures == 0 ? 13 : 1;
 }
