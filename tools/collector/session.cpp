@@ -89,7 +89,9 @@ Session::~Session() {
     }
 }
 
-uint64_t Session::now_ns() const { return monotonic_ns(); }
+uint64_t Session::now_ns() const {
+    return monotonic_ns();
+}
 
 SessionResult Session::run() {
     // Diagnostics for people debugging a collection: SPDLOG_LEVEL=debug cowtrace run ...
@@ -148,8 +150,8 @@ bool Session::setup(std::string& error) {
         spool_ = std::make_unique<RunSpool>(opt_.trace_path);
         if (!spool_->create(error)) return false;
     }
-    images_ = std::make_unique<ImageInspector>(opt_.socket_path,
-                                               spool_ ? spool_->path() : std::string());
+    images_ =
+        std::make_unique<ImageInspector>(opt_.socket_path, spool_ ? spool_->path() : std::string());
 
     if (!opt_.command.empty() && prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) {
         error = std::string("cannot become a subreaper: ") + strerror(errno);
@@ -193,13 +195,15 @@ bool Session::setup(std::string& error) {
     if (opt_.census) {
         bool pfns = pagemap::pfns_visible();
         if (opt_.census_mode == "exact" && !pfns) {
-            error = "--mode exact needs page frame numbers, which only root (CAP_SYS_ADMIN) can "
-                    "read; run as root or use --mode unprivileged";
+            error =
+                "--mode exact needs page frame numbers, which only root (CAP_SYS_ADMIN) can "
+                "read; run as root or use --mode unprivileged";
             return false;
         }
         CensusMode mode = (opt_.census_mode == "unprivileged" || !pfns) ? CensusMode::kUnprivileged
-                                                                         : CensusMode::kExact;
-        census_ = std::make_unique<CowSampler>(trace_, ack, mode, opt_.interval_ns, opt_.duty_cycle);
+                                                                        : CensusMode::kExact;
+        census_ =
+            std::make_unique<CowSampler>(trace_, ack, mode, opt_.interval_ns, opt_.duty_cycle);
         spdlog::debug("copy-on-write census in {} mode, interval {} ms", census_->mode_name(),
                       opt_.interval_ns / 1000000);
     } else {
@@ -238,7 +242,7 @@ bool Session::start_command(std::string& error) {
 }
 
 void Session::write_trace_start(uint64_t t_fork) {
-    struct utsname uts{};
+    struct utsname uts {};
     uname(&uts);
     std::vector<const char*> command = c_strings(opt_.command);
     std::string census_mode = census_->mode_name();
@@ -258,6 +262,9 @@ void Session::write_trace_start(uint64_t t_fork) {
     start.root_fork_ns = t_fork;
     start.features = wire::kFeatureOutsideBaseline;
     trace_.write(start, self_pid_, file_t0_ns_);
+    // On disk at once: a collector killed before its first periodic flush still leaves a
+    // trace that reads (the records the spool recovers then have a file to belong to).
+    trace_.flush();
 }
 
 void Session::note(wire::NoteSeverity severity, wire::NoteCode code, const std::string& text) {
@@ -322,8 +329,8 @@ void Session::loop() {
 
     epoll_event events[64];
     for (;;) {
-        bool command_done = !opt_.command.empty() && root_reaped_ &&
-                            (opt_.exit_with_command || tree_empty_);
+        bool command_done =
+            !opt_.command.empty() && root_reaped_ && (opt_.exit_with_command || tree_empty_);
         if (command_done || stop_requested_) break;
         if (deadline && now_ns() >= deadline) break;
         int timeout_ms = deadline ? static_cast<int>((deadline - now_ns()) / 1000000 + 1) : -1;
@@ -437,7 +444,8 @@ void Session::handle_shim_message(const ShimMessage& m) {
     memcpy(&h, bytes.data(), sizeof h);
     if (h.size != bytes.size() || h.size > wire::kMaxShimRecordSize) {
         ++rejected_records_;
-        spdlog::debug("rejected a malformed record from pid {} ({} bytes)", m.sender_pid, bytes.size());
+        spdlog::debug("rejected a malformed record from pid {} ({} bytes)", m.sender_pid,
+                      bytes.size());
         return;
     }
     if (h.pid != m.sender_pid) {
@@ -723,7 +731,8 @@ void Session::finish() {
     }
     if (spool_) {
         uint64_t late = spool_->fold_into(trace_, self_pid_, now_ns());
-        if (late > 0) spdlog::warn("{} records were spooled while the collector did not keep up", late);
+        if (late > 0)
+            spdlog::warn("{} records were spooled while the collector did not keep up", late);
     }
     trace_.flush();
     if (trace_.bytes_lost() > 0) {
