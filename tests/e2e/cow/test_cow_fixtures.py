@@ -9,7 +9,6 @@ memory shared at fork, the unprivileged mode (cowtrace run by an unprivileged us
 
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -18,6 +17,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checkpoints  # noqa: E402
 import pfn_truth  # noqa: E402
 
 COWTRACE = os.environ["COWTRACE_BIN"]
@@ -38,42 +38,6 @@ SCENARIOS = {
     "nested": (["parent", "child0", "grandchild"],
                [("parent", "child0"), ("child0", "grandchild")]),
 }
-
-
-def wait_stopped(pid, deadline):
-    while time.time() < deadline:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        if state in ("T", "t"):
-            return
-        time.sleep(0.005)
-    raise TimeoutError(f"process {pid} did not stop")
-
-
-def collect_checkpoint(fifo_fd, roles, phase, pending, deadline, proc):
-    """Reads lines until every role has reported phase; returns {role: pid}."""
-    seen = {}
-    while set(seen) != set(roles):
-        if proc.poll() is not None:
-            raise RuntimeError(f"cowtrace run ended early (status {proc.returncode}) "
-                               f"at checkpoint {phase}")
-        if time.time() > deadline:
-            raise TimeoutError(f"checkpoint {phase}: only {sorted(seen)} of {roles} reported")
-        lines = pending.pop("lines", [])
-        if not lines:
-            r, _, _ = select.select([fifo_fd], [], [], 1.0)
-            if r:
-                pending["buf"] = pending.get("buf", "") + os.read(fifo_fd, 4096).decode()
-                *lines, pending["buf"] = pending["buf"].split("\n")
-        for i, line in enumerate(lines):
-            role, pid, ph = line.split()
-            if ph != phase:
-                pending["lines"] = lines[i:]  # an early "done": keep it for the next round
-                break
-            seen[role] = int(pid)
-    for pid in seen.values():
-        wait_stopped(pid, deadline)
-    return seen
 
 
 class KsmDaemon:
@@ -127,14 +91,14 @@ def run_fixture(scenario, mode):
     pending = {}
     try:
         if scenario == "ksm":
-            merged = collect_checkpoint(fifo_fd, ["parent"], "merged", pending, deadline, proc)
+            merged = checkpoints.collect(fifo_fd, ["parent"], "merged", pending, deadline, proc)
             KsmDaemon.pause()
             os.kill(merged["parent"], signal.SIGCONT)
-        forked = collect_checkpoint(fifo_fd, roles, "forked", pending, deadline, proc)
+        forked = checkpoints.collect(fifo_fd, roles, "forked", pending, deadline, proc)
         at_fork = {role: pfn_truth.snapshot(pid) for role, pid in forked.items()}
         for pid in forked.values():
             os.kill(pid, signal.SIGCONT)
-        done = collect_checkpoint(fifo_fd, roles, "done", pending, deadline, proc)
+        done = checkpoints.collect(fifo_fd, roles, "done", pending, deadline, proc)
         now = {role: pfn_truth.snapshot(pid) for role, pid in done.items()}
         for pid in done.values():
             os.kill(pid, signal.SIGCONT)

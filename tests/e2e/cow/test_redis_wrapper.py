@@ -11,76 +11,23 @@ started directly. The parent keeps writing, so in exact mode it must have copied
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import redis_bgsave  # noqa: E402
 
 COWTRACE = os.environ["COWTRACE_BIN"]
 TOLERANCE = 0.05  # Redis samples Private_Dirty about once a second; cowtrace every interval
 WRAPPER = 'v=$(redis-server --version); echo "starting $v" >&2; exec redis-server "$@"'
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def redis_cli(port, *args):
-    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True,
-                          timeout=30).stdout
-
-
-def info(port, section):
-    out = {}
-    for line in redis_cli(port, "info", section).splitlines():
-        if ":" in line:
-            k, v = line.strip().split(":", 1)
-            out[k] = v
-    return out
-
-
 def main():
     work = tempfile.mkdtemp(prefix="cowtrace-redis-wrapper-")
-    port = free_port()
-    trace = os.path.join(work, "redis.trace")
-    server = subprocess.Popen(
-        [COWTRACE, "run", "-q", "-o", trace, "--", "bash", "-c", WRAPPER, "redis-wrapper",
-         "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", work, "--rdb-key-save-delay", "20", "--daemonize", "no",
-         "--loglevel", "warning"])
-    writer = None
-    try:
-        deadline = time.time() + 30
-        while redis_cli(port, "ping").strip() != "PONG":
-            if time.time() > deadline or server.poll() is not None:
-                raise RuntimeError("redis-server under cowtrace did not start")
-            time.sleep(0.1)
-        subprocess.run(["redis-benchmark", "-p", str(port), "-t", "set", "-n", "100000", "-r",
-                        "100000", "-d", "1000", "-P", "32", "-q"], check=True,
-                       stdout=subprocess.DEVNULL, timeout=120)
-        redis_pid = int(info(port, "server")["process_id"])
-        assert "Background saving started" in redis_cli(port, "bgsave")
-        writer = subprocess.Popen(["redis-benchmark", "-p", str(port), "-t", "set", "-n",
-                                   "100000000", "-r", "100000", "-d", "1000", "-P", "4", "-q"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 180
-        while info(port, "persistence").get("rdb_bgsave_in_progress") != "0":
-            if time.time() > deadline:
-                raise RuntimeError("BGSAVE did not finish")
-            time.sleep(0.2)
-        persistence = info(port, "persistence")
-        writer.kill()
-        writer.wait()
-        redis_cli(port, "shutdown", "nosave")
-        rc = server.wait(timeout=60)
-    finally:
-        for p in (writer, server):
-            if p is not None and p.poll() is None:
-                p.kill()
-    assert rc == 0, f"cowtrace run exited {rc}"
+    run = redis_bgsave.run_bgsave(work, ["bash", "-c", WRAPPER, "redis-wrapper"])
+    trace, redis_pid, persistence = run.trace, run.redis_pid, run.persistence
+    assert run.cowtrace_status == 0, f"cowtrace run exited {run.cowtrace_status}"
     assert persistence["rdb_last_bgsave_status"] == "ok", persistence
     redis_cow = int(persistence["rdb_last_cow_size"])
 

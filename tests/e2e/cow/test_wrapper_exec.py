@@ -14,7 +14,6 @@ mode (with the parent/child split), 2 % unprivileged (cowtrace run as nobody).""
 
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
@@ -23,6 +22,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checkpoints  # noqa: E402
 import pfn_truth  # noqa: E402
 
 COWTRACE = os.environ["COWTRACE_BIN"]
@@ -72,41 +72,6 @@ def command(case, fifo):
     return [PYTHON, "-c", PYTHON_PRELUDE + PYTHON_EXECS[case] + "\n"] + fixture_args
 
 
-def wait_stopped(pid, deadline):
-    while time.time() < deadline:
-        with open(f"/proc/{pid}/stat") as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        if state in ("T", "t"):
-            return
-        time.sleep(0.005)
-    raise TimeoutError(f"process {pid} did not stop")
-
-
-def checkpoint(fifo_fd, roles, phase, pending, deadline, proc):
-    """Reads "<role> <pid> <phase>" lines until every role has reported phase; {role: pid}."""
-    seen = {}
-    while set(seen) != set(roles):
-        if proc.poll() is not None:
-            raise RuntimeError(f"cowtrace run ended early (status {proc.returncode}) at {phase}")
-        if time.time() > deadline:
-            raise TimeoutError(f"checkpoint {phase}: only {sorted(seen)} of {roles} reported")
-        lines = pending.pop("lines", [])
-        if not lines:
-            r, _, _ = select.select([fifo_fd], [], [], 1.0)
-            if r:
-                pending["buf"] = pending.get("buf", "") + os.read(fifo_fd, 4096).decode()
-                *lines, pending["buf"] = pending["buf"].split("\n")
-        for i, line in enumerate(lines):
-            role, pid, ph = line.split()
-            if ph != phase:
-                pending["lines"] = lines[i:]
-                break
-            seen[role] = int(pid)
-    for pid in seen.values():
-        wait_stopped(pid, deadline)
-    return seen
-
-
 def main(case, mode):
     work = tempfile.mkdtemp(prefix="cowtrace-wrapper-")
     os.chmod(work, 0o777)
@@ -123,11 +88,11 @@ def main(case, mode):
     deadline = time.time() + 120
     pending = {}
     try:
-        forked = checkpoint(fifo_fd, roles, "forked", pending, deadline, proc)
+        forked = checkpoints.collect(fifo_fd, roles, "forked", pending, deadline, proc)
         at_fork = {role: pfn_truth.snapshot(pid) for role, pid in forked.items()}
         for pid in forked.values():
             os.kill(pid, signal.SIGCONT)
-        done = checkpoint(fifo_fd, roles, "done", pending, deadline, proc)
+        done = checkpoints.collect(fifo_fd, roles, "done", pending, deadline, proc)
         now = {role: pfn_truth.snapshot(pid) for role, pid in done.items()}
         for pid in done.values():
             os.kill(pid, signal.SIGCONT)

@@ -1,0 +1,81 @@
+"""A BGSAVE of a redis-server traced by `cowtrace run`, as both Redis tests run it: the server
+filled with 100,000 keys of 1 KB, a BGSAVE slowed by --rdb-key-save-delay while redis-benchmark
+keeps overwriting keys, then a clean shutdown. What Redis said about it and where the trace is
+come back in a BgsaveRun."""
+
+import dataclasses
+import os
+import socket
+import subprocess
+import time
+
+COWTRACE = os.environ["COWTRACE_BIN"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_cli(port, *args):
+    return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True,
+                          timeout=30).stdout
+
+
+def info(port, section):
+    out = {}
+    for line in redis_cli(port, "info", section).splitlines():
+        if ":" in line:
+            k, v = line.strip().split(":", 1)
+            out[k] = v
+    return out
+
+
+@dataclasses.dataclass
+class BgsaveRun:
+    trace: str
+    redis_pid: int        # the server's pid (after any wrapper's exec)
+    persistence: dict     # INFO persistence once the save ended
+    cowtrace_status: int
+
+
+def run_bgsave(work, server_command):
+    """Runs `cowtrace run -- server_command + redis options` in work; server_command is the
+    start of the command line (["redis-server"], or a wrapper that execs it)."""
+    port = free_port()
+    trace = os.path.join(work, "redis.trace")
+    server = subprocess.Popen(
+        [COWTRACE, "run", "-q", "-o", trace, "--", *server_command, "--port", str(port),
+         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work,
+         "--rdb-key-save-delay", "20", "--daemonize", "no", "--loglevel", "warning"])
+    writer = None
+    try:
+        deadline = time.time() + 30
+        while redis_cli(port, "ping").strip() != "PONG":
+            if time.time() > deadline or server.poll() is not None:
+                raise RuntimeError("redis-server under cowtrace did not start")
+            time.sleep(0.1)
+        subprocess.run(["redis-benchmark", "-p", str(port), "-t", "set", "-n", "100000", "-r",
+                        "100000", "-d", "1000", "-P", "32", "-q"], check=True,
+                       stdout=subprocess.DEVNULL, timeout=120)
+        redis_pid = int(info(port, "server")["process_id"])
+        assert "Background saving started" in redis_cli(port, "bgsave")
+        writer = subprocess.Popen(["redis-benchmark", "-p", str(port), "-t", "set", "-n",
+                                   "100000000", "-r", "100000", "-d", "1000", "-P", "4", "-q"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 180
+        while info(port, "persistence").get("rdb_bgsave_in_progress") != "0":
+            if time.time() > deadline:
+                raise RuntimeError("BGSAVE did not finish")
+            time.sleep(0.2)
+        persistence = info(port, "persistence")
+        writer.kill()
+        writer.wait()
+        redis_cli(port, "shutdown", "nosave")
+        rc = server.wait(timeout=60)
+    finally:
+        for p in (writer, server):
+            if p is not None and p.poll() is None:
+                p.kill()
+    return BgsaveRun(trace, redis_pid, persistence, rc)
