@@ -505,7 +505,6 @@ void CowSampler::end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_
 }
 
 void CowSampler::tick(const Job& job, Output& out) {
-    uint64_t t0 = thread_cpu_ns();
     // The budget: duty_cycle of a core since the last tick. A quarter funds memory samples, the
     // rest copy-on-write: estimates take at most half of a tick's census share, and what they
     // leave accumulates (up to a cap) for exact censuses, so that a large episode is counted
@@ -513,7 +512,7 @@ void CowSampler::tick(const Job& job, Output& out) {
     uint64_t elapsed = last_tick_ns_ ? job.t_ns - last_tick_ns_ : interval_ns_;
     last_tick_ns_ = job.t_ns;
     auto share = static_cast<int64_t>(duty_cycle_ * static_cast<double>(elapsed));
-    uint64_t memory_cost = sample_memory(job, share / 4, out);
+    sample_memory(job, share / 4, out);
     int64_t census_share = share - share / 4;
     credit_ns_ = std::min(credit_ns_ + census_share, credit_cap_ns_);
     // Episodes measured longest ago first: they get the exact census when credit allows.
@@ -525,11 +524,14 @@ void CowSampler::tick(const Job& job, Output& out) {
     size_t estimates = 0;
     for (pid_t child : order) estimates += episodes_[child].census_cost_ns > 0 ? 1 : 0;
     std::vector<pid_t> ended;
+    uint64_t estimate_cost = 0;
     for (pid_t child : order) {
         Episode& e = episodes_[child];
         uint64_t before = thread_cpu_ns();
         bool alive;
-        if (static_cast<int64_t>(e.census_cost_ns) <= credit_ns_ || !e.estimator.has_panel()) {
+        bool exact =
+            static_cast<int64_t>(e.census_cost_ns) <= credit_ns_ || !e.estimator.has_panel();
+        if (exact) {
             alive = sample(e, job.t_ns, out);
         } else {
             // Estimates take at most half a tick's share: the rest is saved for exact censuses.
@@ -537,7 +539,9 @@ void CowSampler::tick(const Job& job, Output& out) {
                 census_share / 2 / static_cast<int64_t>(std::max<size_t>(estimates, 1));
             alive = estimate(e, job.t_ns, budget, out);
         }
-        credit_ns_ -= static_cast<int64_t>(thread_cpu_ns() - before);
+        uint64_t cost = thread_cpu_ns() - before;
+        credit_ns_ -= static_cast<int64_t>(cost);
+        if (!exact) estimate_cost += cost;
         if (!alive) {
             ended.push_back(child);
         } else if (auto exec = exec_pending_.find(child); exec != exec_pending_.end()) {
@@ -547,20 +551,21 @@ void CowSampler::tick(const Job& job, Output& out) {
     // A child whose address space vanished: after the exec it announced, or without a final
     // census (killed, or a raw exec).
     for (pid_t child : ended) end_vanished_episode(child, job.t_ns, out);
-    uint64_t census_cost = thread_cpu_ns() - t0 - memory_cost;
-
-    // Estimates keep the interval at any size; only when even they do not fit (very many
-    // episodes at once) does it stretch, so that sampling stays within its share of a core.
+    // Estimates keep the interval at any size; only when even they do not fit in a tick's
+    // share (very many episodes at once, or a very short --interval) does it stretch, so that
+    // sampling stays within its share of a core. An exact census that overdrew the saved
+    // credit is paid back from later ticks' savings: it delays the next exact census, not
+    // the next estimate.
     uint64_t needed =
-        static_cast<uint64_t>(static_cast<double>(census_cost) / (duty_cycle_ * 0.75));
-    uint64_t interval = credit_ns_ >= 0 ? interval_ns_ : std::max(interval_ns_, needed);
+        static_cast<uint64_t>(static_cast<double>(estimate_cost) / (duty_cycle_ * 0.75 / 2));
+    uint64_t interval = std::max(interval_ns_, needed);
     effective_interval_ns_.store(interval);
     if (interval > max_interval_ns_.load()) max_interval_ns_.store(interval);
     if (interval > reported_interval_ns_ * 11 / 10 && interval > interval_ns_) {
         reported_interval_ns_ = interval;
         std::string text = "sampling interval stretched to " + std::to_string(interval / 1000000) +
-                           " ms: one round of samples took " + std::to_string(census_cost / 1000) +
-                           " us";
+                           " ms: one round of estimates took " +
+                           std::to_string(estimate_cost / 1000) + " us";
         wire::CollectorNote note;
         note.severity = wire::NoteSeverity::kNotice;
         note.code = wire::NoteCode::kIntervalStretched;
@@ -572,30 +577,27 @@ void CowSampler::tick(const Job& job, Output& out) {
 // Memory samples (smaps_rollup walks a process's page tables: as costly as a census) go round
 // the live processes as far as their credit reaches (budget_ns more each tick, saved up to
 // twice the costliest read), so a large process is sampled less often rather than slowing every
-// sample. Returns what they cost.
-uint64_t CowSampler::sample_memory(const Job& job, int64_t budget_ns, Output& out) {
-    if (job.live.empty()) return 0;
+// sample.
+void CowSampler::sample_memory(const Job& job, int64_t budget_ns, Output& out) {
+    if (job.live.empty()) return;
     int64_t cap = std::max<int64_t>(4 * budget_ns, 2 * memory_cost_max_ns_);
     memory_credit_ns_ = std::min(memory_credit_ns_ + budget_ns, cap);
-    uint64_t spent = 0;
     size_t start = memory_cursor_ % job.live.size();
     for (size_t k = 0; k < job.live.size(); ++k) {
         pid_t pid = job.live[(start + k) % job.live.size()];
         uint64_t& cost = memory_cost_ns_[pid];
         if (static_cast<int64_t>(cost) > memory_credit_ns_) {
             memory_cursor_ = start + k;  // its turn comes first next time
-            return spent;
+            return;
         }
         uint64_t before = thread_cpu_ns();
         bool ok = write_memory_sample(pid, job.t_ns, out);
         cost = thread_cpu_ns() - before;
         memory_cost_max_ns_ = std::max(memory_cost_max_ns_, static_cast<int64_t>(cost));
         memory_credit_ns_ -= static_cast<int64_t>(cost);
-        spent += cost;
         if (!ok) memory_cost_ns_.erase(pid);
     }
     memory_cursor_ = start;
-    return spent;
 }
 
 bool CowSampler::write_memory_sample(pid_t pid, uint64_t t_ns, Output& out) {

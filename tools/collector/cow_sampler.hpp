@@ -96,7 +96,7 @@ private:
     void exec_attempt(const Job& job, Output& out);
     // An estimated sample of one episode within budget_ns; false when the child is gone.
     bool estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& out);
-    uint64_t sample_memory(const Job& job, int64_t budget_ns, Output& out);
+    void sample_memory(const Job& job, int64_t budget_ns, Output& out);
     // One MemorySample of pid from its smaps_rollup; false when it is gone.
     bool write_memory_sample(pid_t pid, uint64_t t_ns, Output& out);
     size_t panel_pages() const;
