@@ -529,15 +529,18 @@ void CowSampler::tick(const Job& job, Output& out) {
         Episode& e = episodes_[child];
         uint64_t before = thread_cpu_ns();
         bool alive;
-        bool exact =
-            static_cast<int64_t>(e.census_cost_ns) <= credit_ns_ || !e.estimator.has_panel();
+        bool exact = static_cast<int64_t>(e.census_cost_ns) <= credit_ns_;
         if (exact) {
             alive = sample(e, job.t_ns, out);
-        } else {
+        } else if (e.estimator.has_panel()) {
             // Estimates take at most half a tick's share: the rest is saved for exact censuses.
             int64_t budget =
                 census_share / 2 / static_cast<int64_t>(std::max<size_t>(estimates, 1));
             alive = estimate(e, job.t_ns, budget, out);
+        } else {
+            // Nothing was shared any more at the last census (its parent is gone, say): nothing
+            // can be copied, and the figures wait for an exact census the credit affords.
+            alive = e.child_pm->address_space_alive();
         }
         uint64_t cost = thread_cpu_ns() - before;
         credit_ns_ -= static_cast<int64_t>(cost);
@@ -551,13 +554,13 @@ void CowSampler::tick(const Job& job, Output& out) {
     // A child whose address space vanished: after the exec it announced, or without a final
     // census (killed, or a raw exec).
     for (pid_t child : ended) end_vanished_episode(child, job.t_ns, out);
-    // Estimates keep the interval at any size; only when even they do not fit in a tick's
-    // share (very many episodes at once, or a very short --interval) does it stretch, so that
-    // sampling stays within its share of a core. An exact census that overdrew the saved
-    // credit is paid back from later ticks' savings: it delays the next exact census, not
-    // the next estimate.
+    // Estimates keep the interval at any size: they are budgeted half of a tick's census share
+    // (the other half is saved for exact censuses), may overdraw it (the smallest panel read
+    // costs what it costs: exact censuses then wait), and only when they need more than the
+    // whole share (very many episodes at once, a very short --interval) does the interval
+    // stretch, so that sampling stays within its share of a core.
     uint64_t needed =
-        static_cast<uint64_t>(static_cast<double>(estimate_cost) / (duty_cycle_ * 0.75 / 2));
+        static_cast<uint64_t>(static_cast<double>(estimate_cost) / (duty_cycle_ * 0.75));
     uint64_t interval = std::max(interval_ns_, needed);
     effective_interval_ns_.store(interval);
     if (interval > max_interval_ns_.load()) max_interval_ns_.store(interval);
