@@ -27,7 +27,7 @@ std::vector<std::string> command_environment(const LaunchSettings& s) {
         std::string_view kv(*e);
         if (kv.starts_with("LD_PRELOAD=")) {
             std::string_view old = kv.substr(11);
-            if (!old.empty()) preload += ":" + std::string(old);
+            if (!old.empty()) preload.append(":").append(old);
             continue;
         }
         bool ours = false;

@@ -165,7 +165,8 @@ std::string MetricsExporter::listening_on() const {
     if (!exposer_) return "";
     std::string out;
     for (int port : exposer_->GetListeningPorts()) {
-        out += (out.empty() ? "" : ",") + std::to_string(port);
+        if (!out.empty()) out += ',';
+        out += std::to_string(port);
     }
     return out;
 }
