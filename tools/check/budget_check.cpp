@@ -6,6 +6,7 @@
 
 #include "report/byte_size.hpp"
 #include "report/call_sites.hpp"
+#include "report/copy_totals.hpp"
 #include "report/memory_timeline.hpp"
 #include "report/process_labels.hpp"
 
@@ -39,6 +40,8 @@ public:
         std::vector<BudgetResult> out;
         if (b.max_cow_bytes) out.push_back(max_cow(*b.max_cow_bytes));
         if (b.max_cow_ratio_percent) out.push_back(max_cow_ratio(*b.max_cow_ratio_percent));
+        if (b.max_cow_concurrent_bytes)
+            out.push_back(max_cow_concurrent(*b.max_cow_concurrent_bytes));
         if (b.max_rss_bytes) out.push_back(max_rss(*b.max_rss_bytes));
         if (b.max_tree_pss_bytes) out.push_back(max_tree_pss(*b.max_tree_pss_bytes));
         if (b.max_processes) out.push_back(max_processes(*b.max_processes));
@@ -124,6 +127,43 @@ private:
             over.size() > 1 ? fmt::format(" ({} forks over the limit)", over.size()) : "");
         std::vector<std::string> lines;
         for (const auto* e : over) lines.push_back(episode_text(*e));
+        add_offenders(r, lines);
+        return r;
+    }
+
+    BudgetResult max_cow_concurrent(uint64_t limit) const {
+        BudgetResult r{"max-cow-concurrent", format_bytes(limit), Verdict::kMet, "", {},
+                       kExitCowBudget};
+        if (!census_recorded())
+            return not_measured(r,
+                                "the trace has no copy-on-write census (recorded with --no-cow?)");
+        report::CopyTotals copies = report::copy_totals(tree_);
+        uint64_t peak = copies.peak_concurrent_bytes;
+        if (peak <= limit) {
+            r.summary = copies.measured == 0
+                            ? "no measured fork episode in the trace"
+                            : fmt::format(
+                                  "at most {} was copied at once, at {} (limit {}; {} in "
+                                  "all, each fork's peak summed)",
+                                  format_bytes(peak), seconds(copies.peak_concurrent_t_ns),
+                                  format_bytes(limit), format_bytes(copies.total_bytes));
+            return r;
+        }
+        r.verdict = Verdict::kExceeded;
+        uint64_t t = copies.peak_concurrent_t_ns;
+        auto held = [t](const ForkEpisode& e) { return report::copied_held_at(e, t); };
+        auto alive =
+            episodes_over([&](const ForkEpisode& e) { return held(e) > 0; },
+                          [&](const ForkEpisode& e) { return static_cast<double>(held(e)); });
+        r.summary = fmt::format(
+            "the forks alive at one time were limited to {} of copied memory together but held {} "
+            "at {} ({} fork{} alive then)",
+            format_bytes(limit), format_bytes(peak), seconds(t), alive.size(),
+            alive.size() == 1 ? "" : "s");
+        std::vector<std::string> lines;
+        for (const auto* e : alive) {
+            lines.push_back(fmt::format("{} then; {}", format_bytes(held(*e)), episode_text(*e)));
+        }
         add_offenders(r, lines);
         return r;
     }

@@ -12,21 +12,22 @@ namespace cowtrace::check {
 struct Budgets {
     std::optional<uint64_t> max_cow_bytes;        // peak copied bytes of any fork episode
     std::optional<double> max_cow_ratio_percent;  // peak copied / shared at fork, of any episode
-    std::optional<uint64_t> max_rss_bytes;        // any one process's RSS, peak over the run
-    std::optional<uint64_t> max_tree_pss_bytes;   // the whole tree's PSS, peak over the run
-    std::optional<uint64_t> max_processes;        // processes in the trace, the root included
-    bool no_leftover_processes = false;           // none may outlive the traced command
+    std::optional<uint64_t> max_cow_concurrent_bytes;  // copied by the episodes alive at once
+    std::optional<uint64_t> max_rss_bytes;             // any one process's RSS, peak over the run
+    std::optional<uint64_t> max_tree_pss_bytes;        // the whole tree's PSS, peak over the run
+    std::optional<uint64_t> max_processes;             // processes in the trace, the root included
+    bool no_leftover_processes = false;                // none may outlive the traced command
 
     bool any() const {
-        return max_cow_bytes || max_cow_ratio_percent || max_rss_bytes || max_tree_pss_bytes ||
-               max_processes || no_leftover_processes;
+        return max_cow_bytes || max_cow_ratio_percent || max_cow_concurrent_bytes ||
+               max_rss_bytes || max_tree_pss_bytes || max_processes || no_leftover_processes;
     }
 };
 
 // Exit status bits, ORed together when several kinds of budget fail (like gcovr's
 // --fail-under-*). They avoid 1 (unreadable trace), 2 (usage), 125/127 and 128+N (signals) that
 // `cowtrace run` reports for other reasons: the highest combination is 60.
-inline constexpr int kExitCowBudget = 4;         // --max-cow, --max-cow-ratio
+inline constexpr int kExitCowBudget = 4;         // --max-cow, --max-cow-ratio, --max-cow-concurrent
 inline constexpr int kExitMemoryBudget = 8;      // --max-rss, --max-tree-pss
 inline constexpr int kExitProcessBudget = 16;    // --max-processes, --no-leftover-processes
 inline constexpr int kExitIncompleteTrace = 32;  // damaged or cut short (unless allowed)

@@ -69,6 +69,11 @@ void add_budget_options(CLI::App& cmd, BudgetFlags& flags) {
            "Fail if any fork episode copies more than PCT percent of what it shared at fork")
         ->type_name("PCT")
         ->group(group);
+    cmd.add_option("--max-cow-concurrent", flags.max_cow_concurrent,
+                   "Fail if the fork episodes alive at one time copied more than SIZE together "
+                   "(each at its latest counted sample)")
+        ->type_name("SIZE")
+        ->group(group);
     cmd.add_option("--max-rss", flags.max_rss,
                    "Fail if any process's RSS exceeds SIZE at any sample")
         ->type_name("SIZE")
@@ -99,6 +104,9 @@ void add_budget_options(CLI::App& cmd, BudgetFlags& flags) {
 
 bool budgets_from_flags(const BudgetFlags& flags, check::Budgets& budgets, std::string& error) {
     if (!size_flag("--max-cow", flags.max_cow, budgets.max_cow_bytes, error)) return false;
+    if (!size_flag("--max-cow-concurrent", flags.max_cow_concurrent,
+                   budgets.max_cow_concurrent_bytes, error))
+        return false;
     if (!size_flag("--max-rss", flags.max_rss, budgets.max_rss_bytes, error)) return false;
     if (!size_flag("--max-tree-pss", flags.max_tree_pss, budgets.max_tree_pss_bytes, error))
         return false;

@@ -15,6 +15,7 @@ namespace cowtrace::cli {
 struct BudgetFlags {
     std::string max_cow;
     std::string max_cow_ratio;
+    std::string max_cow_concurrent;
     std::string max_rss;
     std::string max_tree_pss;
     uint64_t max_processes = 0;

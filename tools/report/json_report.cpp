@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "copy_totals.hpp"
 #include "process_labels.hpp"
 
 namespace cowtrace::report {
@@ -184,8 +185,21 @@ json to_json(const model::ProcessTree& tree) {
     }
     json forks = json::array();
     for (const auto& e : tree.episodes) forks.push_back(episode_json(tree, e));
+    CopyTotals copies = copy_totals(tree);
+    bool measured = copies.measured > 0;
+    auto known = [measured](uint64_t v) { return measured ? json(v) : json(nullptr); };
+    json summary{// The most the copies of the episodes alive at one moment took together, and when;
+                 // every measured episode's peak summed (how much copying happened, not at once).
+                 {"copied_bytes_peak_concurrent", known(copies.peak_concurrent_bytes)},
+                 {"copied_bytes_peak_concurrent_t_ns", measured && copies.peak_concurrent_bytes
+                                                           ? json(copies.peak_concurrent_t_ns)
+                                                           : json(nullptr)},
+                 {"copied_bytes_total", known(copies.total_bytes)},
+                 {"fork_episodes", tree.episodes.size()},
+                 {"fork_episodes_measured", copies.measured}};
     return json{
         {"root_pid", tree.root_pid},
+        {"summary", std::move(summary)},
         {"processes", std::move(processes)},
         {"forks", std::move(forks)},
         {"trace",

@@ -9,6 +9,7 @@
 
 #include "byte_size.hpp"
 #include "call_sites.hpp"
+#include "copy_totals.hpp"
 #include "memory_timeline.hpp"
 #include "process_labels.hpp"
 #include "sparkline.hpp"
@@ -67,6 +68,14 @@ private:
                 "copy-on-write: {} fork episode{}{}, the largest copied {} (pid {})\n",
                 tree_.episodes.size(), tree_.episodes.size() == 1 ? "" : "s", not_measured,
                 format_bytes(worst->copied_bytes_peak), worst->child);
+            CopyTotals copies = copy_totals(tree_);
+            if (copies.measured > 1) {
+                out_ << fmt::format(
+                    "  at most {} copied at once ({}, the forks alive then together); {} in all "
+                    "(each fork's peak, summed)\n",
+                    format_bytes(copies.peak_concurrent_bytes),
+                    seconds(copies.peak_concurrent_t_ns), format_bytes(copies.total_bytes));
+            }
         }
         if (has_memory_samples(tree_)) {
             TreePssPoint pss = peak_tree_pss(tree_pss_series(tree_));

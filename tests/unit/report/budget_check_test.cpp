@@ -42,6 +42,30 @@ TEST(BudgetCheck, MaxCowIsTheLargestPeakOfAnyEpisode) {
     EXPECT_NE(r.offenders[0].find("`server`"), std::string::npos) << r.offenders[0];
 }
 
+// Forks alive at the same time: their copies add up while both hold them. The sum of every
+// fork's peak (27 + 10 MiB here, plus 3 of a fork long gone) is not what they took at once.
+TEST(BudgetCheck, MaxCowConcurrentIsWhatTheForksAliveTogetherHeld) {
+    TreeFixture f = server_with_forks();
+    size_t third = f.child(0, 104, 400 * kMs, 800 * kMs, {0xc3});
+    f.episode(third, 32 * kMiB, 10 * kMiB, 10 * kMiB);  // samples at 600 and 800 ms
+    // At 600 ms: pid 101 holds 24 MiB (its sample at 500 ms), pid 104 10 MiB.
+    BudgetResult r = only(f.tree, {.max_cow_concurrent_bytes = 34 * kMiB});
+    EXPECT_EQ(r.verdict, Verdict::kMet) << r.summary;
+    EXPECT_NE(r.summary.find("at most 34.0 MiB was copied at once, at 0.600s"),
+              std::string::npos)
+        << r.summary;
+    r = only(f.tree, {.max_cow_concurrent_bytes = 33 * kMiB});
+    EXPECT_EQ(r.verdict, Verdict::kExceeded);
+    EXPECT_EQ(r.exit_bit, kExitCowBudget);
+    EXPECT_NE(r.summary.find("held 34.0 MiB at 0.600s (2 forks alive then)"), std::string::npos)
+        << r.summary;
+    ASSERT_EQ(r.offenders.size(), 2u);
+    EXPECT_EQ(r.offenders[0].rfind("24.0 MiB then; pid 101", 0), 0u) << r.offenders[0];
+    EXPECT_EQ(r.offenders[1].rfind("10.0 MiB then; pid 104", 0), 0u) << r.offenders[1];
+    // Each fork alone is within 25 MiB: only the concurrent budget sees the two together.
+    EXPECT_EQ(only(f.tree, {.max_cow_bytes = 25 * kMiB}).verdict, Verdict::kMet);
+}
+
 TEST(BudgetCheck, OffendersComeWorstFirst) {
     TreeFixture f = server_with_forks();
     BudgetResult r = only(f.tree, {.max_cow_bytes = 1 * kMiB});

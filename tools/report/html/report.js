@@ -156,7 +156,6 @@
         el("div", { class: "label", text: label }), el("div", { class: "value", text: value }),
         sub ? el("div", { class: "sub", text: sub }) : null);
     const worst = ranked[0];
-    const copiedAll = episodes.reduce((s, e) => s + e.copied_bytes_peak, 0);
     const sharedMax = episodes.reduce((s, e) => Math.max(s, e.shared_bytes_at_fork), 0);
     box.append(card("Processes", String(procs.length), roots.length > 1 ? roots.length + " trees" : null));
     const forkSub = (episodes.length ? "largest shared at fork " + bytes(sharedMax) : "no fork shared memory") +
@@ -164,7 +163,15 @@
     box.append(card("Fork episodes", String(episodes.length + shortLived.length), forkSub));
     box.append(card("Largest copy", worst ? bytes(worst.copied_bytes_peak) : "—",
       worst ? episodeLabel(worst) + ", " + percent(worst.copied_bytes_peak, worst.shared_bytes_at_fork) + " of shared" : null, !!worst && worst.copied_bytes_peak > 0));
-    box.append(card("Copied in all", bytes(copiedAll), "sum of each fork's peak"));
+    const sum = data.summary;
+    if (sum.copied_bytes_peak_concurrent !== null) {
+      // What the copies took at one moment, not the sum of forks that never overlapped.
+      box.append(card("Copied at once", bytes(sum.copied_bytes_peak_concurrent),
+        sum.copied_bytes_peak_concurrent_t_ns !== null
+          ? "the most at one time, at " + seconds(sum.copied_bytes_peak_concurrent_t_ns) + " (forks alive then, together)"
+          : "the most at one time"));
+      box.append(card("Copied in all", bytes(sum.copied_bytes_total), "each fork's peak, summed: how much copying happened, not at once"));
+    }
     if (data.tree_pss.length) {
       const peak = data.tree_pss.reduce((a, b) => (b[1] > a[1] ? b : a));
       box.append(card("Peak tree PSS", bytes(peak[1]), "at " + seconds(peak[0])));
