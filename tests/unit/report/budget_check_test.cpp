@@ -51,8 +51,7 @@ TEST(BudgetCheck, MaxCowConcurrentIsWhatTheForksAliveTogetherHeld) {
     // At 600 ms: pid 101 holds 24 MiB (its sample at 500 ms), pid 104 10 MiB.
     BudgetResult r = only(f.tree, {.max_cow_concurrent_bytes = 34 * kMiB});
     EXPECT_EQ(r.verdict, Verdict::kMet) << r.summary;
-    EXPECT_NE(r.summary.find("at most 34.0 MiB was copied at once, at 0.600s"),
-              std::string::npos)
+    EXPECT_NE(r.summary.find("at most 34.0 MiB was copied at once, at 0.600s"), std::string::npos)
         << r.summary;
     r = only(f.tree, {.max_cow_concurrent_bytes = 33 * kMiB});
     EXPECT_EQ(r.verdict, Verdict::kExceeded);
