@@ -221,7 +221,9 @@ void MetricsExporter::on_record(const uint8_t* bytes, size_t size) {
         }
         case wire::RecordType::kEpisodeSample: {
             wire::EpisodeSample sample;
-            if (decode(rec, sample)) episode_sampled(pid, sample.shared_bytes, sample.copied_bytes);
+            if (decode(rec, sample)) {
+                episode_sampled(pid, sample.shared_bytes, sample.copied_bytes, !sample.estimated);
+            }
             break;
         }
         case wire::RecordType::kEpisodeEnd: {
@@ -260,12 +262,14 @@ void MetricsExporter::episode_started(pid_t child, pid_t parent, uint64_t shared
     live_episodes_->Set(static_cast<double>(episodes_.size()));
 }
 
-void MetricsExporter::episode_sampled(pid_t child, uint64_t shared_bytes, uint64_t copied_bytes) {
+void MetricsExporter::episode_sampled(pid_t child, uint64_t shared_bytes, uint64_t copied_bytes,
+                                      bool exact) {
     auto it = episodes_.find(child);
     if (it == episodes_.end()) return;
     LiveEpisode& e = it->second;
     ++e.samples;
-    e.copied_peak_bytes = std::max(e.copied_peak_bytes, copied_bytes);
+    // The peak is the largest counted figure, as in the report: an estimate only moves the gauges.
+    if (exact) e.copied_peak_bytes = std::max(e.copied_peak_bytes, copied_bytes);
     e.shared_gauge->Set(static_cast<double>(shared_bytes));
     e.copied_gauge->Set(static_cast<double>(copied_bytes));
 }

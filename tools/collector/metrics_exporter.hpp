@@ -91,7 +91,7 @@ private:
     const std::string& program_label(const std::string& name);
     std::string program_of(pid_t pid) const;
     void episode_started(pid_t child, pid_t parent, uint64_t shared_bytes);
-    void episode_sampled(pid_t child, uint64_t shared_bytes, uint64_t copied_bytes);
+    void episode_sampled(pid_t child, uint64_t shared_bytes, uint64_t copied_bytes, bool exact);
     void episode_ended(pid_t child, bool short_lived, bool final_from_last_sample);
     void memory_sampled(pid_t pid, uint64_t pss_bytes);
     void forget(pid_t pid);

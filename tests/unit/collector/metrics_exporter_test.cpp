@@ -78,6 +78,35 @@ TEST(MetricsExporter, AnEndedEpisodeIsObservedWithItsPeakUnderTheProgramThatFork
     EXPECT_EQ(value_of(text, "cowtrace_fork_episodes_live"), 0);
 }
 
+// As in the report, the peak is the largest counted figure: an estimate (a sample of pages,
+// with its error bound) moves the live gauges but is not the episode's peak.
+TEST(MetricsExporter, AnEstimatedSampleIsNotThePeak) {
+    MetricsExporter m({});
+    m.on_process_started(kServer);
+    m.on_process_started(200);
+    TraceBuilder b;
+    b.hello(kServer, 1000, 1, "/usr/bin/redis-server", {"redis-server", "*:6379"})
+        .child_start(200, 2000, wire::CreateHow::kFork, kServer)
+        .episode_start(200, 2001, kServer, 64 * kMiB)
+        .episode_sample(200, 3000, 54 * kMiB, 10 * kMiB, 0, 10 * kMiB);
+    wire::EpisodeSample estimate;
+    estimate.shared_bytes = 50 * kMiB;
+    estimate.copied_bytes = 14 * kMiB;
+    estimate.estimated = true;
+    estimate.copied_error_bytes = 2 * kMiB;
+    b.add(estimate, 200, 3500);
+    b.episode_sample(200, 4000, 52 * kMiB, 12 * kMiB, 0, 12 * kMiB);
+    feed(m, b);
+    EXPECT_EQ(value_of(m.exposition(),
+                       "cowtrace_fork_episode_copied_bytes{pid=\"200\",program=\"redis-server\"}"),
+              12.0 * kMiB);
+    TraceBuilder end;
+    end.episode_end(200, 5000, wire::EpisodeEndReason::kExit);
+    feed(m, end);
+    EXPECT_EQ(value_of(m.exposition(), "cowtrace_fork_copied_bytes_sum{program=\"redis-server\"}"),
+              12.0 * kMiB);
+}
+
 TEST(MetricsExporter, ALiveEpisodeHasGaugesLabelledWithItsPid) {
     MetricsExporter m({});
     feed(m, server_forks(200, 64 * kMiB, 24 * kMiB, 20 * kMiB));
