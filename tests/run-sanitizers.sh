@@ -41,6 +41,13 @@ tsan_tests="${COWTRACE_TSAN_TESTS:-^(unit|e2e)\.}"
 # The 10,000-process load test runs in the main suite only: 10,000 processes through a collector
 # slowed 2-15 times take minutes and find nothing the other hostile tests do not.
 sanitizer_skipped='^e2e\.hostile\.ten_thousand_processes$'
+# Under TSan the collector runs 5-15 times slower: tests whose figures depend on how soon it reads
+# a child from outside (the copy-on-write ground-truth tests: copies made before the read are
+# attributed by place, and the parent/child split then misses the 1 % tolerance) or whose records'
+# order does (exec from a non-main thread), and a collector killed mid-run whose trace file is
+# still empty under TSan (both open bugs, see docs/TESTING.md) run in the main suite and under
+# ASan only.
+tsan_skipped="$sanitizer_skipped|^e2e\.cow\.|^e2e\.tree\.exec\.(exec_from_thread|main_thread_exits_first)$|^e2e\.collector\.collector_killed_mid_run$"
 
 start_all=$(date +%s)
 status=0
@@ -134,8 +141,8 @@ if [ "$run_tsan" = 1 ]; then
     build_tree "$dir"
     rm -rf "$logs" && mkdir -p "$logs"
     export TSAN_OPTIONS="log_path=$logs/tsan:halt_on_error=0:second_deadlock_stack=1"
-    echo "== TSan: $tsan_tests (not $sanitizer_skipped)"
-    run_ctest "$dir" "$tsan_tests" "$sanitizer_skipped" || status=1
+    echo "== TSan: $tsan_tests (not $tsan_skipped)"
+    run_ctest "$dir" "$tsan_tests" "$tsan_skipped" || status=1
     check_logs "$logs" "TSan" || status=1
     check_test_logs "$dir" || status=1
     unset TSAN_OPTIONS

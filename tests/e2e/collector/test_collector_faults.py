@@ -39,7 +39,11 @@ def collector_killed_mid_run(work, failures):
     marker = os.path.join(work, "host.rc")
     run = subprocess.Popen([COWTRACE, "run", "-q", "-o", trace, "--", "bash", "-c",
                             HOST + "", "host", out], start_new_session=True)
-    time.sleep(0.5)
+    # Mid-run: once the host has begun its steps (a fixed delay killed a collector slowed by a
+    # sanitizer before it had started the command).
+    started = time.time() + 60
+    while time.time() < started and not (os.path.exists(out) and "step 2" in open(out).read()):
+        time.sleep(0.05)
     run.send_signal(signal.SIGKILL)  # the collector dies; its child (the host) lives on
     run.wait()
     deadline = time.time() + 30
