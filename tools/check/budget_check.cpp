@@ -249,23 +249,6 @@ private:
         return r;
     }
 
-    // Each process's share of the tree's PSS at instant t: its latest sample, if alive then.
-    std::vector<std::pair<size_t, uint64_t>> pss_at(uint64_t t) const {
-        std::vector<std::pair<size_t, uint64_t>> out;
-        for (size_t i = 0; i < tree_.processes.size(); ++i) {
-            const Process& p = tree_.processes[i];
-            if (p.end_ns && *p.end_ns < t && !p.still_running) continue;
-            const model::MemorySample* latest = nullptr;
-            for (const auto& m : p.memory) {
-                if (m.t_ns <= t) latest = &m;
-            }
-            if (latest && latest->pss_bytes) out.push_back({i, latest->pss_bytes});
-        }
-        std::stable_sort(out.begin(), out.end(),
-                         [](const auto& a, const auto& b) { return a.second > b.second; });
-        return out;
-    }
-
     BudgetResult max_tree_pss(uint64_t limit) const {
         BudgetResult r{"max-tree-pss",   format_bytes(limit), Verdict::kMet, "", {},
                        kExitMemoryBudget};
@@ -283,9 +266,10 @@ private:
             fmt::format("the process tree was limited to {} PSS but reached {} at {}",
                         format_bytes(limit), format_bytes(peak.pss_bytes), seconds(peak.t_ns));
         std::vector<std::string> lines;
-        for (const auto& [index, pss] : pss_at(peak.t_ns)) {
-            lines.push_back(fmt::format("{}: PSS {} then; {}", who(index), format_bytes(pss),
-                                        created_where(index)));
+        for (const auto& share : report::tree_pss_shares_at(tree_, peak.t_ns)) {
+            lines.push_back(fmt::format("{}: PSS {} then; {}", who(share.process),
+                                        format_bytes(share.pss_bytes),
+                                        created_where(share.process)));
         }
         add_offenders(r, lines);
         return r;

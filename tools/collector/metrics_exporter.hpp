@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "model/tree_pss_ledger.hpp"
+
 namespace prometheus {
 class Counter;
 class Exposer;
@@ -81,7 +83,10 @@ public:
 private:
     struct LiveEpisode {
         std::string program;
+        pid_t parent = 0;
         uint64_t shared_bytes = 0;
+        uint64_t still_shared_bytes = 0;  // at the latest sample
+        bool sharing_returned = false;    // the tree's PSS has it back with the parent
         uint64_t copied_peak_bytes = 0;
         size_t samples = 0;
         prometheus::Gauge* shared_gauge = nullptr;
@@ -94,6 +99,8 @@ private:
     void episode_sampled(pid_t child, uint64_t shared_bytes, uint64_t copied_bytes, bool exact);
     void episode_ended(pid_t child, bool short_lived, bool final_from_last_sample);
     void memory_sampled(pid_t pid, uint64_t pss_bytes);
+    void sharing_ended(pid_t child, LiveEpisode& e);
+    void set_tree_pss();
     void forget(pid_t pid);
     bool write_file(std::string& error);
     static void add_delta(prometheus::Counter& counter, uint64_t& seen, uint64_t now);
@@ -121,10 +128,9 @@ private:
 
     std::map<std::string, std::string> programs_;        // names seen → their label (bounded)
     std::unordered_map<pid_t, std::string> program_of_;  // live processes only
-    std::unordered_map<pid_t, uint64_t> pss_of_;         // live processes only
+    model::TreePssLedger tree_pss_;                      // live processes only
     std::unordered_map<pid_t, LiveEpisode> episodes_;
     std::unordered_set<pid_t> alive_;  // processes started and not yet ended
-    uint64_t tree_pss_ = 0;
     CollectorCounts seen_;
     uint64_t next_file_ns_ = 0;
 };

@@ -1,6 +1,9 @@
 #include "memory_timeline.hpp"
 
 #include <algorithm>
+#include <cstdint>
+
+#include "model/tree_pss_ledger.hpp"
 
 namespace cowtrace::report {
 
@@ -19,35 +22,105 @@ ProcessMemoryPeak peak_rss(const model::ProcessTree& tree) {
     return peak;
 }
 
-std::vector<TreePssPoint> tree_pss_series(const model::ProcessTree& tree) {
-    struct Change {
-        uint64_t t_ns;
-        size_t process;
-        uint64_t pss_bytes;  // the process's contribution from t_ns on
-    };
-    std::vector<Change> changes;
+namespace {
+
+// One change to the tree's PSS, in time order; at one instant: passes at forks and at the ends
+// of their sharing first, then samples, then ends (model/tree_pss_ledger.hpp).
+struct PssChange {
+    uint64_t t_ns;
+    enum class Kind { kFork, kSharingEnded, kSample, kEnd } kind;
+    size_t process;      // kFork: the parent; kSharingEnded: the child
+    size_t other = 0;    // kFork: the child; kSharingEnded: the parent
+    uint64_t bytes = 0;  // kSample: the PSS; kFork, kSharingEnded: the bytes shared
+};
+
+void add_episode_changes(const model::ProcessTree& tree, const std::vector<size_t>& parent_of,
+                         std::vector<PssChange>& changes) {
+    for (const auto& e : tree.episodes) {
+        if (e.census != model::ForkEpisode::Census::kMeasured || e.shared_bytes_at_fork == 0)
+            continue;
+        if (e.child_index >= parent_of.size() || parent_of[e.child_index] == SIZE_MAX) continue;
+        size_t parent = parent_of[e.child_index];
+        changes.push_back(
+            {e.t_ns, PssChange::Kind::kFork, parent, e.child_index, e.shared_bytes_at_fork});
+        if (!e.end_ns) continue;
+        uint64_t still_shared = e.samples.empty() ? e.shared_bytes_at_fork - e.copied_bytes_final
+                                                  : e.samples.back().shared_bytes;
+        changes.push_back(
+            {*e.end_ns, PssChange::Kind::kSharingEnded, e.child_index, parent, still_shared});
+    }
+}
+
+// Replays the samples, forks and ends in time order up to until_ns; after each instant calls
+// at_instant(t, ledger). Returns the ledger as it stands then.
+template <typename AtInstant>
+model::TreePssLedger replay_tree_pss(const model::ProcessTree& tree, uint64_t until_ns,
+                                     AtInstant at_instant) {
+    std::vector<PssChange> changes;
+    std::vector<size_t> parent_of(tree.processes.size(), SIZE_MAX);
     for (size_t i = 0; i < tree.processes.size(); ++i) {
         const model::Process& p = tree.processes[i];
-        if (p.memory.empty()) continue;
-        for (const auto& m : p.memory) changes.push_back({m.t_ns, i, m.pss_bytes});
+        for (size_t c : p.children) {
+            if (c < parent_of.size()) parent_of[c] = i;
+        }
+        for (const auto& m : p.memory)
+            changes.push_back({m.t_ns, PssChange::Kind::kSample, i, 0, m.pss_bytes});
         // A sample can arrive after the recorded end (the census raced the exit): the end wins.
-        if (p.end_ns && !p.still_running)
-            changes.push_back({std::max(*p.end_ns, p.memory.back().t_ns), i, 0});
+        // A process never sampled ends too: a fork may have passed it a share.
+        if (p.end_ns && !p.still_running) {
+            uint64_t end = p.memory.empty() ? *p.end_ns : std::max(*p.end_ns, p.memory.back().t_ns);
+            changes.push_back({end, PssChange::Kind::kEnd, i});
+        }
     }
-    std::stable_sort(changes.begin(), changes.end(),
-                     [](const Change& a, const Change& b) { return a.t_ns < b.t_ns; });
-    std::vector<uint64_t> current(tree.processes.size(), 0);
-    uint64_t total = 0;
-    std::vector<TreePssPoint> series;
-    for (size_t i = 0; i < changes.size(); ++i) {
-        const Change& c = changes[i];
-        total = total - current[c.process] + c.pss_bytes;
-        current[c.process] = c.pss_bytes;
+    add_episode_changes(tree, parent_of, changes);
+    std::stable_sort(changes.begin(), changes.end(), [](const PssChange& a, const PssChange& b) {
+        return a.t_ns != b.t_ns ? a.t_ns < b.t_ns : a.kind < b.kind;
+    });
+    model::TreePssLedger ledger;
+    for (size_t i = 0; i < changes.size() && changes[i].t_ns <= until_ns; ++i) {
+        const PssChange& c = changes[i];
+        switch (c.kind) {
+            case PssChange::Kind::kFork:
+                ledger.forked(c.process, c.other, c.bytes);
+                break;
+            case PssChange::Kind::kSharingEnded:
+                ledger.sharing_ended(c.process, c.other, c.bytes);
+                break;
+            case PssChange::Kind::kSample:
+                ledger.sampled(c.process, c.bytes);
+                break;
+            case PssChange::Kind::kEnd:
+                ledger.ended(c.process);
+                break;
+        }
         // One point per instant: changes at the same time are one state.
         if (i + 1 < changes.size() && changes[i + 1].t_ns == c.t_ns) continue;
-        series.push_back({c.t_ns, total});
+        at_instant(c.t_ns, ledger);
     }
+    return ledger;
+}
+
+}  // namespace
+
+std::vector<TreePssPoint> tree_pss_series(const model::ProcessTree& tree) {
+    std::vector<TreePssPoint> series;
+    replay_tree_pss(tree, UINT64_MAX, [&](uint64_t t, const model::TreePssLedger& ledger) {
+        series.push_back({t, ledger.total_bytes()});
+    });
     return series;
+}
+
+std::vector<ProcessPssShare> tree_pss_shares_at(const model::ProcessTree& tree, uint64_t t_ns) {
+    std::vector<ProcessPssShare> shares;
+    model::TreePssLedger ledger =
+        replay_tree_pss(tree, t_ns, [](uint64_t, const model::TreePssLedger&) {});
+    ledger.for_each_share([&](uint64_t process, uint64_t pss) {
+        shares.push_back({static_cast<size_t>(process), pss});
+    });
+    std::sort(shares.begin(), shares.end(), [](const auto& a, const auto& b) {
+        return a.pss_bytes != b.pss_bytes ? a.pss_bytes > b.pss_bytes : a.process < b.process;
+    });
+    return shares;
 }
 
 TreePssPoint peak_tree_pss(const std::vector<TreePssPoint>& series) {

@@ -27,9 +27,18 @@ bool has_memory_samples(const model::ProcessTree& tree);
 // The highest RSS any one process reached in a sample.
 ProcessMemoryPeak peak_rss(const model::ProcessTree& tree);
 
-// The tree's PSS at each instant a sample was taken or a process ended: the sum, over the
-// processes alive then, of each one's latest sample.
+// The tree's PSS at each instant a sample was taken, a fork began or ended its sharing, or a
+// process ended: the sum, over the processes alive then, of each one's latest sample, with
+// half of what a fork shared moved from a parent's earlier sample to its child (and back).
 std::vector<TreePssPoint> tree_pss_series(const model::ProcessTree& tree);
+
+// Each process's part of the tree's PSS at instant t_ns (as the series counts it), largest
+// first; processes counting nothing are left out.
+struct ProcessPssShare {
+    size_t process = 0;  // index into tree.processes
+    uint64_t pss_bytes = 0;
+};
+std::vector<ProcessPssShare> tree_pss_shares_at(const model::ProcessTree& tree, uint64_t t_ns);
 
 TreePssPoint peak_tree_pss(const std::vector<TreePssPoint>& series);
 

@@ -47,23 +47,52 @@ def folded_stacks(truth: dict) -> dict[str, int]:
 
 
 def tree_pss_peak(truth: dict) -> int:
-    """The tree's PSS at its highest: the sum of each live process's latest sample."""
+    """The tree's PSS at its highest: the sum of each live process's latest sample, except
+    that a parent's sample taken before a fork no longer counts in full what the child shares.
+    At a fork, half of the shared bytes pass from the parent's figure to the child's, until the
+    child's first sample or the parent's next; at the child's end, half of what it still shared
+    passes back to the parent until the parent's next sample."""
     procs = processes_by_pid(truth)
-    changes = []
+    # (t, order, what, ...): at one instant moves first, then samples, then ends.
+    events = []
     for pid, samples in truth["memory"].items():
         for s in samples:
-            changes.append((s["t_ns"], int(pid), s["pss_bytes"]))
-        end = procs[int(pid)]["end_ns"]
-        if end is not None:
-            changes.append((max(end, samples[-1]["t_ns"]), int(pid), 0))
-    changes.sort(key=lambda c: c[0])
-    current: dict[int, int] = {}
+            events.append((s["t_ns"], 1, "sample", int(pid), s["pss_bytes"]))
+    for pid, p in procs.items():
+        if p["end_ns"] is not None:
+            last = truth["memory"].get(str(pid), [])
+            events.append((max([p["end_ns"]] + [s["t_ns"] for s in last]), 2, "end", pid, 0))
+    for e in truth["episodes"]:
+        shared_at_end = e["samples"][-1]["shared_bytes"] if e["samples"] else \
+            e["shared_bytes_at_fork"] - e["copied_bytes_final"]
+        events.append((e["t_ns"], 0, "fork", e["parent"], e["child"], e["shared_bytes_at_fork"] // 2))
+        if e["end_ns"] is not None:
+            events.append((e["end_ns"], 0, "back", e["child"], e["parent"], shared_at_end // 2))
+    events.sort(key=lambda ev: (ev[0], ev[1]))
+    figure: dict[int, int] = {}
+    sampled, ended = set(), set()
+    given: dict[int, list[int]] = {}  # parent -> children holding a share it gave them
     peak = 0
-    for i, (t, pid, pss) in enumerate(changes):
-        current[pid] = pss
-        if i + 1 < len(changes) and changes[i + 1][0] == t:
+    for i, ev in enumerate(events):
+        t, _, what = ev[:3]
+        if what == "sample" and ev[3] not in ended:
+            figure[ev[3]] = ev[4]
+            sampled.add(ev[3])
+            for child in given.pop(ev[3], []):
+                if child not in sampled:
+                    figure[child] = 0
+        elif what == "end":
+            figure[ev[3]] = 0
+            ended.add(ev[3])
+        elif what in ("fork", "back") and ev[4] not in ended:
+            amount = min(ev[5], figure.get(ev[3], 0))
+            figure[ev[3]] = figure.get(ev[3], 0) - amount
+            figure[ev[4]] = figure.get(ev[4], 0) + amount
+            if amount and ev[4] not in sampled:
+                given.setdefault(ev[3], []).append(ev[4])
+        if i + 1 < len(events) and events[i + 1][0] == t:
             continue
-        peak = max(peak, sum(current.values()))
+        peak = max(peak, sum(figure.values()))
     return peak
 
 

@@ -156,6 +156,30 @@ TEST(MetricsExporter, TreePssIsTheSumOfTheLiveProcessesLatestSamples) {
     EXPECT_EQ(value_of(text, "cowtrace_processes"), 1);
 }
 
+TEST(MetricsExporter, TreePssCountsAForksSharedPagesOnce) {
+    // The server was sampled before it forked; its snapshot child after copying 20 MiB.
+    MetricsExporter m({});
+    m.on_process_started(kServer);
+    m.on_process_started(200);
+    TraceBuilder b;
+    b.memory_sample(kServer, 1000, 66 * kMiB, 66 * kMiB)
+        .child_start(200, 2000, wire::CreateHow::kFork, kServer)
+        .episode_start(200, 2001, kServer, 64 * kMiB)
+        .episode_sample(200, 3000, 44 * kMiB, 20 * kMiB, 0, 20 * kMiB)
+        .memory_sample(200, 3100, 52 * kMiB, 42 * kMiB);
+    feed(m, b);
+    EXPECT_EQ(value_of(m.exposition(), "cowtrace_tree_pss_bytes"), (66.0 - 32 + 42) * kMiB)
+        << "66 + 42 would count the shared pages one and a half times";
+    // The child's exit event comes before its episode's end record: 22 MiB go back at once.
+    m.on_process_ended(200);
+    EXPECT_EQ(value_of(m.exposition(), "cowtrace_tree_pss_bytes"), (34.0 + 22) * kMiB);
+    TraceBuilder end;
+    end.episode_end(200, 5000, wire::EpisodeEndReason::kExit);
+    feed(m, end);
+    EXPECT_EQ(value_of(m.exposition(), "cowtrace_tree_pss_bytes"), (34.0 + 22) * kMiB)
+        << "given back once";
+}
+
 TEST(MetricsExporter, LossesAreCountedFromTheSessionsRunningTotals) {
     MetricsExporter m({});
     m.on_counts({.library_records = 10, .rejected_records = 1, .dropped_records = 2});
