@@ -19,6 +19,9 @@ enum CollectorFeature : uint32_t {
     // Fork children are measured from outside, without waiting: a fork child with no episode
     // exec'd or exited before its memory could be read (short-lived, not measured).
     kFeatureOutsideBaseline = 1u << 0,
+    // `cowtrace attach`: the processes were running before the trace began (ProcessCarried
+    // records) and no library spoke for them: their forks, execs and exits are the kernel's.
+    kFeatureAttached = 1u << 1,
 };
 
 // First record of a trace; the header's t_ns is t0.
@@ -109,10 +112,16 @@ struct KernelFork {
 struct KernelExec {
     static constexpr RecordType kType = RecordType::kKernelExec;
     int32_t thread = 0;
+    // Read from /proc just after the event when no library speaks for the process (`attach`):
+    // its new image and command line. Empty when not read, or the process was already gone.
+    Text execfn;
+    TextList argv;
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
         v(s.thread);
+        v(s.execfn, kMaxPathInRecord);
+        v(s.argv, kMaxArgvBytes);
     }
 };
 

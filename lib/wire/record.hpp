@@ -185,6 +185,7 @@ enum class NoteCode : uint16_t {
     kTraceBytesLost = 6,      // the trace file could not take some records (disk full)
     kCommandNotStarted = 7,   // the traced command could not be executed
     kIntervalStretched = 10,  // sampling slowed down to stay within its CPU budget
+    kAttached = 11,           // `cowtrace attach`: what the trace cannot know
 };
 
 }  // namespace cowtrace::wire

@@ -19,6 +19,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "attached_processes.hpp"
 #include "census_service.hpp"
 #include "core/pagemap.hpp"
 #include "core/thread_group.hpp"
@@ -106,7 +107,9 @@ SessionResult Session::run() {
         result_.exit_code = 1;
         return result_;
     }
-    if (!opt_.command.empty() && !start_command(error)) {
+    if (attached_) {
+        start_attach();
+    } else if (!opt_.command.empty() && !start_command(error)) {
         result_.error = error;
         result_.exit_code = 127;
         finish();
@@ -120,6 +123,11 @@ SessionResult Session::run() {
 bool Session::setup(std::string& error) {
     self_pid_ = getpid();
     t0_ns_ = now_ns();
+    attached_ = !opt_.attach.empty();
+    for (pid_t pid : opt_.attach) {
+        error = attach_refusal(pid);
+        if (!error.empty()) return false;
+    }
     if (opt_.socket_path.empty()) {
         private_dir_ = make_private_dir(error);
         if (private_dir_.empty()) return false;
@@ -162,6 +170,13 @@ bool Session::setup(std::string& error) {
         if (!kernel_ok_) spdlog::info("kernel cross-check unavailable: {}", kernel_note_);
     } else {
         kernel_note_ = "disabled by --no-kernel-events";
+    }
+    if (attached_ && !kernel_ok_) {
+        error =
+            "attach follows forks, execs and exits through the kernel's process events "
+            "(the proc connector), which are unavailable here: " +
+            kernel_note_;
+        return false;
     }
 
     // Signals arrive through a descriptor; the command gets them with default handling.
@@ -241,6 +256,38 @@ bool Session::start_command(std::string& error) {
     return true;
 }
 
+void Session::start_attach() {
+    uint64_t t = now_ns();
+    root_pid_ = opt_.attach.front();
+    if (auto* sampler = dynamic_cast<CowSampler*>(census_.get())) sampler->start();
+    write_trace_start(t);
+    // Each process as it stands now: the same record a rotated trace begins with.
+    for (pid_t top : opt_.attach) {
+        for (pid_t pid : process_and_descendants(top)) {
+            if (tracked_.count(pid)) continue;
+            std::optional<ProcessFacts> facts = read_process_facts(pid);
+            if (!facts) continue;  // gone meanwhile
+            track(pid, t);
+            std::vector<const char*> argv = c_strings(facts->argv);
+            wire::ProcessCarried carried;
+            carried.creator = facts->ppid;
+            carried.start_t_ns = facts->start_monotonic_ns;
+            carried.execfn = facts->execfn;
+            carried.argv = wire::TextList::of_array(argv.data());
+            trace_.write(carried, pid, t);
+        }
+    }
+    note(wire::NoteSeverity::kInfo, wire::NoteCode::kAttached,
+         "attached to " + std::to_string(tracked_.size()) +
+             " running process(es): what they did before is not in this trace; their forks, "
+             "execs and exits come from the kernel's process events, so fork call sites, vfork "
+             "and failed execs are unknown");
+    if (!opt_.quiet) {
+        fprintf(stderr, "cowtrace: attached to %zu process%s; stop with Ctrl-C or SIGTERM\n",
+                tracked_.size(), tracked_.size() == 1 ? "" : "es");
+    }
+}
+
 void Session::write_trace_start(uint64_t t_fork) {
     struct utsname uts {};
     uname(&uts);
@@ -261,6 +308,7 @@ void Session::write_trace_start(uint64_t t_fork) {
     start.interval_ns = opt_.interval_ns;
     start.root_fork_ns = t_fork;
     start.features = wire::kFeatureOutsideBaseline;
+    if (attached_) start.features |= wire::kFeatureAttached;
     trace_.write(start, self_pid_, file_t0_ns_);
     // On disk at once: a collector killed before its first periodic flush still leaves a
     // trace that reads (the records the spool recovers then have a file to belong to).
@@ -313,7 +361,7 @@ void Session::arm_timer(uint64_t delay_ns) {
 }
 
 void Session::loop() {
-    if (opt_.command.empty()) {
+    if (opt_.command.empty() && !attached_) {
         if (auto* sampler = dynamic_cast<CowSampler*>(census_.get())) sampler->start();
         write_trace_start(t0_ns_);
         if (!opt_.quiet) {
@@ -331,7 +379,8 @@ void Session::loop() {
     for (;;) {
         bool command_done =
             !opt_.command.empty() && root_reaped_ && (opt_.exit_with_command || tree_empty_);
-        if (command_done || stop_requested_) break;
+        bool attached_done = attached_ && live_.empty();
+        if (command_done || attached_done || stop_requested_) break;
         if (deadline && now_ns() >= deadline) break;
         int timeout_ms = deadline ? static_cast<int>((deadline - now_ns()) / 1000000 + 1) : -1;
         // Wake at least every 200 ms to put buffered records on disk.
@@ -401,12 +450,30 @@ void Session::handle_kernel_events() {
                 if (ev.parent_tgid == self_pid_ && ev.tgid != root_pid_) return;
                 track(ev.tgid, ev.t_ns);
                 trace_.write(wire::KernelFork{ev.parent_tgid, ev.parent_pid}, ev.tgid, ev.t_ns);
+                if (attached_) {
+                    // No library in it to say so: the kernel's event starts the episode.
+                    ++forks_seen_;
+                    fork_parent_[ev.tgid] = ev.parent_tgid;
+                    census_->on_forked_child(ForkedChild{ev.tgid, ev.parent_tgid, ev.t_ns, 0, 0});
+                }
                 break;
             case KernelEvent::Kind::kExec:
                 if (!tracked_.count(ev.tgid)) return;
                 leader_exits_.erase(ev.tgid);  // that was the old main thread of a thread's exec
                 census_->on_exec_attempt(ev.tgid, ev.t_ns);
-                trace_.write(wire::KernelExec{ev.pid}, ev.tgid, ev.t_ns);
+                if (attached_) {
+                    // Read at once: the new image may exec again or end.
+                    std::vector<std::string> words = read_command_line(ev.tgid);
+                    std::vector<const char*> argv = c_strings(words);
+                    std::string image = read_image_path(ev.tgid);
+                    wire::KernelExec exec;
+                    exec.thread = ev.pid;
+                    exec.execfn = image;
+                    exec.argv = wire::TextList::of_array(argv.data());
+                    trace_.write(exec, ev.tgid, ev.t_ns);
+                } else {
+                    trace_.write(wire::KernelExec{ev.pid}, ev.tgid, ev.t_ns);
+                }
                 break;
             case KernelEvent::Kind::kExit:
                 if (!tracked_.count(ev.tgid)) return;
@@ -729,6 +796,7 @@ void Session::finish() {
             if (p != root_pid_ && kill(p, 0) == 0) leftovers.push_back(p);
         }
     }
+    if (attached_) leftovers.assign(live_.begin(), live_.end());  // we stopped watching them
     if (spool_) {
         uint64_t late = spool_->fold_into(trace_, self_pid_, now_ns());
         if (late > 0)

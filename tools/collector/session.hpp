@@ -40,7 +40,10 @@ struct SessionOptions {
     std::string trace_path;
     std::string socket_path;           // record mode: where programs connect; run: private dir
     std::string lib_path;              // libcowtrace.so
-    std::vector<std::string> command;  // empty: record mode
+    std::vector<std::string> command;  // empty: record mode (or attach)
+    // attach mode: these running processes and their descendants, observed from outside (the
+    // kernel's process events and /proc); ends when they have all ended
+    std::vector<pid_t> attach;
     bool kernel_events = true;         // cross-check with the proc connector
     bool exit_with_command = false;    // return when COMMAND ends; leftovers marked running
     bool census = true;                // copy-on-write census of fork episodes
@@ -74,6 +77,8 @@ public:
 private:
     bool setup(std::string& error);
     bool start_command(std::string& error);
+    // attach: the processes as they stand now, then their forks from the kernel's events
+    void start_attach();
     void loop();
     void dispatch(int fd, bool rearm_timer);
     void arm_timer(uint64_t delay_ns);
@@ -121,6 +126,7 @@ private:
     uint64_t next_sweep_ns_ = 0;
     bool kernel_ok_ = false;
     std::string kernel_note_;
+    bool attached_ = false;  // attach mode
     std::string private_dir_;
     int epoll_fd_ = -1;
     int signal_fd_ = -1;

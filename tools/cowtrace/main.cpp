@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
         "copy-on-write memory.\n\n"
         "  cowtrace run [options] -- COMMAND [ARGS...]   trace a command\n"
         "  cowtrace record -o TRACE --socket PATH        collect from programs started elsewhere\n"
+        "  cowtrace attach PID... [-o TRACE]             observe running processes from outside\n"
         "  cowtrace report TRACE [--format ...]          show a trace: text, json, perfetto, html, "
         "folded\n"
         "  cowtrace check TRACE --max-cow SIZE ...       fail (for CI) when a trace breaks a "
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
     std::map<CLI::App*, cowtrace::cli::CommandMain> mains;
     cowtrace::cli::CommandMain run = cowtrace::cli::add_run_command(app);
     cowtrace::cli::CommandMain record = cowtrace::cli::add_record_command(app);
+    cowtrace::cli::CommandMain attach = cowtrace::cli::add_attach_command(app);
     cowtrace::cli::CommandMain report = cowtrace::cli::add_report_command(app);
     cowtrace::cli::CommandMain check = cowtrace::cli::add_check_command(app);
     cowtrace::cli::CommandMain diff = cowtrace::cli::add_diff_command(app);
@@ -40,6 +42,7 @@ int main(int argc, char** argv) {
     for (CLI::App* sub : app.get_subcommands()) {
         if (sub->get_name() == "run") return run();
         if (sub->get_name() == "record") return record();
+        if (sub->get_name() == "attach") return attach();
         if (sub->get_name() == "report") return report();
         if (sub->get_name() == "check") return check();
         if (sub->get_name() == "diff") return diff();

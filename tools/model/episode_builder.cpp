@@ -161,6 +161,17 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
             break;
     }
     e->final_from_last_sample = end.final_from_last_sample;
+    // No census at the end (a child observed from outside ends unannounced): when the last
+    // sample is an estimate above every counted one, it is the best figure there is for the
+    // peak too, said to be one (a peak below the final figure would read as a contradiction).
+    if (!e->samples.empty() && !e->samples.back().exact &&
+        e->samples.back().copied_bytes > e->copied_bytes_peak &&
+        e->end != ForkEpisode::End::kRunning) {
+        e->copied_bytes_peak = e->samples.back().copied_bytes;
+        e->approximations.push_back(
+            "an episode that ended between exact censuses has its last sample's estimate as its "
+            "peak (within the bound that sample states)");
+    }
     // Ended before its first sample: only its fork-time memory was read, nothing of what it
     // copied.
     if (e->samples.empty() && e->end != ForkEpisode::End::kRunning) {

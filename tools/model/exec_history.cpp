@@ -50,17 +50,18 @@ void ExecHistory::on_exec_failed(const wire::RecordHeader& h, const wire::ExecFa
     p.execs.back().resolved = true;
 }
 
-void ExecHistory::on_kernel_exec(const wire::RecordHeader& h, uint64_t t) {
+void ExecHistory::on_kernel_exec(const wire::RecordHeader& h, const wire::KernelExec& exec,
+                                 uint64_t t) {
     Process& p = ctx_.index.at(h.pid, t, false);
-    if (!p.execs.empty() && !p.execs.back().resolved) {
-        ExecEvent& e = p.execs.back();
-        e.ok = e.confirmed = e.resolved = true;
-    } else {
-        ExecEvent e;
-        e.t_ns = t;
-        e.ok = e.confirmed = e.resolved = true;
-        p.execs.push_back(std::move(e));
+    if (p.execs.empty() || p.execs.back().resolved) {
+        p.execs.emplace_back();
+        p.execs.back().t_ns = t;
     }
+    ExecEvent& e = p.execs.back();
+    e.ok = e.confirmed = e.resolved = true;
+    // What the collector read from /proc (attach): the library's own word, if any, wins.
+    if (e.path.empty() && !exec.execfn.empty()) e.path = exec.execfn.view();
+    if (e.argv.empty()) exec.argv.for_each([&](std::string_view a) { e.argv.emplace_back(a); });
     awaiting_hello_.insert(ctx_.index.index_of(p));
 }
 

@@ -23,7 +23,7 @@ public:
 
     void on_exec_attempt(const wire::RecordHeader& h, const wire::ExecAttempt& attempt, uint64_t t);
     void on_exec_failed(const wire::RecordHeader& h, const wire::ExecFailed& failure);
-    void on_kernel_exec(const wire::RecordHeader& h, uint64_t t);
+    void on_kernel_exec(const wire::RecordHeader& h, const wire::KernelExec& exec, uint64_t t);
     // Every hello is a freshly exec'd image: it confirms the exec we saw attempted, or the one
     // the kernel reported, or is the first we hear of it (posix_spawn, system…).
     void on_hello(Process& p, const wire::Hello& hello, uint64_t t);

@@ -150,8 +150,12 @@ std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p
         out.push_back(l);
     };
     bool is_root = p.pid == tree.root_pid && p.ppid == tree.collector_pid;
-    if (!is_root && !p.creation_seen_by_shim) add(Limitation::kUntracedCreation);
-    if (!p.shim_loaded) add(Limitation::kNotInstrumented);
+    // An attached tree is seen from outside as a whole (the report's header says so): only
+    // what the library did see would be news there.
+    if (!tree.attached) {
+        if (!is_root && !p.creation_seen_by_shim) add(Limitation::kUntracedCreation);
+        if (!p.shim_loaded) add(Limitation::kNotInstrumented);
+    }
     for (const auto& e : p.execs) {
         if (!e.ok) continue;
         if (e.image.static_binary) add(Limitation::kExecStaticImage);
@@ -162,7 +166,8 @@ std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p
     if (p.deepbind) add(Limitation::kDeepbindPlugin);
     if (p.still_running) add(Limitation::kStillRunning);
     if (p.seq_gaps || p.dropped_records) add(Limitation::kRecordsMissing);
-    if (p.carried_over) add(Limitation::kCarriedOver);
+    if (p.carried_over)
+        add(tree.attached ? Limitation::kRunningAtAttach : Limitation::kCarriedOver);
     return out;
 }
 
@@ -188,6 +193,8 @@ std::string limitation_id(Limitation l) {
             return "records_missing";
         case Limitation::kCarriedOver:
             return "carried_over";
+        case Limitation::kRunningAtAttach:
+            return "running_at_attach";
     }
     return "unknown";
 }
@@ -214,6 +221,8 @@ std::string limitation_words(Limitation l) {
             return "records lost";
         case Limitation::kCarriedOver:
             return "began before this trace file (rotated)";
+        case Limitation::kRunningAtAttach:
+            return "running when attached";
     }
     return "unknown";
 }

@@ -191,6 +191,7 @@ struct ProcessTree {
     std::vector<ForkEpisode> episodes;
     uint64_t sampling_interval_ns = 0;  // the interval actually used (stretched to its duty cycle)
     bool fork_children_measured_from_outside = false;  // a fork child without episode: short-lived
+    bool attached = false;  // `cowtrace attach`: observed from outside, from a running start
     std::vector<TraceNote> notes;
     std::map<std::pair<pid_t, uint64_t>, std::string>
         symbols;  // (pid, ip) → "function+0x12 (module)"
@@ -216,7 +217,8 @@ enum class Limitation : uint8_t {
     kDeepbindPlugin,      // it loaded a RTLD_DEEPBIND plugin, whose calls bypass the library
     kStillRunning,        // alive when the trace ended
     kRecordsMissing,      // some of its records were lost
-    kCarriedOver,  // alive when this (rotated) trace file began: its start is in the one before
+    kCarriedOver,      // alive when this (rotated) trace file began: its start is in the one before
+    kRunningAtAttach,  // `attach`: running when the trace began, its start and past unseen
 };
 std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p);
 std::string limitation_id(Limitation l);     // "untraced_creation": the JSON flag

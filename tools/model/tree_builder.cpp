@@ -72,7 +72,7 @@ public:
                 execs_.on_exec_failed(h, decoded<wire::ExecFailed>(rec));
                 break;
             case RecordType::kKernelExec:
-                execs_.on_kernel_exec(h, t);
+                execs_.on_kernel_exec(h, decoded<wire::KernelExec>(rec), t);
                 break;
             case RecordType::kImageFacts: {
                 auto facts = decoded<wire::ImageFacts>(rec);
@@ -191,6 +191,7 @@ private:
         tree.census_mode = census_mode_from(start.census_mode.view());
         tree.interval_ns = start.interval_ns;
         tree.fork_children_measured_from_outside = start.features & wire::kFeatureOutsideBaseline;
+        tree.attached = start.features & wire::kFeatureAttached;
         if (tree.root_pid > 0) {
             uint64_t t_fork = start.root_fork_ns != 0 ? start.root_fork_ns : h.t_ns;
             Process& root = ctx_.index.at(tree.root_pid, ctx_.rel(t_fork), true);

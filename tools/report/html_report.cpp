@@ -107,7 +107,10 @@ json html_report_data(const model::ProcessTree& tree) {
 
 void write_html(const model::ProcessTree& tree, std::ostream& out) {
     std::string command = command_text(tree.command);
-    std::string shown = html_escaped(command.empty() ? std::string("(record mode)") : command);
+    std::string shown =
+        html_escaped(!command.empty() ? command
+                     : tree.attached  ? "(attached to pid " + std::to_string(tree.root_pid) + ")"
+                                      : std::string("(record mode)"));
     std::string title = "cowtrace — " + shown;
     std::string data = json_for_script_element(html_report_data(tree));
     fill_page(html_assets::kPage,

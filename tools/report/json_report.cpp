@@ -219,6 +219,7 @@ json to_json(const model::ProcessTree& tree) {
           {"duration_ns", tree.end_ns},
           {"wall_start_ns", tree.wall_t0_ns},
           {"census_mode", model::census_mode_name(tree.census_mode)},
+          {"attached", tree.attached},
           {"sampling_interval_ns", tree.sampling_interval_ns},
           {"requested_interval_ns", tree.interval_ns},
           {"root_exit", root_exit},

@@ -55,6 +55,12 @@ private:
                             tree_.processes.size() == 1 ? "" : "es", seconds(tree_.end_ns));
         if (!cmd.empty()) out_ << " — " << cmd;
         out_ << "\n";
+        if (tree_.attached) {
+            out_ << fmt::format(
+                "attached to pid {}, observed from outside: what ran before the attach, fork "
+                "call sites, vfork against fork and failed execs are not known\n",
+                tree_.root_pid);
+        }
         if (!tree_.episodes.empty()) {
             const ForkEpisode* worst = &tree_.episodes.front();
             size_t short_lived = 0;

@@ -40,16 +40,19 @@ class BgsaveRun:
     cowtrace_status: int
 
 
-def run_bgsave(work, server_command):
+def run_bgsave(work, server_command, attach=False):
     """Runs `cowtrace run -- server_command + redis options` in work; server_command is the
-    start of the command line (["redis-server"], or a wrapper that execs it)."""
+    start of the command line (["redis-server"], or a wrapper that execs it). With attach, the
+    server is started plainly and filled, then `cowtrace attach` observes it from outside."""
     port = free_port()
     trace = os.path.join(work, "redis.trace")
+    launcher = [] if attach else [COWTRACE, "run", "-q", "-o", trace, "--"]
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     server = subprocess.Popen(
-        [COWTRACE, "run", "-q", "-o", trace, "--", *server_command, "--port", str(port),
+        [*launcher, *server_command, "--port", str(port),
          "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work,
-         "--rdb-key-save-delay", "20", "--daemonize", "no", "--loglevel", "warning"])
-    writer = None
+         "--rdb-key-save-delay", "20", "--daemonize", "no", "--loglevel", "warning"], env=env)
+    writer = observer = None
     try:
         deadline = time.time() + 30
         while redis_cli(port, "ping").strip() != "PONG":
@@ -60,6 +63,15 @@ def run_bgsave(work, server_command):
                         "100000", "-d", "1000", "-P", "32", "-q"], check=True,
                        stdout=subprocess.DEVNULL, timeout=120)
         redis_pid = int(info(port, "server")["process_id"])
+        if attach:
+            observer = subprocess.Popen([COWTRACE, "attach", "-q", "-o", trace, str(redis_pid)],
+                                        env=env)
+            deadline = time.time() + 30
+            while not os.path.exists(trace) or os.path.getsize(trace) == 0:
+                if time.time() > deadline or observer.poll() is not None:
+                    raise RuntimeError("cowtrace attach did not start")
+                time.sleep(0.05)
+            time.sleep(0.2)  # its first census of the server
         assert "Background saving started" in redis_cli(port, "bgsave")
         writer = subprocess.Popen(["redis-benchmark", "-p", str(port), "-t", "set", "-n",
                                    "100000000", "-r", "100000", "-d", "1000", "-P", "4", "-q"],
@@ -74,8 +86,11 @@ def run_bgsave(work, server_command):
         writer.wait()
         redis_cli(port, "shutdown", "nosave")
         rc = server.wait(timeout=60)
+        if observer is not None:
+            assert rc == 0, f"redis-server exited {rc}"
+            rc = observer.wait(timeout=60)  # it ends with the server
     finally:
-        for p in (writer, server):
+        for p in (writer, server, observer):
             if p is not None and p.poll() is None:
                 p.kill()
     return BgsaveRun(trace, redis_pid, persistence, rc)

@@ -2,12 +2,15 @@
  * part of it, so that a known number of pages is copied on write.
  *
  *   cow_writer [--share MiB] [--child-writes MiB] [--parent-writes MiB] [--hold-ms N]
- *              [--children N] [--orphan-ms N]
+ *              [--children N] [--orphan-ms N] [--wait-ms N] [--child-wait-ms N]
  *
  * Each child writes one byte in each of the first CHILD-WRITES MiB of pages, then lives HOLD-MS
  * more (so the census samples it) and _exits. While a child lives, the parent writes the last
  * PARENT-WRITES MiB. With --orphan-ms the parent also leaves a child behind that outlives it by
- * about that long. Exit status 0, or 1 if memory cannot be had.
+ * about that long. --wait-ms: the parent waits that long before its first fork (time for
+ * `cowtrace attach`); --child-wait-ms: each child waits that long before it writes (so an
+ * observer from outside reads its fork-time memory first). Exit status 0, or 1 if memory
+ * cannot be had.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -32,6 +35,7 @@ static void write_pages(volatile char* p, size_t bytes, char value) {
 
 int main(int argc, char** argv) {
     long share_mib = 16, child_mib = 8, parent_mib = 0, hold_ms = 400, children = 1, orphan_ms = 0;
+    long wait_ms = 0, child_wait_ms = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         long v = strtol(argv[i + 1], NULL, 10);
         if (!strcmp(argv[i], "--share"))
@@ -46,6 +50,10 @@ int main(int argc, char** argv) {
             children = v;
         else if (!strcmp(argv[i], "--orphan-ms"))
             orphan_ms = v;
+        else if (!strcmp(argv[i], "--wait-ms"))
+            wait_ms = v;
+        else if (!strcmp(argv[i], "--child-wait-ms"))
+            child_wait_ms = v;
         else {
             fprintf(stderr, "cow_writer: unknown option %s\n", argv[i]);
             return 2;
@@ -59,11 +67,13 @@ int main(int argc, char** argv) {
     /* 4 KiB pages only: a huge page's copy-on-write is counted differently (see DESIGN §5). */
     madvise(mem, share, MADV_NOHUGEPAGE);
     write_pages(mem, share, 1);
+    if (wait_ms > 0) sleep_ms(wait_ms);
 
     for (long k = 0; k < children; ++k) {
         pid_t pid = fork();
         if (pid < 0) return 1;
         if (pid == 0) {
+            if (child_wait_ms > 0) sleep_ms(child_wait_ms);
             write_pages(mem, child_bytes, 2);
             sleep_ms(hold_ms);
             _exit(0);

@@ -47,6 +47,35 @@ TEST(ForkEpisode, SamplesGiveTheFinalAndPeakCopiedBytes) {
     EXPECT_EQ(e.census_cost_ns, 3000u);
 }
 
+TEST(ForkEpisode, AnEstimateAboveEveryCountedSampleIsThePeakOnlyWhenItIsTheLast) {
+    auto estimated = [](TraceBuilder& b, uint64_t t, uint64_t copied) {
+        wire::EpisodeSample r;
+        r.shared_bytes = 64 * kMiB - copied;
+        r.copied_bytes = copied;
+        r.estimated = true;
+        r.copied_error_bytes = kMiB / 2;
+        b.add(r, kChild, t);
+    };
+    TraceBuilder b = forked_child();
+    b.episode_start(kChild, 2000, kRoot, 64 * kMiB)
+        .episode_sample(kChild, 3000, 60 * kMiB, 4 * kMiB, 0, 4 * kMiB);
+    estimated(b, 4000, 9 * kMiB);  // noise, or not: a counted sample follows
+    b.episode_sample(kChild, 5000, 58 * kMiB, 6 * kMiB, 0, 6 * kMiB);
+    estimated(b, 6000, 12 * kMiB);  // the last: the child ended unannounced
+    TraceBuilder open = b;
+    b.episode_end(kChild, 7000, wire::EpisodeEndReason::kExit);
+    auto tree = built_tree(b);
+    ASSERT_EQ(tree.episodes.size(), 1u);
+    const ForkEpisode& e = tree.episodes[0];
+    EXPECT_EQ(e.copied_bytes_final, 12 * kMiB);
+    EXPECT_EQ(e.copied_bytes_peak, 12 * kMiB) << "not below the final figure";
+    ASSERT_FALSE(e.approximations.empty());
+    EXPECT_NE(e.approximations.back().find("last sample's estimate"), std::string::npos);
+    // Still open at the end of the trace: the counted peak stands.
+    auto open_tree = built_tree(open);
+    EXPECT_EQ(open_tree.episodes[0].copied_bytes_peak, 6 * kMiB);
+}
+
 TEST(ForkEpisode, EpisodeEndedByExecHasItsEndTime) {
     TraceBuilder b = forked_child();
     b.episode_start(kChild, 2000, kRoot, kMiB)

@@ -1,0 +1,205 @@
+"""`cowtrace attach` on a shell started plainly (no preload, no restart): after the attach the
+shell runs cow_writer (fork + exec), whose child copies 20 of the 64 MiB it shares with its
+parent. The trace holds the shell as it stood at the attach, the exec'd program with its
+command line read from /proc, the fork's episode with the copies the child made, and exits
+with their status. As root the census is exact (the child's share known), as the processes'
+own user unprivileged; another user's process is refused with what is needed."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reports"))
+from report_tools import cowtrace, tool  # noqa: E402
+
+MiB = 1 << 20
+EXIT_TOOL_FAILURE = 125
+NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+
+
+def shell_script() -> str:
+    # Long enough before the fork for the attach to be in place, on a busy machine too.
+    return (f"sleep 1; {tool('COW_WRITER')} --share 64 --child-writes 20 --child-wait-ms 300 "
+            "--hold-ms 600 --children 1; exit 3")
+
+
+def attached_run(prefix: list[str], directory: Path, *args: str) -> tuple[dict, Path, int]:
+    """Starts the shell plainly (as prefix says), attaches to it, returns the report's JSON,
+    the trace and the shell's pid."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    shell = subprocess.Popen([*prefix, "/bin/bash", "-c", shell_script()], env=env)
+    trace = directory / "attach.trace"
+    try:
+        out = subprocess.run([*prefix, tool("COWTRACE_BIN"), "attach", str(shell.pid), "-o", str(trace),
+                              "-q", *args], capture_output=True, env=env, timeout=120)
+    finally:
+        shell_status = shell.wait(timeout=120)
+    if out.returncode != 0:
+        raise AssertionError(f"attach exited {out.returncode}: {out.stderr.decode(errors='replace')}")
+    assert shell_status == 3, shell_status  # the host is not changed by being observed
+    report = cowtrace("report", str(trace), "--format", "json")
+    if report.returncode != 0:
+        raise AssertionError(report.stderr.decode(errors="replace"))
+    return json.loads(report.stdout), trace, shell.pid
+
+
+def writable_dir() -> Path:
+    d = Path(tempfile.mkdtemp(prefix="cowtrace-attach-"))
+    os.chmod(d, 0o777)
+    return d
+
+
+class AttachChecks:
+    mode = ""
+
+    def test_the_shell_is_the_root_as_it_stood(self):
+        root = self.procs[self.shell_pid]
+        self.assertEqual(root["argv"][:2], ["/bin/bash", "-c"])
+        self.assertEqual(root["exit"]["code"], 3)
+
+    def test_the_exec_is_named_from_proc(self):
+        writer = self.writer
+        self.assertEqual(writer["ppid"], self.shell_pid)
+        self.assertEqual(writer["name"], "cow_writer")
+        self.assertTrue(writer["execs"], writer)
+        self.assertIn("--child-writes", writer["execs"][-1]["argv"])
+        self.assertEqual(writer["exit"]["code"], 0)
+
+    def test_the_writers_fork_is_measured(self):
+        forks = [f for f in self.data["forks"] if f["parent"] == self.writer["pid"]]
+        self.assertEqual(len(forks), 1, self.data["forks"])
+        f = forks[0]
+        self.assertEqual(f["census"], "measured", f)
+        self.assertEqual(f["mode"], self.mode)
+        self.assertGreaterEqual(f["shared_bytes_at_fork"], 64 * MiB)
+        self.assertAlmostEqual(f["copied_bytes_peak"] / MiB, 20, delta=1.0)
+        child = self.procs[f["child"]]
+        self.assertEqual(child["exit"]["code"], 0)
+        if self.mode == "exact":
+            # The child waited before writing: its fork-time memory was read first.
+            self.assertAlmostEqual(f["copied_by_child_bytes"] / MiB, 20, delta=1.0)
+        else:
+            self.assertIsNone(f["copied_by_child_bytes"])
+
+    def test_the_trace_says_what_it_cannot_know(self):
+        self.assertTrue(self.data["trace"]["attached"])
+        notes = " ".join(n["text"] for n in self.data["trace"]["notes"])
+        self.assertIn("attached to", notes)
+        self.assertIn("fork call sites", notes)
+        self.assertIn("running_at_attach", self.procs[self.shell_pid]["flags"])
+        self.assertNotIn("running_at_attach", self.writer["flags"])
+        text = cowtrace("report", str(self.trace)).stdout.decode()
+        self.assertIn(f"attached to pid {self.shell_pid}, observed from outside", text)
+
+
+class AttachToARunningShell(AttachChecks, unittest.TestCase):
+    mode = "exact"
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("the exact census needs root")
+        cls.data, cls.trace, cls.shell_pid = attached_run([], writable_dir())
+        cls.procs = {p["pid"]: p for p in cls.data["processes"]}
+        cls.writer = next(p for p in cls.data["processes"]
+                          if p["ppid"] == cls.shell_pid and p["name"] == "cow_writer")
+
+
+class AttachAsTheProcessesOwnUser(AttachChecks, unittest.TestCase):
+    mode = "unprivileged"
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("needs root to become nobody")
+        cls.data, cls.trace, cls.shell_pid = attached_run(NOBODY, writable_dir())
+        cls.procs = {p["pid"]: p for p in cls.data["processes"]}
+        cls.writer = next(p for p in cls.data["processes"]
+                          if p["ppid"] == cls.shell_pid and p["name"] == "cow_writer")
+
+
+POOL = """
+import multiprocessing as mp, time
+data = bytearray(32 << 20)
+def work(i):
+    time.sleep(0.3)
+    return sum(data[::4096]) + i
+if __name__ == "__main__":
+    time.sleep(1)  # time for the attach
+    with mp.get_context("fork").Pool(4) as p:
+        print(sum(p.map(work, range(8))))
+"""
+
+
+class AttachToAPythonPool(unittest.TestCase):
+    def test_one_measured_episode_per_worker(self):
+        d = writable_dir()
+        script = d / "pool.py"
+        script.write_text(POOL)
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+        py = subprocess.Popen([sys.executable, str(script)], env=env, stdout=subprocess.PIPE)
+        trace = d / "pool.trace"
+        out = subprocess.run([tool("COWTRACE_BIN"), "attach", str(py.pid), "-o", str(trace), "-q"],
+                             capture_output=True, env=env, timeout=120)
+        stdout, _ = py.communicate(timeout=120)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(py.returncode, 0)
+        self.assertEqual(stdout.strip(), b"28", "the pool's work is not changed by the attach")
+        data = json.loads(cowtrace("report", str(trace), "--format", "json").stdout)
+        workers = [f for f in data["forks"] if f["parent"] == py.pid]
+        self.assertEqual(len(workers), 4, data["forks"])
+        for f in workers:
+            self.assertEqual(f["census"], "measured", f)
+            self.assertGreaterEqual(f["shared_bytes_at_fork"], 32 * MiB)
+
+
+class Refusals(unittest.TestCase):
+    def test_another_users_process_is_refused_saying_what_is_needed(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to become nobody")
+        sleeper = subprocess.Popen(["/bin/sleep", "30"])
+        try:
+            out = subprocess.run([*NOBODY, tool("COWTRACE_BIN"), "attach", str(sleeper.pid), "-o",
+                                  "/dev/null", "-q"], capture_output=True, timeout=60)
+            self.assertEqual(out.returncode, EXIT_TOOL_FAILURE, out)
+            err = out.stderr.decode()
+            self.assertIn(f"pid {sleeper.pid} belongs to uid 0", err)
+            self.assertIn("as that user or as root", err)
+            self.assertIsNone(sleeper.poll(), "the target is left alone")
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+
+    def test_no_such_process(self):
+        out = cowtrace("attach", "999999999", "-o", "/dev/null", "-q")
+        self.assertEqual(out.returncode, EXIT_TOOL_FAILURE, out)
+        self.assertIn("no process 999999999", out.stderr.decode())
+
+    def test_a_thread_is_not_a_process(self):
+        code = ("import threading, time\n"
+                "t = threading.Thread(target=time.sleep, args=(30,))\n"
+                "t.start()\n"
+                "print(t.native_id, flush=True)\n"
+                "t.join()")
+        py = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+        try:
+            tid = int(py.stdout.readline())
+            out = cowtrace("attach", str(tid), "-o", "/dev/null", "-q")
+            self.assertEqual(out.returncode, EXIT_TOOL_FAILURE, out)
+            self.assertIn(f"is a thread of process {py.pid}", out.stderr.decode())
+        finally:
+            py.kill()
+            py.wait()
+
+    def test_usage(self):
+        out = cowtrace("attach")
+        self.assertEqual(out.returncode, 2, out)
+
+
+if __name__ == "__main__":
+    unittest.main()
