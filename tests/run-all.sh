@@ -11,11 +11,7 @@ start=$(date +%s)
 tests/check-format.sh
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOWTRACE_WERROR=ON >/dev/null
 cmake --build "$build" -j"$(nproc)"
-# The sanitizer trees build in the background, at the lowest priority, while the tests run.
-root="$(dirname "$build")"
-tests/run-sanitizers.sh --build-root "$root" --build-ahead
-trap 'kill -- "-$(cat "$root/sanitizer-builds-ahead.pid" 2>/dev/null)" 2>/dev/null || true' EXIT
 ctest --test-dir "$build" --output-on-failure -j2 --timeout 900
 echo "run-all.sh: main suite passed in $(( $(date +%s) - start ))s"
-tests/run-sanitizers.sh --build-root "$root" --built-ahead
+tests/run-sanitizers.sh --build-root "$(dirname "$build")"
 echo "run-all.sh: everything passed in $(( $(date +%s) - start ))s"

@@ -2,19 +2,15 @@
 # Sanitizer runs (tests/run-all.sh runs this after the main suite). Builds two trees and runs
 # the tests with the sanitized `cowtrace` (collector, model, renderers; the preload shim is
 # built plain on purpose):
-#   build-asan (-DCOWTRACE_SANITIZE=address: ASan+UBSan): every unit and end-to-end test but
-#     the 10,000-process load test (it runs in the main suite)
-#   build-tsan (-DCOWTRACE_SANITIZE=thread): every unit test, and the end-to-end tests of the
-#     collector, the agent and the reports (see tsan_tests below)
+#   build-asan (-DCOWTRACE_SANITIZE=address: ASan+UBSan): every unit and end-to-end test but the
+#     10,000-process load test and the unprivileged twins of the copy-on-write fixture tests
+#   build-tsan (-DCOWTRACE_SANITIZE=thread): the collector's unit tests and the end-to-end tests
+#     of the collector, the agent and the reports (see tsan_tests below); only what those run
+#     is built
 # ASan and TSan reports also go to <build>/sanitizer-logs/, UBSan reports abort the process and
 # are looked for in the tests' output: a finding fails the run even where a test passes.
 #
 # Usage: tests/run-sanitizers.sh [--asan-only | --tsan-only] [--build-root DIR]
-#                               [--build-ahead | --built-ahead]
-#   --build-ahead: configure both trees and build them in the background at the lowest CPU
-#   priority, then return. tests/run-all.sh starts them before the main suite's tests (whose
-#   end-to-end tests mostly wait), then runs this script with --built-ahead, which waits for
-#   those builds instead of building; the TSan tree goes on building while the ASan tests run.
 # COWTRACE_ASAN_TESTS and COWTRACE_TSAN_TESTS (ctest -R syntax) choose other tests.
 set -euo pipefail
 
@@ -32,29 +28,29 @@ src="$(cd "$(dirname "$0")/.." && pwd)"
 root="$src"
 run_asan=1
 run_tsan=1
-build_ahead=0
-built_ahead=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --asan-only) run_tsan=0; shift ;;
         --tsan-only) run_asan=0; shift ;;
         --build-root) root="$2"; shift 2 ;;
-        --build-ahead) build_ahead=1; shift ;;
-        --built-ahead) built_ahead=1; shift ;;
-        --build-ahead-worker) build_ahead=worker; shift ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
         *) echo "run-sanitizers.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 
 asan_tests="${COWTRACE_ASAN_TESTS:-^(unit|e2e)\.}"
 # TSan sees only cowtrace's own threads (the shim is plain): the collector's session loop, its
-# census worker and the metrics endpoint's. The collector, agent and report tests drive all of
-# them; the tree and hostile-host tests add hosts, not collector threads, and run under ASan.
-tsan_tests="${COWTRACE_TSAN_TESTS:-^(unit\.|e2e\.(collector|agent|reports)\.)}"
+# census worker and the metrics endpoint's. The collector's unit tests and the collector, agent
+# and report end-to-end tests drive all of them; the other unit tests are single-threaded, and
+# the tree and hostile-host tests add hosts, not threads (they run under ASan).
+tsan_tests="${COWTRACE_TSAN_TESTS:-^(unit\.collector\.|e2e\.(collector|agent|reports)\.)}"
 # The 10,000-process load test runs in the main suite only: 10,000 processes through a collector
 # slowed 2-15 times take minutes and find nothing the other hostile tests do not.
 sanitizer_skipped='^e2e\.hostile\.ten_thousand_processes$'
+# The copy-on-write fixture tests run in both census modes; the unprivileged classification is
+# the same collector code as the exact one's but for the rule applied, which the unit tests
+# cover under ASan: its end-to-end twins run in the main suite only.
+asan_skipped="$sanitizer_skipped|^e2e\.cow\.(wrapper\.)?unprivileged\."
 # Under TSan the collector runs 5-15 times slower: tests whose figures depend on how soon it reads
 # a child from outside (the copy-on-write ground-truth tests: copies made before the read are
 # attributed by place, and the parent/child split then misses the 1 % tolerance) or whose records'
@@ -84,12 +80,21 @@ configure_tree() {
 }
 
 # Builds everything the tests run (benchmarks and fuzz targets are off in these trees).
+# With a second argument (an extended regular expression), the targets it matches are left out.
 build_tree() {
-    local dir="$1" priority="${2:-10}"
+    local dir="$1" leave_out="${2:-}" targets=()
     # The C test programs are small: rebuild them every time, so none is left over from a tree
     # configured before they were built plain.
     find "$dir" -name '*.c.o' -delete
-    if ! nice -n "$priority" cmake --build "$dir" -j2 >"$dir/sanitizer-build.log" 2>&1; then
+    if [ -n "$leave_out" ]; then
+        # Every target of the tree (the Makefiles' list) but those.
+        mapfile -t targets < <(cmake --build "$dir" --target help |
+            sed -n 's/^\.\.\. \([A-Za-z0-9_.-]*\).*/\1/p' |
+            grep -vxE 'all|clean|depend|edit_cache|rebuild_cache|test|install|install/.*|list_install_components' |
+            grep -vxE "$leave_out")
+        targets=(--target "${targets[@]}")
+    fi
+    if ! nice -n 10 cmake --build "$dir" -j2 "${targets[@]}" >"$dir/sanitizer-build.log" 2>&1; then
         grep -E "error|Error" "$dir/sanitizer-build.log" | head -20 >&2
         echo "run-sanitizers.sh: build in $dir failed (log: $dir/sanitizer-build.log)" >&2
         exit 1
@@ -121,72 +126,6 @@ check_test_logs() {
     return 1
 }
 
-# The builds started ahead (--build-ahead) write "<tree> built" or "<tree> failed" here, one
-# line per tree, as each ends; their process's pid is in the .pid file.
-ahead_status="$root/sanitizer-builds-ahead.status"
-ahead_pid="$root/sanitizer-builds-ahead.pid"
-
-# The background builder: its own session (the pid is its process group), so that an
-# interrupted run can stop it and the compilers under it.
-if [ "$build_ahead" = worker ]; then
-    trap '' HUP
-    for tree in asan tsan; do
-        [ "$tree" = asan ] && [ "$run_asan" = 0 ] && continue
-        [ "$tree" = tsan ] && [ "$run_tsan" = 0 ] && continue
-        if (build_tree "$root/build-$tree" 19) 2>/dev/null; then
-            echo "$tree built" >>"$ahead_status"
-        else
-            echo "$tree failed" >>"$ahead_status"
-        fi
-    done
-    exit 0
-fi
-if [ "$build_ahead" = 1 ]; then
-    rm -f "$ahead_status"
-    only=()
-    if [ "$run_asan" = 1 ]; then configure_tree "$root/build-asan" address; else only=(--tsan-only); fi
-    if [ "$run_tsan" = 1 ]; then configure_tree "$root/build-tsan" thread; else only=(--asan-only); fi
-    setsid "$src/tests/run-sanitizers.sh" --build-root "$root" --build-ahead-worker "${only[@]}" \
-        </dev/null >/dev/null 2>&1 &
-    echo $! >"$ahead_pid"
-    echo "run-sanitizers.sh: building the sanitizer trees in the background (process group $!)"
-    exit 0
-fi
-# Left by a run that was interrupted: not ours.
-[ "$built_ahead" = 1 ] || rm -f "$ahead_pid" "$ahead_status"
-
-# Waits for a tree built ahead; false if it failed, or if no build ahead is running for it.
-wait_for_tree_built_ahead() {
-    local tree="$1" pid
-    [ -f "$ahead_pid" ] || return 1
-    pid=$(cat "$ahead_pid")
-    while ! grep -q "^$tree " "$ahead_status" 2>/dev/null; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            grep -q "^$tree " "$ahead_status" 2>/dev/null && break
-            echo "run-sanitizers.sh: the build ahead (pid $pid) ended without building $tree" >&2
-            return 1
-        fi
-        sleep 2
-    done
-    if grep -q "^$tree built" "$ahead_status"; then
-        echo "== $tree tree built ahead"
-        return 0
-    fi
-    grep -E "error|Error" "$root/build-$tree/sanitizer-build.log" | head -20 >&2
-    echo "run-sanitizers.sh: build in $root/build-$tree failed (log: $root/build-$tree/sanitizer-build.log)" >&2
-    exit 1
-}
-
-# The tree built ahead if a build ahead was started, else built now.
-prepare_tree() {
-    local tree="$1" sanitizer="$2"
-    if [ -f "$ahead_pid" ]; then
-        wait_for_tree_built_ahead "$tree" && return 0
-    fi
-    configure_tree "$root/build-$tree" "$sanitizer"
-    build_tree "$root/build-$tree"
-}
-
 run_ctest() {
     local dir="$1" regex="$2" exclude="${3:-^$}"
     ctest --test-dir "$dir" -R "$regex" -E "$exclude" --no-tests=error -j2 --output-on-failure \
@@ -197,15 +136,16 @@ if [ "$run_asan" = 1 ]; then
     t0=$(date +%s)
     dir="$root/build-asan"
     logs="$dir/sanitizer-logs"
-    prepare_tree asan address
+    configure_tree "$dir" address
+    build_tree "$dir"
     rm -rf "$logs" && mkdir -p "$logs"
     # cowtrace runs COMMAND with the plain shim preloaded: only the C++ test programs and the
     # tools carry the ASan runtime, and they are not preloaded. UBSan reports abort the process
     # (-fno-sanitize-recover) and are found in the test logs (check_test_logs).
     export ASAN_OPTIONS="log_path=$logs/asan:detect_leaks=1"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-    echo "== ASan+UBSan: $asan_tests (not $sanitizer_skipped)"
-    run_ctest "$dir" "$asan_tests" "$sanitizer_skipped" || status=1
+    echo "== ASan+UBSan: $asan_tests (not $asan_skipped)"
+    run_ctest "$dir" "$asan_tests" "$asan_skipped" || status=1
     check_logs "$logs" "ASan/UBSan" || status=1
     check_test_logs "$dir" || status=1
     unset ASAN_OPTIONS UBSAN_OPTIONS
@@ -216,7 +156,9 @@ if [ "$run_tsan" = 1 ]; then
     t0=$(date +%s)
     dir="$root/build-tsan"
     logs="$dir/sanitizer-logs"
-    prepare_tree tsan thread
+    configure_tree "$dir" thread
+    # The unit tests TSan runs are the collector's; the fuzz seed corpus is not run here.
+    build_tree "$dir" '(core|model|report|trace|wire|diff)_unit_tests|fuzz_seed_corpus'
     rm -rf "$logs" && mkdir -p "$logs"
     export TSAN_OPTIONS="log_path=$logs/tsan:halt_on_error=0:second_deadlock_stack=1"
     echo "== TSan: $tsan_tests (not $tsan_skipped)"
@@ -227,6 +169,5 @@ if [ "$run_tsan" = 1 ]; then
     echo "== TSan done in $(( $(date +%s) - t0 ))s"
 fi
 
-rm -f "$ahead_pid" "$ahead_status"
 echo "run-sanitizers.sh: $([ $status = 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - start_all ))s"
 exit "$status"

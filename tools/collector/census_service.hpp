@@ -23,6 +23,9 @@ struct ForkedChild {
     uint64_t t_ns = 0;           // its ChildStart, right after the fork
     uint64_t stack_pointer = 0;  // where it writes on its way out of fork()
     uint64_t thread_pointer = 0;
+    // Known from the kernel's fork event alone (attach, a static or set-id parent): no library
+    // in the child will ask for a final census.
+    bool outside = false;
 };
 
 // A child's request for its final census, as the shim sent it (docs/FORMAT.md).

@@ -147,6 +147,7 @@ void CowSampler::on_forked_child(const ForkedChild& child) {
     job.t_ns = child.t_ns;
     job.stack_pointer = child.stack_pointer;
     job.thread_pointer = child.thread_pointer;
+    job.outside = child.outside;
     post(std::move(job));
 }
 
@@ -326,6 +327,7 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     e.child_pm = child_pm;
     e.parent_pm = parent_pm;
     e.fork_t_ns = job.t_ns;
+    e.outside = job.outside;
     e.baseline_t_ns = t_open;
     std::string error;
     // The child runs on while it is read: a page it copied before the read shows two frames
@@ -485,6 +487,10 @@ void CowSampler::final_census(const Job& job, Output& out) {
 }
 
 void CowSampler::end_vanished_episode(pid_t child, uint64_t t_ns, Output& out) {
+    // Observed from outside, it ended unannounced: its final figures are its last sample's.
+    auto episode = episodes_.find(child);
+    if (episode != episodes_.end() && episode->second.outside)
+        episode->second.final_from_last_sample = true;
     auto exec = exec_pending_.find(child);
     if (exec != exec_pending_.end()) {
         end_episode(child, wire::EpisodeEndReason::kExec, exec->second, out);

@@ -69,6 +69,7 @@ private:
         uint64_t t_ns = 0;
         uint64_t stack_pointer = 0;
         uint64_t thread_pointer = 0;
+        bool outside = false;
         std::vector<pid_t> live;
     };
     struct Episode {
@@ -82,6 +83,7 @@ private:
         uint64_t baseline_t_ns = 0;           // when the child's pagemap was opened
         uint64_t census_cost_ns = 0;          // what the last census of it cost
         bool final_from_last_sample = false;  // its final census was not worth the wait
+        bool outside = false;                 // no library in the child: no final census
         uint64_t last_exact_ns = 0;           // its last census counted page by page
         CopyEstimator estimator;              // between exact censuses
     };

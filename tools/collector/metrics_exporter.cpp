@@ -262,8 +262,11 @@ void MetricsExporter::episode_started(pid_t child, pid_t parent, uint64_t shared
     e.copied_gauge->Set(0);
     episodes_.emplace(child, std::move(e));
     live_episodes_->Set(static_cast<double>(episodes_.size()));
-    tree_pss_.forked(static_cast<uint64_t>(parent), static_cast<uint64_t>(child), shared_bytes);
-    set_tree_pss();
+    // A child already gone (its end read first) takes no share: nothing would take it back.
+    if (alive_.count(child)) {
+        tree_pss_.forked(static_cast<uint64_t>(parent), static_cast<uint64_t>(child), shared_bytes);
+        set_tree_pss();
+    }
 }
 
 void MetricsExporter::episode_sampled(pid_t child, uint64_t shared_bytes, uint64_t copied_bytes,

@@ -31,9 +31,31 @@ namespace cowtrace::collector {
 
 namespace {
 
+// Images no preloaded library enters: their processes are observed from outside.
+constexpr uint32_t kImageWithoutLibrary =
+    wire::kImageStatic | wire::kImageSetid | wire::kImageFileCaps | wire::kImageNoPreload;
+
 constexpr uint64_t kDrainDeadlineNs = 3'000'000'000ull;
 constexpr uint64_t kStatusIntervalNs = 250'000'000ull;
 constexpr uint64_t kSweepIntervalNs = 5'000'000'000ull;
+
+// The file execvp would run for name: itself if it has a slash, else the first executable
+// match in PATH (empty: not found).
+std::string file_in_path(const std::string& name) {
+    if (name.find('/') != std::string::npos) return name;
+    const char* path = getenv("PATH");
+    std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+    size_t start = 0;
+    while (start <= dirs.size()) {
+        size_t end = dirs.find(':', start);
+        if (end == std::string::npos) end = dirs.size();
+        std::string dir = end > start ? dirs.substr(start, end - start) : ".";
+        std::string candidate = dir + "/" + name;
+        if (access(candidate.c_str(), X_OK) == 0) return candidate;
+        start = end + 1;
+    }
+    return {};
+}
 
 uint64_t monotonic_ns() {
     timespec ts{};
@@ -241,6 +263,13 @@ bool Session::start_command(std::string& error) {
     spdlog::debug("started {} as pid {}, listening on {}", opt_.command[0], pid, opt_.socket_path);
     root_pid_ = pid;
     track(pid, t_fork);
+    // A static (or set-id) command has no library to say so, and may be gone before its exec
+    // event is read: its file is looked at now.
+    root_image_ = file_in_path(opt_.command[0]);
+    if (!root_image_.empty() &&
+        (images_->inspect(pid, root_image_, wire::kUnknownId, wire::kUnknownId) &
+         kImageWithoutLibrary))
+        outside_.insert(pid);
     if (auto* sampler = dynamic_cast<CowSampler*>(census_.get())) sampler->start();
     result_.command_started = true;
 
@@ -450,30 +479,21 @@ void Session::handle_kernel_events() {
                 if (ev.parent_tgid == self_pid_ && ev.tgid != root_pid_) return;
                 track(ev.tgid, ev.t_ns);
                 trace_.write(wire::KernelFork{ev.parent_tgid, ev.parent_pid}, ev.tgid, ev.t_ns);
-                if (attached_) {
-                    // No library in it to say so: the kernel's event starts the episode.
+                if (observed_from_outside(ev.parent_tgid)) {
+                    // No library in it to say so: the kernel's event starts the episode, and
+                    // the child runs the same image.
+                    if (!attached_) outside_.insert(ev.tgid);
                     ++forks_seen_;
                     fork_parent_[ev.tgid] = ev.parent_tgid;
-                    census_->on_forked_child(ForkedChild{ev.tgid, ev.parent_tgid, ev.t_ns, 0, 0});
+                    census_->on_forked_child(
+                        ForkedChild{ev.tgid, ev.parent_tgid, ev.t_ns, 0, 0, true});
                 }
                 break;
             case KernelEvent::Kind::kExec:
                 if (!tracked_.count(ev.tgid)) return;
                 leader_exits_.erase(ev.tgid);  // that was the old main thread of a thread's exec
                 census_->on_exec_attempt(ev.tgid, ev.t_ns);
-                if (attached_) {
-                    // Read at once: the new image may exec again or end.
-                    std::vector<std::string> words = read_command_line(ev.tgid);
-                    std::vector<const char*> argv = c_strings(words);
-                    std::string image = read_image_path(ev.tgid);
-                    wire::KernelExec exec;
-                    exec.thread = ev.pid;
-                    exec.execfn = image;
-                    exec.argv = wire::TextList::of_array(argv.data());
-                    trace_.write(exec, ev.tgid, ev.t_ns);
-                } else {
-                    trace_.write(wire::KernelExec{ev.pid}, ev.tgid, ev.t_ns);
-                }
+                kernel_exec(ev.tgid, ev.pid, ev.t_ns);
                 break;
             case KernelEvent::Kind::kExit:
                 if (!tracked_.count(ev.tgid)) return;
@@ -499,6 +519,47 @@ void Session::handle_kernel_events() {
              "the kernel dropped process events (ENOBUFS): the kernel cross-check is incomplete "
              "for this interval");
     }
+}
+
+// An exec the kernel reports: whether the new image is one no library enters (the library
+// announced the exec and its target was inspected; else, with no library to announce it, the
+// new image is looked at now), and, where no library will say it, its command line from /proc.
+void Session::kernel_exec(pid_t tgid, pid_t thread, uint64_t t_ns) {
+    bool was_outside = observed_from_outside(tgid);
+    auto announced = exec_outside_.find(tgid);
+    if (announced != exec_outside_.end()) {
+        if (announced->second) {
+            outside_.insert(tgid);
+        } else {
+            outside_.erase(tgid);
+        }
+        exec_outside_.erase(announced);
+    } else if (outside_.count(tgid)) {
+        // No library announced it. A dynamic image loads the library (the environment names
+        // it); a process already gone keeps what was known.
+        std::string image = read_image_path(tgid);
+        if (!image.empty() && !(images_->inspect(tgid, image, wire::kUnknownId, wire::kUnknownId) &
+                                kImageWithoutLibrary))
+            outside_.erase(tgid);
+    }
+    if (!was_outside && !observed_from_outside(tgid)) {
+        trace_.write(wire::KernelExec{thread}, tgid, t_ns);
+        return;
+    }
+    // Read at once: the new image may exec again or end. The command's own exec, if it is
+    // already gone: as it was started.
+    std::vector<std::string> words = read_command_line(tgid);
+    std::string image = read_image_path(tgid);
+    if (words.empty() && tgid == root_pid_ && !attached_) {
+        words = opt_.command;
+        image = root_image_;
+    }
+    std::vector<const char*> argv = c_strings(words);
+    wire::KernelExec exec;
+    exec.thread = thread;
+    exec.execfn = image;
+    exec.argv = wire::TextList::of_array(argv.data());
+    trace_.write(exec, tgid, t_ns);
 }
 
 void Session::handle_shim_message(const ShimMessage& m) {
@@ -565,8 +626,11 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             if (created.child > 0) track(created.child, h.t_ns);
             symbolizer_.note(h.pid, frames_of(created.call_site), h.t_ns);
             if (!created.spawn_image.empty()) {
-                inspect_image(h.pid, h.t_ns, std::string(created.spawn_image.view()),
-                              wire::kUnknownId, wire::kUnknownId);
+                uint32_t flags =
+                    inspect_image(h.pid, h.t_ns, std::string(created.spawn_image.view()),
+                                  wire::kUnknownId, wire::kUnknownId);
+                if (created.child > 0 && (flags & kImageWithoutLibrary))
+                    outside_.insert(created.child);
             }
             break;
         }
@@ -576,7 +640,11 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             if (!(h.flags & wire::kFromVforkChild)) census_->on_exec_attempt(h.pid, h.t_ns);
             std::string image(attempt.image.view());
             if (image.empty() && attempt.path.view().starts_with("/")) image = attempt.path.view();
-            if (!image.empty()) inspect_image(h.pid, h.t_ns, image, attempt.euid, attempt.egid);
+            if (!image.empty()) {
+                uint32_t flags = inspect_image(h.pid, h.t_ns, image, attempt.euid, attempt.egid);
+                if (!(h.flags & wire::kFromVforkChild))
+                    exec_outside_[h.pid] = (flags & kImageWithoutLibrary) != 0;
+            }
             break;
         }
         case wire::RecordType::kExit:
@@ -589,7 +657,10 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             break;
         }
         case wire::RecordType::kExecFailed:
-            if (!(h.flags & wire::kFromVforkChild)) census_->on_exec_failed(h.pid);
+            if (!(h.flags & wire::kFromVforkChild)) {
+                census_->on_exec_failed(h.pid);
+                exec_outside_.erase(h.pid);
+            }
             break;
         case wire::RecordType::kWaitReaped: {
             wire::WaitReaped reaped;
@@ -620,13 +691,14 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
 
 // The library names the file an exec or spawn runs; what that file means for tracing is
 // found out here (image_inspector.hpp) and written beside the request.
-void Session::inspect_image(pid_t pid, uint64_t request_t_ns, const std::string& path,
-                            uint32_t euid, uint32_t egid) {
+uint32_t Session::inspect_image(pid_t pid, uint64_t request_t_ns, const std::string& path,
+                                uint32_t euid, uint32_t egid) {
     wire::ImageFacts facts;
     facts.request_t_ns = request_t_ns;
     facts.image_flags = images_->inspect(pid, path, euid, egid);
     facts.path = path;
     trace_.write(facts, pid, request_t_ns);
+    return facts.image_flags;
 }
 
 void Session::drain_after_tree_ended() {
@@ -776,6 +848,8 @@ void Session::report_status(uint64_t now) {
 
 void Session::process_gone(pid_t pid, uint64_t t_ns) {
     recent_exits_.ended(pid, t_ns);
+    outside_.erase(pid);
+    exec_outside_.erase(pid);
     leader_exits_.erase(pid);
     fork_parent_.erase(pid);  // a later holder of the pid says its own with its ChildStart
     symbolizer_.process_gone(pid);

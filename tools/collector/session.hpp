@@ -88,8 +88,9 @@ private:
     void handle_kernel_events();
     void handle_shim_message(const ShimMessage& m);
     void handle_shim_record(const RawRecord& rec, uint64_t connection_id);
-    void inspect_image(pid_t pid, uint64_t request_t_ns, const std::string& path, uint32_t euid,
-                       uint32_t egid);
+    // Writes the ImageFacts record; returns its flags.
+    uint32_t inspect_image(pid_t pid, uint64_t request_t_ns, const std::string& path, uint32_t euid,
+                           uint32_t egid);
     void note(wire::NoteSeverity severity, wire::NoteCode code, const std::string& text);
     void drain_after_tree_ended();
     void finish();
@@ -127,6 +128,13 @@ private:
     bool kernel_ok_ = false;
     std::string kernel_note_;
     bool attached_ = false;  // attach mode
+    // Processes no library speaks for (a static or set-id image, and what they fork): their
+    // forks start episodes from the kernel's events, as under attach.
+    std::set<pid_t> outside_;
+    std::map<pid_t, bool> exec_outside_;  // an exec announced: whether its image is one of those
+    std::string root_image_;              // the command's file, as execvp finds it
+    bool observed_from_outside(pid_t pid) const { return attached_ || outside_.count(pid); }
+    void kernel_exec(pid_t tgid, pid_t thread, uint64_t t_ns);
     std::string private_dir_;
     int epoll_fd_ = -1;
     int signal_fd_ = -1;

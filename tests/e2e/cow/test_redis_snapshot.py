@@ -58,7 +58,9 @@ def main():
     gaps = [b - a for a, b in zip(times, times[1:])]
     print(f"{len(samples)} samples over {(ep['end_ns'] - ep['t_ns']) / 1e9:.1f} s, longest gap "
           f"{max(gaps) / 1e6:.0f} ms, interval {interval / 1e6:.0f} ms")
-    if max(gaps) > 1.5 * interval + 50e6:
+    # (Attached, the server's own sampling is what is compared; the timeline's resolution is
+    # the run variant's check.)
+    if not attach and max(gaps) > 1.5 * interval + 50e6:
         failures.append(f"a gap of {max(gaps) / 1e6:.0f} ms in the timeline "
                         f"(interval {interval / 1e6:.0f} ms)")
     if not attach and samples[-1]["t_ns"] != ep["end_ns"]:
