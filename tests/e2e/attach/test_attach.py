@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -33,6 +34,12 @@ def attached_run(prefix: list[str], directory: Path, *args: str) -> tuple[dict, 
     the trace and the shell's pid."""
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     shell = subprocess.Popen([*prefix, "/bin/bash", "-c", shell_script()], env=env)
+    # Through setpriv, the pid is setpriv's until it has switched user and exec'd bash.
+    deadline = time.time() + 10
+    while not Path(f"/proc/{shell.pid}/cmdline").read_bytes().startswith(b"/bin/bash\0"):
+        if time.time() > deadline:
+            raise AssertionError("the shell did not start")
+        time.sleep(0.01)
     trace = directory / "attach.trace"
     try:
         out = subprocess.run([*prefix, tool("COWTRACE_BIN"), "attach", str(shell.pid), "-o", str(trace),
