@@ -7,10 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "collection_run.hpp"
 #include "collector/session.hpp"
 #include "commands.hpp"
-#include "progress_line.hpp"
-#include "units.hpp"
 
 namespace cowtrace::cli {
 
@@ -52,16 +51,8 @@ CommandMain add_attach_command(CLI::App& app) {
         "so: fork call sites, vfork against fork, failed execs, and what happened before the "
         "attach.");
     return [args]() -> int {
-        std::string error;
         uint64_t interval_ns = 0;
-        if (!parse_duration(args->interval, interval_ns, error)) {
-            fprintf(stderr, "cowtrace attach: --interval %s\n", error.c_str());
-            return kExitUsage;
-        }
-        if (interval_ns < 10'000'000) {
-            fprintf(stderr, "cowtrace attach: --interval must be at least 10ms\n");
-            return kExitUsage;
-        }
+        if (!sampling_interval(args->interval, "cowtrace attach", interval_ns)) return kExitUsage;
         collector::SessionOptions opt;
         opt.trace_path = args->output;
         opt.attach = args->pids;
@@ -69,26 +60,11 @@ CommandMain add_attach_command(CLI::App& app) {
         opt.interval_ns = interval_ns;
         opt.duration_ns = static_cast<uint64_t>(args->duration_s * 1e9);
         opt.quiet = args->quiet;
-        ProgressLine status("cowtrace attach");
-        if (!args->quiet) {
-            opt.on_status = [&status](const collector::CollectionStatus& s) {
-                status.phase(std::to_string(s.processes) + " processes, " +
-                             std::to_string(s.forks) + " forks");
-            };
-        }
-        collector::Session session(opt);
-        collector::SessionResult result = session.run();
-        status.done();
-        if (!result.error.empty()) {
-            fprintf(stderr, "cowtrace attach: %s\n", result.error.c_str());
-            return kExitToolFailure;
-        }
-        if (!result.trace_warning.empty()) {
-            fprintf(stderr, "cowtrace: %s\n", result.trace_warning.c_str());
-            return kExitToolFailure;
-        }
-        if (!args->quiet) fprintf(stderr, "cowtrace: trace written to %s\n", args->output.c_str());
-        return 0;
+        return run_collection(opt, args->output, "cowtrace attach",
+                              [](const collector::CollectionStatus& s) {
+                                  return std::to_string(s.processes) + " processes, " +
+                                         std::to_string(s.forks) + " forks";
+                              });
     };
 }
 

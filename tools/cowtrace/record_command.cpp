@@ -10,10 +10,10 @@
 #include <string>
 
 #include "agent_options.hpp"
+#include "collection_run.hpp"
 #include "collector/session.hpp"
 #include "commands.hpp"
 #include "library_locator.hpp"
-#include "progress_line.hpp"
 
 namespace cowtrace::cli {
 
@@ -94,28 +94,12 @@ CommandMain add_record_command(CLI::App& app) {
         opt.kernel_events = !args->no_kernel_events;
         opt.duration_ns = static_cast<uint64_t>(args->duration_s * 1e9);
         opt.quiet = args->quiet;
-        // Drawn only when stderr is a terminal (ProgressLine decides).
-        ProgressLine status("cowtrace record");
-        if (!args->quiet) {
-            opt.on_status = [&status](const collector::CollectionStatus& s) {
-                status.phase(std::to_string(s.processes) + " processes, " +
-                             std::to_string(s.forks) + " forks, " + std::to_string(s.records) +
-                             " records, " + std::to_string(s.lost) + " lost");
-            };
-        }
-        collector::Session session(opt);
-        collector::SessionResult result = session.run();
-        status.done();
-        if (!result.error.empty()) {
-            fprintf(stderr, "cowtrace: %s\n", result.error.c_str());
-            return kExitToolFailure;
-        }
-        if (!result.trace_warning.empty()) {
-            fprintf(stderr, "cowtrace: %s\n", result.trace_warning.c_str());
-            return kExitToolFailure;
-        }
-        if (!args->quiet) fprintf(stderr, "cowtrace: trace written to %s\n", args->output.c_str());
-        return 0;
+        return run_collection(
+            opt, args->output, "cowtrace record", [](const collector::CollectionStatus& s) {
+                return std::to_string(s.processes) + " processes, " + std::to_string(s.forks) +
+                       " forks, " + std::to_string(s.records) + " records, " +
+                       std::to_string(s.lost) + " lost";
+            });
     };
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "budget_options.hpp"
+#include "collection_run.hpp"
 #include "collector/session.hpp"
 #include "commands.hpp"
 #include "library_locator.hpp"
@@ -129,14 +130,7 @@ CommandMain add_run_command(CLI::App& app) {
             return kExitToolFailure;
         }
         uint64_t interval_ns = 0;
-        if (!parse_duration(args->interval, interval_ns, error)) {
-            fprintf(stderr, "cowtrace run: --interval %s\n", error.c_str());
-            return kExitUsage;
-        }
-        if (interval_ns < 10'000'000) {
-            fprintf(stderr, "cowtrace run: --interval must be at least 10ms\n");
-            return kExitUsage;
-        }
+        if (!sampling_interval(args->interval, "cowtrace run", interval_ns)) return kExitUsage;
         collector::SessionOptions opt;
         opt.trace_path = args->output;
         opt.census_mode = args->mode;

@@ -1,0 +1,48 @@
+#include "collection_run.hpp"
+
+#include <cstdio>
+
+#include "commands.hpp"
+#include "progress_line.hpp"
+#include "units.hpp"
+
+namespace cowtrace::cli {
+
+bool sampling_interval(const std::string& text, const char* who, uint64_t& ns) {
+    std::string error;
+    if (!parse_duration(text, ns, error)) {
+        fprintf(stderr, "%s: --interval %s\n", who, error.c_str());
+        return false;
+    }
+    if (ns < 10'000'000) {
+        fprintf(stderr, "%s: --interval must be at least 10ms\n", who);
+        return false;
+    }
+    return true;
+}
+
+int run_collection(collector::SessionOptions opt, const std::string& trace_path, const char* who,
+                   const std::function<std::string(const collector::CollectionStatus&)>& describe) {
+    // Drawn only when stderr is a terminal (ProgressLine decides).
+    ProgressLine status(who);
+    if (!opt.quiet) {
+        opt.on_status = [&status, &describe](const collector::CollectionStatus& s) {
+            status.phase(describe(s));
+        };
+    }
+    collector::Session session(opt);
+    collector::SessionResult result = session.run();
+    status.done();
+    if (!result.error.empty()) {
+        fprintf(stderr, "%s: %s\n", who, result.error.c_str());
+        return kExitToolFailure;
+    }
+    if (!result.trace_warning.empty()) {
+        fprintf(stderr, "cowtrace: %s\n", result.trace_warning.c_str());
+        return kExitToolFailure;
+    }
+    if (!opt.quiet) fprintf(stderr, "cowtrace: trace written to %s\n", trace_path.c_str());
+    return 0;
+}
+
+}  // namespace cowtrace::cli

@@ -1,0 +1,22 @@
+// What the commands that collect without a command of their own (`record`, `attach`) share:
+// the --interval check, and a collection run with its status line and its ending words.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "collector/session.hpp"
+
+namespace cowtrace::cli {
+
+// --interval TEXT (10ms or more) into ns; false after saying why, prefixed by `who`.
+bool sampling_interval(const std::string& text, const char* who, uint64_t& ns);
+
+// Runs the session, keeping a status line (on a terminal, unless quiet) with describe()'s
+// words; returns the exit status, after saying what failed (prefixed by `who`) or where the
+// trace was written.
+int run_collection(collector::SessionOptions opt, const std::string& trace_path, const char* who,
+                   const std::function<std::string(const collector::CollectionStatus&)>& describe);
+
+}  // namespace cowtrace::cli
