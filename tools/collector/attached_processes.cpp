@@ -45,6 +45,9 @@ std::vector<std::string> read_command_line(pid_t pid) {
         argv.emplace_back(raw, start, end - start);
         start = end + 1;
     }
+    // A program that rewrites its title (redis-server, postgres) pads the old argument area
+    // with NULs: they are not arguments.
+    while (!argv.empty() && argv.back().empty()) argv.pop_back();
     return argv;
 }
 
