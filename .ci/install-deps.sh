@@ -12,6 +12,8 @@ packages=(
   prometheus-cpp-dev
   # end-to-end tests: real programs and ground truth
   python3 strace dash make procps redis-server redis-tools util-linux
+  # `--live` is tested in a real terminal: a tmux pane, read back with capture-pane
+  tmux
   # the agent's metrics are scraped by a real Prometheus server and checked with promtool
   prometheus
   # fuzzing and sanitizers; the format check (clang-format 14)

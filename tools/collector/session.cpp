@@ -36,7 +36,6 @@ constexpr uint32_t kImageWithoutLibrary =
     wire::kImageStatic | wire::kImageSetid | wire::kImageFileCaps | wire::kImageNoPreload;
 
 constexpr uint64_t kDrainDeadlineNs = 3'000'000'000ull;
-constexpr uint64_t kStatusIntervalNs = 250'000'000ull;
 constexpr uint64_t kSweepIntervalNs = 5'000'000'000ull;
 
 // The file execvp would run for name: itself if it has a slash, else the first executable
@@ -169,9 +168,10 @@ bool Session::setup(std::string& error) {
     file_t0_ns_ = t0_ns_;
     if (opt_.rotation.enabled())
         rotation_ = std::make_unique<TraceRotation>(opt_.rotation, opt_.trace_path);
-    if (metrics_ || rotation_) {
+    if (metrics_ || rotation_ || opt_.observer) {
         trace_.observe([this](const uint8_t* r, size_t n) {
             if (metrics_) metrics_->on_record(r, n);
+            if (opt_.observer) opt_.observer->on_record(r, n);
             if (rotation_) rotation_->on_record(r, n);
             forget_if_ended(r, n);
         });
@@ -723,6 +723,10 @@ void Session::track(pid_t pid, uint64_t t_ns) {
     if (first) ++processes_seen_;
     bool already_ended = recent_exits_.ended_after(pid, t_ns);
     if (!already_ended) live_.insert(pid);
+    if (opt_.observer) {
+        if (first || !already_ended) opt_.observer->on_process_started(pid);
+        if (already_ended) opt_.observer->on_process_ended(pid);
+    }
     if (!metrics_) return;
     if (first || !already_ended) metrics_->on_process_started(pid);
     if (already_ended) metrics_->on_process_ended(pid);
@@ -750,6 +754,7 @@ void Session::forget_if_ended(const uint8_t* bytes, size_t size) {
     }
     if (subject <= 0 || !recent_exits_.ended_after(subject, rec.header.t_ns)) return;
     if (metrics_) metrics_->on_process_ended(subject);
+    if (opt_.observer) opt_.observer->on_process_ended(subject);
     if (rotation_) rotation_->process_gone(subject);
 }
 
@@ -837,7 +842,7 @@ void Session::update_metrics(uint64_t now) {
 
 void Session::report_status(uint64_t now) {
     if (!opt_.on_status || now < next_status_ns_) return;
-    next_status_ns_ = now + kStatusIntervalNs;
+    next_status_ns_ = now + opt_.status_interval_ns;
     CollectionStatus status;
     status.processes = processes_seen_;
     status.forks = forks_seen_;
@@ -856,6 +861,7 @@ void Session::process_gone(pid_t pid, uint64_t t_ns) {
     live_.erase(pid);
     census_->on_process_gone(pid, t_ns);
     if (metrics_) metrics_->on_process_ended(pid);
+    if (opt_.observer) opt_.observer->on_process_ended(pid);
     if (rotation_) rotation_->process_gone(pid);
     gone_recently_.push_back(pid);
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "call_site_symbolizer.hpp"
+#include "collection_observer.hpp"
 #include "command_launcher.hpp"
 #include "image_inspector.hpp"
 #include "metrics_exporter.hpp"
@@ -54,8 +55,11 @@ struct SessionOptions {
     bool quiet = false;
     MetricsOptions metrics;    // record mode: Prometheus endpoint and/or textfile
     RotationOptions rotation;  // record mode: a new trace file by size and/or age
-    // Called about every quarter second while collecting (`record` on a terminal).
+    // Called about every status_interval_ns while collecting (`record` on a terminal).
     std::function<void(const CollectionStatus&)> on_status;
+    uint64_t status_interval_ns = 250'000'000;
+    // A live view (--live): told every record and every process start and end; not owned.
+    CollectionObserver* observer = nullptr;
 };
 
 struct SessionResult {
@@ -73,6 +77,9 @@ public:
     Session& operator=(const Session&) = delete;
 
     SessionResult run();
+    // Ends the collection at the loop's next turn, as SIGTERM does in record and attach mode
+    // (a live view's quit key); a command of `run` is left alone. From on_status only.
+    void stop() { stop_requested_ = true; }
 
 private:
     bool setup(std::string& error);

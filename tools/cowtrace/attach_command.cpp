@@ -10,6 +10,9 @@
 #include "collection_run.hpp"
 #include "collector/session.hpp"
 #include "commands.hpp"
+#include "live/episode_line.hpp"
+#include "live_terminal.hpp"
+#include "live_view.hpp"
 
 namespace cowtrace::cli {
 
@@ -21,6 +24,7 @@ CommandMain add_attach_command(CLI::App& app) {
         std::string mode = "auto";
         std::string interval = "100ms";
         bool quiet = false;
+        bool live = false;
     };
     auto args = std::make_shared<Args>();
     CLI::App* attach = app.add_subcommand(
@@ -44,6 +48,10 @@ CommandMain add_attach_command(CLI::App& app) {
                      "of a core")
         ->default_val("100ms");
     attach->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
+    attach->add_flag("--live", args->live,
+                     "Show the tree, its open fork episodes (shared, copied, copy rate) and its "
+                     "PSS on the terminal as they change; q ends the attach. Without a terminal "
+                     "on stdout: one line per fork episode as it ends");
     attach->footer(
         "The processes are never stopped, signalled, ptraced or written to. As root the census "
         "is exact; as the processes' own user, unprivileged; another user's process is "
@@ -60,11 +68,27 @@ CommandMain add_attach_command(CLI::App& app) {
         opt.interval_ns = interval_ns;
         opt.duration_ns = static_cast<uint64_t>(args->duration_s * 1e9);
         opt.quiet = args->quiet;
-        return run_collection(opt, args->output, "cowtrace attach",
-                              [](const collector::CollectionStatus& s) {
-                                  return std::to_string(s.processes) + " processes, " +
-                                         std::to_string(s.forks) + " forks";
-                              });
+        auto describe = [](const collector::CollectionStatus& s) {
+            return std::to_string(s.processes) + " processes, " + std::to_string(s.forks) +
+                   " forks";
+        };
+        if (args->live && LiveTerminal::available()) {
+            std::string pids;
+            for (pid_t pid : args->pids) pids += " " + std::to_string(pid);
+            LiveView view("cowtrace attach" + pids + " → " + args->output,
+                          "q: stop and write the trace   Ctrl-C: the same", interval_ns);
+            return run_collection(opt, args->output, "cowtrace attach", describe, &view);
+        }
+        // No terminal to draw on (a log, a pipe): each episode as it ends, one line each.
+        live::LiveState episodes;
+        if (args->live) {
+            episodes.on_episode_ended = [](const live::EndedEpisode& e) {
+                printf("%s\n", live::episode_line(e).c_str());
+                fflush(stdout);
+            };
+            opt.observer = &episodes;
+        }
+        return run_collection(opt, args->output, "cowtrace attach", describe);
     };
 }
 

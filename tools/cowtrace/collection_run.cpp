@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "live_view.hpp"
 #include "progress_line.hpp"
 #include "units.hpp"
 
@@ -21,17 +22,32 @@ bool sampling_interval(const std::string& text, const char* who, uint64_t& ns) {
     return true;
 }
 
+uint64_t live_refresh_ns(uint64_t interval_ns) {
+    return interval_ns < 50'000'000 ? 50'000'000 : interval_ns;
+}
+
 int run_collection(collector::SessionOptions opt, const std::string& trace_path, const char* who,
-                   const std::function<std::string(const collector::CollectionStatus&)>& describe) {
-    // Drawn only when stderr is a terminal (ProgressLine decides).
+                   const std::function<std::string(const collector::CollectionStatus&)>& describe,
+                   LiveView* live) {
+    // Drawn only when stderr is a terminal (ProgressLine decides), and not under a live view.
     ProgressLine status(who);
-    if (!opt.quiet) {
+    collector::Session* running = nullptr;
+    if (live) {
+        opt.observer = &live->state();
+        opt.status_interval_ns = live_refresh_ns(opt.interval_ns);
+        opt.on_status = [live](const collector::CollectionStatus&) { live->refresh(); };
+        live->on_quit = [&running] {
+            if (running) running->stop();
+        };
+    } else if (!opt.quiet) {
         opt.on_status = [&status, &describe](const collector::CollectionStatus& s) {
             status.phase(describe(s));
         };
     }
     collector::Session session(opt);
+    running = &session;
     collector::SessionResult result = session.run();
+    if (live) live->close();
     status.done();
     if (!result.error.empty()) {
         fprintf(stderr, "%s: %s\n", who, result.error.c_str());

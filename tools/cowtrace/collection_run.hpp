@@ -13,10 +13,17 @@ namespace cowtrace::cli {
 // --interval TEXT (10ms or more) into ns; false after saying why, prefixed by `who`.
 bool sampling_interval(const std::string& text, const char* who, uint64_t& ns);
 
+class LiveView;
+
 // Runs the session, keeping a status line (on a terminal, unless quiet) with describe()'s
-// words; returns the exit status, after saying what failed (prefixed by `who`) or where the
-// trace was written.
+// words, or the live view when one is given (its q ends the collection); returns the exit
+// status, after saying what failed (prefixed by `who`) or where the trace was written.
 int run_collection(collector::SessionOptions opt, const std::string& trace_path, const char* who,
-                   const std::function<std::string(const collector::CollectionStatus&)>& describe);
+                   const std::function<std::string(const collector::CollectionStatus&)>& describe,
+                   LiveView* live = nullptr);
+
+// How often a live view is redrawn: at the sampling interval, but not more than 20 times a
+// second (a 10 ms interval would redraw faster than anyone reads).
+uint64_t live_refresh_ns(uint64_t interval_ns);
 
 }  // namespace cowtrace::cli

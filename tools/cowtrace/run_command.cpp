@@ -2,6 +2,7 @@
 // write the trace, exit with COMMAND's status.
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@
 #include "collector/session.hpp"
 #include "commands.hpp"
 #include "library_locator.hpp"
+#include "live_terminal.hpp"
+#include "live_view.hpp"
 #include "model/tree_builder.hpp"
 #include "units.hpp"
 
@@ -22,6 +25,7 @@ struct RunArgs {
     bool exit_with_command = false;
     bool no_cow = false;
     bool quiet = false;
+    bool live = false;
     std::string mode = "auto";
     std::string interval = "100ms";
     BudgetFlags budgets;
@@ -93,6 +97,10 @@ CommandMain add_run_command(CLI::App& app) {
                "a core")
             ->default_val("100ms");
     run->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
+    run->add_flag("--live", args->live,
+                  "Show the tree, its open fork episodes (shared, copied, copy rate) and its PSS "
+                  "on the terminal (stdout) as they change; q closes the view, COMMAND and the "
+                  "trace go on");
     add_budget_options(*run, args->budgets);
     return [args, mode_option, interval_option]() -> int {
         const std::vector<std::string>& command = run_command_words();
@@ -124,6 +132,12 @@ CommandMain add_run_command(CLI::App& app) {
                     "--max-rss and --max-tree-pss check\n");
             return kExitUsage;
         }
+        if (args->live && !LiveTerminal::available()) {
+            fprintf(stderr,
+                    "cowtrace run: --live draws on the terminal, and stdout is not one: drop "
+                    "--live (then `cowtrace report` shows the trace)\n");
+            return kExitUsage;
+        }
         std::string lib = locate_library(error);
         if (lib.empty()) {
             fprintf(stderr, "cowtrace: %s\n", error.c_str());
@@ -141,8 +155,30 @@ CommandMain add_run_command(CLI::App& app) {
         opt.exit_with_command = args->exit_with_command;
         opt.census = !args->no_cow;
         opt.quiet = args->quiet;
+        std::unique_ptr<LiveView> live;
+        if (args->live) {
+            std::string words;
+            for (const std::string& w : command) words += " " + w;
+            live = std::make_unique<LiveView>("cowtrace run:" + words,
+                                              "q: close this view (COMMAND goes on)   Ctrl-C: as "
+                                              "without --live",
+                                              interval_ns);
+            opt.observer = &live->state();
+            opt.status_interval_ns = live_refresh_ns(interval_ns);
+            opt.on_status = [view = live.get()](const collector::CollectionStatus&) {
+                view->refresh();
+            };
+            live->on_quit = [quiet = args->quiet] {
+                if (!quiet) {
+                    fprintf(stderr,
+                            "cowtrace: live view closed; collecting until COMMAND's tree has "
+                            "ended\n");
+                }
+            };
+        }
         collector::Session session(opt);
         collector::SessionResult result = session.run();
+        if (live) live->close();
         if (!result.error.empty()) {
             fprintf(stderr, "cowtrace: %s\n", result.error.c_str());
             if (result.command_started) return result.exit_code;

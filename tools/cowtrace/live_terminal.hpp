@@ -1,0 +1,44 @@
+// The terminal under a live view, in plain ANSI: the alternate screen with the cursor hidden
+// and keys read one at a time without echo, all put back as they were when the view ends —
+// by end() or the destructor on every way out of a command, and by a handler on a crash
+// (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) before it goes on to kill the process. SIGINT,
+// SIGTERM, SIGHUP and SIGQUIT are the session's (blocked and read from a signalfd while it
+// collects): they end the collection and the view closes on the way out. The terminal's
+// signal keys keep working (ISIG stays on): Ctrl-C does what it does without --live.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cowtrace::cli {
+
+class LiveTerminal {
+public:
+    LiveTerminal() = default;
+    ~LiveTerminal();
+    LiveTerminal(const LiveTerminal&) = delete;
+    LiveTerminal& operator=(const LiveTerminal&) = delete;
+
+    // Whether stdout is a terminal a screen can be drawn on.
+    static bool available();
+
+    // Switches to the alternate screen; false (and nothing changed) if stdout is no terminal.
+    bool begin();
+    // The screen's size now (columns, rows).
+    void size(int& width, int& height) const;
+    // The terminal was resized since the last call.
+    bool resized();
+    // Draws the lines from the top left, each erasing the rest of its row, and clears below.
+    void draw(const std::vector<std::string>& lines);
+    // Keys typed since the last call (nothing when stdin is no terminal).
+    std::string keys();
+    // Back to the normal screen, cursor shown, the terminal's modes as they were.
+    void end();
+    bool active() const { return active_; }
+
+private:
+    bool active_ = false;
+    bool redraw_all_ = true;
+};
+
+}  // namespace cowtrace::cli

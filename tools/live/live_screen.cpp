@@ -1,0 +1,238 @@
+#include "live_screen.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <map>
+
+#include "report/byte_size.hpp"
+
+namespace cowtrace::live {
+
+namespace {
+
+constexpr size_t kBarMaxWidth = 30;
+constexpr size_t kBarMinWidth = 5;
+
+bool continuation_byte(unsigned char c) {
+    return (c & 0xc0) == 0x80;
+}
+
+// The first `width` characters of text.
+std::string cut(const std::string& text, size_t width) {
+    size_t chars = 0;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (continuation_byte(static_cast<unsigned char>(text[i]))) continue;
+        if (chars == width) return text.substr(0, i);
+        ++chars;
+    }
+    return text;
+}
+
+std::string pad(const std::string& text, size_t width) {
+    size_t w = display_width(text);
+    return w >= width ? text : text + std::string(width - w, ' ');
+}
+
+// Control characters (and DEL) of a command line would reach the terminal as escapes.
+std::string printable(const std::string& text) {
+    std::string out = text;
+    for (char& c : out) {
+        auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) c = '?';
+    }
+    return out;
+}
+
+std::string seconds(uint64_t ns) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(ns) / 1e9);
+    return buf;
+}
+
+std::string interval_text(uint64_t ns) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu ms", static_cast<unsigned long long>(ns / 1'000'000));
+    return buf;
+}
+
+std::string fork_text(pid_t parent, pid_t child) {
+    return std::to_string(parent) + " → " + std::to_string(child);
+}
+
+std::string bar(uint64_t part, uint64_t whole, size_t width) {
+    size_t filled = whole == 0 ? 0 : static_cast<size_t>(std::min(part, whole) * width / whole);
+    return "[" + std::string(filled, '#') + std::string(width - filled, '.') + "]";
+}
+
+struct Section {
+    std::string heading;
+    std::vector<std::string> rows;
+};
+
+// Rows of the process tree: each process under its parent, children by pid.
+std::vector<std::string> process_rows(const LiveState& state) {
+    std::map<pid_t, std::vector<pid_t>> children;
+    std::vector<pid_t> roots;
+    for (const auto& [pid, p] : state.processes()) {
+        if (!p.alive) continue;
+        auto parent = state.processes().find(p.parent);
+        bool has_parent = parent != state.processes().end() && parent->second.alive;
+        (has_parent ? children[p.parent] : roots).push_back(pid);
+    }
+    std::vector<std::string> rows;
+    std::function<void(pid_t, size_t)> add = [&](pid_t pid, size_t depth) {
+        const LiveProcess& p = state.processes().at(pid);
+        std::string indent = depth == 0 ? "" : std::string(2 * (depth - 1), ' ') + "└ ";
+        std::string command = p.command.empty() ? "?" : printable(p.command);
+        rows.push_back(pad(std::to_string(pid), 9) +
+                       pad(report::format_bytes(state.pss_of(pid)), 12) + indent + command);
+        auto kids = children.find(pid);
+        if (kids == children.end()) return;
+        for (pid_t child : kids->second) add(child, depth + 1);
+    };
+    for (pid_t root : roots) add(root, 0);
+    return rows;
+}
+
+std::vector<std::string> episode_rows(const LiveState& state, size_t width) {
+    std::vector<std::string> rows;
+    for (const auto& [child, e] : state.episodes()) {
+        std::string copied = report::format_bytes(e.copied_bytes);
+        if (e.estimated) copied = "~" + copied;
+        std::string rate =
+            e.samples < 2
+                ? "—"
+                : report::format_bytes(static_cast<uint64_t>(e.copied_bytes_per_s)) + "/s";
+        std::string row = pad(fork_text(e.parent, child), 18) +
+                          pad(report::format_bytes(e.shared_bytes), 12) + pad(copied, 12) +
+                          pad(rate, 13);
+        std::string percent = e.samples == 0
+                                  ? "not sampled yet"
+                                  : report::format_percent(e.copied_bytes, e.shared_bytes);
+        size_t used = display_width(row) + 1 + display_width(percent);
+        if (e.samples > 0 && width > used + 2 + kBarMinWidth) {
+            size_t bar_width = std::min(kBarMaxWidth, width - used - 2);
+            row += bar(e.copied_bytes, e.shared_bytes, bar_width) + " ";
+        }
+        rows.push_back(row + percent);
+    }
+    return rows;
+}
+
+std::vector<std::string> ended_rows(const LiveState& state) {
+    std::vector<std::string> rows;
+    const auto& ended = state.recently_ended();
+    for (auto it = ended.rbegin(); it != ended.rend(); ++it) {
+        std::string row = pad(fork_text(it->parent, it->child), 18);
+        if (!it->measured) {
+            row += "ended before its first sample, after " + seconds(it->duration_ns);
+        } else {
+            row += pad(report::format_bytes(it->shared_bytes), 12) +
+                   pad((it->estimated ? "~" : "") + report::format_bytes(it->copied_bytes), 12) +
+                   pad(report::format_percent(it->copied_bytes, it->shared_bytes), 7) + "after " +
+                   seconds(it->duration_ns);
+        }
+        rows.push_back(row);
+    }
+    return rows;
+}
+
+// Rows each section may show in `room` lines (headings included): open episodes first, then
+// the tree, then the episodes just ended.
+std::vector<size_t> share_rows(const std::vector<Section>& sections, size_t room) {
+    std::vector<size_t> shown(sections.size(), 0);
+    std::vector<size_t> order = {1, 0, 2};  // episodes, processes, ended
+    // Each section's heading and a first row, while there is room.
+    for (size_t s : order) {
+        if (s == 2 && sections[s].rows.empty()) continue;  // nothing ended yet: no heading
+        size_t want = std::min<size_t>(2, 1 + sections[s].rows.size());
+        if (room < want) break;
+        shown[s] = want;
+        room -= want;
+    }
+    // Episodes up to half of what is left, then the processes, then everything.
+    auto grow = [&](size_t s, size_t limit) {
+        if (shown[s] == 0) return;
+        size_t want = 1 + sections[s].rows.size() - shown[s];
+        size_t more = std::min({want, room, limit});
+        shown[s] += more;
+        room -= more;
+    };
+    grow(1, room / 2);
+    grow(0, room);
+    grow(1, room);
+    grow(2, room);
+    return shown;
+}
+
+}  // namespace
+
+size_t display_width(const std::string& text) {
+    size_t chars = 0;
+    for (char c : text) chars += continuation_byte(static_cast<unsigned char>(c)) ? 0 : 1;
+    return chars;
+}
+
+std::vector<std::string> live_screen_lines(const LiveState& state, const ScreenFrame& frame,
+                                           int width_in, int height_in) {
+    if (width_in <= 0 || height_in <= 0) return {};
+    auto width = static_cast<size_t>(width_in);
+    auto height = static_cast<size_t>(height_in);
+    std::vector<std::string> lines;
+    std::string elapsed = seconds(frame.elapsed_ns);
+    std::string title = printable(frame.title);
+    // The elapsed time at the right end; the title cut to leave it room.
+    if (width >= elapsed.size() + 12) {
+        size_t room = width - elapsed.size() - 2;
+        if (display_width(title) > room) title = cut(title, room - 1) + "…";
+        lines.push_back(pad(title, width - elapsed.size()) + elapsed);
+    } else {
+        lines.push_back(title);
+    }
+    size_t open = state.episodes().size();
+    size_t alive = 0;
+    for (const auto& [pid, p] : state.processes()) alive += p.alive ? 1 : 0;
+    lines.push_back("tree PSS " + report::format_bytes(state.tree_pss_bytes()) + "   processes " +
+                    std::to_string(alive) + "   forks measured " +
+                    std::to_string(state.episodes_seen()) + " (" + std::to_string(open) +
+                    " open)   copied " + report::format_bytes(state.copied_bytes_total()) +
+                    "   sampling every " + interval_text(frame.interval_ns));
+    lines.push_back("");
+
+    std::vector<Section> sections(3);
+    sections[0].heading = pad("PID", 9) + pad("PSS", 12) + "COMMAND";
+    sections[0].rows = process_rows(state);
+    sections[1].heading = pad("FORK", 18) + pad("SHARED", 12) + pad("COPIED", 12) +
+                          pad("COPY RATE", 13) + "COPIED OF SHARED";
+    sections[1].rows = episode_rows(state, width);
+    if (sections[1].rows.empty()) sections[1].rows.push_back("(no fork episode open)");
+    sections[2].heading = pad("ENDED", 18) + pad("SHARED", 12) + pad("COPIED", 12) + "OF SHARED";
+    sections[2].rows = ended_rows(state);
+
+    // Lines left for the sections: less the header, a blank line between sections, the keys.
+    size_t fixed = lines.size() + 2 + 1;
+    size_t room = height > fixed ? height - fixed : 0;
+    std::vector<size_t> shown = share_rows(sections, room);
+    bool first = true;
+    for (size_t s : {size_t{0}, size_t{1}, size_t{2}}) {
+        if (shown[s] == 0) continue;
+        if (!first) lines.push_back("");
+        first = false;
+        lines.push_back(sections[s].heading);
+        const std::vector<std::string>& all = sections[s].rows;
+        size_t room_rows = shown[s] - 1;
+        // When not all fit, the last line says how many are left out.
+        size_t rows = room_rows >= all.size() ? all.size() : room_rows == 0 ? 0 : room_rows - 1;
+        for (size_t i = 0; i < rows; ++i) lines.push_back(all[i]);
+        if (room_rows > 0 && rows < all.size())
+            lines.push_back("… " + std::to_string(all.size() - rows) + " more");
+    }
+    while (lines.size() + 1 < height) lines.push_back("");
+    lines.push_back(frame.keys);
+    if (lines.size() > height) lines.resize(height);
+    for (std::string& line : lines) line = cut(line, width);
+    return lines;
+}
+
+}  // namespace cowtrace::live
