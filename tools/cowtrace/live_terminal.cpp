@@ -23,6 +23,7 @@ constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 // async-signal-safe calls may use them.
 volatile sig_atomic_t g_resized = 0;
 volatile sig_atomic_t g_terminal_changed = 0;
+volatile sig_atomic_t g_suspended = 0;  // stopped by Ctrl-Z, the terminal given back
 bool g_termios_saved = false;
 termios g_saved_termios{};
 struct sigaction g_old_winch {};
@@ -50,6 +51,17 @@ void on_winch(int) {
     g_resized = 1;
 }
 
+// Ctrl-Z: the shell gets its terminal back as it was; the view comes back at the next
+// refresh after SIGCONT (suspended()).
+void on_stop(int) {
+    int saved_errno = errno;
+    restore_terminal();
+    g_suspended = 1;
+    signal(SIGTSTP, SIG_DFL);
+    raise(SIGTSTP);  // blocked in this handler: the process stops when it returns
+    errno = saved_errno;
+}
+
 // SA_RESETHAND: the default action (a core, a kill) follows when the handler returns and the
 // fault recurs, or at once for the raised signal.
 void on_crash(int sig) {
@@ -70,17 +82,6 @@ bool LiveTerminal::available() {
 bool LiveTerminal::begin() {
     if (active_) return true;
     if (!available()) return false;
-    g_termios_saved = false;
-    if (isatty(STDIN_FILENO) == 1 && tcgetattr(STDIN_FILENO, &g_saved_termios) == 0) {
-        g_termios_saved = true;
-        termios raw = g_saved_termios;
-        // Keys one at a time, not echoed; VMIN 1: a program sharing the terminal still blocks
-        // in read() as before rather than reading an end of file.
-        raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
-        raw.c_cc[VMIN] = 1;
-        raw.c_cc[VTIME] = 0;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
-    }
     struct sigaction winch {};
     winch.sa_handler = on_winch;
     sigemptyset(&winch.sa_mask);
@@ -92,10 +93,37 @@ bool LiveTerminal::begin() {
     crash.sa_flags = SA_RESETHAND;
     for (size_t i = 0; i < sizeof kCrashSignals / sizeof kCrashSignals[0]; ++i)
         sigaction(kCrashSignals[i], &crash, &g_old_crash[i]);
+    enter();
+    active_ = true;
+    return true;
+}
+
+void LiveTerminal::enter() {
+    struct sigaction stop {};
+    stop.sa_handler = on_stop;
+    sigemptyset(&stop.sa_mask);
+    stop.sa_flags = SA_RESTART;
+    sigaction(SIGTSTP, &stop, nullptr);
+    g_termios_saved = false;
+    if (isatty(STDIN_FILENO) == 1 && tcgetattr(STDIN_FILENO, &g_saved_termios) == 0) {
+        g_termios_saved = true;
+        termios raw = g_saved_termios;
+        // Keys one at a time, not echoed; VMIN 1: a program sharing the terminal still blocks
+        // in read() as before rather than reading an end of file.
+        raw.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO);
+        raw.c_cc[VMIN] = 1;
+        raw.c_cc[VTIME] = 0;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
+    }
     g_terminal_changed = 1;
     write_all(kEnter, sizeof kEnter - 1);
-    active_ = true;
     redraw_all_ = true;
+}
+
+bool LiveTerminal::resume_after_stop() {
+    if (!active_ || !g_suspended) return false;
+    g_suspended = 0;
+    enter();
     return true;
 }
 
@@ -148,6 +176,7 @@ void LiveTerminal::end() {
     if (!active_) return;
     active_ = false;
     restore_terminal();
+    signal(SIGTSTP, SIG_DFL);
     sigaction(SIGWINCH, &g_old_winch, nullptr);
     for (size_t i = 0; i < sizeof kCrashSignals / sizeof kCrashSignals[0]; ++i)
         sigaction(kCrashSignals[i], &g_old_crash[i], nullptr);

@@ -1,7 +1,8 @@
 // The terminal under a live view, in plain ANSI: the alternate screen with the cursor hidden
 // and keys read one at a time without echo, all put back as they were when the view ends —
 // by end() or the destructor on every way out of a command, and by a handler on a crash
-// (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) before it goes on to kill the process. SIGINT,
+// (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT) before it goes on to kill the process, and on
+// Ctrl-Z (SIGTSTP) before the process stops, to be taken again after SIGCONT. SIGINT,
 // SIGTERM, SIGHUP and SIGQUIT are the session's (blocked and read from a signalfd while it
 // collects): they end the collection and the view closes on the way out. The terminal's
 // signal keys keep working (ISIG stays on): Ctrl-C does what it does without --live.
@@ -24,6 +25,8 @@ public:
 
     // Switches to the alternate screen; false (and nothing changed) if stdout is no terminal.
     bool begin();
+    // After Ctrl-Z (the terminal was given back as it was) and SIGCONT: takes it again.
+    bool resume_after_stop();
     // The screen's size now (columns, rows).
     void size(int& width, int& height) const;
     // The terminal was resized since the last call.
@@ -37,6 +40,8 @@ public:
     bool active() const { return active_; }
 
 private:
+    void enter();
+
     bool active_ = false;
     bool redraw_all_ = true;
 };

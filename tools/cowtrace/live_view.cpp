@@ -16,6 +16,7 @@ void LiveView::refresh() {
         closed_ = true;
         return;
     }
+    terminal_.resume_after_stop();
     std::string typed = terminal_.keys();
     if (typed.find_first_of("qQ") != std::string::npos) {
         close();

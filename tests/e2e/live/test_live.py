@@ -6,6 +6,7 @@ end, the redraw after a resize against the new size, and the terminal after the 
 refuses with a clear message and `attach --live` prints one line per fork episode as it ends."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -37,12 +38,20 @@ def plain_env() -> dict:
     return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
 
 
+_servers = itertools.count()
+
+
+def tmux_of_our_own() -> list[str]:
+    """tmux on a socket of its own: a new server each time, never the user's."""
+    return ["tmux", "-L", f"cowtrace-live-{os.getpid()}-{next(_servers)}", "-f", "/dev/null"]
+
+
 class Pane:
     """One tmux server of our own (its own socket), one window of a fixed size running `command`
     through sh; after the command, the shell says its exit status and the terminal's modes."""
 
     def __init__(self, command: list[str], width: int = 100, height: int = 30):
-        self.tmux = ["tmux", "-L", f"cowtrace-live-{os.getpid()}-{id(self)}", "-f", "/dev/null"]
+        self.tmux = tmux_of_our_own()
         after = ('echo "cowtrace exited $?"; '
                  "echo \"modes: $(stty -a | tr ' ;' '\\n\\n' | grep -x -e '-\\?icanon' -e '-\\?echo' "
                  "| tr '\\n' ' ')\"; exec sleep 600")
@@ -108,6 +117,11 @@ def exit_status(lines: list[str]) -> int | None:
     return None
 
 
+def terminal_modes_line(lines: list[str]) -> str | None:
+    """The line the shell printed with the terminal's modes (not the command line typed)."""
+    return next((line for line in lines if re.fullmatch(r"modes:( -?(icanon|echo))+ *", line)), None)
+
+
 def report_json(trace: Path) -> dict:
     out = cowtrace("report", str(trace), "--format", "json")
     if out.returncode != 0:
@@ -171,8 +185,7 @@ class LiveScreenChecks:
     def test_the_terminal_is_left_clean(self):
         self.assertFalse(self.after_modes["alternate_on"], self.after_modes)
         self.assertTrue(self.after_modes["cursor_flag"], self.after_modes)
-        modes = next(line for line in self.after if line.startswith("modes: "))
-        self.assertEqual(modes.split(), ["modes:", "icanon", "echo"])
+        self.assertEqual(terminal_modes_line(self.after).split(), ["modes:", "icanon", "echo"])
         self.assertFalse(any("COPIED" in line for line in self.after), "\n".join(self.after))
 
 
@@ -190,8 +203,7 @@ def live_session(cls, command: list[str], copied_bytes: int, quit_keys: list[str
             lambda lines: len(lines[0]) == 60 and lines[19].startswith("q: ") and episode_on(lines))
         cls.narrow_modes = cls.pane.modes()
         cls.pane.keys(*quit_keys)
-        cls.after = cls.pane.wait_for("cowtrace's exit and the terminal's modes",
-                                      lambda lines: any(line.startswith("modes: ") for line in lines))
+        cls.after = cls.pane.wait_for("cowtrace's exit and the terminal's modes", terminal_modes_line)
         cls.after_modes = cls.pane.modes()
     finally:
         cls.pane.close()
@@ -241,6 +253,73 @@ class AttachLiveInTmux(LiveScreenChecks, unittest.TestCase):
         self.assertEqual(exit_status(self.after), 0, "\n".join(self.after))
         self.assertIn(f"trace written to {self.trace}", "".join(self.after))  # wrapped at 60
         self.assertEqual(self.writer_status, 0)
+
+
+class InteractiveShell(Pane):
+    """An interactive bash in the pane, for the keys a shell's job control acts on."""
+
+    def __init__(self):
+        self.tmux = tmux_of_our_own()
+        env = {**plain_env(), "PS1": "$ "}
+        subprocess.run([*self.tmux, "new-session", "-d", "-x", "100", "-y", "30", "-s", "live",
+                        "bash", "--norc", "--noprofile", "-i"], check=True, env=env, timeout=30)
+
+    def type(self, line: str) -> None:
+        self.keys("-l", line)
+        self.keys("Enter")
+
+
+def writer_under_live_run(trace: Path, hold_ms: int) -> str:
+    writer = [tool("COW_WRITER"), "--share", "16", "--child-writes", "8", "--child-wait-ms", "300",
+              "--hold-ms", str(hold_ms), "--children", "1"]
+    return shlex.join([tool("COWTRACE_BIN"), "run", "--live", "-o", str(trace), "--", *writer])
+
+
+STTY_MODES = ("echo \"modes: $(stty -a | tr ' ;' '\\n\\n' | grep -x -e '-\\?icanon' -e '-\\?echo' "
+              "| tr '\\n' ' ')\"")
+
+
+class KeysOfTheShell(unittest.TestCase):
+    """Ctrl-C and Ctrl-Z under `run --live` do what they do without it, and the terminal is the
+    shell's again while cowtrace is stopped or once it has ended."""
+
+    def setUp(self):
+        self.shell = InteractiveShell()
+        self.trace = Path(tempfile.mkdtemp(prefix="cowtrace-live-")) / "run.trace"
+
+    def tearDown(self):
+        self.shell.close()
+
+    def test_ctrl_c_ends_the_command_and_gives_the_terminal_back(self):
+        self.shell.type(writer_under_live_run(self.trace, 20000) + "; echo \"cowtrace exited $?\"; "
+                        + STTY_MODES)
+        self.shell.wait_for("the open episode", copied_at_least(7 * MiB))
+        self.shell.keys("C-c")
+        after = self.shell.wait_for("cowtrace's exit", terminal_modes_line)
+        # SIGINT reached the command too, as without --live: it died of it (128 + 2).
+        self.assertEqual(exit_status(after), 130, "\n".join(after))
+        self.assertEqual(terminal_modes_line(after).split(), ["modes:", "icanon", "echo"])
+        modes = self.shell.modes()
+        self.assertFalse(modes["alternate_on"])
+        self.assertTrue(modes["cursor_flag"])
+        self.assertIn(f"trace written to {self.trace}", "".join(after))
+
+    def test_ctrl_z_gives_the_terminal_back_and_fg_takes_it_again(self):
+        self.shell.type(writer_under_live_run(self.trace, 3000))
+        self.shell.wait_for("the open episode", copied_at_least(7 * MiB))
+        self.shell.keys("C-z")
+        stopped = self.shell.wait_for("the job stopped", lambda lines: any("Stopped" in line for line in lines))
+        modes = self.shell.modes()
+        self.assertFalse(modes["alternate_on"], "\n".join(stopped))
+        self.assertTrue(modes["cursor_flag"])
+        self.shell.type(STTY_MODES)
+        shown = self.shell.wait_for("the terminal's modes", terminal_modes_line)
+        self.assertEqual(terminal_modes_line(shown).split(), ["modes:", "icanon", "echo"])
+        self.shell.type("fg; echo \"cowtrace exited $?\"")
+        self.shell.wait_for("the view again", episode_on)
+        self.assertTrue(self.shell.modes()["alternate_on"])
+        after = self.shell.wait_for("cowtrace's exit", lambda lines: exit_status(lines) is not None)
+        self.assertEqual(exit_status(after), 0, "\n".join(after))
 
 
 class LiveWithoutATerminal(unittest.TestCase):
