@@ -193,11 +193,12 @@ std::vector<std::string> live_screen_lines(const LiveState& state, const ScreenF
     size_t open = state.episodes().size();
     size_t alive = 0;
     for (const auto& [pid, p] : state.processes()) alive += p.alive ? 1 : 0;
-    lines.push_back("tree PSS " + report::format_bytes(state.tree_pss_bytes()) + "   processes " +
-                    std::to_string(alive) + "   forks measured " +
-                    std::to_string(state.episodes_seen()) + " (" + std::to_string(open) +
-                    " open)   copied " + report::format_bytes(state.copied_bytes_total()) +
-                    "   sampling every " + interval_text(frame.interval_ns));
+    uint64_t forks = state.episodes_seen();
+    lines.push_back("tree PSS " + report::format_bytes(state.tree_pss_bytes()) + " · copied " +
+                    report::format_bytes(state.copied_bytes_total()) + " · " +
+                    std::to_string(alive) + (alive == 1 ? " process · " : " processes · ") +
+                    std::to_string(forks) + (forks == 1 ? " fork, " : " forks, ") +
+                    std::to_string(open) + " open · interval " + interval_text(frame.interval_ns));
     lines.push_back("");
 
     std::vector<Section> sections(3);

@@ -168,8 +168,11 @@ class LiveScreenChecks:
         pss = size_of(" ".join(line.split()[2:4]))
         m = episode_on(self.live)
         shared, copied = size_of(m.group(3)), size_of(m.group(5))
-        # The writer's 64 MiB counted once, plus what the child copied, plus the programs.
-        self.assertGreaterEqual(pss, shared, line)
+        # At most the writer's 64 MiB once, what the child copied and the programs. At least
+        # half of it: between samples the tree's PSS is a guess from the last ones (a parent
+        # sampled after the fork counts half of what it shares, a child not sampled yet nothing;
+        # model/tree_pss_ledger.hpp).
+        self.assertGreaterEqual(pss, shared / 2, line)
         self.assertLessEqual(pss, shared + copied + 32 * MiB, line)
 
     def test_after_a_resize_the_screen_is_drawn_for_the_new_size(self):
