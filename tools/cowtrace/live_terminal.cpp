@@ -21,12 +21,10 @@ constexpr int kCrashSignals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 
 // What the signal handlers need, set before they are installed: plain globals, as only
 // async-signal-safe calls may use them.
-volatile sig_atomic_t g_resized = 0;
 volatile sig_atomic_t g_terminal_changed = 0;
 volatile sig_atomic_t g_suspended = 0;  // stopped by Ctrl-Z, the terminal given back
 bool g_termios_saved = false;
 termios g_saved_termios{};
-struct sigaction g_old_winch {};
 struct sigaction g_old_crash[sizeof kCrashSignals / sizeof kCrashSignals[0]]{};
 
 void write_all(const char* bytes, size_t size) {
@@ -47,12 +45,8 @@ void restore_terminal() {
     if (g_termios_saved) tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);
 }
 
-void on_winch(int) {
-    g_resized = 1;
-}
-
 // Ctrl-Z: the shell gets its terminal back as it was; the view comes back at the next
-// refresh after SIGCONT (suspended()).
+// refresh after SIGCONT (resume_after_stop()).
 void on_stop(int) {
     int saved_errno = errno;
     restore_terminal();
@@ -82,11 +76,6 @@ bool LiveTerminal::available() {
 bool LiveTerminal::begin() {
     if (active_) return true;
     if (!available()) return false;
-    struct sigaction winch {};
-    winch.sa_handler = on_winch;
-    sigemptyset(&winch.sa_mask);
-    winch.sa_flags = SA_RESTART;
-    sigaction(SIGWINCH, &winch, &g_old_winch);
     struct sigaction crash {};
     crash.sa_handler = on_crash;
     sigemptyset(&crash.sa_mask);
@@ -127,7 +116,7 @@ bool LiveTerminal::resume_after_stop() {
     return true;
 }
 
-void LiveTerminal::size(int& width, int& height) const {
+void LiveTerminal::size(int& width, int& height) {
     winsize ws{};
     if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
         width = ws.ws_col;
@@ -136,13 +125,9 @@ void LiveTerminal::size(int& width, int& height) const {
         width = 80;
         height = 24;
     }
-}
-
-bool LiveTerminal::resized() {
-    if (!g_resized) return false;
-    g_resized = 0;
-    redraw_all_ = true;
-    return true;
+    if (width != width_ || height != height_) redraw_all_ = true;  // resized: clear it all
+    width_ = width;
+    height_ = height;
 }
 
 void LiveTerminal::draw(const std::vector<std::string>& lines) {
@@ -177,7 +162,6 @@ void LiveTerminal::end() {
     active_ = false;
     restore_terminal();
     signal(SIGTSTP, SIG_DFL);
-    sigaction(SIGWINCH, &g_old_winch, nullptr);
     for (size_t i = 0; i < sizeof kCrashSignals / sizeof kCrashSignals[0]; ++i)
         sigaction(kCrashSignals[i], &g_old_crash[i], nullptr);
 }

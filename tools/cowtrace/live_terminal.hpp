@@ -27,10 +27,9 @@ public:
     bool begin();
     // After Ctrl-Z (the terminal was given back as it was) and SIGCONT: takes it again.
     bool resume_after_stop();
-    // The screen's size now (columns, rows).
-    void size(int& width, int& height) const;
-    // The terminal was resized since the last call.
-    bool resized();
+    // The screen's size now (columns, rows), read at each refresh: after a resize (SIGWINCH,
+    // which needs no handler of ours) the next draw clears the whole screen first.
+    void size(int& width, int& height);
     // Draws the lines from the top left, each erasing the rest of its row, and clears below.
     void draw(const std::vector<std::string>& lines);
     // Keys typed since the last call (nothing when stdin is no terminal).
@@ -44,6 +43,8 @@ private:
 
     bool active_ = false;
     bool redraw_all_ = true;
+    int width_ = 0;
+    int height_ = 0;
 };
 
 }  // namespace cowtrace::cli

@@ -23,7 +23,6 @@ void LiveView::refresh() {
         if (on_quit) on_quit();
         return;
     }
-    terminal_.resized();  // the next draw clears the whole screen
     int width = 0, height = 0;
     terminal_.size(width, height);
     live::ScreenFrame frame;

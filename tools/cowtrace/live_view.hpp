@@ -1,5 +1,5 @@
 // `--live`: the collection's state drawn on the terminal at every status tick of the session
-// (the sampling interval), redrawn whole at a new size after a resize. The view opens at its
+// (the sampling interval), redrawn whole at the new size after a resize. The view opens at its
 // first tick, inside the session's loop, where the session already holds SIGINT and SIGTERM:
 // no signal can end the process between the screen's switch and its restoring. `q` closes the
 // view and calls on_quit (attach: the collection ends; run: it goes on without a view).
