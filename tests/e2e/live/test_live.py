@@ -109,6 +109,15 @@ def copied_at_least(nbytes: int):
     return found
 
 
+def copies_done(nbytes: int):
+    """The episode shows at least nbytes copied and no growth since the sample before: the
+    child's writes are over (it writes at some 70 MiB/s, and the screen is read meanwhile)."""
+    def found(lines: list[str]) -> bool:
+        m = episode_on(lines)
+        return m is not None and size_of(m.group(5)) >= nbytes and m.group(6) == "0 B/s"
+    return found
+
+
 def exit_status(lines: list[str]) -> int | None:
     for line in lines:
         m = re.match(r"cowtrace exited (\d+)", line)
@@ -193,12 +202,12 @@ class LiveScreenChecks:
 
 
 def live_session(cls, command: list[str], copied_bytes: int, quit_keys: list[str]) -> None:
-    """Runs command in a pane, reads the screen once the episode shows copied_bytes (its child
-    writes 24 MiB at once: the writes are done), resizes,
+    """Runs command in a pane, reads the screen once the episode shows copied_bytes and its
+    child has stopped writing, resizes,
     quits with quit_keys and waits for cowtrace's exit status."""
     cls.pane = Pane(command)
     try:
-        cls.live = cls.pane.wait_for("the open episode with its copies", copied_at_least(copied_bytes))
+        cls.live = cls.pane.wait_for("the open episode with its copies done", copies_done(copied_bytes))
         cls.live_modes = cls.pane.modes()
         cls.pane.resize(60, 20)
         cls.narrow = cls.pane.wait_for(
@@ -220,7 +229,7 @@ class RunLiveInTmux(LiveScreenChecks, unittest.TestCase):
         cls.dir = Path(tempfile.mkdtemp(prefix="cowtrace-live-"))
         cls.trace = cls.dir / "run.trace"
         writer = [tool("COW_WRITER"), "--share", "64", "--child-writes", "24", "--child-wait-ms", "500",
-                  "--hold-ms", "4000", "--children", "1"]
+                  "--hold-ms", "6000", "--children", "1"]
         live_session(cls, [tool("COWTRACE_BIN"), "run", "--live", "-o", str(cls.trace), "--", *writer],
                      23 * MiB, ["q"])
         cls.data = report_json(cls.trace)
@@ -244,7 +253,7 @@ class AttachLiveInTmux(LiveScreenChecks, unittest.TestCase):
         cls.trace = cls.dir / "attach.trace"
         cls.writer = subprocess.Popen(
             [tool("COW_WRITER"), "--share", "64", "--child-writes", "24", "--wait-ms", "1000",
-             "--child-wait-ms", "500", "--hold-ms", "4000", "--children", "1"], env=plain_env())
+             "--child-wait-ms", "500", "--hold-ms", "6000", "--children", "1"], env=plain_env())
         try:
             live_session(cls, [tool("COWTRACE_BIN"), "attach", "--live", str(cls.writer.pid), "-o", str(cls.trace)],
                          23 * MiB, ["q"])
@@ -308,7 +317,7 @@ class KeysOfTheShell(unittest.TestCase):
         self.assertIn(f"trace written to {self.trace}", "".join(after))
 
     def test_ctrl_z_gives_the_terminal_back_and_fg_takes_it_again(self):
-        self.shell.type(writer_under_live_run(self.trace, 3000))
+        self.shell.type(writer_under_live_run(self.trace, 20000))
         self.shell.wait_for("the open episode", copied_at_least(7 * MiB))
         self.shell.keys("C-z")
         stopped = self.shell.wait_for("the job stopped", lambda lines: any("Stopped" in line for line in lines))
@@ -321,8 +330,10 @@ class KeysOfTheShell(unittest.TestCase):
         self.shell.type("fg; echo \"cowtrace exited $?\"")
         self.shell.wait_for("the view again", episode_on)
         self.assertTrue(self.shell.modes()["alternate_on"])
+        self.shell.keys("C-c")
         after = self.shell.wait_for("cowtrace's exit", lambda lines: exit_status(lines) is not None)
-        self.assertEqual(exit_status(after), 0, "\n".join(after))
+        self.assertEqual(exit_status(after), 130, "\n".join(after))
+        self.assertFalse(self.shell.modes()["alternate_on"])
 
 
 class LiveWithoutATerminal(unittest.TestCase):
