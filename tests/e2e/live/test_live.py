@@ -252,7 +252,7 @@ class AttachLiveInTmux(LiveScreenChecks, unittest.TestCase):
         cls.dir = Path(tempfile.mkdtemp(prefix="cowtrace-live-"))
         cls.trace = cls.dir / "attach.trace"
         cls.writer = subprocess.Popen(
-            [tool("COW_WRITER"), "--share", "64", "--child-writes", "24", "--wait-ms", "1000",
+            [tool("COW_WRITER"), "--share", "64", "--child-writes", "24", "--wait-ms", "1500",
              "--child-wait-ms", "500", "--hold-ms", "6000", "--children", "1"], env=plain_env())
         try:
             live_session(cls, [tool("COWTRACE_BIN"), "attach", "--live", str(cls.writer.pid), "-o", str(cls.trace)],
@@ -346,7 +346,7 @@ class LiveWithoutATerminal(unittest.TestCase):
     def test_attach_live_prints_a_line_per_episode_as_it_ends(self):
         trace = Path(tempfile.mkdtemp(prefix="cowtrace-live-")) / "attach.trace"
         writer = subprocess.Popen(
-            [tool("COW_WRITER"), "--share", "32", "--child-writes", "8", "--wait-ms", "1000",
+            [tool("COW_WRITER"), "--share", "32", "--child-writes", "8", "--wait-ms", "1500",
              "--child-wait-ms", "300", "--hold-ms", "500", "--children", "2"], env=plain_env())
         try:
             out = cowtrace("attach", "--live", "-q", str(writer.pid), "-o", str(trace))
