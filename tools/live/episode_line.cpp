@@ -3,15 +3,12 @@
 #include <cstdio>
 
 #include "report/byte_size.hpp"
+#include "terminal_text.hpp"
 
 namespace cowtrace::live {
 
 std::string episode_line(const EndedEpisode& e) {
-    std::string command = e.command;
-    for (char& c : command) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) c = '?';
-    }
+    std::string command = printable(e.command);
     char after[32];
     snprintf(after, sizeof after, "%.1f s", static_cast<double>(e.duration_ns) / 1e9);
     std::string line = "fork " + std::to_string(e.parent) + " → " + std::to_string(e.child);

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <functional>
 #include <map>
+#include <set>
+#include <utility>
 
 #include "report/byte_size.hpp"
+#include "terminal_text.hpp"
 
 namespace cowtrace::live {
 
@@ -13,35 +15,11 @@ namespace {
 
 constexpr size_t kBarMaxWidth = 30;
 constexpr size_t kBarMinWidth = 5;
-
-bool continuation_byte(unsigned char c) {
-    return (c & 0xc0) == 0x80;
-}
-
-// The first `width` characters of text.
-std::string cut(const std::string& text, size_t width) {
-    size_t chars = 0;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (continuation_byte(static_cast<unsigned char>(text[i]))) continue;
-        if (chars == width) return text.substr(0, i);
-        ++chars;
-    }
-    return text;
-}
+constexpr size_t kMaxIndentLevels = 16;
 
 std::string pad(const std::string& text, size_t width) {
     size_t w = display_width(text);
     return w >= width ? text : text + std::string(width - w, ' ');
-}
-
-// Control characters (and DEL) of a command line would reach the terminal as escapes.
-std::string printable(const std::string& text) {
-    std::string out = text;
-    for (char& c : out) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7f) c = '?';
-    }
-    return out;
 }
 
 std::string seconds(uint64_t ns) {
@@ -70,28 +48,43 @@ struct Section {
     std::vector<std::string> rows;
 };
 
-// Rows of the process tree: each process under its parent, children by pid.
+// Rows of the process tree: each process under its parent, children by pid; walked with a
+// stack of our own (a chain of forks can be thousands deep) and indented at most
+// kMaxIndentLevels. A process in a parent cycle (pids reused) is shown as a root.
 std::vector<std::string> process_rows(const LiveState& state) {
+    const auto& processes = state.processes();
     std::map<pid_t, std::vector<pid_t>> children;
     std::vector<pid_t> roots;
-    for (const auto& [pid, p] : state.processes()) {
+    for (const auto& [pid, p] : processes) {
         if (!p.alive) continue;
-        auto parent = state.processes().find(p.parent);
-        bool has_parent = parent != state.processes().end() && parent->second.alive;
+        auto parent = processes.find(p.parent);
+        bool has_parent = parent != processes.end() && parent->second.alive && p.parent != pid;
         (has_parent ? children[p.parent] : roots).push_back(pid);
     }
     std::vector<std::string> rows;
-    std::function<void(pid_t, size_t)> add = [&](pid_t pid, size_t depth) {
-        const LiveProcess& p = state.processes().at(pid);
-        std::string indent = depth == 0 ? "" : std::string(2 * (depth - 1), ' ') + "└ ";
-        std::string command = p.command.empty() ? "?" : printable(p.command);
-        rows.push_back(pad(std::to_string(pid), 9) +
-                       pad(report::format_bytes(state.pss_of(pid)), 12) + indent + command);
-        auto kids = children.find(pid);
-        if (kids == children.end()) return;
-        for (pid_t child : kids->second) add(child, depth + 1);
+    std::set<pid_t> shown;
+    auto walk = [&](pid_t root) {
+        std::vector<std::pair<pid_t, size_t>> stack = {{root, 0}};
+        while (!stack.empty()) {
+            auto [pid, depth] = stack.back();
+            stack.pop_back();
+            if (!shown.insert(pid).second) continue;
+            const LiveProcess& p = processes.at(pid);
+            size_t level = std::min(depth, kMaxIndentLevels);
+            std::string indent = depth == 0 ? "" : std::string(2 * (level - 1), ' ') + "└ ";
+            std::string command = p.command.empty() ? "?" : printable(p.command);
+            rows.push_back(pad(std::to_string(pid), 9) +
+                           pad(report::format_bytes(state.pss_of(pid)), 12) + indent + command);
+            auto kids = children.find(pid);
+            if (kids == children.end()) continue;
+            for (auto it = kids->second.rbegin(); it != kids->second.rend(); ++it)
+                stack.emplace_back(*it, depth + 1);
+        }
     };
-    for (pid_t root : roots) add(root, 0);
+    for (pid_t root : roots) walk(root);
+    for (const auto& [pid, p] : processes) {
+        if (p.alive && !shown.count(pid)) walk(pid);
+    }
     return rows;
 }
 
@@ -168,12 +161,6 @@ std::vector<size_t> share_rows(const std::vector<Section>& sections, size_t room
 
 }  // namespace
 
-size_t display_width(const std::string& text) {
-    size_t chars = 0;
-    for (char c : text) chars += continuation_byte(static_cast<unsigned char>(c)) ? 0 : 1;
-    return chars;
-}
-
 std::vector<std::string> live_screen_lines(const LiveState& state, const ScreenFrame& frame,
                                            int width_in, int height_in) {
     if (width_in <= 0 || height_in <= 0) return {};
@@ -185,7 +172,7 @@ std::vector<std::string> live_screen_lines(const LiveState& state, const ScreenF
     // The elapsed time at the right end; the title cut to leave it room.
     if (width >= elapsed.size() + 12) {
         size_t room = width - elapsed.size() - 2;
-        if (display_width(title) > room) title = cut(title, room - 1) + "…";
+        if (display_width(title) > room) title = cut_to_width(title, room - 1) + "…";
         lines.push_back(pad(title, width - elapsed.size()) + elapsed);
     } else {
         lines.push_back(title);
@@ -232,7 +219,7 @@ std::vector<std::string> live_screen_lines(const LiveState& state, const ScreenF
     while (lines.size() + 1 < height) lines.push_back("");
     lines.push_back(frame.keys);
     if (lines.size() > height) lines.resize(height);
-    for (std::string& line : lines) line = cut(line, width);
+    for (std::string& line : lines) line = cut_to_width(line, width);
     return lines;
 }
 

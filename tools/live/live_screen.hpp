@@ -2,7 +2,7 @@
 // that what a user sees is unit-tested without a terminal. Every line fits the width (counted
 // in characters; the view's own are all one column wide) and there are at most `height` lines;
 // what does not fit is cut with a "… N more" line. A command line's control characters are
-// shown as '?': a traced program's name cannot drive the terminal.
+// shown as '?' (terminal_text.hpp): a traced program's name cannot drive the terminal.
 #pragma once
 
 #include <cstdint>
@@ -22,8 +22,5 @@ struct ScreenFrame {
 
 std::vector<std::string> live_screen_lines(const LiveState& state, const ScreenFrame& frame,
                                            int width, int height);
-
-// Characters in a UTF-8 string (what the screen's width is counted in).
-size_t display_width(const std::string& text);
 
 }  // namespace cowtrace::live

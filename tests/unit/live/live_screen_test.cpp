@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "live/terminal_text.hpp"
 #include "live_records.hpp"
 
 namespace cowtrace::live {
@@ -132,6 +133,64 @@ TEST(LiveScreen, ACommandCannotWriteEscapesToTheTerminal) {
     EXPECT_EQ(screen.find('\033'), std::string::npos) << screen;
     EXPECT_EQ(screen.find('\007'), std::string::npos) << screen;
     EXPECT_NE(screen.find("x?[2J?]0;owned?"), std::string::npos) << screen;
+}
+
+TEST(LiveScreen, AChainOfForksThousandsDeepIsDrawnWithABoundedIndent) {
+    LiveState s;
+    TraceBuilder b;
+    constexpr pid_t kFirst = 10000, kDepth = 5000;
+    for (pid_t pid = kFirst; pid < kFirst + kDepth; ++pid) {
+        s.on_process_started(pid);
+        if (pid == kFirst) {
+            b.hello(pid, 1, 1, "/bin/sh", {"sh"});
+        } else {
+            b.child_start(pid, 2, wire::CreateHow::kFork, pid - 1);
+        }
+    }
+    feed(s, b);
+    std::vector<std::string> lines = live_screen_lines(s, frame(), 100, 40);
+    std::string screen = joined(lines);
+    EXPECT_EQ(lines[4].rfind("10000 ", 0), 0u) << screen;
+    EXPECT_EQ(lines[5].rfind("10001 ", 0), 0u) << screen;
+    EXPECT_NE(lines[5].find("└ sh"), std::string::npos) << screen;
+    size_t more = index_of(lines, "… ");
+    ASSERT_LT(more, lines.size()) << screen;
+    // PID and PSS columns (21), then two columns per level up to 16 levels (30 before the └).
+    for (size_t row : {more - 2, more - 1}) {
+        const std::string& line = lines[row];
+        EXPECT_EQ(display_width(line.substr(0, line.find("└"))), 21u + 30u)
+            << "the indent stops growing\n"
+            << screen;
+    }
+}
+
+TEST(LiveScreen, ProcessesInAParentCycleAreStillShown) {
+    LiveState s;
+    s.on_process_started(1);
+    s.on_process_started(2);
+    TraceBuilder b;
+    b.child_start(1, 1, wire::CreateHow::kFork, 2).child_start(2, 2, wire::CreateHow::kFork, 1);
+    feed(s, b);
+    std::vector<std::string> lines = live_screen_lines(s, frame(), 100, 20);
+    EXPECT_LT(index_of(lines, "1        "), lines.size()) << joined(lines);
+    EXPECT_LT(index_of(lines, "2        "), lines.size()) << joined(lines);
+}
+
+TEST(TerminalText, ControlsOfEveryKindAreShownAsQuestionMarks) {
+    EXPECT_EQ(printable("a\tb\x7f"
+                        "c"),
+              "a?b?c");
+    EXPECT_EQ(printable("x\xc2\x9b"
+                        "31m"),
+              "x?31m")
+        << "CSI as a UTF-8 C1 control";
+    EXPECT_EQ(printable("caf\xc3\xa9 \xc2\xa0"), "caf\xc3\xa9 \xc2\xa0") << "text is kept";
+}
+
+TEST(TerminalText, WidthsAndCutsCountCharactersNotBytes) {
+    EXPECT_EQ(display_width("4242 → 4243"), 11u);
+    EXPECT_EQ(cut_to_width("4242 → 4243", 6), "4242 →");
+    EXPECT_EQ(cut_to_width("abc", 10), "abc");
 }
 
 TEST(LiveScreen, EndedEpisodesAreListedNewestFirst) {
