@@ -25,8 +25,11 @@ def main():
     # --attach: the server is started plainly and observed with `cowtrace attach` (no library:
     # no final census as the child ends, so its last sample stands).
     attach = "--attach" in sys.argv[1:]
+    # --unprivileged (with --attach): the server and the observer as one unprivileged user,
+    # the census from the exclusive bit alone.
+    unprivileged = "--unprivileged" in sys.argv[1:]
     work = tempfile.mkdtemp(prefix="cowtrace-redis-")
-    run = redis_bgsave.run_bgsave(work, ["redis-server"], attach=attach)
+    run = redis_bgsave.run_bgsave(work, ["redis-server"], attach=attach, unprivileged=unprivileged)
     trace, redis_pid, persistence = run.trace, run.redis_pid, run.persistence
     assert run.cowtrace_status == 0, f"cowtrace exited {run.cowtrace_status}"
     assert persistence["rdb_last_bgsave_status"] == "ok", persistence
@@ -48,6 +51,8 @@ def main():
     if attach and (not server["argv"] or "" in server["argv"]):
         # Redis rewrites its title and pads the rest with NULs: not arguments.
         failures.append(f"the server's command line as read from /proc: {server['argv']}")
+    if unprivileged and ep["mode"] != "unprivileged":
+        failures.append(f"census mode {ep['mode']}, not unprivileged")
     if redis_cow < 8 << 20:
         failures.append(f"the save copied too little to compare ({redis_cow} bytes)")
     if abs(ours - redis_cow) > TOLERANCE * redis_cow:
