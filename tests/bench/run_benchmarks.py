@@ -603,6 +603,63 @@ class Suite:
                "BGSAVE", "chunks"], rows)
         self.results["redis"] = res
 
+    # --- 7b: redis-benchmark with and without `cowtrace attach` --------------------------------
+
+    def bench_attach(self):
+        """redis-benchmark SET throughput of one server, observed by `cowtrace attach` or not."""
+        if not (shutil.which("redis-server") and shutil.which("redis-benchmark")):
+            print("  skipped: redis-server or redis-benchmark not installed\n")
+            return
+        rounds = 6 if self.quick else 12
+        populate = 500_000 if self.quick else 1_000_000
+        n = 100_000
+        print(f"one redis-server started plainly (--save '' --appendonly no, loopback), populated "
+              f"with `redis-benchmark -t set -n {populate} -r 2000000 -d 300 -P 16`; then "
+              f"{rounds} rounds, alternating: SET throughput (redis-benchmark -t set -n {n} "
+              f"-r 2000000 -d 300 -c 50) while `cowtrace attach PID` observes the server "
+              f"(census {self.cow_mode}, 100 ms interval), and while nothing does")
+        server = RedisServer(self, self.untraced())
+        plain, attached = Mode("not attached"), Mode("attached")
+        try:
+            server.populate(populate)
+            pid = int(server.info("server")["process_id"])
+            print(f"  used_memory {int(server.info('memory')['used_memory']) / (1 << 20):.0f} MiB")
+
+            def run_one(mode, t):
+                if mode is plain:
+                    return {"rps": server.bench(n), "attach_cpu_s": 0.0}
+                trace = self.trace_path(f"attach-{t}")
+                observer = subprocess.Popen([self.cowtrace, "attach", "-q", "-o", trace,
+                                             str(pid)], env=clean_env(),
+                                            stderr=subprocess.PIPE)
+                try:
+                    deadline = time.monotonic() + 30
+                    while not os.path.exists(trace) or os.path.getsize(trace) == 0:
+                        if time.monotonic() > deadline or observer.poll() is not None:
+                            raise RuntimeError("cowtrace attach did not start: " +
+                                               observer.stderr.read().decode(errors="replace"))
+                        time.sleep(0.02)
+                    time.sleep(0.3)  # its first samples of the server
+                    rps = server.bench(n)
+                    cpu = proc_cpu_s(observer.pid)
+                finally:
+                    observer.send_signal(signal.SIGINT)
+                    observer.wait(timeout=60)
+                return {"rps": rps, "attach_cpu_s": cpu}
+
+            got = interleaved(rounds, [plain, attached], run_one)
+        finally:
+            server.stop()
+        base = [r["rps"] for r in got[plain.name]]
+        with_attach = [r["rps"] for r in got[attached.name]]
+        ratio, per = ratios(with_attach, base)
+        table(["server", "SET/s", "ratio", "range", "attach CPU/round"],
+              [[plain.name, f"{median(base):,.0f}", "", "", ""],
+               [attached.name, f"{median(with_attach):,.0f}", fmt_ratio(ratio), fmt_range(per),
+                f"{median([r['attach_cpu_s'] for r in got[attached.name]]):.2f} s"]])
+        self.note("redis SET rps, attached/not attached", f"{ratio:.3f}", "≥ 0.97", ratio >= 0.97)
+        self.results["attach"] = {"ratio": ratio, "per_round": per, "runs": got}
+
     # --- 8: the collector's ingest rate ------------------------------------------------------
 
     def bench_ingest(self):
@@ -923,6 +980,7 @@ BENCHMARKS = {
     "census": Suite.bench_census,
     "episode": Suite.bench_episode,
     "redis": Suite.bench_redis,
+    "attach": Suite.bench_attach,
     "ingest": Suite.bench_ingest,
     "report": Suite.bench_report,
     "shim": Suite.bench_shim,

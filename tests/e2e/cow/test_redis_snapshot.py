@@ -37,6 +37,8 @@ def main():
 
     report = json.loads(subprocess.run([COWTRACE, "report", "-f", "json", trace], check=True,
                                        capture_output=True, text=True).stdout)
+    # Not root: the observer wrote the trace, and the server its snapshot, as that user.
+    owners = {os.stat(trace).st_uid, os.stat(os.path.join(work, "dump.rdb")).st_uid}
     shutil.rmtree(work, ignore_errors=True)
     saves = [f for f in report["forks"] if f["parent"] == redis_pid and f["end"] == "exit"]
     assert len(saves) == 1, f"expected one BGSAVE episode, found {len(saves)}"
@@ -53,6 +55,8 @@ def main():
         failures.append(f"the server's command line as read from /proc: {server['argv']}")
     if unprivileged and ep["mode"] != "unprivileged":
         failures.append(f"census mode {ep['mode']}, not unprivileged")
+    if unprivileged and owners & {0}:
+        failures.append(f"the server or the observer ran as root (files owned by {owners})")
     if redis_cow < 8 << 20:
         failures.append(f"the save copied too little to compare ({redis_cow} bytes)")
     if abs(ours - redis_cow) > TOLERANCE * redis_cow:
