@@ -189,7 +189,7 @@ bool Session::setup(std::string& error) {
         return false;
     }
     if (attached_ && opt_.poll_children) {
-        kernel_note_ = "not used (--poll-children)";
+        kernel_note_ = "not used: --poll-children";
     } else if (opt_.kernel_events) {
         kernel_ok_ = kernel_.open(kernel_note_);
         if (!kernel_ok_) spdlog::info("kernel cross-check unavailable: {}", kernel_note_);
@@ -315,8 +315,7 @@ void Session::start_attach() {
         }
     }
     std::string events_from =
-        poller_ ? "a look at /proc every sampling interval (the kernel's process events are "
-                  "unavailable: " +
+        poller_ ? "a look at /proc every sampling interval (the kernel's process events: " +
                       kernel_note_ + ")"
                 : "the kernel's process events";
     note(wire::NoteSeverity::kInfo, wire::NoteCode::kAttached,
@@ -333,7 +332,7 @@ void Session::start_attach() {
                           "an interval late (what the child copied before then is attributed by "
                           "place)";
         note(wire::NoteSeverity::kWarning, wire::NoteCode::kEventsPolled,
-             "the kernel's process events are unavailable (" + kernel_note_ + "): " + why);
+             "the kernel's process events are not at hand (" + kernel_note_ + "): " + why);
         // Said even with --quiet: the trace is coarser than the user may expect.
         fprintf(stderr, "cowtrace: no kernel process events (%s): %s\n", kernel_note_.c_str(),
                 why.c_str());

@@ -148,7 +148,7 @@ class AttachByPollingProc(unittest.TestCase):
 
     def test_it_says_so_on_stderr_and_in_the_trace(self):
         err = ATTACH_STDERR[self.trace]
-        self.assertIn("no kernel process events (not used (--poll-children))", err)
+        self.assertIn("no kernel process events (not used: --poll-children)", err)
         self.assertIn("polling /proc every 100 ms", err)
         self.assertFalse(self.data["trace"]["kernel_events"])
         notes = " ".join(n["text"] for n in self.data["trace"]["notes"])
