@@ -86,13 +86,16 @@ std::vector<PolledEvent> ChildrenPoller::poll(uint64_t now_ns) {
         Known& k = known_[pid];
         std::optional<ProcessStat> stat = read_process_stat(pid);
         bool same_process = stat && stat->start_ticks == k.start_ticks;
-        // A main thread may end while other threads go on: the process lives while one does.
-        bool ended = !same_process || stat->state == 'Z' || !thread_group_running(pid);
-        if (ended) {
+        // A main thread may end while other threads go on (a zombie leader): the process lives
+        // while one does. One whose threads are all exiting is not a zombie yet: its status
+        // comes with the next look.
+        bool running = same_process && thread_group_running(pid);
+        if (same_process && !running && stat->state != 'Z') continue;
+        if (!running) {
             PolledEvent ev{PolledEvent::Kind::kExit};
             ev.pid = pid;
             ev.t_ns = now_ns;
-            if (same_process && stat->state == 'Z') {
+            if (same_process) {
                 ev.status_known = true;
                 ev.status = stat->exit_code;
             }
@@ -101,6 +104,8 @@ std::vector<PolledEvent> ChildrenPoller::poll(uint64_t now_ns) {
             continue;
         }
         if (exec_since(k, *stat)) {
+            // Its address space is gone: an exec, unless it began to exit meanwhile.
+            if (!thread_group_running(pid)) continue;
             PolledEvent ev{PolledEvent::Kind::kExec};
             ev.pid = pid;
             ev.t_ns = now_ns;

@@ -192,6 +192,11 @@ bool Session::setup(std::string& error) {
         kernel_note_ = "not used: --poll-children";
     } else if (opt_.kernel_events) {
         kernel_ok_ = kernel_.open(kernel_note_);
+        // Attach depends on the events wholly: they must name the processes as we see them.
+        if (kernel_ok_ && attached_) {
+            kernel_ok_ = kernel_.names_our_processes(500, kernel_note_);
+            t0_ns_ = file_t0_ns_ = now_ns();  // the trace begins with the attach, not the probe
+        }
         if (!kernel_ok_) spdlog::info("kernel cross-check unavailable: {}", kernel_note_);
     } else {
         kernel_note_ = "disabled by --no-kernel-events";

@@ -188,6 +188,46 @@ class AttachByPollingProc(unittest.TestCase):
             self.assertIn(p["exit"], (None, {"code": 0, "source": "kernel"}), p)
 
 
+class AttachInsideAPidNamespace(unittest.TestCase):
+    """A container's view: a shell and `cowtrace attach` in new user and PID namespaces. The proc
+    connector subscribes there but its events carry the initial namespace's pids: attach finds
+    that out (a fork of its own it does not hear of) and polls /proc instead, saying why. The
+    writer's fork is measured (unprivileged: no frame numbers in a user namespace)."""
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("new user and PID namespaces need root here")
+        d = writable_dir()
+        cls.trace = d / "container.trace"
+        inner = (f"sleep 1; {tool('COW_WRITER')} --share 64 --child-writes 20 "
+                 "--child-wait-ms 300 --hold-ms 600 --children 1")
+        script = f"bash -c '{inner}' & {tool('COWTRACE_BIN')} attach -q -o {cls.trace} $!"
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+        cls.out = subprocess.run(["unshare", "--user", "--map-root-user", "--pid", "--fork",
+                                  "--mount-proc", "bash", "-c", script], capture_output=True,
+                                 env=env, timeout=120)
+        if cls.out.returncode != 0:
+            raise AssertionError(f"attach in the namespaces exited {cls.out.returncode}: "
+                                 f"{cls.out.stderr.decode(errors='replace')}")
+        cls.data = json.loads(cowtrace("report", str(cls.trace), "--format", "json").stdout)
+
+    def test_it_polls_and_says_why(self):
+        err = self.out.stderr.decode()
+        self.assertIn("do not name processes as this PID namespace does", err)
+        self.assertFalse(self.data["trace"]["kernel_events"])
+
+    def test_the_writers_fork_is_measured(self):
+        writer = next(p for p in self.data["processes"] if p["name"] == "cow_writer"
+                      and p["execs"])
+        forks = [f for f in self.data["forks"] if f["parent"] == writer["pid"]]
+        self.assertEqual(len(forks), 1, self.data["forks"])
+        f = forks[0]
+        self.assertEqual(f["census"], "measured", f)
+        self.assertEqual(f["mode"], "unprivileged")
+        self.assertAlmostEqual(f["copied_bytes_peak"] / MiB, 20, delta=1.0)
+
+
 def read_pfns(pid: int) -> dict[int, int]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cow"))
     import pfn_truth  # noqa: E402
@@ -235,8 +275,9 @@ class AttachToAForkUnderWay(unittest.TestCase):
         cls.writer_pid = writer.pid
         cls.data = json.loads(cowtrace("report", str(cls.trace), "--format", "json").stdout)
         cls.episode = next(f for f in cls.data["forks"] if f["child"] == cls.child_pid)
-        # The last figures counted page by page (estimates in between carry a bound).
-        cls.counted = [s for s in cls.episode["samples"] if s["exact"]][-1]
+        # The last figures: counted page by page, or estimated within a stated 95 % bound (the
+        # sampler's budget affords an exact census of this episode only every so often).
+        cls.last = cls.episode["samples"][-1]
 
     def test_the_episode_is_flagged(self):
         e = self.episode
@@ -251,17 +292,20 @@ class AttachToAForkUnderWay(unittest.TestCase):
         # Copied: present in both, two frames. Ground truth read while both still lived.
         truth = sum(1 for a, f in self.child_pfns.items()
                     if a in self.parent_pfns and self.parent_pfns[a] != f) * 4096
-        counted = self.counted["copied_bytes"]
-        print(f"copied: cowtrace {counted} vs PFN truth {truth}")
-        self.assertAlmostEqual(counted, truth, delta=0.01 * truth + 64 * 4096)
+        s = self.last
+        print(f"copied: cowtrace {s['copied_bytes']} (exact: {s['exact']}, ± {s['error_bytes']}) "
+              f"vs PFN truth {truth}")
+        self.assertAlmostEqual(s["copied_bytes"], truth,
+                               delta=0.01 * truth + 64 * 4096 + s["error_bytes"])
         self.assertGreaterEqual(truth, 28 * MiB)
 
     def test_later_copies_are_the_childs_earlier_ones_have_no_side(self):
-        s = self.counted
-        self.assertAlmostEqual(s["copied_by_child_bytes"] / MiB, 10, delta=1.0)
-        self.assertLess(s["copied_by_parent_bytes"], 1 * MiB)
+        s = self.last
+        bound = 1 * MiB + s["error_bytes"]
+        self.assertAlmostEqual(s["copied_by_child_bytes"], 10 * MiB, delta=bound)
+        self.assertLess(s["copied_by_parent_bytes"], bound)
         no_side = s["copied_bytes"] - s["copied_by_child_bytes"] - s["copied_by_parent_bytes"]
-        self.assertAlmostEqual(no_side / MiB, 18, delta=1.0)
+        self.assertAlmostEqual(no_side, 18 * MiB, delta=bound)
 
 
 POOL = """
