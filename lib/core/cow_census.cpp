@@ -35,7 +35,7 @@ bool may_hold_cow_pages(const Mapping& m) {
 }  // namespace
 
 PageFate classify_exact(uint64_t b, uint64_t bp, uint64_t c, uint64_t p, uint64_t zero_pfn,
-                        bool child_likely) {
+                        bool child_likely, bool early_side_unknown) {
     bool was_shared = anon_present(b) && (zero_pfn == 0 || pfn(b) != zero_pfn);
     if (!was_shared) {
         bool owns_new = anon_present(c) && (zero_pfn == 0 || pfn(c) != zero_pfn) &&
@@ -53,6 +53,7 @@ PageFate classify_exact(uint64_t b, uint64_t bp, uint64_t c, uint64_t p, uint64_
     // who copied: the place decides (the child writes little before its baseline).
     bool copied_before_baseline = anon_present(bp) && pfn(bp) != pfn(b);
     if (copied_before_baseline) {
+        if (early_side_unknown) return PageFate::kCopied;
         return child_likely ? PageFate::kCopiedByChild : PageFate::kCopiedByParent;
     }
     return pfn(c) != pfn(b) ? PageFate::kCopiedByChild : PageFate::kCopiedByParent;
@@ -342,7 +343,7 @@ PageFate EpisodeBaseline::fate_of(const TrackedPage& page, uint64_t c, uint64_t 
         uint64_t b = page.child_at_fork, bp = page.parent_at_fork;
         bool early = anon_present(bp) && pfn(bp) != pfn(b);
         bool child_likely = early && child_likely_wrote(page.address);
-        return classify_exact(b, bp, c, p, zero_pfn_, child_likely);
+        return classify_exact(b, bp, c, p, zero_pfn_, child_likely, early_side_unknown_);
     }
     return classify_unprivileged(page.child_at_fork, c, p);
 }
@@ -432,7 +433,7 @@ void EpisodeBaseline::compare(const ChildSnapshot& child, pagemap::PagemapReader
             } else if (mode_ == CensusMode::kExact) {
                 bool early = anon_present(bp) && pfn(bp) != pfn(b);
                 bool child_likely = early && child_likely_wrote(r.start + i * kPageSize);
-                fate = classify_exact(b, bp, c, p, zero_pfn_, child_likely);
+                fate = classify_exact(b, bp, c, p, zero_pfn_, child_likely, early_side_unknown_);
             } else {
                 fate = classify_unprivileged(b, c, p);
             }

@@ -40,8 +40,10 @@ enum class PageFate : uint8_t {
 // kernel's zero page (read-faulted anonymous memory), which is not memory anyone pays for.
 // A page already copied when the baseline was read cannot say who copied it: child_likely says
 // whether it lies where the child writes on its way out of fork() (see ChildWriteHints).
+// early_side_unknown: such a page is a copy of unknown side instead (the baseline was read long
+// after the fork: an attach to a fork under way).
 PageFate classify_exact(uint64_t b, uint64_t bp, uint64_t c, uint64_t p, uint64_t zero_pfn,
-                        bool child_likely = false);
+                        bool child_likely = false, bool early_side_unknown = false);
 // Unprivileged mode: no frame numbers, only present/file/exclusive bits.
 PageFate classify_unprivileged(uint64_t b, uint64_t c, uint64_t p);
 
@@ -116,6 +118,9 @@ public:
     // The parent's side, read once the child runs again: it only serves to recognise copies
     // made before the child's side was read.
     void add_parent(pagemap::PagemapReader& parent_pm);
+    // The baseline is read long after the fork (`cowtrace attach` to a fork under way): copies
+    // already made then are copies of unknown side, not attributed by place. Before take().
+    void copies_before_baseline_side_unknown() { early_side_unknown_ = true; }
     // KSM-merged frames are shared whatever fork did: counts how many of the fork-time pages
     // are such frames (exact mode: reads /proc/kpageflags).
     void count_ksm_frames();
@@ -174,6 +179,7 @@ private:
 
     CensusMode mode_ = CensusMode::kUnprivileged;
     uint64_t zero_pfn_ = 0;
+    bool early_side_unknown_ = false;
     std::vector<Range> ranges_;  // sorted, disjoint
     ChildWriteAreas child_write_areas_;
     std::vector<std::string> region_names_;

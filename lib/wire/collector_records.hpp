@@ -128,10 +128,14 @@ struct KernelExec {
 struct KernelExit {
     static constexpr RecordType kType = RecordType::kKernelExit;
     int32_t status = 0;  // wait(2) form
+    // The end was found by looking at /proc (attach without the proc connector) after the
+    // process was reaped: it ended by then, how is not known.
+    bool status_unknown = false;
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
         v(s.status);
+        v(s.status_unknown);
     }
 };
 
@@ -216,6 +220,10 @@ struct EpisodeStart {
     uint64_t ksm_bytes = 0;
     TextList approximations;
     uint64_t baseline_t_ns = 0;  // when the collector read the child's fork-time memory; 0: unknown
+    // `cowtrace attach`: the fork was under way when the trace began (the child had not exec'd):
+    // the figures "at fork" are the memory read at the attach, and copies already made then
+    // count with no side.
+    bool under_way_at_attach = false;
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
@@ -229,6 +237,7 @@ struct EpisodeStart {
         v(s.ksm_bytes);
         v(s.approximations, kMaxApproximationBytes);
         v(s.baseline_t_ns);
+        v(s.under_way_at_attach);
     }
 };
 

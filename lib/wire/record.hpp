@@ -186,6 +186,7 @@ enum class NoteCode : uint16_t {
     kCommandNotStarted = 7,   // the traced command could not be executed
     kIntervalStretched = 10,  // sampling slowed down to stay within its CPU budget
     kAttached = 11,           // `cowtrace attach`: what the trace cannot know
+    kEventsPolled = 12,       // attach without the proc connector: /proc looked at instead
 };
 
 }  // namespace cowtrace::wire

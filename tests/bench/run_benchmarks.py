@@ -603,6 +603,81 @@ class Suite:
                "BGSAVE", "chunks"], rows)
         self.results["redis"] = res
 
+    # --- 7b: redis-benchmark with and without `cowtrace attach` --------------------------------
+
+    def bench_attach(self):
+        """redis-benchmark SET throughput of one server, observed by `cowtrace attach` or not."""
+        if not (shutil.which("redis-server") and shutil.which("redis-benchmark")):
+            print("  skipped: redis-server or redis-benchmark not installed\n")
+            return
+        rounds = 6 if self.quick else 12
+        populate = 500_000 if self.quick else 1_000_000
+        n = 100_000
+        print(f"one redis-server started plainly (--save '' --appendonly no, loopback), populated "
+              f"with `redis-benchmark -t set -n {populate} -r 2000000 -d 300 -P 16`; then "
+              f"{rounds} rounds, alternating: SET throughput (redis-benchmark -t set -n {n} "
+              f"-r 2000000 -d 300 -c 50) while `cowtrace attach PID` observes the server "
+              f"(census {self.cow_mode}, 100 ms interval), and while nothing does")
+        server = RedisServer(self, self.untraced())
+        plain, attached = Mode("not attached"), Mode("attached")
+        try:
+            server.populate(populate)
+            pid = int(server.info("server")["process_id"])
+            print(f"  used_memory {int(server.info('memory')['used_memory']) / (1 << 20):.0f} MiB")
+
+            def measured(cpu_s):
+                # The server's own CPU per SET is steadier than throughput on a shared machine.
+                before = proc_cpu_s(pid)
+                rps = server.bench(n)
+                return {"rps": rps, "server_cpu_us": (proc_cpu_s(pid) - before) / n * 1e6,
+                        "attach_cpu_s": cpu_s()}
+
+            def run_one(mode, t):
+                if mode is plain:
+                    # The same pause as the attach's start takes: a server just done with a
+                    # round still has work of its own (rehashing) that a pause lets it finish.
+                    time.sleep(0.4)
+                    return measured(lambda: 0.0)
+                trace = self.trace_path(f"attach-{t}")
+                observer = subprocess.Popen([self.cowtrace, "attach", "-q", "-o", trace,
+                                             str(pid)], env=clean_env(),
+                                            stderr=subprocess.PIPE)
+                try:
+                    deadline = time.monotonic() + 30
+                    while not os.path.exists(trace) or os.path.getsize(trace) == 0:
+                        if time.monotonic() > deadline or observer.poll() is not None:
+                            raise RuntimeError("cowtrace attach did not start: " +
+                                               observer.stderr.read().decode(errors="replace"))
+                        time.sleep(0.02)
+                    time.sleep(0.3)  # its first samples of the server
+                    got = measured(lambda: proc_cpu_s(observer.pid))
+                finally:
+                    observer.send_signal(signal.SIGINT)
+                    observer.wait(timeout=60)
+                return got
+
+            got = interleaved(rounds, [plain, attached], run_one)
+        finally:
+            server.stop()
+        base = [r["rps"] for r in got[plain.name]]
+        with_attach = [r["rps"] for r in got[attached.name]]
+        ratio, per = ratios(with_attach, base)
+        cpu_base = [r["server_cpu_us"] for r in got[plain.name]]
+        cpu_with = [r["server_cpu_us"] for r in got[attached.name]]
+        cpu_ratio, cpu_per = ratios(cpu_with, cpu_base)
+        table(["server", "SET/s", "ratio", "range", "server CPU/SET", "ratio", "range",
+               "attach CPU/round"],
+              [[plain.name, f"{median(base):,.0f}", "", "", f"{median(cpu_base):.1f} µs", "", "",
+                ""],
+               [attached.name, f"{median(with_attach):,.0f}", fmt_ratio(ratio), fmt_range(per),
+                f"{median(cpu_with):.1f} µs", fmt_ratio(cpu_ratio), fmt_range(cpu_per),
+                f"{median([r['attach_cpu_s'] for r in got[attached.name]]):.2f} s"]])
+        self.note("redis SET rps, attached/not attached", f"{ratio:.3f}", "≥ 0.97", ratio >= 0.97)
+        self.note("redis server CPU per SET, attached/not attached", f"{cpu_ratio:.3f}", "-",
+                  None)
+        self.results["attach"] = {"ratio": ratio, "per_round": per, "cpu_ratio": cpu_ratio,
+                                  "runs": got}
+
     # --- 8: the collector's ingest rate ------------------------------------------------------
 
     def bench_ingest(self):
@@ -923,6 +998,7 @@ BENCHMARKS = {
     "census": Suite.bench_census,
     "episode": Suite.bench_episode,
     "redis": Suite.bench_redis,
+    "attach": Suite.bench_attach,
     "ingest": Suite.bench_ingest,
     "report": Suite.bench_report,
     "shim": Suite.bench_shim,

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -76,29 +77,83 @@ std::string read_image_path(pid_t pid) {
     return exe;
 }
 
-std::optional<ProcessFacts> read_process_facts(pid_t pid) {
+std::optional<ProcessStat> read_process_stat(pid_t pid) {
     // "pid (comm) state ppid ...": the command may hold spaces and parentheses; fields count
-    // from the last ')'. starttime is field 22, in clock ticks since boot (CLOCK_BOOTTIME).
+    // from the last ')'.
     std::string stat = read_whole(proc_path(pid, "stat"));
     size_t close = stat.rfind(')');
-    if (close == std::string::npos) return std::nullopt;
+    if (close == std::string::npos || close + 2 > stat.size()) return std::nullopt;
     std::istringstream rest(stat.substr(close + 2));
     std::string field;
-    ProcessFacts f;
-    uint64_t start_ticks = 0;
+    ProcessStat s;
     for (int n = 3; rest >> field; ++n) {
-        if (n == 4) f.ppid = static_cast<pid_t>(std::stol(field));
-        if (n == 22) {
-            start_ticks = std::stoull(field);
-            break;
+        uint64_t v = n == 3 ? 0 : std::strtoull(field.c_str(), nullptr, 10);
+        switch (n) {
+            case 3:
+                s.state = field[0];
+                break;
+            case 4:
+                s.ppid = static_cast<pid_t>(v);
+                break;
+            case 22:
+                s.start_ticks = v;
+                break;
+            case 26:
+                s.start_code = v;
+                break;
+            case 27:
+                s.end_code = v;
+                break;
+            case 28:
+                s.start_stack = v;
+                break;
+            case 45:
+                s.start_data = v;
+                break;
+            case 46:
+                s.end_data = v;
+                break;
+            case 47:
+                s.start_brk = v;
+                break;
+            case 52:
+                s.exit_code = static_cast<int>(std::strtol(field.c_str(), nullptr, 10));
+                break;
+            default:
+                break;
         }
     }
+    return s;
+}
+
+uint64_t start_monotonic_ns(const ProcessStat& stat) {
+    // starttime is in clock ticks since boot (CLOCK_BOOTTIME), which counts suspended time too.
     long hz = sysconf(_SC_CLK_TCK);
-    if (start_ticks && hz > 0) {
-        uint64_t boot_ns = start_ticks * (1'000'000'000ull / static_cast<uint64_t>(hz));
-        uint64_t suspended = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
-        f.start_monotonic_ns = boot_ns > suspended ? boot_ns - suspended : 0;
-    }
+    if (stat.start_ticks == 0 || hz <= 0) return 0;
+    uint64_t boot_ns = stat.start_ticks * (1'000'000'000ull / static_cast<uint64_t>(hz));
+    uint64_t suspended = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+    return boot_ns > suspended ? boot_ns - suspended : 0;
+}
+
+bool ProcessStat::same_layout(const ProcessStat& o) const {
+    // No stack known (no access, or a kernel thread): nothing to compare.
+    return start_stack != 0 && start_stack == o.start_stack && start_code == o.start_code &&
+           end_code == o.end_code && start_data == o.start_data && end_data == o.end_data &&
+           start_brk == o.start_brk;
+}
+
+bool still_a_fork_copy(pid_t child, pid_t parent) {
+    std::optional<ProcessStat> c = read_process_stat(child);
+    std::optional<ProcessStat> p = read_process_stat(parent);
+    return c && p && c->ppid == parent && c->state != 'Z' && p->state != 'Z' && c->same_layout(*p);
+}
+
+std::optional<ProcessFacts> read_process_facts(pid_t pid) {
+    std::optional<ProcessStat> stat = read_process_stat(pid);
+    if (!stat) return std::nullopt;
+    ProcessFacts f;
+    f.ppid = stat->ppid;
+    f.start_monotonic_ns = start_monotonic_ns(*stat);
     f.argv = read_command_line(pid);
     f.execfn = read_image_path(pid);
     return f;

@@ -23,6 +23,31 @@ struct ProcessFacts {
 // Nothing when the process is gone (or not readable at all).
 std::optional<ProcessFacts> read_process_facts(pid_t pid);
 
+// What /proc/<pid>/stat says of a process that attach uses (proc(5) field numbers). The layout
+// fields and the exit code read 0 without ptrace's read access (which attach has).
+struct ProcessStat {
+    char state = '?';          // 3: 'Z' a zombie (exited, not reaped)
+    pid_t ppid = 0;            // 4
+    uint64_t start_ticks = 0;  // 22: clock ticks after boot; with the pid, who it is
+    uint64_t start_code = 0;   // 26, 27, 28: where its image and stack lie, set by exec
+    uint64_t end_code = 0;     //   (randomised by ASLR) and copied by fork
+    uint64_t start_stack = 0;
+    uint64_t start_data = 0;  // 45, 46, 47
+    uint64_t end_data = 0;
+    uint64_t start_brk = 0;
+    int exit_code = 0;  // 52: wait(2) form, once it has exited
+    // The address space layout exec gave it: the same in a fork child as in its parent until
+    // either execs.
+    bool same_layout(const ProcessStat& other) const;
+};
+std::optional<ProcessStat> read_process_stat(pid_t pid);
+// Its start as CLOCK_MONOTONIC ns (to the clock tick, 10 ms); 0 unknown.
+uint64_t start_monotonic_ns(const ProcessStat& stat);
+
+// Whether child is still a copy of parent's image: forked, and neither has exec'd since (their
+// address spaces are laid out alike, to the randomised stack and heap).
+bool still_a_fork_copy(pid_t child, pid_t parent);
+
 // Its command line and image only (after an exec): empty when gone.
 std::vector<std::string> read_command_line(pid_t pid);
 std::string read_image_path(pid_t pid);

@@ -26,6 +26,12 @@ struct ForkedChild {
     // Known from the kernel's fork event alone (attach, a static or set-id parent): no library
     // in the child will ask for a final census.
     bool outside = false;
+    // A child of an attached process that was still a copy of it when the attach began: its
+    // memory as read then stands for the fork's, and copies made before cannot be attributed.
+    bool under_way_at_attach = false;
+    // Found by looking at /proc, not by the kernel's fork event: it may have exec'd since, and
+    // no exec event will say so before its memory is read.
+    bool found_by_polling = false;
 };
 
 // A child's request for its final census, as the shim sent it (docs/FORMAT.md).

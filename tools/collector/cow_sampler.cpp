@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "attached_processes.hpp"
 #include "core/copy_estimate.hpp"
 #include "core/kpageflags.hpp"
 #include "core/smaps_rollup.hpp"
@@ -148,6 +149,8 @@ void CowSampler::on_forked_child(const ForkedChild& child) {
     job.stack_pointer = child.stack_pointer;
     job.thread_pointer = child.thread_pointer;
     job.outside = child.outside;
+    job.under_way_at_attach = child.under_way_at_attach;
+    job.exec_unannounced = child.under_way_at_attach || child.found_by_polling;
     post(std::move(job));
 }
 
@@ -333,8 +336,13 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     // The child runs on while it is read: a page it copied before the read shows two frames
     // already, and is attributed by place (its stack, TLS and loaded objects' data).
     ChildWriteHints hints{job.stack_pointer, job.thread_pointer};
+    if (job.under_way_at_attach) e.baseline.copies_before_baseline_side_unknown();
     if (!e.baseline.take(job.child, *child_pm, mode_, zero_page_.pfn, hints, error)) return;
     e.baseline.add_parent(*parent_pm);
+    // Known from outside, the child may have exec'd before its memory was opened (no exec
+    // event precedes a fork found by polling /proc, or under way at the attach): then what was
+    // read is its next image, not a copy.
+    if (job.exec_unannounced && !still_a_fork_copy(job.child, job.parent)) return;
     e.census_cost_ns = monotonic_ns() - t_open;
     // Credit may be saved up for this episode's exact censuses, which cost about as much.
     credit_cap_ns_ = std::max(credit_cap_ns_, 2 * static_cast<int64_t>(e.census_cost_ns));
@@ -343,7 +351,12 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     if (ksm) e.baseline.count_ksm_frames();
 
     std::vector<std::string> approximations;
-    if (mode_ == CensusMode::kExact) {
+    if (job.under_way_at_attach) {
+        approximations.push_back(
+            "under way when cowtrace attached: its memory was first read at the attach, which "
+            "stands for the fork's; copies made before count with no side, and pages shared at "
+            "the fork but unmapped before the attach are not counted");
+    } else if (mode_ == CensusMode::kExact) {
         approximations.push_back(
             "copies made between the fork and the moment the collector read the child's memory are "
             "attributed by place: the child's stack, TLS and libraries' data to the child, the "
@@ -382,6 +395,7 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     start.ksm_bytes = b.ksm_pages_at_fork() * kPageSize;
     start.approximations = wire::TextList::of_array(approximation_list.data());
     start.baseline_t_ns = t_open;
+    start.under_way_at_attach = job.under_way_at_attach;
     out.records.push_back(encode(start, job.child, job.t_ns, 64 * 1024));
     // Regions as they were at fork; copies are written as they happen.
     e.last_regions.resize(b.region_names().size());

@@ -70,6 +70,8 @@ private:
         uint64_t stack_pointer = 0;
         uint64_t thread_pointer = 0;
         bool outside = false;
+        bool under_way_at_attach = false;
+        bool exec_unannounced = false;  // it may have exec'd with no event to say so
         std::vector<pid_t> live;
     };
     struct Episode {

@@ -3,7 +3,10 @@
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -54,6 +57,38 @@ bool ProcConnector::open(std::string& why_not) {
         return false;
     }
     return true;
+}
+
+bool ProcConnector::names_our_processes(int timeout_ms, std::string& why_not) {
+    pid_t self = getpid();
+    pid_t child = fork();
+    if (child == 0) _exit(0);
+    if (child < 0) return true;  // nothing to learn from: trust the subscription
+    bool heard = false;
+    timespec start{}, now{};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (int left = timeout_ms; !heard && left > 0;) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, left) > 0) {
+            drain([&](const KernelEvent& ev) {
+                heard = heard || (ev.kind == KernelEvent::Kind::kFork && ev.tgid == child &&
+                                  ev.parent_tgid == self);
+            });
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        left = timeout_ms - static_cast<int>((now.tv_sec - start.tv_sec) * 1000 +
+                                             (now.tv_nsec - start.tv_nsec) / 1000000);
+    }
+    while (waitpid(child, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (!heard) {
+        why_not =
+            "the proc connector's events do not name processes as this PID namespace does (a "
+            "container?)";
+        ::close(fd_);  // no use: the kernel need not queue them for us
+        fd_ = -1;
+    }
+    return heard;
 }
 
 bool ProcConnector::read_one(KernelEvent& ev, bool& have_event, bool& again) {

@@ -30,6 +30,12 @@ public:
 
     // Subscribes; false with a reason when the kernel will not tell us.
     bool open(std::string& why_not);
+    // Whether the events name processes as this process sees them: it forks a child that exits
+    // at once and waits up to timeout_ms for that fork's event, discarding what else comes. In
+    // a PID namespace other than the initial one (a container) the subscription succeeds but
+    // the events carry the initial namespace's pids, or none come. Call before anything else
+    // reads events.
+    bool names_our_processes(int timeout_ms, std::string& why_not);
     int fd() const { return fd_; }
 
     // Reads everything queued, calling on_event for each; returns false when events were lost.

@@ -21,6 +21,7 @@
 
 #include "attached_processes.hpp"
 #include "census_service.hpp"
+#include "children_poller.hpp"
 #include "core/pagemap.hpp"
 #include "core/thread_group.hpp"
 #include "cow_sampler.hpp"
@@ -187,19 +188,21 @@ bool Session::setup(std::string& error) {
         error = std::string("cannot become a subreaper: ") + strerror(errno);
         return false;
     }
-    if (opt_.kernel_events) {
+    if (attached_ && opt_.poll_children) {
+        kernel_note_ = "not used: --poll-children";
+    } else if (opt_.kernel_events) {
         kernel_ok_ = kernel_.open(kernel_note_);
+        // Attach depends on the events wholly: they must name the processes as we see them.
+        if (kernel_ok_ && attached_) {
+            kernel_ok_ = kernel_.names_our_processes(500, kernel_note_);
+            t0_ns_ = file_t0_ns_ = now_ns();  // the trace begins with the attach, not the probe
+        }
         if (!kernel_ok_) spdlog::info("kernel cross-check unavailable: {}", kernel_note_);
     } else {
         kernel_note_ = "disabled by --no-kernel-events";
     }
-    if (attached_ && !kernel_ok_) {
-        error =
-            "attach follows forks, execs and exits through the kernel's process events "
-            "(the proc connector), which are unavailable here: " +
-            kernel_note_;
-        return false;
-    }
+    // Without the kernel's process events, attach looks for them in /proc at the interval.
+    if (attached_ && !kernel_ok_) poller_ = std::make_unique<ChildrenPoller>();
 
     // Signals arrive through a descriptor; the command gets them with default handling.
     sigset_t mask;
@@ -297,6 +300,7 @@ void Session::start_attach() {
             std::optional<ProcessFacts> facts = read_process_facts(pid);
             if (!facts) continue;  // gone meanwhile
             track(pid, t);
+            if (poller_) poller_->follow(pid);
             std::vector<const char*> argv = c_strings(facts->argv);
             wire::ProcessCarried carried;
             carried.creator = facts->ppid;
@@ -304,16 +308,73 @@ void Session::start_attach() {
             carried.execfn = facts->execfn;
             carried.argv = wire::TextList::of_array(argv.data());
             trace_.write(carried, pid, t);
+            // A child of an attached process that has not exec'd is a fork under way: its
+            // episode starts now, its memory read now stands for the fork's.
+            if (pid != top && tracked_.count(facts->ppid) && still_a_fork_copy(pid, facts->ppid)) {
+                ++forks_seen_;
+                fork_parent_[pid] = facts->ppid;
+                ForkedChild child{pid, facts->ppid, facts->start_monotonic_ns, 0, 0, true};
+                child.under_way_at_attach = true;
+                census_->on_forked_child(child);
+            }
         }
     }
+    std::string events_from =
+        poller_ ? "a look at /proc every sampling interval (the kernel's process events: " +
+                      kernel_note_ + ")"
+                : "the kernel's process events";
     note(wire::NoteSeverity::kInfo, wire::NoteCode::kAttached,
          "attached to " + std::to_string(tracked_.size()) +
              " running process(es): what they did before is not in this trace; their forks, "
-             "execs and exits come from the kernel's process events, so fork call sites, vfork "
-             "and failed execs are unknown");
+             "execs and exits come from " +
+             events_from + ", so fork call sites, vfork and failed execs are unknown");
+    if (poller_) {
+        std::string why = "forks, execs and exits are found by polling /proc every " +
+                          std::to_string(opt_.interval_ns / 1000000) +
+                          " ms: a child that forks and ends within an interval is missed, an exec "
+                          "or exit is dated to the poll that found it (an exit's status is known "
+                          "only when the poll finds a zombie), and a fork's memory is read up to "
+                          "an interval late (what the child copied before then is attributed by "
+                          "place)";
+        note(wire::NoteSeverity::kWarning, wire::NoteCode::kEventsPolled,
+             "the kernel's process events are not at hand (" + kernel_note_ + "): " + why);
+        // Said even with --quiet: the trace is coarser than the user may expect.
+        fprintf(stderr, "cowtrace: no kernel process events (%s): %s\n", kernel_note_.c_str(),
+                why.c_str());
+    }
     if (!opt_.quiet) {
         fprintf(stderr, "cowtrace: attached to %zu process%s; stop with Ctrl-C or SIGTERM\n",
                 tracked_.size(), tracked_.size() == 1 ? "" : "es");
+    }
+}
+
+void Session::poll_children(uint64_t now) {
+    for (const PolledEvent& ev : poller_->poll(now)) {
+        switch (ev.kind) {
+            case PolledEvent::Kind::kFork:
+                track(ev.pid, ev.t_ns);
+                trace_.write(wire::KernelFork{ev.parent, ev.parent}, ev.pid, ev.t_ns);
+                ++forks_seen_;
+                fork_parent_[ev.pid] = ev.parent;
+                if (ev.still_a_copy) {
+                    ForkedChild child{ev.pid, ev.parent, ev.t_ns, 0, 0, true};
+                    child.found_by_polling = true;
+                    census_->on_forked_child(child);
+                }
+                break;
+            case PolledEvent::Kind::kExec:
+                census_->on_exec_attempt(ev.pid, ev.t_ns);
+                kernel_exec(ev.pid, ev.pid, ev.t_ns);
+                break;
+            case PolledEvent::Kind::kExit: {
+                wire::KernelExit exit{ev.status};
+                exit.status_unknown = !ev.status_known;
+                tracked_.erase(ev.pid);
+                trace_.write(exit, ev.pid, ev.t_ns);
+                process_gone(ev.pid, ev.t_ns);
+                break;
+            }
+        }
     }
 }
 
@@ -369,8 +430,12 @@ void Session::dispatch(int fd, bool rearm_timer) {
         uint64_t ticks;
         ssize_t ignored = read(timer_fd_, &ticks, sizeof ticks);
         (void)ignored;
+        if (poller_) poll_children(now_ns());
         if (rearm_timer) {
-            arm_timer(census_->on_timer(now_ns(), std::vector<pid_t>(live_.begin(), live_.end())));
+            uint64_t delay =
+                census_->on_timer(now_ns(), std::vector<pid_t>(live_.begin(), live_.end()));
+            if (poller_ && delay == 0) delay = opt_.interval_ns;
+            arm_timer(delay);
         }
     } else if (fd == census_->notify_fd()) {
         census_->collect_results();

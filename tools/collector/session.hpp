@@ -28,6 +28,7 @@
 namespace cowtrace::collector {
 
 class CensusService;
+class ChildrenPoller;
 
 // What a collection has gathered so far, for a live status line.
 struct CollectionStatus {
@@ -45,7 +46,10 @@ struct SessionOptions {
     // attach mode: these running processes and their descendants, observed from outside (the
     // kernel's process events and /proc); ends when they have all ended
     std::vector<pid_t> attach;
-    bool kernel_events = true;         // cross-check with the proc connector
+    bool kernel_events = true;  // cross-check with the proc connector
+    // attach: follow forks, execs and exits by polling /proc at the interval, as when the proc
+    // connector is unavailable (children_poller.hpp)
+    bool poll_children = false;
     bool exit_with_command = false;    // return when COMMAND ends; leftovers marked running
     bool census = true;                // copy-on-write census of fork episodes
     std::string census_mode = "auto";  // auto | exact | unprivileged
@@ -93,6 +97,8 @@ private:
     void handle_signals();
     void reap_children();
     void handle_kernel_events();
+    // attach without the kernel's events: what a look at /proc found (children_poller.hpp)
+    void poll_children(uint64_t now);
     void handle_shim_message(const ShimMessage& m);
     void handle_shim_record(const RawRecord& rec, uint64_t connection_id);
     // Writes the ImageFacts record; returns its flags.
@@ -134,7 +140,8 @@ private:
     uint64_t next_sweep_ns_ = 0;
     bool kernel_ok_ = false;
     std::string kernel_note_;
-    bool attached_ = false;  // attach mode
+    bool attached_ = false;                   // attach mode
+    std::unique_ptr<ChildrenPoller> poller_;  // attach without the kernel's process events
     // Processes no library speaks for (a static or set-id image, and what they fork): their
     // forks start episodes from the kernel's events, as under attach.
     std::set<pid_t> outside_;

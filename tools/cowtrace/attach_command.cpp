@@ -1,6 +1,7 @@
 // cowtrace attach: observe processes already running, and their descendants from now on, from
 // outside: no restart, no preload. Their forks, execs and exits come from the kernel's process
-// events, each fork's copy-on-write from reading the child's and parent's page maps.
+// events (or, without them, from polling /proc), each fork's copy-on-write from reading the
+// child's and parent's page maps.
 #include <sys/types.h>
 
 #include <cstdio>
@@ -25,6 +26,7 @@ CommandMain add_attach_command(CLI::App& app) {
         std::string interval = "100ms";
         bool quiet = false;
         bool live = false;
+        bool poll_children = false;
     };
     auto args = std::make_shared<Args>();
     CLI::App* attach = app.add_subcommand(
@@ -47,6 +49,10 @@ CommandMain add_attach_command(CLI::App& app) {
                      "Sampling interval (10ms or more); stretched so sampling stays within 2% "
                      "of a core")
         ->default_val("100ms");
+    attach->add_flag("--poll-children", args->poll_children,
+                     "Find forks, execs and exits by polling /proc every interval instead of the "
+                     "kernel's process events (what attach does when those are unavailable): "
+                     "coarser, see the README");
     attach->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
     attach->add_flag("--live", args->live,
                      "Show the tree, its open fork episodes (shared, copied, copy rate) and its "
@@ -68,6 +74,7 @@ CommandMain add_attach_command(CLI::App& app) {
         opt.interval_ns = interval_ns;
         opt.duration_ns = static_cast<uint64_t>(args->duration_s * 1e9);
         opt.quiet = args->quiet;
+        opt.poll_children = args->poll_children;
         auto describe = [](const collector::CollectionStatus& s) {
             return std::to_string(s.processes) + " processes, " + std::to_string(s.forks) +
                    " forks";

@@ -79,6 +79,7 @@ void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeSt
     e.zero_page_bytes_at_fork = start.zero_page_bytes;
     e.thp_bytes_at_fork = start.thp_bytes;
     e.ksm_bytes_at_fork = start.ksm_bytes;
+    e.under_way_at_attach = start.under_way_at_attach;
     start.approximations.for_each([&](std::string_view a) { e.approximations.emplace_back(a); });
     if (start.baseline_t_ns != 0) {
         uint64_t fork_ns = start.fork_t_ns != 0 ? start.fork_t_ns : h.t_ns;

@@ -57,7 +57,15 @@ void ExitMerger::on_subreaper_reaped(const wire::RecordHeader& h,
 
 void ExitMerger::on_kernel_exit(const wire::RecordHeader& h, const wire::KernelExit& exit,
                                 uint64_t t) {
-    set_exit(h.pid, status_from_wait(exit.status, ExitSource::kKernel), t, true);
+    if (exit.status_unknown) {
+        // Found ended by a look at /proc, after its reaping: when is known to the look, how not.
+        std::optional<size_t> current = ctx_.index.current(h.pid);
+        Process& p = current ? ctx_.tree.processes[*current] : ctx_.index.at(h.pid, t, false);
+        ctx_.index.mark_gone(ctx_.index.index_of(p), t);
+        merge(p, ExitStatus{}, t, false);
+    } else {
+        set_exit(h.pid, status_from_wait(exit.status, ExitSource::kKernel), t, true);
+    }
     execs_.on_kernel_exit(ctx_.tree.processes[*ctx_.index.current(h.pid)]);
 }
 

@@ -128,6 +128,9 @@ struct ForkEpisode {
     uint64_t census_cost_ns = 0;  // total time the collector spent measuring this episode
     std::optional<uint64_t> baseline_delay_ns;  // from the fork to the read of its memory
     bool final_from_last_sample = false;  // no census at the end: the final figures are a sample's
+    // `attach`: the child had not exec'd when the trace began. "At fork" means at the attach;
+    // copies made before it are in copied_bytes with no side (split_known or not).
+    bool under_way_at_attach = false;
     std::optional<uint64_t> child_minor_faults;  // the child's own, as it ended (getrusage)
 };
 

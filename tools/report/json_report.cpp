@@ -109,6 +109,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"retained_bytes_final", figure(e.retained_bytes_final)},
         {"child_new_bytes_final", figure(e.child_new_bytes_final)},
         {"final_from_last_sample", e.final_from_last_sample},
+        {"under_way_at_attach", e.under_way_at_attach},
         {"baseline_delay_ns", e.baseline_delay_ns ? json(*e.baseline_delay_ns) : json(nullptr)},
         {"child_minor_faults", e.child_minor_faults ? json(*e.child_minor_faults) : json(nullptr)},
         {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork},

@@ -182,6 +182,10 @@ private:
                                 format_bytes(e.retained_bytes_final));
         if (e.end == ForkEpisode::End::kRunning) head += " (still open at trace end)";
         if (e.final_from_last_sample) head += " (final figures from its last sample)";
+        if (e.under_way_at_attach)
+            head +=
+                " (under way at the attach: \"at fork\" is at the attach, earlier copies have "
+                "no side)";
         lines.push_back(head);
         if (e.copied_bytes_peak > 0 && !e.samples.empty()) {
             std::vector<SeriesPoint> points;

@@ -10,6 +10,8 @@ import subprocess
 import time
 
 COWTRACE = os.environ["COWTRACE_BIN"]
+# An unprivileged user for the server and the observer alike (as root; else the caller's own).
+AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
 
 
 def free_port():
@@ -40,13 +42,18 @@ class BgsaveRun:
     cowtrace_status: int
 
 
-def run_bgsave(work, server_command, attach=False):
+def run_bgsave(work, server_command, attach=False, unprivileged=False):
     """Runs `cowtrace run -- server_command + redis options` in work; server_command is the
     start of the command line (["redis-server"], or a wrapper that execs it). With attach, the
-    server is started plainly and filled, then `cowtrace attach` observes it from outside."""
+    server is started plainly and filled, then `cowtrace attach` observes it from outside.
+    unprivileged (with attach): the server and `cowtrace attach` run as one unprivileged user
+    (nobody when run as root), so the census is the unprivileged one."""
     port = free_port()
     trace = os.path.join(work, "redis.trace")
-    launcher = [] if attach else [COWTRACE, "run", "-q", "-o", trace, "--"]
+    user = AS_NOBODY if unprivileged and os.geteuid() == 0 else []
+    if user:
+        os.chmod(work, 0o777)  # the server's and the observer's files
+    launcher = user if attach else [COWTRACE, "run", "-q", "-o", trace, "--"]
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     server = subprocess.Popen(
         [*launcher, *server_command, "--port", str(port),
@@ -64,8 +71,9 @@ def run_bgsave(work, server_command, attach=False):
                        stdout=subprocess.DEVNULL, timeout=120)
         redis_pid = int(info(port, "server")["process_id"])
         if attach:
-            observer = subprocess.Popen([COWTRACE, "attach", "-q", "-o", trace, str(redis_pid)],
-                                        env=env)
+            mode = ["--mode", "unprivileged"] if unprivileged else []
+            observer = subprocess.Popen([*user, COWTRACE, "attach", "-q", "-o", trace, *mode,
+                                         str(redis_pid)], env=env)
             deadline = time.time() + 30
             while not os.path.exists(trace) or os.path.getsize(trace) == 0:
                 if time.time() > deadline or observer.poll() is not None:

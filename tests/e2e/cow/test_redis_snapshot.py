@@ -25,8 +25,11 @@ def main():
     # --attach: the server is started plainly and observed with `cowtrace attach` (no library:
     # no final census as the child ends, so its last sample stands).
     attach = "--attach" in sys.argv[1:]
+    # --unprivileged (with --attach): the server and the observer as one unprivileged user,
+    # the census from the exclusive bit alone.
+    unprivileged = "--unprivileged" in sys.argv[1:]
     work = tempfile.mkdtemp(prefix="cowtrace-redis-")
-    run = redis_bgsave.run_bgsave(work, ["redis-server"], attach=attach)
+    run = redis_bgsave.run_bgsave(work, ["redis-server"], attach=attach, unprivileged=unprivileged)
     trace, redis_pid, persistence = run.trace, run.redis_pid, run.persistence
     assert run.cowtrace_status == 0, f"cowtrace exited {run.cowtrace_status}"
     assert persistence["rdb_last_bgsave_status"] == "ok", persistence
@@ -34,6 +37,8 @@ def main():
 
     report = json.loads(subprocess.run([COWTRACE, "report", "-f", "json", trace], check=True,
                                        capture_output=True, text=True).stdout)
+    # Not root: the observer wrote the trace, and the server its snapshot, as that user.
+    owners = {os.stat(trace).st_uid, os.stat(os.path.join(work, "dump.rdb")).st_uid}
     shutil.rmtree(work, ignore_errors=True)
     saves = [f for f in report["forks"] if f["parent"] == redis_pid and f["end"] == "exit"]
     assert len(saves) == 1, f"expected one BGSAVE episode, found {len(saves)}"
@@ -48,6 +53,10 @@ def main():
     if attach and (not server["argv"] or "" in server["argv"]):
         # Redis rewrites its title and pads the rest with NULs: not arguments.
         failures.append(f"the server's command line as read from /proc: {server['argv']}")
+    if unprivileged and ep["mode"] != "unprivileged":
+        failures.append(f"census mode {ep['mode']}, not unprivileged")
+    if unprivileged and owners & {0}:
+        failures.append(f"the server or the observer ran as root (files owned by {owners})")
     if redis_cow < 8 << 20:
         failures.append(f"the save copied too little to compare ({redis_cow} bytes)")
     if abs(ours - redis_cow) > TOLERANCE * redis_cow:

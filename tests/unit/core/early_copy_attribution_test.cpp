@@ -154,5 +154,15 @@ TEST(EarlyCopyAttribution, CopyInTheHeapOrAnArenaIsTheParents) {
     EXPECT_EQ(early_copy_at(child_areas(), kArena), PageFate::kCopiedByParent);
 }
 
+TEST(EarlyCopyAttribution, UnderWayAtAnAttachAnEarlyCopyHasNoSide) {
+    // The baseline read long after the fork: its place says nothing about who copied.
+    for (bool child_likely : {false, true}) {
+        EXPECT_EQ(classify_exact(anon_alone_at(kChildCopyFrame), anon_alone_at(kForkFrame),
+                                 anon_alone_at(kChildCopyFrame), anon_alone_at(kForkFrame),
+                                 kZeroFrame, child_likely, true),
+                  PageFate::kCopied);
+    }
+}
+
 }  // namespace
 }  // namespace cowtrace

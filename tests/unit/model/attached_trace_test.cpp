@@ -90,5 +90,45 @@ TEST(AttachedTrace, AKernelExecWithoutACommandLineKeepsTheLibrarysWord) {
     EXPECT_FALSE(tree.attached);
 }
 
+TEST(AttachedTrace, AnEndFoundByPollingHasItsTimeButNoStatus) {
+    // Attach without the proc connector found the child gone after its reaping.
+    TraceBuilder b = attached_shell();
+    constexpr pid_t kPolled = 302;
+    b.kernel_fork(kPolled, 7000, kShell);
+    wire::KernelExit exit;
+    exit.status_unknown = true;
+    b.add(exit, kPolled, 8500);
+    auto tree = built_tree(b);
+    const model::Process& polled = only(tree, kPolled);
+    ASSERT_TRUE(polled.end_ns.has_value());
+    EXPECT_EQ(*polled.end_ns, 8500u - 5000u);
+    EXPECT_EQ(polled.exit.kind, model::ExitStatus::Kind::kUnknown);
+    EXPECT_FALSE(polled.still_running);
+}
+
+TEST(AttachedTrace, AForkUnderWayAtTheAttachIsFlagged) {
+    TraceBuilder b = attached_shell();
+    constexpr pid_t kUnderWay = 303;
+    wire::ProcessCarried carried;
+    carried.creator = kShell;
+    carried.start_t_ns = 2000;  // before the attach
+    b.add(carried, kUnderWay, 5000);
+    wire::EpisodeStart start;
+    start.parent = kShell;
+    start.fork_t_ns = 2000;
+    start.mode = "exact";
+    start.split_known = true;
+    start.shared_bytes = 64 << 20;
+    start.baseline_t_ns = 5100;
+    start.under_way_at_attach = true;
+    b.add(start, kUnderWay, 5100);
+    auto tree = built_tree(b);
+    ASSERT_EQ(tree.episodes.size(), 1u);
+    const model::ForkEpisode& e = tree.episodes[0];
+    EXPECT_EQ(e.child, kUnderWay);
+    EXPECT_TRUE(e.under_way_at_attach);
+    EXPECT_EQ(e.t_ns, 0u);  // began before the trace: at its start
+}
+
 }  // namespace
 }  // namespace cowtrace
