@@ -1,0 +1,236 @@
+#include "source_symbolizer.hpp"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <gelf.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+
+namespace cowtrace::collector {
+
+namespace {
+
+// The ELF file is reported with its path (dwfl_report_elf): libdwfl never asks for it.
+int no_elf(Dwfl_Module*, void**, const char*, Dwarf_Addr, char**, Elf**) {
+    return -1;
+}
+
+// Separate debug information by build-id only, where Debian's -dbgsym packages put it.
+// dwfl_standard_find_debuginfo would also ask a debuginfod server when DEBUGINFOD_URLS is set,
+// and wait up to its timeout for each library at the end of a run.
+int find_debuginfo_by_build_id(Dwfl_Module* mod, void**, const char*, Dwarf_Addr, const char*,
+                               const char*, GElf_Word, char** debuginfo_file_name) {
+    const unsigned char* bits = nullptr;
+    GElf_Addr vaddr = 0;
+    int len = dwfl_module_build_id(mod, &bits, &vaddr);
+    if (len < 2 || bits == nullptr) return -1;
+    std::string path = fmt::format("/usr/lib/debug/.build-id/{:02x}/", bits[0]);
+    for (int i = 1; i < len; ++i) path += fmt::format("{:02x}", bits[i]);
+    path += ".debug";
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0 && debuginfo_file_name != nullptr) *debuginfo_file_name = strdup(path.c_str());
+    return fd;
+}
+
+char* kNoDebuginfoPath = nullptr;
+const Dwfl_Callbacks kCallbacks = {
+    .find_elf = no_elf,
+    .find_debuginfo = find_debuginfo_by_build_id,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &kNoDebuginfoPath,
+};
+
+std::string base_name(const std::string& path) {
+    size_t slash = path.rfind('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string demangled(const char* name) {
+    if (name == nullptr) return "";
+    if (name[0] != '_' || name[1] != 'Z') return name;
+    int status = 0;
+    char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+    if (status != 0 || out == nullptr) return name;
+    std::string s = out;
+    free(out);
+    return s;
+}
+
+// The symbol table's name for an address (.symtab, else .dynsym); empty if none holds it.
+std::string symbol_name(Dwfl_Module* mod, Dwarf_Addr addr) {
+    GElf_Off offset = 0;
+    GElf_Sym sym;
+    const char* name = dwfl_module_addrinfo(mod, addr, &offset, &sym, nullptr, nullptr, nullptr);
+    return name != nullptr ? demangled(name) : "";
+}
+
+// A function's name from DWARF: its linkage name demangled (qualified, with parameters), else,
+// for the function holding the address, the symbol table's (C++ in an anonymous namespace has
+// no linkage name), else its plain name. An inlined subroutine's DIE names its function through
+// DW_AT_abstract_origin, a method's through DW_AT_specification: the _integrate lookups follow.
+std::string function_name(Dwarf_Die* die, Dwfl_Module* mod, Dwarf_Addr addr) {
+    Dwarf_Attribute attr;
+    const char* linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
+    if (linkage == nullptr)
+        linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
+    if (linkage != nullptr) return demangled(linkage);
+    if (dwarf_tag(die) == DW_TAG_subprogram) {
+        std::string symbol = symbol_name(mod, addr);
+        if (!symbol.empty()) return symbol;
+    }
+    const char* name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
+    return name != nullptr ? name : "";
+}
+
+// Frames from DWARF: the line table gives the innermost position; each inlined subroutine
+// around the address gives its caller's position (DW_AT_call_file/line), up to the function.
+std::vector<SourceFrame> dwarf_frames(Dwfl_Module* mod, Dwarf_Addr addr) {
+    std::vector<SourceFrame> frames;
+    Dwarf_Addr cu_bias = 0;
+    Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &cu_bias);
+    if (cu == nullptr) return frames;
+
+    std::string file;
+    int line = 0;
+    if (Dwfl_Line* l = dwfl_module_getsrc(mod, addr)) {
+        int lineno = 0;
+        const char* src = dwfl_lineinfo(l, nullptr, &lineno, nullptr, nullptr, nullptr);
+        if (src != nullptr) {
+            file = src;
+            line = lineno;
+        }
+    }
+
+    Dwarf_Files* files = nullptr;
+    size_t file_count = 0;
+    bool have_files = dwarf_getsrcfiles(cu, &files, &file_count) == 0;
+
+    Dwarf_Die* scopes = nullptr;
+    int n = dwarf_getscopes(cu, addr - cu_bias, &scopes);
+    for (int i = 0; i < n; ++i) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) continue;
+        SourceFrame frame;
+        frame.function = function_name(&scopes[i], mod, addr);
+        frame.file = file;
+        frame.line = line;
+        frame.inlined = tag == DW_TAG_inlined_subroutine;
+        frames.push_back(std::move(frame));
+        if (tag == DW_TAG_subprogram) break;
+        file.clear();
+        line = 0;
+        Dwarf_Attribute attr;
+        Dwarf_Word value = 0;
+        if (have_files &&
+            dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &value) == 0 &&
+            value < file_count) {
+            const char* src = dwarf_filesrc(files, value, nullptr, nullptr);
+            if (src != nullptr) file = src;
+        }
+        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &value) == 0)
+            line = static_cast<int>(value);
+    }
+    free(scopes);
+    // Inlined callees with no function around them are no frame to show.
+    if (!frames.empty() && frames.back().inlined) frames.clear();
+    return frames;
+}
+
+}  // namespace
+
+struct SourceSymbolizer::File {
+    struct Load {
+        uint64_t offset, vaddr, filesz;
+    };
+    Dwfl* dwfl = nullptr;
+    Dwfl_Module* module = nullptr;  // null: not an ELF file libdwfl could read
+    Dwarf_Addr bias = 0;            // the module's addresses are ELF addresses + bias
+    std::vector<Load> loads;
+
+    ~File() {
+        if (dwfl != nullptr) dwfl_end(dwfl);
+    }
+
+    std::optional<Dwarf_Addr> address_of(uint64_t file_offset) const {
+        for (const Load& l : loads) {
+            if (file_offset >= l.offset && file_offset - l.offset < l.filesz)
+                return l.vaddr + (file_offset - l.offset) + bias;
+        }
+        return std::nullopt;
+    }
+};
+
+SourceSymbolizer::SourceSymbolizer() = default;
+SourceSymbolizer::~SourceSymbolizer() = default;
+
+SourceSymbolizer::File& SourceSymbolizer::file_of(const std::string& path) {
+    auto it = files_.find(path);
+    if (it != files_.end()) return *it->second;
+    if (files_.size() >= kMaxCachedFiles) files_.clear();
+    auto file = std::make_unique<File>();
+    file->dwfl = dwfl_begin(&kCallbacks);
+    if (file->dwfl != nullptr) {
+        dwfl_report_begin(file->dwfl);
+        // base 0, add_p_vaddr: the module's addresses are the ELF file's own.
+        file->module =
+            dwfl_report_elf(file->dwfl, base_name(path).c_str(), path.c_str(), -1, 0, true);
+        dwfl_report_end(file->dwfl, nullptr, nullptr);
+    }
+    Elf* elf = file->module != nullptr ? dwfl_module_getelf(file->module, &file->bias) : nullptr;
+    size_t count = 0;
+    if (elf != nullptr && elf_getphdrnum(elf, &count) == 0) {
+        for (size_t i = 0; i < count; ++i) {
+            GElf_Phdr phdr;
+            if (gelf_getphdr(elf, static_cast<int>(i), &phdr) == nullptr) continue;
+            if (phdr.p_type != PT_LOAD) continue;
+            file->loads.push_back({phdr.p_offset, phdr.p_vaddr, phdr.p_filesz});
+        }
+    }
+    if (file->loads.empty()) file->module = nullptr;
+    return *files_.emplace(path, std::move(file)).first->second;
+}
+
+std::vector<SourceFrame> SourceSymbolizer::frames_at(const std::string& path, uint64_t file_offset,
+                                                     bool is_return_address) {
+    std::vector<SourceFrame> frames;
+    try {
+        // A return address follows the call: the call instruction is the byte before.
+        uint64_t at = is_return_address && file_offset > 0 ? file_offset - 1 : file_offset;
+        File& file = file_of(path);
+        std::optional<Dwarf_Addr> addr =
+            file.module != nullptr ? file.address_of(at) : std::nullopt;
+        if (addr) {
+            frames = dwarf_frames(file.module, *addr);
+            if (frames.empty()) {
+                SourceFrame frame;
+                frame.function = symbol_name(file.module, *addr);
+                if (!frame.function.empty()) frames.push_back(std::move(frame));
+            }
+        }
+    } catch (...) {
+        frames.clear();  // out of memory: the address stays unnamed
+    }
+    if (frames.empty()) frames.emplace_back();
+    std::string module = base_name(path);
+    for (SourceFrame& f : frames) f.module = module;
+    return frames;
+}
+
+std::string SourceSymbolizer::describe(const SourceFrame& frame, uint64_t file_offset) {
+    std::string where =
+        frame.file.empty() ? "" : fmt::format("{}:{}", base_name(frame.file), frame.line);
+    if (frame.function.empty()) {
+        std::string at = fmt::format("{}+{:#x}", frame.module, file_offset);
+        return where.empty() ? at : fmt::format("{} ({})", at, where);
+    }
+    return where.empty() ? frame.function : fmt::format("{} ({})", frame.function, where);
+}
+
+}  // namespace cowtrace::collector
