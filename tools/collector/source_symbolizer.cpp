@@ -112,8 +112,31 @@ std::vector<SourceFrame> dwarf_frames(Dwfl_Module* mod, Dwarf_Addr addr) {
     size_t file_count = 0;
     bool have_files = dwarf_getsrcfiles(cu, &files, &file_count) == 0;
 
+    // dwarf_getscopes gives the innermost function-like scope, but past an inlined subroutine
+    // it goes on with the scopes of the callee's abstract definition; the callers are the DIEs
+    // around the inlined one, which dwarf_getscopes_die gives (as eu-addr2line -i does).
     Dwarf_Die* scopes = nullptr;
     int n = dwarf_getscopes(cu, addr - cu_bias, &scopes);
+    Dwarf_Die innermost;
+    bool found = false;
+    for (int i = 0; i < n && !found; ++i) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+            innermost = scopes[i];
+            found = true;
+        }
+    }
+    free(scopes);
+    scopes = nullptr;
+    if (!found) return frames;
+    n = dwarf_getscopes_die(&innermost, &scopes);
+    if (n <= 0) {
+        free(scopes);
+        scopes = static_cast<Dwarf_Die*>(malloc(sizeof(Dwarf_Die)));
+        if (scopes == nullptr) return frames;
+        scopes[0] = innermost;
+        n = 1;
+    }
     for (int i = 0; i < n; ++i) {
         int tag = dwarf_tag(&scopes[i]);
         if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) continue;

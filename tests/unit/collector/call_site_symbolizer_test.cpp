@@ -50,5 +50,16 @@ TEST(CallSiteSymbolizer, FramesSentBeforeAnyKnownImageAreLeftUnnamed) {
     EXPECT_EQ(name_of(s, getpid(), ip), "");
 }
 
+TEST(CallSiteSymbolizer, AFrameWithoutLineInformationNamesItsModule) {
+    SourceFrame frame;
+    frame.module = "libc.so.6";
+    EXPECT_EQ(CallSiteSymbolizer::label(frame, 0x27249), "libc.so.6+0x27249");
+    frame.function = "__libc_start_main";
+    EXPECT_EQ(CallSiteSymbolizer::label(frame, 0x27249), "__libc_start_main (libc.so.6)");
+    frame.file = "/build/glibc/csu/libc-start.c";
+    frame.line = 360;
+    EXPECT_EQ(CallSiteSymbolizer::label(frame, 0x27249), "__libc_start_main (libc-start.c:360)");
+}
+
 }  // namespace
 }  // namespace cowtrace::collector
