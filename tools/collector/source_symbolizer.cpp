@@ -63,18 +63,27 @@ std::string demangled(const char* name) {
     return s;
 }
 
-// The symbol table's name for an address (.symtab, else .dynsym); empty if none holds it.
-std::string symbol_name(Dwfl_Module* mod, Dwarf_Addr addr) {
+// The symbol table's name for an address (.symtab, else .dynsym), without its symbol version
+// ("__libc_start_main@@GLIBC_2.34"); empty if none holds it.
+std::string raw_symbol_name(Dwfl_Module* mod, Dwarf_Addr addr) {
     GElf_Off offset = 0;
     GElf_Sym sym;
     const char* name = dwfl_module_addrinfo(mod, addr, &offset, &sym, nullptr, nullptr, nullptr);
-    return name != nullptr ? demangled(name) : "";
+    if (name == nullptr) return "";
+    std::string s = name;
+    return s.substr(0, s.find('@'));
+}
+
+std::string symbol_name(Dwfl_Module* mod, Dwarf_Addr addr) {
+    return demangled(raw_symbol_name(mod, addr).c_str());
 }
 
 // A function's name from DWARF: its linkage name demangled (qualified, with parameters), else,
-// for the function holding the address, the symbol table's (C++ in an anonymous namespace has
-// no linkage name), else its plain name. An inlined subroutine's DIE names its function through
-// DW_AT_abstract_origin, a method's through DW_AT_specification: the _integrate lookups follow.
+// for the function holding the address, the symbol table's when it is a C++ name (C++ in an
+// anonymous namespace has no linkage name in DWARF), else its plain name (C: the symbol table
+// would say "f.constprop.0" for a clone of f). An inlined subroutine's DIE names its function
+// through DW_AT_abstract_origin, a method's through DW_AT_specification: the _integrate lookups
+// follow.
 std::string function_name(Dwarf_Die* die, Dwfl_Module* mod, Dwarf_Addr addr) {
     Dwarf_Attribute attr;
     const char* linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
@@ -82,8 +91,8 @@ std::string function_name(Dwarf_Die* die, Dwfl_Module* mod, Dwarf_Addr addr) {
         linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
     if (linkage != nullptr) return demangled(linkage);
     if (dwarf_tag(die) == DW_TAG_subprogram) {
-        std::string symbol = symbol_name(mod, addr);
-        if (!symbol.empty()) return symbol;
+        std::string symbol = raw_symbol_name(mod, addr);
+        if (symbol.starts_with("_Z")) return demangled(symbol.c_str());
     }
     const char* name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
     return name != nullptr ? name : "";
