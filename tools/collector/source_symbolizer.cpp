@@ -9,9 +9,11 @@
 #include <gelf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <unordered_map>
 
 namespace cowtrace::collector {
 
@@ -98,13 +100,122 @@ std::string function_name(Dwarf_Die* die, Dwfl_Module* mod, Dwarf_Addr addr) {
     return name != nullptr ? name : "";
 }
 
+// A function defined in a CU, by address range (a function in several ranges, e.g. with a
+// .cold part, has several).
+struct FunctionRange {
+    Dwarf_Addr low = 0, high = 0;
+    Dwarf_Die die;
+};
+// Per CU (by its DIE's offset): its functions sorted by address. dwarf_getscopes walks the whole
+// CU for every address (about a millisecond in a C++ CU); the index is built once per CU.
+using FunctionIndex = std::map<Dwarf_Off, std::vector<FunctionRange>>;
+
+// Function definitions sit at the top of a CU or in namespaces (C++ methods defined out of their
+// class too, with DW_AT_specification); types and variables are not entered.
+void collect_functions(Dwarf_Die* parent, std::vector<FunctionRange>& out, int depth) {
+    Dwarf_Die child;
+    if (depth > 32 || dwarf_child(parent, &child) != 0) return;
+    do {
+        int tag = dwarf_tag(&child);
+        if (tag == DW_TAG_subprogram) {
+            Dwarf_Addr base = 0, low = 0, high = 0;
+            ptrdiff_t offset = 0;
+            while ((offset = dwarf_ranges(&child, offset, &base, &low, &high)) > 0) {
+                if (low < high) out.push_back({low, high, child});
+            }
+        } else if (tag == DW_TAG_namespace || tag == DW_TAG_module) {
+            collect_functions(&child, out, depth + 1);
+        }
+    } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+const FunctionRange* function_at(FunctionIndex& index, Dwarf_Die* cu, Dwarf_Addr pc) {
+    auto it = index.find(dwarf_dieoffset(cu));
+    if (it == index.end()) {
+        std::vector<FunctionRange> functions;
+        collect_functions(cu, functions, 0);
+        std::sort(functions.begin(), functions.end(),
+                  [](const FunctionRange& a, const FunctionRange& b) { return a.low < b.low; });
+        it = index.emplace(dwarf_dieoffset(cu), std::move(functions)).first;
+    }
+    const std::vector<FunctionRange>& functions = it->second;
+    auto after = std::upper_bound(functions.begin(), functions.end(), pc,
+                                  [](Dwarf_Addr a, const FunctionRange& r) { return a < r.low; });
+    // Functions do not overlap; a few steps back allow for a nested one listed twice.
+    for (int steps = 0; after != functions.begin() && steps < 4; ++steps) {
+        --after;
+        if (pc < after->high) return &*after;
+    }
+    return nullptr;
+}
+
+// Appends the inlined subroutines around pc inside parent, outermost first; lexical blocks are
+// looked into (those without an address range too: they may still hold inlined code).
+bool append_inlined(Dwarf_Die* parent, Dwarf_Addr pc, std::vector<Dwarf_Die>& chain, int depth) {
+    Dwarf_Die child;
+    if (depth > 64 || dwarf_child(parent, &child) != 0) return false;
+    do {
+        int tag = dwarf_tag(&child);
+        if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_lexical_block) continue;
+        bool ranged = dwarf_hasattr(&child, DW_AT_low_pc) || dwarf_hasattr(&child, DW_AT_ranges);
+        if (ranged && dwarf_haspc(&child, pc) != 1) continue;
+        if (tag == DW_TAG_inlined_subroutine) {
+            if (!ranged) continue;
+            chain.push_back(child);
+            append_inlined(&child, pc, chain, depth + 1);
+            return true;
+        }
+        if (append_inlined(&child, pc, chain, depth + 1) || ranged) return true;
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+}
+
+// The DIEs of the function holding pc and of the inlined subroutines around it, outermost
+// first: from the index, else from dwarf_getscopes (a layout the index does not know). Past an
+// inlined subroutine, dwarf_getscopes goes on with the callee's abstract definition; its callers
+// are the DIEs around the inlined one, which dwarf_getscopes_die gives (as eu-addr2line -i).
+std::vector<Dwarf_Die> function_chain(FunctionIndex& index, Dwarf_Die* cu, Dwarf_Addr pc) {
+    std::vector<Dwarf_Die> chain;
+    if (const FunctionRange* f = function_at(index, cu, pc)) {
+        chain.push_back(f->die);
+        append_inlined(&chain.back(), pc, chain, 0);
+        return chain;
+    }
+    Dwarf_Die* scopes = nullptr;
+    int n = dwarf_getscopes(cu, pc, &scopes);
+    Dwarf_Die innermost;
+    bool found = false;
+    for (int i = 0; i < n && !found; ++i) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
+            innermost = scopes[i];
+            found = true;
+        }
+    }
+    free(scopes);
+    if (!found) return chain;
+    scopes = nullptr;
+    n = dwarf_getscopes_die(&innermost, &scopes);
+    for (int i = n - 1; i >= 0; --i) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_subprogram) chain.clear();  // the outermost function starts the chain
+        if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
+            chain.push_back(scopes[i]);
+    }
+    free(scopes);
+    if (chain.empty()) chain.push_back(innermost);
+    return chain;
+}
+
 // Frames from DWARF: the line table gives the innermost position; each inlined subroutine
 // around the address gives its caller's position (DW_AT_call_file/line), up to the function.
-std::vector<SourceFrame> dwarf_frames(Dwfl_Module* mod, Dwarf_Addr addr) {
+std::vector<SourceFrame> dwarf_frames(Dwfl_Module* mod, FunctionIndex& index, Dwarf_Addr addr) {
     std::vector<SourceFrame> frames;
     Dwarf_Addr cu_bias = 0;
     Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &cu_bias);
     if (cu == nullptr) return frames;
+    std::vector<Dwarf_Die> chain = function_chain(index, cu, addr - cu_bias);
+    if (chain.empty() || dwarf_tag(&chain.front()) != DW_TAG_subprogram) return frames;
 
     std::string file;
     int line = 0;
@@ -116,62 +227,29 @@ std::vector<SourceFrame> dwarf_frames(Dwfl_Module* mod, Dwarf_Addr addr) {
             line = lineno;
         }
     }
-
     Dwarf_Files* files = nullptr;
     size_t file_count = 0;
     bool have_files = dwarf_getsrcfiles(cu, &files, &file_count) == 0;
 
-    // dwarf_getscopes gives the innermost function-like scope, but past an inlined subroutine
-    // it goes on with the scopes of the callee's abstract definition; the callers are the DIEs
-    // around the inlined one, which dwarf_getscopes_die gives (as eu-addr2line -i does).
-    Dwarf_Die* scopes = nullptr;
-    int n = dwarf_getscopes(cu, addr - cu_bias, &scopes);
-    Dwarf_Die innermost;
-    bool found = false;
-    for (int i = 0; i < n && !found; ++i) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine) {
-            innermost = scopes[i];
-            found = true;
-        }
-    }
-    free(scopes);
-    scopes = nullptr;
-    if (!found) return frames;
-    n = dwarf_getscopes_die(&innermost, &scopes);
-    if (n <= 0) {
-        free(scopes);
-        scopes = static_cast<Dwarf_Die*>(malloc(sizeof(Dwarf_Die)));
-        if (scopes == nullptr) return frames;
-        scopes[0] = innermost;
-        n = 1;
-    }
-    for (int i = 0; i < n; ++i) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) continue;
+    for (auto die = chain.rbegin(); die != chain.rend(); ++die) {
         SourceFrame frame;
-        frame.function = function_name(&scopes[i], mod, addr);
+        frame.function = function_name(&*die, mod, addr);
         frame.file = file;
         frame.line = line;
-        frame.inlined = tag == DW_TAG_inlined_subroutine;
+        frame.inlined = dwarf_tag(&*die) == DW_TAG_inlined_subroutine;
         frames.push_back(std::move(frame));
-        if (tag == DW_TAG_subprogram) break;
         file.clear();
         line = 0;
         Dwarf_Attribute attr;
         Dwarf_Word value = 0;
-        if (have_files &&
-            dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &value) == 0 &&
+        if (have_files && dwarf_formudata(dwarf_attr(&*die, DW_AT_call_file, &attr), &value) == 0 &&
             value < file_count) {
             const char* src = dwarf_filesrc(files, value, nullptr, nullptr);
             if (src != nullptr) file = src;
         }
-        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &value) == 0)
+        if (dwarf_formudata(dwarf_attr(&*die, DW_AT_call_line, &attr), &value) == 0)
             line = static_cast<int>(value);
     }
-    free(scopes);
-    // Inlined callees with no function around them are no frame to show.
-    if (!frames.empty() && frames.back().inlined) frames.clear();
     return frames;
 }
 
@@ -185,6 +263,11 @@ struct SourceSymbolizer::File {
     Dwfl_Module* module = nullptr;  // null: not an ELF file libdwfl could read
     Dwarf_Addr bias = 0;            // the module's addresses are ELF addresses + bias
     std::vector<Load> loads;
+    FunctionIndex functions;
+    // Frames already found, by the file offset looked up: call sites repeat (a fork loop, the
+    // children of one parent), and so do the addresses an unwinder sees.
+    std::unordered_map<uint64_t, std::vector<SourceFrame>> found;
+    static constexpr size_t kMaxFound = 1 << 16;
 
     ~File() {
         if (dwfl != nullptr) dwfl_end(dwfl);
@@ -231,28 +314,34 @@ SourceSymbolizer::File& SourceSymbolizer::file_of(const std::string& path) {
 
 std::vector<SourceFrame> SourceSymbolizer::frames_at(const std::string& path, uint64_t file_offset,
                                                      bool is_return_address) {
+    // A return address follows the call: the call instruction is the byte before.
+    uint64_t at = is_return_address && file_offset > 0 ? file_offset - 1 : file_offset;
     std::vector<SourceFrame> frames;
     try {
-        // A return address follows the call: the call instruction is the byte before.
-        uint64_t at = is_return_address && file_offset > 0 ? file_offset - 1 : file_offset;
         File& file = file_of(path);
+        auto known = file.found.find(at);
+        if (known != file.found.end()) return known->second;
         std::optional<Dwarf_Addr> addr =
             file.module != nullptr ? file.address_of(at) : std::nullopt;
         if (addr) {
-            frames = dwarf_frames(file.module, *addr);
+            frames = dwarf_frames(file.module, file.functions, *addr);
             if (frames.empty()) {
                 SourceFrame frame;
                 frame.function = symbol_name(file.module, *addr);
                 if (!frame.function.empty()) frames.push_back(std::move(frame));
             }
         }
+        if (frames.empty()) frames.emplace_back();
+        for (SourceFrame& f : frames) f.module = base_name(path);
+        if (file.found.size() >= File::kMaxFound) file.found.clear();
+        file.found.emplace(at, frames);
+        return frames;
     } catch (...) {
-        frames.clear();  // out of memory: the address stays unnamed
+        // Out of memory: the address stays unnamed.
     }
-    if (frames.empty()) frames.emplace_back();
-    std::string module = base_name(path);
-    for (SourceFrame& f : frames) f.module = module;
-    return frames;
+    SourceFrame unknown;
+    unknown.module = base_name(path);
+    return {unknown};
 }
 
 std::string SourceSymbolizer::describe(const SourceFrame& frame, uint64_t file_offset) {
