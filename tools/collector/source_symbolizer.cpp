@@ -207,22 +207,62 @@ std::vector<Dwarf_Die> function_chain(FunctionIndex& index, Dwarf_Die* cu, Dwarf
     return chain;
 }
 
+// A compilation unit by the address ranges of its DIE.
+struct UnitRange {
+    Dwarf_Addr low = 0, high = 0;  // module addresses
+    Dwarf_Die* cu = nullptr;       // owned by libdwfl
+    Dwarf_Addr bias = 0;
+};
+
+// The CU holding a module address. dwfl_module_addrdie reads .debug_aranges, which clang does not
+// write by default: without it, the units' own ranges, read once per file.
+Dwarf_Die* unit_at(Dwfl_Module* mod, std::optional<std::vector<UnitRange>>& units, Dwarf_Addr addr,
+                   Dwarf_Addr* bias) {
+    if (Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, bias)) return cu;
+    if (!units) {
+        units.emplace();
+        Dwarf_Die* cu = nullptr;
+        Dwarf_Addr cu_bias = 0;
+        while ((cu = dwfl_module_nextcu(mod, cu, &cu_bias)) != nullptr) {
+            Dwarf_Addr base = 0, low = 0, high = 0;
+            ptrdiff_t offset = 0;
+            while ((offset = dwarf_ranges(cu, offset, &base, &low, &high)) > 0) {
+                if (low < high) units->push_back({low + cu_bias, high + cu_bias, cu, cu_bias});
+            }
+        }
+        std::sort(units->begin(), units->end(),
+                  [](const UnitRange& a, const UnitRange& b) { return a.low < b.low; });
+    }
+    auto after = std::upper_bound(units->begin(), units->end(), addr,
+                                  [](Dwarf_Addr a, const UnitRange& r) { return a < r.low; });
+    for (int steps = 0; after != units->begin() && steps < 4; ++steps) {
+        --after;
+        if (addr < after->high) {
+            *bias = after->bias;
+            return after->cu;
+        }
+    }
+    return nullptr;
+}
+
 // Frames from DWARF: the line table gives the innermost position; each inlined subroutine
 // around the address gives its caller's position (DW_AT_call_file/line), up to the function.
-std::vector<SourceFrame> dwarf_frames(Dwfl_Module* mod, FunctionIndex& index, Dwarf_Addr addr) {
+std::vector<SourceFrame> dwarf_frames(Dwfl_Module* mod, FunctionIndex& index,
+                                      std::optional<std::vector<UnitRange>>& units,
+                                      Dwarf_Addr addr) {
     std::vector<SourceFrame> frames;
     Dwarf_Addr cu_bias = 0;
-    Dwarf_Die* cu = dwfl_module_addrdie(mod, addr, &cu_bias);
+    Dwarf_Die* cu = unit_at(mod, units, addr, &cu_bias);
     if (cu == nullptr) return frames;
     std::vector<Dwarf_Die> chain = function_chain(index, cu, addr - cu_bias);
     if (chain.empty() || dwarf_tag(&chain.front()) != DW_TAG_subprogram) return frames;
 
     std::string file;
     int line = 0;
-    if (Dwfl_Line* l = dwfl_module_getsrc(mod, addr)) {
+    if (Dwarf_Line* l = dwarf_getsrc_die(cu, addr - cu_bias)) {
         int lineno = 0;
-        const char* src = dwfl_lineinfo(l, nullptr, &lineno, nullptr, nullptr, nullptr);
-        if (src != nullptr) {
+        const char* src = dwarf_linesrc(l, nullptr, nullptr);
+        if (src != nullptr && dwarf_lineno(l, &lineno) == 0) {
             file = src;
             line = lineno;
         }
@@ -264,6 +304,7 @@ struct SourceSymbolizer::File {
     Dwarf_Addr bias = 0;            // the module's addresses are ELF addresses + bias
     std::vector<Load> loads;
     FunctionIndex functions;
+    std::optional<std::vector<UnitRange>> units;  // read on the first address aranges miss
     // Frames already found, by the file offset looked up: call sites repeat (a fork loop, the
     // children of one parent), and so do the addresses an unwinder sees.
     std::unordered_map<uint64_t, std::vector<SourceFrame>> found;
@@ -324,7 +365,7 @@ std::vector<SourceFrame> SourceSymbolizer::frames_at(const std::string& path, ui
         std::optional<Dwarf_Addr> addr =
             file.module != nullptr ? file.address_of(at) : std::nullopt;
         if (addr) {
-            frames = dwarf_frames(file.module, file.functions, *addr);
+            frames = dwarf_frames(file.module, file.functions, file.units, *addr);
             if (frames.empty()) {
                 SourceFrame frame;
                 frame.function = symbol_name(file.module, *addr);

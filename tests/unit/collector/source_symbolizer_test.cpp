@@ -124,6 +124,18 @@ TEST(SourceSymbolizer, EveryLevelOfNestedInliningIsAFrameAtItsCallLine) {
     EXPECT_FALSE(frames[2].inlined);
 }
 
+TEST(SourceSymbolizer, WithoutAddressRangeTablesTheUnitsOwnRangesFindTheLine) {
+    Probe p = probe("inlined_call");
+    SourceSymbolizer s;
+    std::vector<SourceFrame> frames =
+        s.frames_at(std::string(COWTRACE_SOURCE_FIXTURE) + ".no-aranges", p.file_offset, true);
+    ASSERT_EQ(frames.size(), 2u);
+    EXPECT_EQ(frames[0].function, "inlined_callee");
+    EXPECT_EQ(frames[0].line, marker_line("source_fixture.c", "inlined_call"));
+    EXPECT_EQ(frames[1].function, "inlining_function");
+    EXPECT_EQ(frames[1].line, marker_line("source_fixture.c", "inlined_site"));
+}
+
 TEST(SourceSymbolizer, AFunctionInASharedObjectIsNamedWithItsLine) {
     Probe p = probe("library_call");
     EXPECT_EQ(fs::canonical(p.path), fs::canonical(COWTRACE_SOURCE_FIXTURE_LIBRARY));
