@@ -65,20 +65,68 @@ std::string demangled(const char* name) {
     return s;
 }
 
-// The symbol table's name for an address (.symtab, else .dynsym), without its symbol version
-// ("__libc_start_main@@GLIBC_2.34"); empty if none holds it.
-std::string raw_symbol_name(Dwfl_Module* mod, Dwarf_Addr addr) {
-    GElf_Off offset = 0;
-    GElf_Sym sym;
-    const char* name = dwfl_module_addrinfo(mod, addr, &offset, &sym, nullptr, nullptr, nullptr);
-    if (name == nullptr) return "";
-    std::string s = name;
-    return s.substr(0, s.find('@'));
-}
+// The function symbols of a module (.symtab, else .dynsym) sorted by address, read once:
+// dwfl_module_addrinfo scans the whole table for each address (over 100 µs in a large program).
+class SymbolIndex {
+public:
+    // The name of the function symbol holding addr (a module address), without its symbol
+    // version ("__libc_start_main@@GLIBC_2.34"); empty if none.
+    std::string name_at(Dwfl_Module* mod, Dwarf_Addr addr) {
+        if (!built_) build(mod);
+        auto after = std::upper_bound(entries_.begin(), entries_.end(), addr,
+                                      [](Dwarf_Addr a, const Entry& e) { return a < e.start; });
+        if (after == entries_.begin()) return "";
+        auto holder = entries_.end();
+        auto it = after;
+        for (int steps = 0; it != entries_.begin() && steps < 8; ++steps) {
+            --it;
+            if (addr < it->end) {
+                holder = it;
+                break;
+            }
+        }
+        // No sized symbol holds it: the nearest one before it without a size (assembly).
+        if (holder == entries_.end() && std::prev(after)->end == std::prev(after)->start)
+            holder = std::prev(after);
+        if (holder == entries_.end()) return "";
+        while (holder != entries_.begin() && std::prev(holder)->start == holder->start &&
+               std::prev(holder)->end == holder->end)
+            --holder;  // of aliases, the best bound (sorted first)
+        std::string name = holder->name;
+        return name.substr(0, name.find('@'));
+    }
 
-std::string symbol_name(Dwfl_Module* mod, Dwarf_Addr addr) {
-    return demangled(raw_symbol_name(mod, addr).c_str());
-}
+private:
+    struct Entry {
+        Dwarf_Addr start = 0, end = 0;  // end == start: no size
+        int rank = 0;                   // global 0, weak 1, local 2
+        const char* name = nullptr;     // in libelf's data, alive with the module
+    };
+
+    void build(Dwfl_Module* mod) {
+        built_ = true;
+        int count = dwfl_module_getsymtab(mod);
+        for (int i = 1; i < count; ++i) {
+            GElf_Sym sym;
+            GElf_Addr addr = 0;
+            GElf_Word shndx = 0;
+            const char* name =
+                dwfl_module_getsym_info(mod, i, &sym, &addr, &shndx, nullptr, nullptr);
+            if (name == nullptr || *name == '\0' || shndx == SHN_UNDEF) continue;
+            int type = GELF_ST_TYPE(sym.st_info);
+            if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
+            int bind = GELF_ST_BIND(sym.st_info);
+            int rank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+            entries_.push_back({addr, addr + sym.st_size, rank, name});
+        }
+        std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) {
+            return a.start != b.start ? a.start < b.start : a.rank < b.rank;
+        });
+    }
+
+    bool built_ = false;
+    std::vector<Entry> entries_;
+};
 
 // A function's name from DWARF: its linkage name demangled (qualified, with parameters), else,
 // for the function holding the address, the symbol table's when it is a C++ name (C++ in an
@@ -86,14 +134,14 @@ std::string symbol_name(Dwfl_Module* mod, Dwarf_Addr addr) {
 // would say "f.constprop.0" for a clone of f). An inlined subroutine's DIE names its function
 // through DW_AT_abstract_origin, a method's through DW_AT_specification: the _integrate lookups
 // follow.
-std::string function_name(Dwarf_Die* die, Dwfl_Module* mod, Dwarf_Addr addr) {
+std::string function_name(Dwarf_Die* die, Dwfl_Module* mod, SymbolIndex& symbols, Dwarf_Addr addr) {
     Dwarf_Attribute attr;
     const char* linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
     if (linkage == nullptr)
         linkage = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
     if (linkage != nullptr) return demangled(linkage);
     if (dwarf_tag(die) == DW_TAG_subprogram) {
-        std::string symbol = raw_symbol_name(mod, addr);
+        std::string symbol = symbols.name_at(mod, addr);
         if (symbol.starts_with("_Z")) return demangled(symbol.c_str());
     }
     const char* name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
@@ -249,7 +297,7 @@ Dwarf_Die* unit_at(Dwfl_Module* mod, std::optional<std::vector<UnitRange>>& unit
 // around the address gives its caller's position (DW_AT_call_file/line), up to the function.
 std::vector<SourceFrame> dwarf_frames(Dwfl_Module* mod, FunctionIndex& index,
                                       std::optional<std::vector<UnitRange>>& units,
-                                      Dwarf_Addr addr) {
+                                      SymbolIndex& symbols, Dwarf_Addr addr) {
     std::vector<SourceFrame> frames;
     Dwarf_Addr cu_bias = 0;
     Dwarf_Die* cu = unit_at(mod, units, addr, &cu_bias);
@@ -273,7 +321,7 @@ std::vector<SourceFrame> dwarf_frames(Dwfl_Module* mod, FunctionIndex& index,
 
     for (auto die = chain.rbegin(); die != chain.rend(); ++die) {
         SourceFrame frame;
-        frame.function = function_name(&*die, mod, addr);
+        frame.function = function_name(&*die, mod, symbols, addr);
         frame.file = file;
         frame.line = line;
         frame.inlined = dwarf_tag(&*die) == DW_TAG_inlined_subroutine;
@@ -305,6 +353,7 @@ struct SourceSymbolizer::File {
     std::vector<Load> loads;
     FunctionIndex functions;
     std::optional<std::vector<UnitRange>> units;  // read on the first address aranges miss
+    SymbolIndex symbols;
     // Frames already found, by the file offset looked up: call sites repeat (a fork loop, the
     // children of one parent), and so do the addresses an unwinder sees.
     std::unordered_map<uint64_t, std::vector<SourceFrame>> found;
@@ -365,10 +414,10 @@ std::vector<SourceFrame> SourceSymbolizer::frames_at(const std::string& path, ui
         std::optional<Dwarf_Addr> addr =
             file.module != nullptr ? file.address_of(at) : std::nullopt;
         if (addr) {
-            frames = dwarf_frames(file.module, file.functions, file.units, *addr);
+            frames = dwarf_frames(file.module, file.functions, file.units, file.symbols, *addr);
             if (frames.empty()) {
                 SourceFrame frame;
-                frame.function = symbol_name(file.module, *addr);
+                frame.function = demangled(file.symbols.name_at(file.module, *addr).c_str());
                 if (!frame.function.empty()) frames.push_back(std::move(frame));
             }
         }
