@@ -41,12 +41,12 @@ int find_debuginfo_by_build_id(Dwfl_Module* mod, void**, const char*, Dwarf_Addr
     return fd;
 }
 
-char* kNoDebuginfoPath = nullptr;
+char* no_debuginfo_path = nullptr;  // libdwfl's search path: only find_debuginfo above
 const Dwfl_Callbacks kCallbacks = {
     .find_elf = no_elf,
     .find_debuginfo = find_debuginfo_by_build_id,
     .section_address = dwfl_offline_section_address,
-    .debuginfo_path = &kNoDebuginfoPath,
+    .debuginfo_path = &no_debuginfo_path,
 };
 
 std::string base_name(const std::string& path) {
@@ -374,6 +374,8 @@ struct SourceSymbolizer::File {
 
 SourceSymbolizer::SourceSymbolizer() = default;
 SourceSymbolizer::~SourceSymbolizer() = default;
+SourceSymbolizer::SourceSymbolizer(SourceSymbolizer&&) noexcept = default;
+SourceSymbolizer& SourceSymbolizer::operator=(SourceSymbolizer&&) noexcept = default;
 
 SourceSymbolizer::File& SourceSymbolizer::file_of(const std::string& path) {
     auto it = files_.find(path);

@@ -2,9 +2,12 @@
 // inlined callees at an address, through elfutils libdw. The tools symbolize, never the host:
 // callers pass a file and an offset they located in a process's module map.
 //
-// Debug information is found beside the file's own (.debug_* sections) or in
-// /usr/lib/debug/.build-id/ by build-id; never through debuginfod, which would make the collector
-// wait on the network at the end of a run (Debian sets DEBUGINFOD_URLS in login shells).
+// Debug information is the file's own (.debug_* sections) or found in /usr/lib/debug/.build-id/
+// by build-id (Debian's -dbgsym packages); not through .gnu_debuglink, and never through
+// debuginfod, which would make the collector wait on the network at the end of a run (Debian
+// sets DEBUGINFOD_URLS in login shells). Without DWARF, functions are named from .symtab, else
+// .dynsym. One instance is used by one thread. Files are read without trusting them: a
+// truncated or foreign file gives an unknown frame.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +32,8 @@ public:
     ~SourceSymbolizer();
     SourceSymbolizer(const SourceSymbolizer&) = delete;
     SourceSymbolizer& operator=(const SourceSymbolizer&) = delete;
+    SourceSymbolizer(SourceSymbolizer&&) noexcept;
+    SourceSymbolizer& operator=(SourceSymbolizer&&) noexcept;
 
     // The frames for the code at file_offset in the ELF file at path, innermost first (inlined
     // callees, then the function that contains it). is_return_address: the address follows a
