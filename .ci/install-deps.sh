@@ -10,6 +10,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the agent's Prometheus metrics (libprometheus-cpp core and pull)
   prometheus-cpp-dev
+  # call sites named with function, source file:line and inlined frames (elfutils libdw)
+  libdw-dev
   # end-to-end tests: real programs and ground truth
   python3 strace dash make procps redis-server redis-tools util-linux
   # `--live` is tested in a real terminal: a tmux pane, read back with capture-pane

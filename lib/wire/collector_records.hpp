@@ -155,13 +155,19 @@ struct Symbol {
     static constexpr RecordType kType = RecordType::kSymbol;
     int32_t pid = 0;
     uint64_t address = 0;
-    Text name;  // "function+0xoff (module)"
+    // The innermost frame at the address: "function (file.c:42)", "function (module)" or
+    // "module+0xoff" (traces before libdw: "function+0xoff (module)").
+    Text name;
+    // When name's code was inlined: the functions it was inlined into, innermost first, each
+    // worded as name is; the last is the function the address is in. Empty: not inlined.
+    TextList inlined_into;
 
     template <class Self, class V>
     static void fields(Self& s, V& v) {
         v(s.pid);
         v(s.address);
         v(s.name, kMaxPathInRecord);
+        v(s.inlined_into, kMaxPathInRecord);
     }
 };
 

@@ -1,7 +1,6 @@
 #include "call_site_symbolizer.hpp"
 
 #include <algorithm>
-#include <cstdio>
 
 namespace cowtrace::collector {
 
@@ -43,7 +42,7 @@ void CallSiteSymbolizer::note(pid_t pid, const std::vector<uint64_t>& frames, ui
         Located loc;
         if (m != nullptr && !m->path.empty()) {
             loc.path = m->path;
-            loc.file_offset = at - m->start + m->offset;
+            loc.file_offset = ip - m->start + m->offset;  // the return address's own
         }
         frames_[{pid, ip}] = loc;
     }
@@ -53,28 +52,22 @@ void CallSiteSymbolizer::process_gone(pid_t pid) {
     images_.erase(pid);
 }
 
-std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> CallSiteSymbolizer::resolve() {
-    std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> out;
+std::string CallSiteSymbolizer::label(const SourceFrame& frame, uint64_t file_offset) {
+    if (!frame.function.empty() && frame.file.empty())
+        return frame.function + " (" + frame.module + ")";
+    return SourceSymbolizer::describe(frame, file_offset);
+}
+
+std::vector<CallSiteSymbolizer::Resolved> CallSiteSymbolizer::resolve() {
+    std::vector<Resolved> out;
     for (const auto& [key, loc] : frames_) {
         if (loc.path.empty()) continue;
-        auto it = files_.find(loc.path);
-        if (it == files_.end()) {
-            ElfSymbols symbols;
-            symbols.load(loc.path);
-            it = files_.emplace(loc.path, std::move(symbols)).first;
-        }
-        std::string module = loc.path.substr(loc.path.rfind('/') + 1);
-        std::string name;
-        if (auto vaddr = it->second.vaddr_of_offset(loc.file_offset))
-            name = it->second.name_of(*vaddr);
-        if (name.empty()) {
-            char hex[32];
-            snprintf(hex, sizeof hex, "+0x%llx", static_cast<unsigned long long>(loc.file_offset));
-            name = module + hex;
-        } else {
-            name += " (" + module + ")";
-        }
-        out.push_back({key, name});
+        Resolved r;
+        r.pid = key.first;
+        r.address = key.second;
+        for (const SourceFrame& f : source_.frames_at(loc.path, loc.file_offset, true))
+            r.frames.push_back(label(f, loc.file_offset));
+        out.push_back(std::move(r));
     }
     frames_.clear();  // written out: a collector that runs for weeks keeps none of them
     return out;

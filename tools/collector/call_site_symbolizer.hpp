@@ -1,6 +1,7 @@
 // Names the call sites the shim captured (return addresses in the creating process). The host
 // never symbolizes: the collector notes each process's executable mappings while it is alive,
-// and at the end of the run turns addresses into "function+0x1a (library)".
+// and at the end of the run turns addresses into "function (file.c:42)" where the file has debug
+// information, "function (library)" where it has only symbols (SourceSymbolizer).
 #pragma once
 
 #include <sys/types.h>
@@ -13,7 +14,7 @@
 #include <vector>
 
 #include "core/proc_maps.hpp"
-#include "elf_symbols.hpp"
+#include "source_symbolizer.hpp"
 
 namespace cowtrace::collector {
 
@@ -31,14 +32,24 @@ public:
     // The process is gone: its images' mappings are no longer needed.
     void process_gone(pid_t pid);
 
-    // Every (pid, address) noted since the last call, with its name; then forgets them (a
+    struct Resolved {
+        pid_t pid = 0;
+        uint64_t address = 0;
+        // Innermost first: the inlined callees at the address, then the function holding it.
+        std::vector<std::string> frames;
+    };
+    // Every (pid, address) noted since the last call, with its frames; then forgets them (a
     // rotated trace file gets the names of its own frames).
-    std::vector<std::pair<std::pair<pid_t, uint64_t>, std::string>> resolve();
+    std::vector<Resolved> resolve();
+
+    // How a call-site frame reads: "function (file.c:42)", "function (module)" without line
+    // information, "module+0x1a2b" without a symbol.
+    static std::string label(const SourceFrame& frame, uint64_t file_offset);
 
 private:
     struct Located {
         std::string path;
-        uint64_t file_offset = 0;
+        uint64_t file_offset = 0;  // of the return address
     };
     struct Image {
         uint64_t start_ns = 0;
@@ -48,7 +59,7 @@ private:
     // be on its way).
     std::map<pid_t, std::vector<Image>> images_;
     std::map<std::pair<pid_t, uint64_t>, Located> frames_;
-    std::map<std::string, ElfSymbols> files_;
+    SourceSymbolizer source_;
 };
 
 }  // namespace cowtrace::collector

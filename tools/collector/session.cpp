@@ -883,11 +883,16 @@ void Session::forget_gone(uint64_t now) {
 }
 
 void Session::write_symbols(uint64_t t_ns) {
-    for (const auto& [key, name] : symbolizer_.resolve()) {
+    for (const CallSiteSymbolizer::Resolved& r : symbolizer_.resolve()) {
+        if (r.frames.empty()) continue;
+        std::vector<const char*> inlined_into;
+        for (size_t i = 1; i < r.frames.size(); ++i) inlined_into.push_back(r.frames[i].c_str());
+        inlined_into.push_back(nullptr);
         wire::Symbol symbol;
-        symbol.pid = key.first;
-        symbol.address = key.second;
-        symbol.name = name;
+        symbol.pid = r.pid;
+        symbol.address = r.address;
+        symbol.name = r.frames.front();
+        symbol.inlined_into = wire::TextList::of_array(inlined_into.data());
         trace_.write(symbol, self_pid_, t_ns);
     }
 }

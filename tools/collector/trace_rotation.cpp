@@ -71,7 +71,10 @@ void TraceRotation::on_record(const uint8_t* bytes, size_t size) {
         }
         case wire::RecordType::kSymbol: {
             wire::Symbol symbol;
-            if (decode(rec, symbol)) symbols_[{symbol.pid, symbol.address}] = symbol.name.view();
+            if (!decode(rec, symbol)) break;
+            std::vector<std::string>& frames = symbols_[{symbol.pid, symbol.address}];
+            frames = {std::string(symbol.name.view())};
+            symbol.inlined_into.for_each([&](std::string_view f) { frames.emplace_back(f); });
             break;
         }
         case wire::RecordType::kKernelFork: {
@@ -158,10 +161,15 @@ void TraceRotation::carry_over(TraceWriter& trace, uint64_t t_ns) {
         for (uint64_t ip : k.call_site) {
             auto name = symbols_.find({k.creator, ip});
             if (name == symbols_.end()) continue;
+            std::vector<const char*> inlined_into;
+            for (size_t i = 1; i < name->second.size(); ++i)
+                inlined_into.push_back(name->second[i].c_str());
+            inlined_into.push_back(nullptr);
             wire::Symbol symbol;
             symbol.pid = k.creator;
             symbol.address = ip;
-            symbol.name = name->second;
+            symbol.name = name->second.front();
+            symbol.inlined_into = wire::TextList::of_array(inlined_into.data());
             trace.write(symbol, pid, t_ns);
         }
         std::vector<const char*> argv;

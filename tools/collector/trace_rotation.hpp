@@ -79,7 +79,8 @@ private:
     std::unordered_map<pid_t, std::vector<std::pair<uint32_t, std::vector<uint64_t>>>> begins_;
     // The names the ending file got for its frames (written just before a rotation), for the
     // carried processes' call sites; emptied once the new file has them.
-    std::map<std::pair<pid_t, uint64_t>, std::string> symbols_;
+    // A Symbol record's name, then its inlined_into.
+    std::map<std::pair<pid_t, uint64_t>, std::vector<std::string>> symbols_;
 };
 
 }  // namespace cowtrace::collector

@@ -86,7 +86,8 @@ std::optional<double> growth_percent(uint64_t old_value, uint64_t new_value);
 // "+30.0%", "-2.5%", "0%"; "new" when there is no ratio.
 std::string growth_text(uint64_t old_value, uint64_t new_value);
 
-// A site as messages name it: "cow_writer fork at main+0x1dc (cow_writer) ← libc.so.6+0x27249".
+// A site as messages name it: "cow_writer fork at main (cow_writer.c:73) ← __libc_start_call_main
+// (libc.so.6)".
 std::string site_text(const ForkSiteDiff& site, size_t max_frames = 4);
 
 }  // namespace cowtrace::diff

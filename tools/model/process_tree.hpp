@@ -197,7 +197,10 @@ struct ProcessTree {
     bool attached = false;  // `cowtrace attach`: observed from outside, from a running start
     std::vector<TraceNote> notes;
     std::map<std::pair<pid_t, uint64_t>, std::string>
-        symbols;  // (pid, ip) → "function+0x12 (module)"
+        symbols;  // (pid, ip) → "function (file.c:42)", "function (module)", "module+0x1a"
+    // (pid, ip) → where the symbol's code was inlined: the functions around it, innermost first
+    // (the last holds the address). Absent when not inlined.
+    std::map<std::pair<pid_t, uint64_t>, std::vector<std::string>> symbols_inlined_into;
 
     const Process* find_current(pid_t pid) const;
     std::vector<size_t> roots() const;  // processes with no known creator in the trace

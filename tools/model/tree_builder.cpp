@@ -117,7 +117,15 @@ public:
                 break;
             case RecordType::kSymbol: {
                 auto symbol = decoded<wire::Symbol>(rec);
-                ctx_.tree.symbols[{symbol.pid, symbol.address}] = symbol.name.view();
+                std::pair<pid_t, uint64_t> key{symbol.pid, symbol.address};
+                ctx_.tree.symbols[key] = symbol.name.view();
+                std::vector<std::string> inlined_into;
+                symbol.inlined_into.for_each(
+                    [&](std::string_view f) { inlined_into.emplace_back(f); });
+                if (inlined_into.empty())
+                    ctx_.tree.symbols_inlined_into.erase(key);
+                else
+                    ctx_.tree.symbols_inlined_into[key] = std::move(inlined_into);
                 break;
             }
             default:

@@ -14,11 +14,20 @@ std::string frame_label(const model::ProcessTree& tree, pid_t creator, uint64_t 
     return fmt::format("{:#x}", ip);
 }
 
+std::vector<std::string> frame_labels(const model::ProcessTree& tree, pid_t creator, uint64_t ip) {
+    std::vector<std::string> labels{frame_label(tree, creator, ip)};
+    auto inlined = tree.symbols_inlined_into.find({creator, ip});
+    if (inlined != tree.symbols_inlined_into.end())
+        labels.insert(labels.end(), inlined->second.begin(), inlined->second.end());
+    return labels;
+}
+
 std::vector<std::string> creation_frames(const model::ProcessTree& tree, const model::Process& p) {
     std::vector<std::string> frames;
     frames.reserve(p.call_site.size());
     for (auto it = p.call_site.rbegin(); it != p.call_site.rend(); ++it) {
-        frames.push_back(frame_label(tree, p.ppid, *it));
+        std::vector<std::string> labels = frame_labels(tree, p.ppid, *it);
+        frames.insert(frames.end(), labels.rbegin(), labels.rend());
     }
     return frames;
 }
@@ -26,12 +35,18 @@ std::vector<std::string> creation_frames(const model::ProcessTree& tree, const m
 std::string call_site_text(const model::ProcessTree& tree, const model::Process& p,
                            size_t max_frames) {
     if (p.call_site.empty()) return "call site unknown";
-    std::string out;
-    for (size_t i = 0; i < p.call_site.size() && i < max_frames; ++i) {
-        if (i) out += " ← ";
-        out += frame_label(tree, p.ppid, p.call_site[i]);
+    std::vector<std::string> frames;
+    for (uint64_t ip : p.call_site) {
+        for (std::string& label : frame_labels(tree, p.ppid, ip))
+            frames.push_back(std::move(label));
+        if (frames.size() > max_frames) break;
     }
-    if (p.call_site.size() > max_frames) out += " ← …";
+    std::string out;
+    for (size_t i = 0; i < frames.size() && i < max_frames; ++i) {
+        if (i) out += " ← ";
+        out += frames[i];
+    }
+    if (frames.size() > max_frames) out += " ← …";
     return out;
 }
 

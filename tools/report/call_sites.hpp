@@ -14,13 +14,17 @@
 
 namespace cowtrace::report {
 
-// "main+0x3d (cow_writer)" from tree.symbols keyed by (creator pid, ip), else "0x55d0c0de11d0".
+// "main (cow_writer.c:42)" from tree.symbols keyed by (creator pid, ip), else "0x55d0c0de11d0".
 std::string frame_label(const model::ProcessTree& tree, pid_t creator, uint64_t ip);
+// The frames at one return address, innermost first: its label, then the functions that code
+// was inlined into (tree.symbols_inlined_into).
+std::vector<std::string> frame_labels(const model::ProcessTree& tree, pid_t creator, uint64_t ip);
 
 // The call site that created p, outermost frame first (root-first, as flame graphs want it).
 std::vector<std::string> creation_frames(const model::ProcessTree& tree, const model::Process& p);
 
-// One line for messages: innermost frames first, "main+0x3d (a) ← __libc_start_call_main ← …".
+// One line for messages: innermost frames first, "main (a.c:42) ← __libc_start_call_main
+// (libc.so.6) ← …".
 std::string call_site_text(const model::ProcessTree& tree, const model::Process& p,
                            size_t max_frames = 4);
 

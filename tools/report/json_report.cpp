@@ -32,16 +32,21 @@ json limits_json(const model::ProcessTree& tree, const model::Process& p) {
     return flags;
 }
 
-// Return addresses innermost first; "symbol" only where the collector resolved one.
+// Return addresses innermost first; "symbol" only where the collector resolved one,
+// "inlined_into" only where that symbol's code was inlined (the functions around it, innermost
+// first).
 json call_site_json(const model::ProcessTree& tree, pid_t creator,
                     const std::vector<uint64_t>& ips) {
     json out = json::array();
     for (uint64_t ip : ips) {
         char hex[32];
         snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(ip));
+        json frame{{"ip", hex}};
         auto sym = tree.symbols.find({creator, ip});
-        out.push_back(sym != tree.symbols.end() ? json{{"ip", hex}, {"symbol", sym->second}}
-                                                : json{{"ip", hex}});
+        if (sym != tree.symbols.end()) frame["symbol"] = sym->second;
+        auto inlined = tree.symbols_inlined_into.find({creator, ip});
+        if (inlined != tree.symbols_inlined_into.end()) frame["inlined_into"] = inlined->second;
+        out.push_back(std::move(frame));
     }
     return out;
 }

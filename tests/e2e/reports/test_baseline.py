@@ -63,12 +63,12 @@ class CheckBaseline(Baseline):
         self.assertEqual(len(failed), 1, out)
         line = failed[0]
         self.assertIn("FAILED --max-cow-growth 10%", line)
-        self.assertIn("cow_writer fork at main+", line)  # the call site, symbolized
+        self.assertIn("cow_writer fork at main (", line)  # the call site, symbolized
         self.assertIn(f"(pid {self.grown_child})", line)
         self.assertIn(f"over the baseline's 20.0 MiB (pid {self.old_child})", line)
         growth = float(line.split("), +")[1].split("%")[0])
         self.assertAlmostEqual(growth, 30.0, delta=1.0)
-        offender = next(l for l in out.splitlines() if l.startswith("    cow_writer fork at main+"))
+        offender = next(l for l in out.splitlines() if l.startswith("    cow_writer fork at main ("))
         self.assertIn(f"pid {self.grown_child} `", offender)
         self.assertIn("--child-writes 26", offender)
         self.assertIn("passed --max-rss-growth 10%", out)
@@ -102,7 +102,7 @@ class CheckBaseline(Baseline):
         case = next(c for c in suite.findall("testcase") if c.get("name") == "max-cow-growth")
         failure = case.find("failure")
         self.assertIsNotNone(failure)
-        self.assertIn("cow_writer fork at main+", failure.get("message"))
+        self.assertIn("cow_writer fork at main (", failure.get("message"))
         self.assertIn(f"pid {self.grown_child}", failure.text)
 
     def test_usage_errors(self):
@@ -118,7 +118,7 @@ class DiffRuns(Baseline):
         out = cowtrace("diff", str(self.old), str(self.grown))
         self.assertEqual(out.returncode, 0, out.stderr)
         text = out.stdout.decode()
-        site = next(l for l in text.splitlines() if "cow_writer fork at main+" in l)
+        site = next(l for l in text.splitlines() if "cow_writer fork at main (" in l)
         self.assertTrue(site.lstrip().startswith("+"), site)
         self.assertIn(f"20.0 MiB (pid {self.old_child}) → 26.0 MiB (pid {self.grown_child})", site)
         self.assertIn("1 → 1 forks", site)

@@ -119,6 +119,41 @@ TEST(TraceRotation, AVforkChildIsCarriedWithItsCreatorAndCallSite) {
     EXPECT_EQ(child->call_site.size(), 2u);
 }
 
+TEST(TraceRotation, ACallSiteSymbolIsCarriedWithTheFunctionsItWasInlinedInto) {
+    TraceRotation rotation({.max_bytes = 1}, temp_path("unused"));
+    const char* inlined_into[] = {"main (w.c:30)", nullptr};
+    wire::Symbol symbol{kServer, 0x401000, "spawn (w.c:12)"};
+    symbol.inlined_into = wire::TextList::of_array(inlined_into);
+    TraceBuilder b;
+    b.hello(kServer, 1000, 1, "/bin/dash", {"sh", "-c", "sleep 1"})
+        .spawn_begin(kServer, 2000, wire::CreateHow::kVfork, 7, {0x401000, 0x402000})
+        .child_start(kChild, 2001, wire::CreateHow::kVfork, kServer, 7, wire::kFromVforkChild)
+        .add(symbol, kCollector, 3000);
+    feed(rotation, b);
+
+    std::string path = temp_path("symbols.trace");
+    TraceWriter writer;
+    std::string error;
+    ASSERT_TRUE(writer.open(path, error)) << error;
+    TraceBuilder start;
+    start.trace_start(kCollector, 0, 5000, 5000, {});
+    for (const RawRecord& rec : start.records()) {
+        std::vector<uint8_t> bytes(sizeof rec.header + rec.payload.size());
+        memcpy(bytes.data(), &rec.header, sizeof rec.header);
+        memcpy(bytes.data() + sizeof rec.header, rec.payload.data(), rec.payload.size());
+        writer.append(bytes.data(), bytes.size());
+    }
+    rotation.carry_over(writer, 5000);
+    ASSERT_TRUE(writer.close(error)) << error;
+
+    model::ProcessTree tree;
+    ASSERT_TRUE(model::build_process_tree({path}, tree, error)) << error;
+    unlink(path.c_str());
+    EXPECT_EQ(tree.symbols.at({kServer, 0x401000}), "spawn (w.c:12)");
+    EXPECT_EQ(tree.symbols_inlined_into.at({kServer, 0x401000}),
+              std::vector<std::string>{"main (w.c:30)"});
+}
+
 TEST(TraceRotation, WhatIsGoneIsForgotten) {
     TraceRotation rotation({.max_bytes = 1}, temp_path("unused"));
     TraceBuilder b = server_with_open_episode();

@@ -77,5 +77,25 @@ TEST(AppendedFields, RecordTypeFromANewerWriterIsSkipped) {
     EXPECT_TRUE(only(tree, kRoot).execs.empty());
 }
 
+TEST(AppendedFields, SymbolWithInlinedFramesKeepsThemAndAnOlderSymbolHasNone) {
+    TraceBuilder b;
+    const char* inlined_into[] = {"spawn_worker (w.c:20)", "main (w.c:31)", nullptr};
+    wire::Symbol inlined{kRoot, 0xa1, "fork_child (w.c:12)"};
+    inlined.inlined_into = wire::TextList::of_array(inlined_into);
+    b.trace_start(kCollector, kRoot, 1000, 1000)
+        .add(inlined, kCollector, 1200)
+        .record(wire::RecordType::kSymbol, kCollector, 1300, [](wire::WireWriter& w) {
+            w.i32(kRoot);  // as written before inlined_into was appended
+            w.u64(0xb2);
+            w.cstr("main+0x1dc (cow_writer)");
+        });
+    auto tree = built_tree(b);
+    EXPECT_EQ(tree.symbols.at({kRoot, 0xa1}), "fork_child (w.c:12)");
+    EXPECT_EQ(tree.symbols_inlined_into.at({kRoot, 0xa1}),
+              (std::vector<std::string>{"spawn_worker (w.c:20)", "main (w.c:31)"}));
+    EXPECT_EQ(tree.symbols.at({kRoot, 0xb2}), "main+0x1dc (cow_writer)");
+    EXPECT_EQ(tree.symbols_inlined_into.count({kRoot, 0xb2}), 0u);
+}
+
 }  // namespace
 }  // namespace cowtrace

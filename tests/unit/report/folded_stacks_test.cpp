@@ -39,6 +39,17 @@ TEST(FoldedStacks, SymbolsOfTheCreatorReplaceAddressesAndSeparatorsAreNeutralise
     EXPECT_EQ(folded_of(f.tree), "server;0xb2;save_child+0x4 (server);fork 4096\n");
 }
 
+TEST(FoldedStacks, InlinedFramesAreFramesOfTheirOwnOutermostFirst) {
+    TreeFixture f;
+    size_t root = f.root(100, {"server"});
+    size_t c = f.child(root, 101, 10 * kMs, 20 * kMs, {0xa1, 0xb2});
+    f.episode(c, 8 * kMiB, 4096, 4096);
+    f.tree.symbols[{100, 0xa1}] = "spawn (w.c:10)";
+    f.tree.symbols_inlined_into[{100, 0xa1}] = {"start_worker (w.c:20)", "main (w.c:30)"};
+    EXPECT_EQ(folded_of(f.tree),
+              "server;0xb2;main (w.c:30);start_worker (w.c:20);spawn (w.c:10);fork 4096\n");
+}
+
 TEST(FoldedStacks, EpisodesThatCopiedNothingAreLeftOutAndUnknownSitesAreNamed) {
     TreeFixture f;
     size_t root = f.root(100, {"server"});
