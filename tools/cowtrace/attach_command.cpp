@@ -20,6 +20,7 @@ CommandMain add_attach_command(CLI::App& app) {
         double duration_s = 0;
         std::string mode = "auto";
         std::string interval = "100ms";
+        std::string attribution = "sampled";
         bool quiet = false;
     };
     auto args = std::make_shared<Args>();
@@ -43,6 +44,7 @@ CommandMain add_attach_command(CLI::App& app) {
                      "Sampling interval (10ms or more); stretched so sampling stays within 2% "
                      "of a core")
         ->default_val("100ms");
+    add_attribution_option(*attach, args->attribution);
     attach->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
     attach->footer(
         "The processes are never stopped, signalled, ptraced or written to. As root the census "
@@ -58,6 +60,7 @@ CommandMain add_attach_command(CLI::App& app) {
         opt.attach = args->pids;
         opt.census_mode = args->mode;
         opt.interval_ns = interval_ns;
+        opt.attribution = args->attribution;
         opt.duration_ns = static_cast<uint64_t>(args->duration_s * 1e9);
         opt.quiet = args->quiet;
         return run_collection(opt, args->output, "cowtrace attach",
