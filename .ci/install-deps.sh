@@ -8,6 +8,8 @@ packages=(
   build-essential cmake
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # which code copied: stacks unwound in the collector (libunwind), named with elfutils (libdw)
+  libunwind-dev libdw-dev
   # the agent's Prometheus metrics (libprometheus-cpp core and pull)
   prometheus-cpp-dev
   # end-to-end tests: real programs and ground truth
