@@ -17,7 +17,7 @@ import unittest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "reports"))
-from report_tools import cowtrace, tool  # noqa: E402
+from report_tools import cowtrace, dump_dom, parse_html, tool  # noqa: E402
 
 MiB = 1 << 20
 PAGES = 25600  # 100 MiB: ~800 samples at the default period, a share within ±1.6 points (1 σ)
@@ -154,6 +154,19 @@ class ParentWriter(AttributionChecks, unittest.TestCase):
             # Outermost first: the leaf (memset) comes last.
             self.assertIn("memset", stack.split(";")[-1])
         self.assertAlmostEqual(weights["hot_writer"] / sum(weights.values()), 0.7, delta=0.05)
+
+    def test_the_html_page_shows_the_paths(self):
+        d = writable_dir()
+        page = d / "report.html"
+        out = cowtrace("report", str(self.trace), "--format", "html", "-o", str(page))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        dom = parse_html(dump_dom(page, d))
+        tables = dom.find_all("table", cls="copy-paths")
+        self.assertEqual(len(tables), 1)
+        rows = tables[0].find_all("tr", cls="copy-path")
+        self.assertGreaterEqual(len(rows), 2)
+        self.assertIn("hot_writer", rows[0].text())
+        self.assertIn("cold_writer", rows[1].text())
 
     def test_a_failed_budget_names_the_top_path(self):
         out = cowtrace("check", str(self.trace), "--max-cow", "10MiB")
