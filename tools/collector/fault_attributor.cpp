@@ -141,7 +141,8 @@ void FaultAttributor::handle(Command& c) {
             pid_t layout = layout_of_.count(c.parent) ? layout_of_[c.parent] : c.parent;
             if (!hold(c.parent, error)) e.unavailable = "parent: " + error;
             layout_of_[c.parent] = layout;
-            if (!hold(c.child, error) && e.unavailable.empty()) e.unavailable = "child: " + error;
+            if (!hold_child(c.parent, c.child, c.t_ns, error) && e.unavailable.empty())
+                e.unavailable = "child: " + error;
             layout_of_[c.child] = layout;
             if (!unwinders_.count(layout)) {
                 auto unwinder = std::make_unique<SampledStackUnwinder>(layout, files_);
@@ -176,15 +177,29 @@ void FaultAttributor::handle(Command& c) {
 
 bool FaultAttributor::hold(pid_t pid, std::string& error) {
     if (holds_[pid]++ > 0) return true;
-    if (sampler_.add_process(pid, error)) return true;
-    return false;
+    sampled_since_[pid] = monotonic_ns();
+    return sampler_.add_process(pid, error);
+}
+
+bool FaultAttributor::hold_child(pid_t parent, pid_t child, uint64_t fork_t_ns,
+                                 std::string& error) {
+    auto since = sampled_since_.find(parent);
+    bool inherited = holds_.count(child) == 0 && holds_[parent] > 0 &&
+                     since != sampled_since_.end() && since->second < fork_t_ns;
+    if (!inherited) return hold(child, error);
+    ++holds_[child];
+    sampled_since_[child] = fork_t_ns;
+    inherited_period_[child] = sampler_.period();
+    return true;
 }
 
 void FaultAttributor::release(pid_t pid) {
     auto it = holds_.find(pid);
     if (it == holds_.end() || --it->second > 0) return;
     holds_.erase(it);
-    sampler_.remove_process(pid);
+    sampled_since_.erase(pid);
+    inherited_period_.erase(pid);
+    sampler_.remove_process(pid);  // none of its own if it inherited its parent's
     pid_t layout = layout_of_.count(pid) ? layout_of_[pid] : pid;
     layout_of_.erase(pid);
     bool used = false;
@@ -216,8 +231,9 @@ void FaultAttributor::on_sample(const FaultSample& sample) {
         frames.push_back(f);
     }
     uint32_t path = path_id(frames);
-    for (CopyAttribution* c : sides)
-        c->add(sample.pid, sample.t_ns, sample.address, sampler_.period(), path);
+    auto inherited = inherited_period_.find(sample.pid);
+    uint64_t weight = inherited != inherited_period_.end() ? inherited->second : sampler_.period();
+    for (CopyAttribution* c : sides) c->add(sample.pid, sample.t_ns, sample.address, weight, path);
 }
 
 uint32_t FaultAttributor::path_id(const std::vector<UnwoundFrame>& frames) {

@@ -85,8 +85,11 @@ private:
     void on_sample(const FaultSample& sample);
     void end_episode(pid_t child);
     void adapt_period(uint64_t now_ns);
-    // A process is sampled while an episode needs it (it may be the parent of several).
+    // A process is sampled while an episode needs it (it may be the parent of several). A child
+    // forked after its parent's events were opened inherited them (inherit=1): it gets no
+    // events of its own, which would sample its faults twice.
     bool hold(pid_t pid, std::string& error);
+    bool hold_child(pid_t parent, pid_t child, uint64_t fork_t_ns, std::string& error);
     void release(pid_t pid);
     uint32_t path_id(const std::vector<UnwoundFrame>& frames);
     std::vector<std::string> describe_path(uint32_t path);
@@ -100,9 +103,13 @@ private:
     std::deque<Command> commands_;
 
     // The thread's own state.
-    std::map<pid_t, Episode> episodes_;  // by child
-    std::map<pid_t, int> holds_;         // sampled pid → episodes that need it
-    std::map<pid_t, pid_t> layout_of_;   // sampled pid → the pid whose maps it has
+    std::map<pid_t, Episode> episodes_;        // by child
+    std::map<pid_t, int> holds_;               // sampled pid → episodes that need it
+    std::map<pid_t, uint64_t> sampled_since_;  // sampled pid → when its events began
+    // A child sampled through events it inherited: their period is the one at its fork (a
+    // later PERF_EVENT_IOC_PERIOD changes only the events we opened).
+    std::map<pid_t, uint64_t> inherited_period_;
+    std::map<pid_t, pid_t> layout_of_;  // sampled pid → the pid whose maps it has
     std::map<pid_t, std::unique_ptr<SampledStackUnwinder>> unwinders_;  // by layout pid
     MappedElfFiles files_;
     SourceSymbolizer symbolizer_;
