@@ -209,6 +209,44 @@ class Unprivileged(AttributionChecks, unittest.TestCase):
         assert cls.fork["mode"] == "unprivileged", cls.fork["mode"]
 
 
+TWO_CHILDREN = """
+import os, time
+data = bytearray(64 << 20)
+for i in range(0, len(data), 4096): data[i] = 1
+pids = []
+for k in range(2):
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(0.5)
+        for i in range(0, len(data), 4096): data[i] = 2
+        time.sleep(0.5)
+        os._exit(0)
+    pids.append(pid)
+    time.sleep(0.3)
+for p in pids: os.waitpid(p, 0)
+"""
+
+
+class SecondChild(unittest.TestCase):
+    """The second child of a parent already sampled (for the first) inherits the parent's events:
+    its faults must not be sampled twice."""
+
+    def test_each_child_is_attributed_its_own_copies(self):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("the exact census needs root")
+        d = writable_dir()
+        trace = d / "two.trace"
+        out = cowtrace("run", "-q", "-o", str(trace), "--", sys.executable, "-c", TWO_CHILDREN)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        forks = [f for f in report_json(trace)["forks"]
+                 if (f["copied_by_child_bytes"] or 0) >= 60 * MiB]
+        self.assertEqual(len(forks), 2, forks)
+        for f in forks:
+            summary = f["attribution_summary"]
+            self.assertIsNotNone(summary)
+            self.assertAlmostEqual(summary["coverage"], 1.0, delta=0.2, msg=summary)
+
+
 class OffAndForbidden(unittest.TestCase):
     def test_off_attributes_nothing_and_measures_the_same(self):
         data, _, _ = traced_run("parent", "--attribution", "off")
