@@ -8,6 +8,8 @@ packages=(
   build-essential cmake
   libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # which code copied: sampled stacks unwound in the collector (libunwind)
+  libunwind-dev
   # the agent's Prometheus metrics (libprometheus-cpp core and pull)
   prometheus-cpp-dev
   # call sites named with function, source file:line and inlined frames (elfutils libdw)

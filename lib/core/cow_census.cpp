@@ -306,6 +306,24 @@ void EpisodeBaseline::reset_shared_bits() {
     count_shared_bits();
 }
 
+std::vector<std::pair<uint64_t, uint64_t>> EpisodeBaseline::shareable_page_runs() const {
+    std::vector<std::pair<uint64_t, uint64_t>> runs;
+    for (const Range& r : ranges_) {
+        uint64_t n = (r.end - r.start) / kPageSize;
+        for (uint64_t i = 0; i < n; ++i) {
+            uint64_t b = i < r.child.size() ? r.child[i] : kPresentAnonymous;
+            if (!anon_present(b) || (zero_pfn_ != 0 && pfn(b) == zero_pfn_)) continue;
+            uint64_t page = r.start + i * kPageSize;
+            if (!runs.empty() && runs.back().second == page) {
+                runs.back().second = page + kPageSize;
+            } else {
+                runs.emplace_back(page, page + kPageSize);
+            }
+        }
+    }
+    return runs;
+}
+
 void EpisodeBaseline::count_shared_bits() {
     shared_rank_.resize(shared_bits_.size());
     uint64_t total = 0;

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pagemap.hpp"
@@ -148,6 +149,10 @@ public:
     // huge pages in unprivileged mode are judged like 4 KiB pages here (the exact census refines
     // them from their PMD mapping).
     PageFate fate_of(const TrackedPage& page, uint64_t c, uint64_t p) const;
+
+    // The fork-time pages that either side's first write copies, as address runs [start, end):
+    // what a sampled page fault is checked against (tools/collector/copy_attribution.hpp).
+    std::vector<std::pair<uint64_t, uint64_t>> shareable_page_runs() const;
 
     uint64_t shared_pages_at_fork() const { return shared_pages_at_fork_; }
     uint64_t zero_pages_at_fork() const { return zero_pages_; }

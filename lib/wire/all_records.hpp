@@ -24,6 +24,6 @@ using AllRecords =
                 SubreaperReaped, Symbol, ImageFacts, ProcessCarried, Hello, Created, ChildStart,
                 ExecAttempt, ExecFailed, Exit, WaitReaped, SpawnBegin, Dropped, CensusRequest,
                 DlopenDeepbind, EpisodeStart, EpisodeSample, EpisodeEnd, MemorySample,
-                EpisodeRegions>;
+                EpisodeRegions, CopyPath, CopyAttribution>;
 
 }  // namespace cowtrace::wire

@@ -341,4 +341,53 @@ struct EpisodeRegions {
     }
 };
 
+inline constexpr size_t kMaxCopyPathBytes = 16 * 1024;  // the frames of one call path
+
+// One call path behind an episode's copies, from its sampled page faults (docs/REPORTS.md,
+// "Which code copied"). Written after the episode's end; the header's pid is the child.
+struct CopyPath {
+    static constexpr RecordType kType = RecordType::kCopyPath;
+    uint64_t fork_t_ns = 0;  // the episode's (its EpisodeStart's fork_t_ns)
+    CopySide side = CopySide::kParent;
+    uint64_t samples = 0;
+    uint64_t copied_bytes = 0;  // estimated: the faults the samples stand for, in pages
+    TextList frames;  // innermost first: "function (file:line)", "function", "module+0x1f"
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.fork_t_ns);
+        v(s.side);
+        v(s.samples);
+        v(s.copied_bytes);
+        v(s.frames, kMaxCopyPathBytes);
+    }
+};
+
+// How an episode's copies were attributed (after its CopyPath records), or why they were not.
+struct CopyAttribution {
+    static constexpr RecordType kType = RecordType::kCopyAttribution;
+    uint64_t fork_t_ns = 0;
+    Text unavailable;     // empty: attributed; else why not (one line)
+    uint64_t period = 0;  // faults per sample (the last one, if it adapted)
+    uint64_t samples = 0;
+    uint64_t copy_samples = 0;
+    uint64_t new_page_samples = 0;  // faults on pages not shared at fork
+    uint64_t repeat_samples = 0;    // a page's later faults: no copy
+    uint64_t lost_samples = 0;      // the kernel could not write them (ring full)
+    uint64_t attributed_bytes = 0;  // the sum of the CopyPath records' copied_bytes
+
+    template <class Self, class V>
+    static void fields(Self& s, V& v) {
+        v(s.fork_t_ns);
+        v(s.unavailable);
+        v(s.period);
+        v(s.samples);
+        v(s.copy_samples);
+        v(s.new_page_samples);
+        v(s.repeat_samples);
+        v(s.lost_samples);
+        v(s.attributed_bytes);
+    }
+};
+
 }  // namespace cowtrace::wire

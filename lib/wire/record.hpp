@@ -68,6 +68,8 @@ enum class RecordType : uint16_t {
     kEpisodeEnd = 42,
     kMemorySample = 43,
     kEpisodeRegions = 44,
+    kCopyPath = 45,         // one call path's share of an episode's copies (sampled faults)
+    kCopyAttribution = 46,  // how an episode's copies were attributed, or why not
 
     // Written by the shim.
     kHello = 20,       // the library initialised in a new image (or a new process)
@@ -154,6 +156,9 @@ enum ImageFlag : uint32_t {
 // could be sure of having read its fork-time memory, so nothing of it was measured.
 enum class EpisodeEndReason : uint8_t { kExit = 1, kExec = 2, kRunning = 3, kShortLived = 4 };
 
+// Which side of a fork episode made a copy.
+enum class CopySide : uint8_t { kParent = 1, kChild = 2 };
+
 // Which census a child asks for.
 enum class CensusKind : uint8_t { kBaseline = 1, kFinal = 2 };
 
@@ -187,6 +192,7 @@ enum class NoteCode : uint16_t {
     kIntervalStretched = 10,  // sampling slowed down to stay within its CPU budget
     kAttached = 11,           // `cowtrace attach`: what the trace cannot know
     kEventsPolled = 12,       // attach without the proc connector: /proc looked at instead
+    kAttributionOff = 13,     // page faults cannot be sampled here: copies are not attributed
 };
 
 }  // namespace cowtrace::wire

@@ -552,13 +552,15 @@ class Suite:
 
     def bench_redis(self):
         """redis-benchmark SET throughput during BGSAVE, untraced vs under cowtrace run."""
+        self.redis_during_bgsave([self.untraced()] + self.traced_modes(), "redis")
+
+    def redis_during_bgsave(self, modes, key):
         if not (shutil.which("redis-server") and shutil.which("redis-benchmark")):
             print("  skipped: redis-server or redis-benchmark not installed\n")
             return
         rounds = 2 if self.quick else 4
         populate = 1_000_000 if self.quick else 2_000_000
         chunk = 20_000
-        modes = [self.untraced()] + self.traced_modes()
         print(f"{len(modes)} redis-servers side by side (--save '' --appendonly no, loopback), "
               f"each populated with `redis-benchmark -t set -n {populate} -r 2000000 -d 300 "
               f"-P 16`; then {rounds} rounds, alternating servers: SET throughput "
@@ -601,7 +603,43 @@ class Suite:
                           "-", None)
         table(["server", "SET/s idle", "SET/s in BGSAVE", "ratio", "range", "latest_fork_usec",
                "BGSAVE", "chunks"], rows)
-        self.results["redis"] = res
+        self.results[key] = res
+
+    def bench_attribution(self):
+        """What naming the code behind the copies costs: the copies' own time and Redis."""
+        program = os.path.join(self.build, "tests/fixtures/split_writer")
+        modes = [self.untraced()] + [
+            m for a in ("off", "sampled", "full")
+            for m in self.traced_modes(("--attribution", a), f" --attribution {a}")]
+        trials = 3 if self.quick else 7
+        print(f"split_writer --pages 25600: the parent writes 100 MiB it shares with its child "
+              f"(25,600 copy-on-write faults); {trials} trials per mode, alternating; "
+              f"the write phase's time (write_ms), median; ratio against untraced")
+
+        def run_one(mode, t):
+            out = subprocess.run(mode.argv([program, "--pages", "25600"],
+                                           self.trace_path("attribution")),
+                                 env=mode.env, check=True, capture_output=True, text=True).stdout
+            return float(next(l.split()[1] for l in out.splitlines() if l.startswith("write_ms")))
+
+        got = interleaved(trials, modes, run_one)
+        base = got["untraced"]
+        rows, res = [], {}
+        for m in modes:
+            r, per = ratios(got[m.name], base)
+            res[m.name] = {"write_ms": median(got[m.name]), "ratio": r}
+            first = m.name == "untraced"
+            rows.append([m.name, f"{median(got[m.name]):.1f} ms", "" if first else fmt_ratio(r),
+                         "" if first else fmt_range(per)])
+            if not first:
+                self.note(f"copies' cost, {m.name}/untraced", f"{r:.2f}", "-", None)
+        table(["mode", "write phase", "ratio", "range"], rows)
+        self.results["attribution_copies"] = res
+        self.redis_during_bgsave(
+            [self.untraced()] + [m for a in ("off", "sampled", "full")
+                                 for m in self.traced_modes(("--attribution", a),
+                                                            f" --attribution {a}")],
+            "attribution_redis")
 
     # --- 7b: redis-benchmark with and without `cowtrace attach` --------------------------------
 
@@ -1002,6 +1040,7 @@ BENCHMARKS = {
     "ingest": Suite.bench_ingest,
     "report": Suite.bench_report,
     "shim": Suite.bench_shim,
+    "attribution": Suite.bench_attribution,
 }
 
 

@@ -6,6 +6,7 @@
 
 #include "report/byte_size.hpp"
 #include "report/call_sites.hpp"
+#include "report/copy_paths.hpp"
 #include "report/copy_totals.hpp"
 #include "report/memory_timeline.hpp"
 #include "report/process_labels.hpp"
@@ -121,10 +122,14 @@ private:
             return r;
         }
         r.verdict = Verdict::kExceeded;
+        // Where the sampled page faults say who copied: the largest call path.
+        std::string by_code;
+        if (!over.front()->copy_paths.empty())
+            by_code = "; most by " + report::top_copy_paths(*over.front(), 1).front();
         r.summary = fmt::format(
-            "a fork was limited to {} of copied memory but pid {} copied {}{}", format_bytes(limit),
-            over.front()->child, format_bytes(over.front()->copied_bytes_peak),
-            over.size() > 1 ? fmt::format(" ({} forks over the limit)", over.size()) : "");
+            "a fork was limited to {} of copied memory but pid {} copied {}{}{}",
+            format_bytes(limit), over.front()->child, format_bytes(over.front()->copied_bytes_peak),
+            over.size() > 1 ? fmt::format(" ({} forks over the limit)", over.size()) : "", by_code);
         std::vector<std::string> lines;
         for (const auto* e : over) lines.push_back(episode_text(*e));
         add_offenders(r, lines);

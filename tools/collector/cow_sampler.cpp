@@ -11,6 +11,7 @@
 #include "core/copy_estimate.hpp"
 #include "core/kpageflags.hpp"
 #include "core/smaps_rollup.hpp"
+#include "record_buffer.hpp"
 #include "wire/collector_records.hpp"
 #include "wire/field_codec.hpp"
 
@@ -42,18 +43,6 @@ uint64_t thread_cpu_ns() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-// Encodes one collector record into its own buffer (the worker cannot touch the trace file).
-template <class R>
-std::vector<uint8_t> encode(const R& record, pid_t pid, uint64_t t_ns, size_t capacity) {
-    std::vector<uint8_t> buf(capacity);
-    wire::RecordStamp stamp;
-    stamp.pid = pid;
-    stamp.tid = pid;
-    stamp.t_ns = t_ns;
-    buf.resize(wire::encode_record(record, stamp, buf.data(), buf.size()));
-    return buf;
 }
 
 // A census's figures, in bytes, as the wire carries them.
@@ -91,15 +80,17 @@ std::vector<uint8_t> encode_regions(const std::vector<RegionTotals>& regions,
     std::vector<wire::RegionFigures> figures = region_figures(regions, which);
     wire::EpisodeRegions record;
     record.regions = {figures.data(), figures.size()};
-    return encode(record, child, t_ns, 1024 + which.size() * (wire::kMaxPathInRecord + 64));
+    return encode_record_buffer(record, child, t_ns,
+                                1024 + which.size() * (wire::kMaxPathInRecord + 64));
 }
 
 }  // namespace
 
 CowSampler::CowSampler(TraceWriter& trace, Ack ack, CensusMode mode, uint64_t interval_ns,
-                       double duty_cycle)
+                       double duty_cycle, AttributionMode attribution)
     : CensusService(trace, std::move(ack)),
       mode_(mode),
+      attribution_mode_(attribution),
       interval_ns_(interval_ns),
       duty_cycle_(duty_cycle),
       effective_interval_ns_(interval_ns),
@@ -117,11 +108,23 @@ CowSampler::~CowSampler() {
         post(Job{Job::Kind::kFinish});
         worker_.join();
     }
+    attributor_.reset();
     if (notify_fd_ >= 0) close(notify_fd_);
 }
 
 void CowSampler::start() {
-    if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
+    if (worker_.joinable()) return;
+    if (attribution_mode_ != AttributionMode::kOff) {
+        // Its records join the census's, in the order the event loop collects them.
+        attributor_ = std::make_unique<FaultAttributor>(
+            attribution_mode_, [this](std::vector<std::vector<uint8_t>> records) {
+                Output out;
+                out.records = std::move(records);
+                deliver(out);
+            });
+        if (!attributor_->start(attribution_unavailable_)) attributor_.reset();
+    }
+    worker_ = std::thread([this] { run(); });
 }
 
 std::string CowSampler::mode_name() const {
@@ -293,6 +296,7 @@ void CowSampler::run() {
                     }
                 }
                 deliver(out);
+                if (attributor_) attributor_->finish();
                 return;
             }
         }
@@ -337,12 +341,21 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     // already, and is attributed by place (its stack, TLS and loaded objects' data).
     ChildWriteHints hints{job.stack_pointer, job.thread_pointer};
     if (job.under_way_at_attach) e.baseline.copies_before_baseline_side_unknown();
-    if (!e.baseline.take(job.child, *child_pm, mode_, zero_page_.pfn, hints, error)) return;
+    // Faults are sampled from before the baseline is read: the child runs on meanwhile.
+    if (attributor_) attributor_->episode_started(job.parent, job.child, job.t_ns);
+    if (!e.baseline.take(job.child, *child_pm, mode_, zero_page_.pfn, hints, error)) {
+        if (attributor_) attributor_->episode_ended(job.child, /*cancelled=*/true);
+        return;
+    }
     e.baseline.add_parent(*parent_pm);
     // Known from outside, the child may have exec'd before its memory was opened (no exec
     // event precedes a fork found by polling /proc, or under way at the attach): then what was
     // read is its next image, not a copy.
-    if (job.exec_unannounced && !still_a_fork_copy(job.child, job.parent)) return;
+    if (job.exec_unannounced && !still_a_fork_copy(job.child, job.parent)) {
+        if (attributor_) attributor_->episode_ended(job.child, /*cancelled=*/true);
+        return;
+    }
+    if (attributor_) attributor_->fork_pages_known(job.child, e.baseline.shareable_page_runs());
     e.census_cost_ns = monotonic_ns() - t_open;
     // Credit may be saved up for this episode's exact censuses, which cost about as much.
     credit_cap_ns_ = std::max(credit_cap_ns_, 2 * static_cast<int64_t>(e.census_cost_ns));
@@ -396,7 +409,7 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     start.approximations = wire::TextList::of_array(approximation_list.data());
     start.baseline_t_ns = t_open;
     start.under_way_at_attach = job.under_way_at_attach;
-    out.records.push_back(encode(start, job.child, job.t_ns, 64 * 1024));
+    out.records.push_back(encode_record_buffer(start, job.child, job.t_ns, 64 * 1024));
     // Regions as they were at fork; copies are written as they happen.
     e.last_regions.resize(b.region_names().size());
     std::vector<size_t> listed;
@@ -450,7 +463,7 @@ void CowSampler::exec_attempt(const Job& job, Output& out) {
 }
 
 void CowSampler::write_sample(Episode& e, const CensusTotals& totals, uint64_t t_ns, Output& out) {
-    out.records.push_back(encode(sample_of(totals), e.child, t_ns, 256));
+    out.records.push_back(encode_record_buffer(sample_of(totals), e.child, t_ns, 256));
     std::vector<size_t> changed;
     for (size_t i = 0; i < totals.regions.size() && i < e.last_regions.size(); ++i) {
         const RegionTotals& now = totals.regions[i];
@@ -519,9 +532,10 @@ void CowSampler::end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_
     end.reason = reason;
     auto it = episodes_.find(child);
     end.final_from_last_sample = it != episodes_.end() && it->second.final_from_last_sample;
-    out.records.push_back(encode(end, child, t_ns, 64));
+    out.records.push_back(encode_record_buffer(end, child, t_ns, 64));
     episodes_.erase(child);
     exec_pending_.erase(child);
+    if (attributor_) attributor_->episode_ended(child);
 }
 
 void CowSampler::tick(const Job& job, Output& out) {
@@ -593,7 +607,7 @@ void CowSampler::tick(const Job& job, Output& out) {
         note.severity = wire::NoteSeverity::kNotice;
         note.code = wire::NoteCode::kIntervalStretched;
         note.text = text;
-        out.records.push_back(encode(note, 0, job.t_ns, 512));
+        out.records.push_back(encode_record_buffer(note, 0, job.t_ns, 512));
     }
 }
 
@@ -633,7 +647,7 @@ bool CowSampler::write_memory_sample(pid_t pid, uint64_t t_ns, Output& out) {
     sample.shared_dirty_bytes = m.shared_dirty_bytes;
     sample.anonymous_bytes = m.anonymous_bytes;
     sample.swap_bytes = m.swap_bytes;
-    out.records.push_back(encode(sample, pid, t_ns, 128));
+    out.records.push_back(encode_record_buffer(sample, pid, t_ns, 128));
     return true;
 }
 
@@ -654,7 +668,7 @@ bool CowSampler::estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& 
     sample.estimated = true;
     sample.copied_error_bytes = estimate.copied_error_pages * kPageSize;
     sample.pages_read = estimate.pages_read;
-    out.records.push_back(encode(sample, e.child, t_ns, 256));
+    out.records.push_back(encode_record_buffer(sample, e.child, t_ns, 256));
     return true;
 }
 

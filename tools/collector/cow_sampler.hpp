@@ -26,18 +26,22 @@
 #include "census_service.hpp"
 #include "core/copy_estimate.hpp"
 #include "core/cow_census.hpp"
+#include "fault_attributor.hpp"
 
 namespace cowtrace::collector {
 
 class CowSampler : public CensusService {
 public:
     CowSampler(TraceWriter& trace, Ack ack, CensusMode mode, uint64_t interval_ns,
-               double duty_cycle);
+               double duty_cycle, AttributionMode attribution = AttributionMode::kOff);
     ~CowSampler() override;
 
     // Starts the worker; call after the traced command was forked (the worker must not exist
     // in the child between fork and exec).
     void start();
+    // Why copies are not attributed to code (attribution asked for, but the kernel or
+    // perf_event_paranoid forbids sampling page faults); empty when they are, or when not asked.
+    const std::string& attribution_unavailable() const { return attribution_unavailable_; }
 
     void on_forked_child(const ForkedChild& child) override;
     void on_request(const CensusRequest& request) override;
@@ -117,6 +121,9 @@ private:
     void deliver(Output& out);
 
     CensusMode mode_;
+    AttributionMode attribution_mode_;
+    std::unique_ptr<FaultAttributor> attributor_;  // null: copies are not attributed
+    std::string attribution_unavailable_;
     uint64_t interval_ns_;
     double duty_cycle_;
     ZeroPage zero_page_;

@@ -242,8 +242,13 @@ bool Session::setup(std::string& error) {
         }
         CensusMode mode = (opt_.census_mode == "unprivileged" || !pfns) ? CensusMode::kUnprivileged
                                                                         : CensusMode::kExact;
-        census_ =
-            std::make_unique<CowSampler>(trace_, ack, mode, opt_.interval_ns, opt_.duty_cycle);
+        AttributionMode attribution = AttributionMode::kOff;
+        if (!parse_attribution_mode(opt_.attribution, attribution)) {
+            error = "--attribution must be off, sampled or full";
+            return false;
+        }
+        census_ = std::make_unique<CowSampler>(trace_, ack, mode, opt_.interval_ns, opt_.duty_cycle,
+                                               attribution);
         spdlog::debug("copy-on-write census in {} mode, interval {} ms", census_->mode_name(),
                       opt_.interval_ns / 1000000);
     } else {
@@ -400,6 +405,15 @@ void Session::write_trace_start(uint64_t t_fork) {
     start.features = wire::kFeatureOutsideBaseline;
     if (attached_) start.features |= wire::kFeatureAttached;
     trace_.write(start, self_pid_, file_t0_ns_);
+    // Each file says why its copies name no code; the terminal hears it once.
+    if (auto* sampler = dynamic_cast<CowSampler*>(census_.get());
+        sampler != nullptr && !sampler->attribution_unavailable().empty()) {
+        std::string why =
+            "copies are not attributed to code: " + sampler->attribution_unavailable();
+        note(wire::NoteSeverity::kWarning, wire::NoteCode::kAttributionOff, why);
+        if (!attribution_warned_ && !opt_.quiet) fprintf(stderr, "cowtrace: %s\n", why.c_str());
+        attribution_warned_ = true;
+    }
     // On disk at once: a collector killed before its first periodic flush still leaves a
     // trace that reads (the records the spool recovers then have a file to belong to).
     trace_.flush();

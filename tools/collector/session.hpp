@@ -53,6 +53,8 @@ struct SessionOptions {
     bool exit_with_command = false;    // return when COMMAND ends; leftovers marked running
     bool census = true;                // copy-on-write census of fork episodes
     std::string census_mode = "auto";  // auto | exact | unprivileged
+    // Which code copied: page faults sampled for each episode (fault_attributor.hpp).
+    std::string attribution = "sampled";  // off | sampled | full
     uint64_t interval_ns = 100'000'000;
     double duty_cycle = 0.02;  // at most this share of one core for sampling
     uint64_t duration_ns = 0;  // record mode: stop after this long (0: at a signal)
@@ -139,6 +141,7 @@ private:
     RecentExits recent_exits_;
     uint64_t next_sweep_ns_ = 0;
     bool kernel_ok_ = false;
+    bool attribution_warned_ = false;
     std::string kernel_note_;
     bool attached_ = false;                   // attach mode
     std::unique_ptr<ChildrenPoller> poller_;  // attach without the kernel's process events

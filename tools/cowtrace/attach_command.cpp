@@ -24,6 +24,7 @@ CommandMain add_attach_command(CLI::App& app) {
         double duration_s = 0;
         std::string mode = "auto";
         std::string interval = "100ms";
+        std::string attribution = "sampled";
         bool quiet = false;
         bool live = false;
         bool poll_children = false;
@@ -53,6 +54,7 @@ CommandMain add_attach_command(CLI::App& app) {
                      "Find forks, execs and exits by polling /proc every interval instead of the "
                      "kernel's process events (what attach does when those are unavailable): "
                      "coarser, see the README");
+    add_attribution_option(*attach, args->attribution);
     attach->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
     attach->add_flag("--live", args->live,
                      "Show the tree, its open fork episodes (shared, copied, copy rate) and its "
@@ -72,6 +74,7 @@ CommandMain add_attach_command(CLI::App& app) {
         opt.attach = args->pids;
         opt.census_mode = args->mode;
         opt.interval_ns = interval_ns;
+        opt.attribution = args->attribution;
         opt.duration_ns = static_cast<uint64_t>(args->duration_s * 1e9);
         opt.quiet = args->quiet;
         opt.poll_children = args->poll_children;

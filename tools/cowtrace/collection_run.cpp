@@ -1,5 +1,6 @@
 #include "collection_run.hpp"
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "commands.hpp"
@@ -24,6 +25,16 @@ bool sampling_interval(const std::string& text, const char* who, uint64_t& ns) {
 
 uint64_t live_refresh_ns(uint64_t interval_ns) {
     return interval_ns < 50'000'000 ? 50'000'000 : interval_ns;
+}
+
+CLI::Option* add_attribution_option(CLI::App& command, std::string& mode) {
+    return command
+        .add_option("--attribution", mode,
+                    "Which code copied: sample both sides' page faults during each fork episode "
+                    "and unwind them (sampled: a few percent of the copies' cost; full: every "
+                    "fault, for tests and short runs; off)")
+        ->check(CLI::IsMember({"off", "sampled", "full"}))
+        ->default_val("sampled");
 }
 
 int run_collection(collector::SessionOptions opt, const std::string& trace_path, const char* who,

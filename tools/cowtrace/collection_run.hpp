@@ -8,12 +8,20 @@
 
 #include "collector/session.hpp"
 
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
 namespace cowtrace::cli {
 
 // --interval TEXT (10ms or more) into ns; false after saying why, prefixed by `who`.
 bool sampling_interval(const std::string& text, const char* who, uint64_t& ns);
 
 class LiveView;
+
+// --attribution off|sampled|full (default sampled), the same for run, record and attach.
+CLI::Option* add_attribution_option(CLI::App& command, std::string& mode);
 
 // Runs the session, keeping a status line (on a terminal, unless quiet) with describe()'s
 // words, or the live view when one is given (its q ends the collection); returns the exit

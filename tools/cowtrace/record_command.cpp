@@ -58,6 +58,7 @@ CommandMain add_record_command(CLI::App& app) {
         double duration_s = 0;
         bool no_kernel_events = false;
         bool quiet = false;
+        std::string attribution = "sampled";
         AgentFlags agent;
     };
     auto args = std::make_shared<Args>();
@@ -73,6 +74,7 @@ CommandMain add_record_command(CLI::App& app) {
         ->check(CLI::NonNegativeNumber);
     rec->add_flag("--no-kernel-events", args->no_kernel_events,
                   "Do not cross-check with the kernel's proc connector");
+    add_attribution_option(*rec, args->attribution);
     rec->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
     add_agent_options(*rec, args->agent);
     rec->footer("On a terminal, a status line counts processes, forks, records and losses.");
@@ -94,6 +96,7 @@ CommandMain add_record_command(CLI::App& app) {
         opt.kernel_events = !args->no_kernel_events;
         opt.duration_ns = static_cast<uint64_t>(args->duration_s * 1e9);
         opt.quiet = args->quiet;
+        opt.attribution = args->attribution;
         return run_collection(
             opt, args->output, "cowtrace record", [](const collector::CollectionStatus& s) {
                 return std::to_string(s.processes) + " processes, " + std::to_string(s.forks) +

@@ -20,7 +20,7 @@ namespace cowtrace::cli {
 
 namespace {
 
-void render(const model::ProcessTree& tree, const std::string& format,
+void render(const model::ProcessTree& tree, const std::string& format, const std::string& weight,
             const report::TextOptions& text, std::ostream& out) {
     if (format == "json") {
         // Command lines need not be UTF-8: replace what is not rather than fail.
@@ -31,7 +31,11 @@ void render(const model::ProcessTree& tree, const std::string& format,
     } else if (format == "html") {
         report::write_html(tree, out);
     } else if (format == "folded") {
-        report::write_folded(tree, out);
+        if (weight == "copies") {
+            report::write_folded_copies(tree, out);
+        } else {
+            report::write_folded(tree, out);
+        }
     } else {
         report::write_text(tree, text, out);
     }
@@ -43,6 +47,7 @@ CommandMain add_report_command(CLI::App& app) {
     struct Args {
         std::vector<std::string> inputs;
         std::string format = "text";
+        std::string weight = "fork-sites";
         std::string output;
         bool argv = false;
         bool no_compact = false;
@@ -53,6 +58,12 @@ CommandMain add_report_command(CLI::App& app) {
     rep->add_option("-f,--format", args->format, "text, json, perfetto, html or folded (below)")
         ->check(CLI::IsMember({"text", "json", "perfetto", "html", "folded"}))
         ->default_val("text");
+    CLI::Option* weight_option =
+        rep->add_option("--weight", args->weight,
+                        "folded: fork-sites (the fork call sites, by what their children made the "
+                        "tree copy) or copies (the code whose page faults copied, by side)")
+            ->check(CLI::IsMember({"fork-sites", "copies"}))
+            ->default_val("fork-sites");
     rep->add_option("-o,--output", args->output, "Write here instead of standard output");
     rep->add_flag("-a,--arguments", args->argv, "Show command-line arguments (text)");
     rep->add_flag("-c,--no-compact", args->no_compact, "Do not fold identical siblings (text)");
@@ -63,11 +74,16 @@ CommandMain add_report_command(CLI::App& app) {
         "  perfetto  Chrome Trace Event JSON: open in ui.perfetto.dev or chrome://tracing\n"
         "  html      one self-contained page, usable offline: tree, timelines, regions, call "
         "sites\n"
-        "  folded    fork call sites weighted by copied bytes: flamegraph.pl, speedscope\n\n"
+        "  folded    fork call sites weighted by copied bytes (--weight copies: the code that\n"
+        "            copied, from sampled page faults): flamegraph.pl, speedscope\n\n"
         "Progress is shown on stderr when it is a terminal and the report takes a while.\n"
         "Exit status: 0 on success, 1 if a trace cannot be read or the output cannot be written,\n"
         "2 on a usage error.");
-    return [args]() -> int {
+    return [args, weight_option]() -> int {
+        if (weight_option->count() > 0 && args->format != "folded") {
+            std::cerr << "cowtrace report: --weight is for --format folded\n";
+            return kExitUsage;
+        }
         model::ProcessTree tree;
         std::string error;
         ProgressLine progress("cowtrace report");
@@ -83,7 +99,7 @@ CommandMain add_report_command(CLI::App& app) {
         // Rendered whole before anything is written: the progress line and a report on the same
         // terminal must not interleave, and a failed write leaves no half file.
         std::ostringstream rendered;
-        render(tree, args->format, text, rendered);
+        render(tree, args->format, args->weight, text, rendered);
         progress.done();
         if (args->output.empty()) {
             std::cout << rendered.view() << std::flush;
@@ -107,7 +123,11 @@ CommandMain add_report_command(CLI::App& app) {
         if (args->format == "folded" && rendered.view().empty()) {
             // An empty file is valid folded input, but flame graph tools refuse it: say why.
             std::cerr << "cowtrace report: nothing to fold: "
-                      << (tree.episodes.empty()
+                      << (args->weight == "copies"
+                              ? std::string("no fork episode has copies attributed to code "
+                                            "(recorded with --attribution off, or perf events "
+                                            "forbidden?)")
+                          : tree.episodes.empty()
                               ? std::string("the trace has no fork episode")
                               : "no fork copied anything (" + std::to_string(tree.episodes.size()) +
                                     " fork episodes)")

@@ -28,14 +28,15 @@ struct RunArgs {
     bool live = false;
     std::string mode = "auto";
     std::string interval = "100ms";
+    std::string attribution = "sampled";
     BudgetFlags budgets;
 };
 
 // Options of `run` that take a value, to find where the command starts without "--".
-const char* const kRunOptionsWithValue[] = {"-o", "--output", "--mode", "--interval",
-                                            // budget_options.cpp
-                                            "--max-cow", "--max-cow-ratio", "--max-rss",
-                                            "--max-tree-pss", "--max-processes", "--junit"};
+const char* const kRunOptionsWithValue[] = {
+    "-o", "--output", "--mode", "--interval", "--attribution",
+    // budget_options.cpp
+    "--max-cow", "--max-cow-ratio", "--max-rss", "--max-tree-pss", "--max-processes", "--junit"};
 
 std::vector<std::string>& command_words() {
     static std::vector<std::string> words;
@@ -96,16 +97,17 @@ CommandMain add_run_command(CLI::App& app) {
                "Sampling interval (10ms or more); stretched so sampling stays within 2% of "
                "a core")
             ->default_val("100ms");
+    CLI::Option* attribution_option = add_attribution_option(*run, args->attribution);
     run->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
     run->add_flag("--live", args->live,
                   "Show the tree, its open fork episodes (shared, copied, copy rate) and its PSS "
                   "on the terminal (stdout) as they change; q closes the view, COMMAND and the "
                   "trace go on");
     add_budget_options(*run, args->budgets);
-    return [args, mode_option, interval_option]() -> int {
+    return [args, mode_option, interval_option, attribution_option]() -> int {
         const std::vector<std::string>& command = run_command_words();
         // --no-cow samples nothing: a census option beside it would be silently ignored.
-        for (CLI::Option* o : {mode_option, interval_option}) {
+        for (CLI::Option* o : {mode_option, interval_option, attribution_option}) {
             if (args->no_cow && o->count() > 0) {
                 fprintf(stderr,
                         "cowtrace run: --no-cow measures nothing, so %s has no effect: "
@@ -149,6 +151,7 @@ CommandMain add_run_command(CLI::App& app) {
         opt.trace_path = args->output;
         opt.census_mode = args->mode;
         opt.interval_ns = interval_ns;
+        opt.attribution = args->attribution;
         opt.lib_path = lib;
         opt.command = command;
         opt.kernel_events = !args->no_kernel_events;

@@ -182,4 +182,42 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
     open_.erase(h.pid);
 }
 
+ForkEpisode* EpisodeBuilder::episode_forked_at(pid_t child, uint64_t fork_t_ns) {
+    uint64_t t = ctx_.rel(fork_t_ns);
+    for (auto it = ctx_.tree.episodes.rbegin(); it != ctx_.tree.episodes.rend(); ++it) {
+        if (it->child == child && it->t_ns == t) return &*it;
+    }
+    return nullptr;
+}
+
+void EpisodeBuilder::on_copy_path(const wire::RecordHeader& h, const wire::CopyPath& path) {
+    ForkEpisode* e = episode_forked_at(h.pid, path.fork_t_ns);
+    if (e == nullptr) return;
+    CopyPath p;
+    path.frames.for_each([&](std::string_view f) { p.frames.emplace_back(f); });
+    p.side = path.side;
+    p.copied_bytes = path.copied_bytes;
+    p.samples = path.samples;
+    // Largest first, whatever order they came in.
+    auto at = std::find_if(e->copy_paths.begin(), e->copy_paths.end(),
+                           [&](const CopyPath& q) { return q.copied_bytes < p.copied_bytes; });
+    e->copy_paths.insert(at, std::move(p));
+}
+
+void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
+                                         const wire::CopyAttribution& record) {
+    ForkEpisode* e = episode_forked_at(h.pid, record.fork_t_ns);
+    if (e == nullptr) return;
+    CopyAttributionFigures a;
+    a.unavailable = record.unavailable.view();
+    a.period = record.period;
+    a.samples = record.samples;
+    a.copy_samples = record.copy_samples;
+    a.new_page_samples = record.new_page_samples;
+    a.repeat_samples = record.repeat_samples;
+    a.lost_samples = record.lost_samples;
+    a.attributed_bytes = record.attributed_bytes;
+    e->attribution = std::move(a);
+}
+
 }  // namespace cowtrace::model

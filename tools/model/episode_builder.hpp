@@ -20,6 +20,9 @@ public:
     void on_sample(const wire::RecordHeader& h, const wire::EpisodeSample& sample, uint64_t t);
     void on_regions(const wire::RecordHeader& h, const wire::EpisodeRegions& regions);
     void on_end(const wire::RecordHeader& h, const wire::EpisodeEnd& end, uint64_t t);
+    // Written after the episode's end: matched by child and fork time.
+    void on_copy_path(const wire::RecordHeader& h, const wire::CopyPath& path);
+    void on_copy_attribution(const wire::RecordHeader& h, const wire::CopyAttribution& record);
     // After all records: every fork child the library saw start but the collector never
     // measured gets a short-lived episode (it exec'd or exited before its memory could be
     // read), and every episode its child's own minor faults.
@@ -27,6 +30,7 @@ public:
 
 private:
     ForkEpisode* open_episode_of(pid_t child);
+    ForkEpisode* episode_forked_at(pid_t child, uint64_t fork_t_ns);
 
     BuildContext& ctx_;
     std::unordered_map<pid_t, size_t> open_;  // child pid → index in tree.episodes

@@ -100,6 +100,26 @@ struct CowRegion {
 };
 
 // From a fork (not vfork/posix_spawn: those share memory) until the child execs or exits.
+// One call path behind an episode's copies, from sampled page faults.
+struct CopyPath {
+    std::vector<std::string> frames;  // innermost first
+    wire::CopySide side = wire::CopySide::kParent;
+    uint64_t copied_bytes = 0;  // estimated from the samples
+    uint64_t samples = 0;
+};
+
+// How an episode's copies were attributed to code, or why not.
+struct CopyAttributionFigures {
+    std::string unavailable;  // empty: attributed
+    uint64_t period = 0;      // faults per sample
+    uint64_t samples = 0;
+    uint64_t copy_samples = 0;
+    uint64_t new_page_samples = 0;
+    uint64_t repeat_samples = 0;
+    uint64_t lost_samples = 0;
+    uint64_t attributed_bytes = 0;
+};
+
 struct ForkEpisode {
     // Measured, or short-lived: the child exec'd or exited before the collector read its
     // fork-time memory (nothing of its copy-on-write is known but its own minor faults).
@@ -132,6 +152,9 @@ struct ForkEpisode {
     // copies made before it are in copied_bytes with no side (split_known or not).
     bool under_way_at_attach = false;
     std::optional<uint64_t> child_minor_faults;  // the child's own, as it ended (getrusage)
+    // Which code copied: call paths, largest first, and how they were found.
+    std::vector<CopyPath> copy_paths;
+    std::optional<CopyAttributionFigures> attribution;
 };
 
 struct Process {

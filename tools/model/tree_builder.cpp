@@ -112,6 +112,12 @@ public:
             case RecordType::kEpisodeEnd:
                 episodes_.on_end(h, decoded<wire::EpisodeEnd>(rec), t);
                 break;
+            case RecordType::kCopyPath:
+                episodes_.on_copy_path(h, decoded<wire::CopyPath>(rec));
+                break;
+            case RecordType::kCopyAttribution:
+                episodes_.on_copy_attribution(h, decoded<wire::CopyAttribution>(rec));
+                break;
             case RecordType::kMemorySample:
                 on_memory_sample(h, decoded<wire::MemorySample>(rec), t);
                 break;

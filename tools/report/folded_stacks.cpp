@@ -1,5 +1,8 @@
 #include "folded_stacks.hpp"
 
+#include <map>
+#include <optional>
+
 #include "call_sites.hpp"
 #include "process_labels.hpp"
 
@@ -29,6 +32,26 @@ void write_folded(const model::ProcessTree& tree, std::ostream& out) {
         line += ";" + folded_frame(site.how);
         out << line << " " << site.copied_bytes_peak_total << "\n";
     }
+}
+
+void write_folded_copies(const model::ProcessTree& tree, std::ostream& out) {
+    ProcessLabels labels(tree);
+    std::map<std::string, uint64_t> weights;  // sorted: the same trace folds the same way
+    for (const auto& e : tree.episodes) {
+        for (const auto& p : e.copy_paths) {
+            if (p.copied_bytes == 0) continue;
+            bool parent = p.side == wire::CopySide::kParent;
+            std::optional<size_t> who =
+                parent ? labels.creator(e.child_index) : std::optional<size_t>(e.child_index);
+            std::string line = folded_frame(who ? labels.name_at(*who, e.t_ns)
+                                                : std::to_string(parent ? e.parent : e.child));
+            line += parent ? ";[parent]" : ";[child]";
+            for (auto f = p.frames.rbegin(); f != p.frames.rend(); ++f)
+                line += ";" + folded_frame(*f);
+            weights[line] += p.copied_bytes;
+        }
+    }
+    for (const auto& [line, bytes] : weights) out << line << " " << bytes << "\n";
 }
 
 }  // namespace cowtrace::report

@@ -13,4 +13,9 @@ namespace cowtrace::report {
 // call ("fork"). Stacks whose episodes copied nothing are left out.
 void write_folded(const model::ProcessTree& tree, std::ostream& out);
 
+// The code that made the copies (`--weight copies`): one line per sampled call path, the
+// copying program and its side ("[parent]"/"[child]") first, then the frames outermost first,
+// weighted by the bytes its page faults copied (estimated). Identical stacks are summed.
+void write_folded_copies(const model::ProcessTree& tree, std::ostream& out);
+
 }  // namespace cowtrace::report

@@ -1,5 +1,6 @@
 #include "json_report.hpp"
 
+#include <cmath>
 #include <cstring>
 
 #include "copy_totals.hpp"
@@ -63,6 +64,30 @@ const char* end_name(model::ForkEpisode::End e) {
     return "running";
 }
 
+// How the episode's copies were attributed to code: null when the trace has no word of it
+// (attribution off, or an older collector).
+json attribution_summary_json(const model::ForkEpisode& e) {
+    if (!e.attribution) return nullptr;
+    const model::CopyAttributionFigures& a = *e.attribution;
+    // The share of the measured copies the call paths account for (sampling estimates them:
+    // it may pass 1 a little).
+    json coverage = nullptr;
+    if (a.unavailable.empty() && e.copied_bytes_final > 0) {
+        coverage = std::round(1000.0 * static_cast<double>(a.attributed_bytes) /
+                              static_cast<double>(e.copied_bytes_final)) /
+                   1000.0;
+    }
+    return json{{"unavailable", a.unavailable.empty() ? json(nullptr) : json(a.unavailable)},
+                {"period", a.period},
+                {"samples", a.samples},
+                {"copy_samples", a.copy_samples},
+                {"new_page_samples", a.new_page_samples},
+                {"repeat_samples", a.repeat_samples},
+                {"lost_samples", a.lost_samples},
+                {"attributed_bytes", a.attributed_bytes},
+                {"coverage", coverage}};
+}
+
 json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
     json samples = json::array();
     for (const auto& s : e.samples) {
@@ -90,6 +115,13 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
             x["copied_by_child_bytes"] = r.copied_by_child_bytes;
         }
         regions.push_back(std::move(x));
+    }
+    json attribution = json::array();
+    for (const auto& p : e.copy_paths) {
+        attribution.push_back(json{{"stack", p.frames},
+                                   {"side", p.side == wire::CopySide::kParent ? "parent" : "child"},
+                                   {"copied_bytes", p.copied_bytes},
+                                   {"samples", p.samples}});
     }
     const model::Process& child = tree.processes[e.child_index];
     // A short-lived episode was not measured: its figures are unknown, not zero.
@@ -124,7 +156,9 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"census_cost_ns", e.census_cost_ns},
         {"call_site", call_site_json(tree, e.parent, child.call_site)},
         {"samples", std::move(samples)},
-        {"regions", std::move(regions)}};
+        {"regions", std::move(regions)},
+        {"attribution", std::move(attribution)},
+        {"attribution_summary", attribution_summary_json(e)}};
 }
 
 json memory_json(const model::Process& p) {

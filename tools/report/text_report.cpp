@@ -9,6 +9,7 @@
 
 #include "byte_size.hpp"
 #include "call_sites.hpp"
+#include "copy_paths.hpp"
 #include "copy_totals.hpp"
 #include "memory_timeline.hpp"
 #include "process_labels.hpp"
@@ -24,6 +25,7 @@ using model::ProcessTree;
 
 constexpr size_t kSparklineWidth = 32;
 constexpr size_t kTopRegions = 3;
+constexpr size_t kTopCopyPaths = 3;
 constexpr size_t kMinSiblingsToFold = 3;
 constexpr size_t kMaxPidRuns = 8;  // pids (or ranges) listed for a folded group
 constexpr size_t kTopCallSites = 5;
@@ -225,7 +227,34 @@ private:
                 text += fmt::format(" (+{} more)", regions.size() - kTopRegions);
             lines.push_back(text);
         }
+        add_copy_paths(e, lines);
         return lines;
+    }
+
+    // "copies by code (sampled page faults, 99% of the copies):" and the top call paths.
+    static void add_copy_paths(const ForkEpisode& e, std::vector<std::string>& lines) {
+        if (!e.attribution || e.copied_bytes_peak == 0) return;
+        const model::CopyAttributionFigures& a = *e.attribution;
+        if (!a.unavailable.empty()) {
+            lines.push_back("copies by code: not known (" + a.unavailable + ")");
+            return;
+        }
+        if (e.copy_paths.empty()) {
+            lines.push_back(fmt::format(
+                "copies by code: no sampled fault fell on a copy (one fault in {} sampled)",
+                a.period));
+            return;
+        }
+        std::string coverage = e.copied_bytes_final > 0
+                                   ? fmt::format(", {:.0f}% of the copies",
+                                                 100.0 * static_cast<double>(a.attributed_bytes) /
+                                                     static_cast<double>(e.copied_bytes_final))
+                                   : "";
+        lines.push_back(fmt::format("copies by code (sampled page faults{}):", coverage));
+        for (const auto& line : top_copy_paths(e, kTopCopyPaths)) lines.push_back("  " + line);
+        if (e.copy_paths.size() > kTopCopyPaths)
+            lines.push_back(
+                fmt::format("  (+{} more call paths)", e.copy_paths.size() - kTopCopyPaths));
     }
 
     // "short-lived, not measured (exec'd 0.3 ms after the fork; 212 minor faults)".

@@ -402,6 +402,38 @@
         barCell(r.copied_bytes_peak, r.shared_bytes_at_fork)))));
   }
 
+  // The code that copied (sampled page faults): the largest call paths, each from the first frame
+  // past libc's copy primitives (memset, memcpy…), which say nothing of who asked.
+  const COPY_PATHS_SHOWN = 10;
+  function isCopyPrimitive(frame) {
+    return /^_*(mem|wmem|str|wcs|bcopy|bzero|stp)/.test(frame);
+  }
+  function copyPathTable(e) {
+    const s = e.attribution_summary;
+    if (!s) return null;
+    if (s.unavailable) return el("p", { class: "empty", text: "Not known: " + s.unavailable });
+    if (!e.attribution.length) return el("p", { class: "empty", text: "No sampled fault fell on a copy (one fault in " + s.period + " sampled)." });
+    const total = e.attribution.reduce((sum, p) => sum + p.copied_bytes, 0);
+    const rows = e.attribution.slice(0, COPY_PATHS_SHOWN).map(p => {
+      let first = p.stack.findIndex(f => !isCopyPrimitive(f));
+      if (first < 0) first = 0;
+      return el("tr", { class: "copy-path" },
+        el("td", { class: "num", text: percent(p.copied_bytes, total) }),
+        el("td", { class: "num", text: bytes(p.copied_bytes) }),
+        el("td", { text: p.side }),
+        el("td", { title: p.stack.join("\n") }, callSiteList(p.stack.slice(first, first + 4))));
+    });
+    const more = e.attribution.length > COPY_PATHS_SHOWN
+      ? el("p", { class: "empty", text: (e.attribution.length - COPY_PATHS_SHOWN) + " smaller call paths not shown (--format json has them all)." }) : null;
+    return el("div", {},
+      el("p", { text: "From sampled page faults (one in " + s.period + "): the paths account for " +
+        (s.coverage === null ? "an unknown share" : Math.round(100 * s.coverage) + " %") + " of the copies." }),
+      el("table", { class: "copy-paths", "data-episode": e.index },
+        el("thead", {}, el("tr", {}, el("th", { class: "num", text: "Share" }), el("th", { class: "num", text: "Copied (est.)" }),
+          el("th", { text: "Side" }), el("th", { text: "Call path (innermost first)" }))),
+        el("tbody", {}, rows)), more);
+  }
+
   function callSiteList(frames) {
     if (!frames.length) return el("p", { class: "empty", text: "No call site was captured (the process was created behind the library's back, or without an unwinder)." });
     // Numbered in the text, not by list markers: a marker wider than the list's indent (10.)
@@ -440,7 +472,8 @@
           el("div", {}, el("h3", { text: "Regions of pid " + e.child + "'s fork" }), regionTable(e)),
           el("div", {}, el("h3", { text: "Forked at" }), callSiteList(frames),
             e.retained_bytes_final ? el("p", { text: bytes(e.retained_bytes_final) + " kept alive by the child only (the parent freed them)." }) : null,
-            notes))));
+            notes),
+          e.attribution_summary ? el("div", {}, el("h3", { text: "Copies by code" }), copyPathTable(e)) : null)));
       row.addEventListener("click", () => select(selected === e ? null : e));
       rows.set(e, [row, detail]);
       body.append(row, detail);
