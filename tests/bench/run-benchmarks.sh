@@ -35,6 +35,6 @@ if [[ $do_build -eq 1 ]]; then
         cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo
     fi
     cmake --build "$build" -j2 --target cowtrace cowtrace_preload census_bench fork_latency \
-        shim_cost record_flood reports_synthetic_trace split_writer
+        shim_cost record_flood reports_synthetic_trace split_writer snapshot_demo
 fi
 exec python3 "$here/run_benchmarks.py" --build "$build" "${args[@]}"

@@ -635,6 +635,33 @@ class Suite:
                 self.note(f"copies' cost, {m.name}/untraced", f"{r:.2f}", "-", None)
         table(["mode", "write phase", "ratio", "range"], rows)
         self.results["attribution_copies"] = res
+
+        demo = os.path.join(self.build, "examples/snapshot_demo")
+        print(f"\nsnapshot_demo --updates-per-second 1e9 --save-seconds 2: the parent updates keys as "
+              f"fast as it can while the child saves; {trials} trials per mode, alternating; "
+              f"updates made during the save, median; ratio against untraced")
+
+        def demo_one(mode, t):
+            out = subprocess.run(mode.argv([demo, "--updates-per-second", "1e9", "--save-seconds",
+                                            "2", "--output", os.path.join(self.tmp, "demo.bin")],
+                                           self.trace_path("demo")),
+                                 env=mode.env, check=True, capture_output=True, text=True).stdout
+            line = next(l for l in out.splitlines() if "updates" in l)
+            return float(line.split("made ")[1].split()[0])
+
+        got = interleaved(trials, modes, demo_one)
+        base = got["untraced"]
+        rows, res = [], {}
+        for m in modes:
+            r, per = ratios(got[m.name], base)
+            res[m.name] = {"updates": median(got[m.name]), "ratio": r}
+            first = m.name == "untraced"
+            rows.append([m.name, f"{median(got[m.name]):,.0f}", "" if first else fmt_ratio(r),
+                         "" if first else fmt_range(per)])
+            if not first:
+                self.note(f"snapshot_demo updates, {m.name}/untraced", f"{r:.2f}", "-", None)
+        table(["mode", "updates during the save", "ratio", "range"], rows)
+        self.results["attribution_demo"] = res
         self.redis_during_bgsave(
             [self.untraced()] + [m for a in ("off", "sampled", "full")
                                  for m in self.traced_modes(("--attribution", a),

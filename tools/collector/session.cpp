@@ -604,6 +604,7 @@ void Session::handle_kernel_events() {
 // announced the exec and its target was inspected; else, with no library to announce it, the
 // new image is looked at now), and, where no library will say it, its command line from /proc.
 void Session::kernel_exec(pid_t tgid, pid_t thread, uint64_t t_ns) {
+    kernel_exec_at_[tgid] = t_ns;
     bool was_outside = observed_from_outside(tgid);
     auto announced = exec_outside_.find(tgid);
     if (announced != exec_outside_.end()) {
@@ -721,8 +722,16 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             if (image.empty() && attempt.path.view().starts_with("/")) image = attempt.path.view();
             if (!image.empty()) {
                 uint32_t flags = inspect_image(h.pid, h.t_ns, image, attempt.euid, attempt.egid);
-                if (!(h.flags & wire::kFromVforkChild))
-                    exec_outside_[h.pid] = (flags & kImageWithoutLibrary) != 0;
+                // A vfork child's too (its pid is its own): a static image it execs forks
+                // behind every library's back. A vfork child does not wait for anything before
+                // its exec: the kernel's exec event may have come first.
+                bool outside = (flags & kImageWithoutLibrary) != 0;
+                auto done = kernel_exec_at_.find(h.pid);
+                if (done != kernel_exec_at_.end() && done->second >= h.t_ns) {
+                    if (outside) outside_.insert(h.pid);
+                } else {
+                    exec_outside_[h.pid] = outside;
+                }
             }
             break;
         }
@@ -736,10 +745,8 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             break;
         }
         case wire::RecordType::kExecFailed:
-            if (!(h.flags & wire::kFromVforkChild)) {
-                census_->on_exec_failed(h.pid);
-                exec_outside_.erase(h.pid);
-            }
+            if (!(h.flags & wire::kFromVforkChild)) census_->on_exec_failed(h.pid);
+            exec_outside_.erase(h.pid);
             break;
         case wire::RecordType::kWaitReaped: {
             wire::WaitReaped reaped;
@@ -939,6 +946,7 @@ void Session::process_gone(pid_t pid, uint64_t t_ns) {
     recent_exits_.ended(pid, t_ns);
     outside_.erase(pid);
     exec_outside_.erase(pid);
+    kernel_exec_at_.erase(pid);
     leader_exits_.erase(pid);
     fork_parent_.erase(pid);  // a later holder of the pid says its own with its ChildStart
     symbolizer_.process_gone(pid);

@@ -149,7 +149,8 @@ private:
     // forks start episodes from the kernel's events, as under attach.
     std::set<pid_t> outside_;
     std::map<pid_t, bool> exec_outside_;  // an exec announced: whether its image is one of those
-    std::string root_image_;              // the command's file, as execvp finds it
+    std::map<pid_t, uint64_t> kernel_exec_at_;  // the kernel's latest exec event of each process
+    std::string root_image_;                    // the command's file, as execvp finds it
     bool observed_from_outside(pid_t pid) const { return attached_ || outside_.count(pid); }
     void kernel_exec(pid_t tgid, pid_t thread, uint64_t t_ns);
     std::string private_dir_;

@@ -151,8 +151,9 @@ class ParentWriter(AttributionChecks, unittest.TestCase):
             for fn in ("hot_writer", "cold_writer"):
                 if fn in stack:
                     weights[fn] = weights.get(fn, 0) + int(weight)
-            # Outermost first: the leaf (memset) comes last.
-            self.assertIn("memset", stack.split(";")[-1])
+                    # Outermost first: the leaf (memset) comes last, the program first.
+                    self.assertIn("memset", stack.split(";")[-1])
+                    self.assertEqual(stack.split(";")[:2], ["split_writer", "[parent]"])
         self.assertAlmostEqual(weights["hot_writer"] / sum(weights.values()), 0.7, delta=0.05)
 
     def test_the_html_page_shows_the_paths(self):

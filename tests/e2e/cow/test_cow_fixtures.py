@@ -7,7 +7,8 @@ fork and again after its writes, reads their pagemaps (as root) at both points, 
 cowtrace's final figures for each episode with the truth. Exact mode must agree within 1% of the
 memory shared at fork, the unprivileged mode (cowtrace run by an unprivileged user) within 2%.
 With `static`, COW_FIXTURE is the fixture linked statically: no library enters it, its forks
-come from the kernel's events and each child's final figures are its last sample's."""
+come from the kernel's events and each child's final figures are its last sample's. With
+COW_LAUNCHER set, that program starts the fixture (vfork_exec: exec'd by a vfork child)."""
 
 import json
 import os
@@ -83,7 +84,9 @@ def run_fixture(scenario, mode, static):
     os.mkfifo(fifo)
     os.chmod(fifo, 0o666)  # the unprivileged fixture writes to it
     trace = os.path.join(work, "run.trace")
-    cmd = [COWTRACE, "run", "-q", "--mode", mode, "-o", trace, "--", FIXTURE, scenario,
+    # COW_LAUNCHER: a program that starts the fixture its own way (vfork_exec: as a vfork child).
+    launcher = [os.environ["COW_LAUNCHER"]] if os.environ.get("COW_LAUNCHER") else []
+    cmd = [COWTRACE, "run", "-q", "--mode", mode, "-o", trace, "--", *launcher, FIXTURE, scenario,
            str(MIB), fifo]
     if mode == "unprivileged":
         cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + cmd
