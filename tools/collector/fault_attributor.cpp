@@ -177,8 +177,10 @@ void FaultAttributor::handle(Command& c) {
 
 bool FaultAttributor::hold(pid_t pid, std::string& error) {
     if (holds_[pid]++ > 0) return true;
+    bool ok = sampler_.add_process(pid, error);
+    // After the open: a child forked later surely inherited the events.
     sampled_since_[pid] = monotonic_ns();
-    return sampler_.add_process(pid, error);
+    return ok;
 }
 
 bool FaultAttributor::hold_child(pid_t parent, pid_t child, uint64_t fork_t_ns,

@@ -23,6 +23,10 @@ namespace {
 // be refused (research §2).
 constexpr uint64_t kRegisterMask = 0xff01ffull;
 
+// Locked memory for the rings of all CPUs together (an unprivileged user's budget is
+// perf_event_mlock_kb per CPU plus RLIMIT_MEMLOCK; the rings shrink when refused).
+constexpr size_t kRingBudgetBytes = 16u << 20;
+
 int perf_event_open(perf_event_attr& attr, pid_t pid, int cpu, int group, unsigned long flags) {
     return static_cast<int>(syscall(SYS_perf_event_open, &attr, pid, cpu, group, flags));
 }
@@ -97,7 +101,15 @@ bool PageFaultSampler::open(const Options& options, std::string& error) {
     options_ = options;
     options_.stack_bytes = std::min<uint32_t>(options_.stack_bytes & ~7u, 65528);
     size_t page = static_cast<size_t>(getpagesize());
-    for (int cpu : online_cpus()) {
+    std::vector<int> cpus = online_cpus();
+    // Up to kRingBudgetBytes of rings in all (a burst of copies writes megabytes a second of
+    // stack copies), as a power of two per CPU within [8 pages, options.ring_pages].
+    uint32_t per_cpu = 8;
+    while (per_cpu * 2 <= options_.ring_pages &&
+           (per_cpu * 2) * page * cpus.size() <= kRingBudgetBytes)
+        per_cpu *= 2;
+    options_.ring_pages = per_cpu;
+    for (int cpu : cpus) {
         // The ring's owner: an event of ours that never fires, with the clock the samples use
         // (the kernel redirects only between events of one clock).
         perf_event_attr attr{};
@@ -300,8 +312,11 @@ void PageFaultSampler::drain_ring(Ring& ring,
                 on_sample(sample);
         }
         tail += header.size;
+        // Each record's room goes back to the kernel as soon as it is read (unwinding takes
+        // microseconds a sample; a burst of copies fills a ring in milliseconds).
+        __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+        head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
     }
-    __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
 }
 
 bool PageFaultSampler::parse_sample(const uint8_t* p, size_t size, FaultSample& out) const {

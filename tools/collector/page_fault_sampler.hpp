@@ -39,7 +39,8 @@ public:
     struct Options {
         uint64_t period = 61;         // one sample every this many faults
         uint32_t stack_bytes = 8192;  // of user stack copied per sample (multiple of 8, < 64 KiB)
-        uint32_t ring_pages = 128;    // per CPU (a power of two); halved while the kernel refuses
+        // per CPU, at most (a power of two; fewer on many CPUs, halved while the kernel refuses)
+        uint32_t ring_pages = 512;
     };
 
     PageFaultSampler() = default;

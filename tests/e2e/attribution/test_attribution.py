@@ -245,7 +245,12 @@ class SecondChild(unittest.TestCase):
         for f in forks:
             summary = f["attribution_summary"]
             self.assertIsNotNone(summary)
-            self.assertAlmostEqual(summary["coverage"], 1.0, delta=0.2, msg=summary)
+            # Sampled twice, it read 2.95. Samples the kernel could not write (a busy machine
+            # starves the collector) are counted: with them the paths stand for the copies.
+            self.assertLessEqual(summary["coverage"], 1.2, summary)
+            with_lost = ((summary["copy_samples"] + summary["lost_samples"]) * summary["period"] *
+                         4096 / f["copied_bytes_final"])
+            self.assertAlmostEqual(with_lost, 1.0, delta=0.2, msg=summary)
 
 
 class OffAndForbidden(unittest.TestCase):
