@@ -25,8 +25,9 @@ ATTACH_STDERR: dict[Path, str] = {}
 
 
 def shell_script() -> str:
-    # Long enough before the fork for the attach to be in place, on a busy machine too.
-    return (f"sleep 1; {tool('COW_WRITER')} --share 64 --child-writes 20 --child-wait-ms 300 "
+    # Long enough before the fork for the attach to be in place, on a busy machine too (the
+    # attach first checks the kernel's events with a child of its own: up to 0.5 s).
+    return (f"sleep 2; {tool('COW_WRITER')} --share 64 --child-writes 20 --child-wait-ms 300 "
             "--hold-ms 600 --children 1; exit 3")
 
 
