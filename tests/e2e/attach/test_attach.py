@@ -332,7 +332,7 @@ def work(i):
     time.sleep(0.3)
     return sum(data[::4096]) + i
 if __name__ == "__main__":
-    time.sleep(1)  # time for the attach
+    time.sleep(2)  # time for the attach (its kernel-event check included)
     with mp.get_context("fork").Pool(4) as p:
         print(sum(p.map(work, range(8))))
 """
