@@ -46,8 +46,17 @@ void add_episode_changes(const model::ProcessTree& tree, const std::vector<size_
         if (!e.end_ns) continue;
         uint64_t still_shared = e.samples.empty() ? e.shared_bytes_at_fork - e.copied_bytes_final
                                                   : e.samples.back().shared_bytes;
+        // An episode ended by exit ends at the child's final census, but the child lives on a
+        // little and is sampled with its half of the shared pages still counted: the sharing
+        // ends with the process (its end in the replay), not with the census.
+        uint64_t ended = *e.end_ns;
+        const model::Process& child = tree.processes[e.child_index];
+        if (e.end == model::ForkEpisode::End::kExit && child.end_ns && !child.still_running) {
+            ended = std::max(ended, *child.end_ns);
+            if (!child.memory.empty()) ended = std::max(ended, child.memory.back().t_ns);
+        }
         changes.push_back(
-            {*e.end_ns, PssChange::Kind::kSharingEnded, e.child_index, parent, still_shared});
+            {ended, PssChange::Kind::kSharingEnded, e.child_index, parent, still_shared});
     }
 }
 

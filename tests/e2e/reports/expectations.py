@@ -50,9 +50,11 @@ def tree_pss_peak(truth: dict) -> int:
     """The tree's PSS at its highest: the sum of each live process's latest sample, except
     that a parent's sample taken before a fork no longer counts in full what the child shares.
     At a fork, half of the shared bytes pass from the parent's figure to the child's, until the
-    child's first sample or the parent's next; at the child's end, half of what it still shared
-    passes back to the parent until the parent's next sample."""
+    child's first sample or the parent's next; at the end of the sharing (an exec: the episode's
+    end; an exit: the process's own, which comes after its final census), half of what it still
+    shared passes back to the parent until the parent's next sample."""
     procs = processes_by_pid(truth)
+    ends = {}
     # (t, order, what, ...): at one instant moves first, then samples, then ends.
     events = []
     for pid, samples in truth["memory"].items():
@@ -61,13 +63,17 @@ def tree_pss_peak(truth: dict) -> int:
     for pid, p in procs.items():
         if p["end_ns"] is not None:
             last = truth["memory"].get(str(pid), [])
-            events.append((max([p["end_ns"]] + [s["t_ns"] for s in last]), 2, "end", pid, 0))
+            ends[pid] = max([p["end_ns"]] + [s["t_ns"] for s in last])
+            events.append((ends[pid], 2, "end", pid, 0))
     for e in truth["episodes"]:
         shared_at_end = e["samples"][-1]["shared_bytes"] if e["samples"] else \
             e["shared_bytes_at_fork"] - e["copied_bytes_final"]
         events.append((e["t_ns"], 0, "fork", e["parent"], e["child"], e["shared_bytes_at_fork"] // 2))
         if e["end_ns"] is not None:
-            events.append((e["end_ns"], 0, "back", e["child"], e["parent"], shared_at_end // 2))
+            back = e["end_ns"]
+            if e.get("end") == "exit" and e["child"] in ends:
+                back = max(back, ends[e["child"]])
+            events.append((back, 0, "back", e["child"], e["parent"], shared_at_end // 2))
     events.sort(key=lambda ev: (ev[0], ev[1]))
     figure: dict[int, int] = {}
     sampled, ended = set(), set()

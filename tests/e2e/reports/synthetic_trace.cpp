@@ -231,6 +231,9 @@ public:
                                       {"child", child},
                                       {"t_ns", t_fork},
                                       {"end_ns", end_how != 3 ? json(t_end) : json(nullptr)},
+                                      {"end", end_how == 1   ? "exit"
+                                              : end_how == 2 ? "exec"
+                                                             : "running"},
                                       {"shared_bytes_at_fork", shared},
                                       {"copied_bytes_peak", peak},
                                       {"copied_bytes_final", last.copied},

@@ -84,6 +84,23 @@ TEST(MemoryTimeline, AParentsSampleFromBeforeAForkIsNotCountedTwice) {
     EXPECT_EQ(at_end->pss_bytes, (44 + 22) * kMiB);
 }
 
+TEST(MemoryTimeline, AChildSampledAfterItsFinalCensusIsNotCountedTwice) {
+    // The episode ends at the child's final census (700 ms), but the child lives until 900 ms and
+    // is sampled at 800 ms still sharing 44 MiB: the shared half it counts must not also be
+    // passed back to the parent (read 64 + 45.5 = 109.5 MiB in a CI run, true about 90).
+    TreeFixture f;
+    size_t root = f.root(100, {"server"});
+    size_t child = f.child(root, 101, 100 * kMs, 900 * kMs);
+    model::ForkEpisode& e = f.episode(child, 64 * kMiB, 20 * kMiB, 20 * kMiB);
+    e.end_ns = 700 * kMs;
+    f.memory(root, 50 * kMs, 66 * kMiB, 66 * kMiB);
+    f.memory(root, 600 * kMs, 66 * kMiB, 44 * kMiB);   // 20 copied + 2 own + 44 shared / 2
+    f.memory(child, 650 * kMs, 52 * kMiB, 42 * kMiB);  // 20 copied + 44 shared / 2
+    f.memory(child, 800 * kMs, 52 * kMiB, 42 * kMiB);
+    TreePssPoint peak = peak_tree_pss(tree_pss_series(f.tree));
+    EXPECT_EQ(peak.pss_bytes, 86 * kMiB) << "44 + 42, not 44 + 22 passed back + 42";
+}
+
 TEST(MemoryTimeline, AForkWithoutAParentSampleMovesNothing) {
     TreeFixture f;
     size_t root = f.root(100, {"server"});
