@@ -43,7 +43,10 @@ asan_tests="${COWTRACE_ASAN_TESTS:-^(unit|e2e)\.}"
 # census worker and the metrics endpoint's. The collector's unit tests and the collector, agent
 # and report end-to-end tests drive all of them; the other unit tests are single-threaded, and
 # the tree and hostile-host tests add hosts, not threads (they run under ASan).
-tsan_tests="${COWTRACE_TSAN_TESTS:-^(unit\.collector\.|e2e\.(collector|agent|reports)\.)}"
+# (Since 2026-12-01 not the report tests: their figures under a TSan collector that also
+# unwinds sampled page faults came out of tolerance in a different test each run, with no race
+# reported; the collector and agent tests drive the same threads.)
+tsan_tests="${COWTRACE_TSAN_TESTS:-^(unit\.collector\.|e2e\.(collector|agent)\.)}"
 # The 10,000-process load test runs in the main suite only: 10,000 processes through a collector
 # slowed 2-15 times take minutes and find nothing the other hostile tests do not.
 sanitizer_skipped='^e2e\.hostile\.ten_thousand_processes$'
@@ -62,11 +65,10 @@ asan_skipped="$sanitizer_skipped|^e2e\.cow\.(wrapper\.)?unprivileged\.|^e2e\.tre
 # order does (exec from a non-main thread), and a collector killed mid-run whose trace file is
 # still empty under TSan (both open bugs, see docs/TESTING.md) run in the main suite and under
 # ASan only.
-# Likewise the tests that compare a run's figures with a baseline, a budget or the live metrics
-# (check_baseline, diff, run_budgets_cow, prometheus): under TSan on a loaded machine
-# (2026-12-01) the memory samples came too late for the tree's PSS peak, a peak was an estimate,
-# and a 16 MiB copy was not seen over an 8 MiB budget; they run in the main suite and under ASan.
-tsan_skipped="$sanitizer_skipped|^e2e\.cow\.|^e2e\.tree\.exec\.(exec_from_thread|main_thread_exits_first)$|^e2e\.collector\.collector_killed_mid_run$|^e2e\.reports\.(check_baseline|diff|run_budgets_cow)$|^e2e\.agent\.prometheus$"
+# Likewise the agent's test that compares the live metrics' figures with the report's
+# (prometheus: 21.1 against 31.7 MB under TSan on a loaded machine, 2026-12-01); it runs in the
+# main suite and under ASan.
+tsan_skipped="$sanitizer_skipped|^e2e\.cow\.|^e2e\.tree\.exec\.(exec_from_thread|main_thread_exits_first)$|^e2e\.collector\.collector_killed_mid_run$|^e2e\.agent\.prometheus$"
 
 start_all=$(date +%s)
 status=0
