@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -122,7 +123,12 @@ int main(int argc, char** argv) {
         if (done == child) break;
         double elapsed =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        size_t due = static_cast<size_t>(elapsed * o.updates_per_second);
+        // A batch never outgrows 10 ms worth at the requested rate, nor 65,536
+        // updates: at an unreachable rate (1e9/s: "as fast as you can") the parent still looks
+        // for its child between batches instead of chasing a target that grows faster than it.
+        size_t due = std::min(
+            static_cast<size_t>(elapsed * o.updates_per_second),
+            updates + static_cast<size_t>(std::clamp(o.updates_per_second / 100, 1.0, 65536.0)));
         for (; updates < due; ++updates)
             table.set(pick(rng), static_cast<char>('A' + updates % 26));
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
