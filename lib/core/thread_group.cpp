@@ -22,22 +22,27 @@ bool task_exiting(const std::string& stat_line) {
     return (flags & kTaskFlagExiting) != 0;
 }
 
-bool thread_group_running(pid_t tgid) {
-    std::string dir = "/proc/" + std::to_string(tgid) + "/task";
+std::vector<pid_t> thread_ids(pid_t pid) {
+    std::vector<pid_t> tids;
+    std::string dir = "/proc/" + std::to_string(pid) + "/task";
     DIR* tasks = opendir(dir.c_str());
-    if (tasks == nullptr) return false;
-    bool running = false;
+    if (tasks == nullptr) return tids;
     while (dirent* d = readdir(tasks)) {
         if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
-        std::ifstream stat(dir + "/" + d->d_name + "/stat");
-        std::string line;
-        if (std::getline(stat, line) && !task_exiting(line)) {
-            running = true;
-            break;
-        }
+        tids.push_back(static_cast<pid_t>(atoi(d->d_name)));
     }
     closedir(tasks);
-    return running;
+    return tids;
+}
+
+bool thread_group_running(pid_t tgid) {
+    std::string dir = "/proc/" + std::to_string(tgid) + "/task/";
+    for (pid_t tid : thread_ids(tgid)) {
+        std::ifstream stat(dir + std::to_string(tid) + "/stat");
+        std::string line;
+        if (std::getline(stat, line) && !task_exiting(line)) return true;
+    }
+    return false;
 }
 
 }  // namespace cowtrace

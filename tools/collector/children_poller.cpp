@@ -1,6 +1,5 @@
 #include "children_poller.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -19,16 +18,12 @@ namespace {
 // CONFIG_PROC_CHILDREN).
 std::vector<pid_t> children_of(pid_t pid) {
     std::vector<pid_t> out;
-    std::string dir = "/proc/" + std::to_string(pid) + "/task";
-    DIR* tasks = opendir(dir.c_str());
-    if (tasks == nullptr) return out;
-    while (dirent* t = readdir(tasks)) {
-        if (t->d_name[0] < '0' || t->d_name[0] > '9') continue;
-        std::ifstream in(dir + "/" + t->d_name + "/children");
+    std::string dir = "/proc/" + std::to_string(pid) + "/task/";
+    for (pid_t tid : thread_ids(pid)) {
+        std::ifstream in(dir + std::to_string(tid) + "/children");
         pid_t kid = 0;
         while (in >> kid) out.push_back(kid);
     }
-    closedir(tasks);
     return out;
 }
 

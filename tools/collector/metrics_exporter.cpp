@@ -231,8 +231,7 @@ void MetricsExporter::on_record(const uint8_t* bytes, size_t size) {
             if (!decode(rec, end)) return;
             // A trace that ends (or rotates) with the episode open says so; it goes on.
             if (end.reason == wire::EpisodeEndReason::kRunning) return;
-            episode_ended(pid, end.reason == wire::EpisodeEndReason::kShortLived,
-                          end.final_from_last_sample);
+            episode_ended(pid, end.reason, end.final_from_last_sample);
             break;
         }
         case wire::RecordType::kMemorySample: {
@@ -254,7 +253,6 @@ void MetricsExporter::episode_started(pid_t child, pid_t parent, uint64_t shared
     e.program = program;
     e.parent = parent;
     e.shared_bytes = shared_bytes;
-    e.still_shared_bytes = shared_bytes;
     prometheus::Labels labels{{"program", program}, {"pid", std::to_string(child)}};
     e.shared_gauge = &live_shared_bytes_->Add(labels);
     e.copied_gauge = &live_copied_bytes_->Add(labels);
@@ -262,11 +260,8 @@ void MetricsExporter::episode_started(pid_t child, pid_t parent, uint64_t shared
     e.copied_gauge->Set(0);
     episodes_.emplace(child, std::move(e));
     live_episodes_->Set(static_cast<double>(episodes_.size()));
-    // A child already gone (its end read first) takes no share: nothing would take it back.
-    if (alive_.count(child)) {
-        tree_pss_.forked(static_cast<uint64_t>(parent), static_cast<uint64_t>(child), shared_bytes);
-        set_tree_pss();
-    }
+    tree_pss_.episode_started(child, parent, shared_bytes);
+    set_tree_pss();
 }
 
 void MetricsExporter::episode_sampled(pid_t child, uint64_t shared_bytes, uint64_t copied_bytes,
@@ -275,14 +270,16 @@ void MetricsExporter::episode_sampled(pid_t child, uint64_t shared_bytes, uint64
     if (it == episodes_.end()) return;
     LiveEpisode& e = it->second;
     ++e.samples;
-    e.still_shared_bytes = shared_bytes;
+    tree_pss_.episode_sampled(child, shared_bytes);
     // The peak is the largest counted figure, as in the report: an estimate only moves the gauges.
     if (exact) e.copied_peak_bytes = std::max(e.copied_peak_bytes, copied_bytes);
     e.shared_gauge->Set(static_cast<double>(shared_bytes));
     e.copied_gauge->Set(static_cast<double>(copied_bytes));
 }
 
-void MetricsExporter::episode_ended(pid_t child, bool short_lived, bool final_from_last_sample) {
+void MetricsExporter::episode_ended(pid_t child, wire::EpisodeEndReason reason,
+                                    bool final_from_last_sample) {
+    bool short_lived = reason == wire::EpisodeEndReason::kShortLived;
     auto it = episodes_.find(child);
     if (it == episodes_.end()) return;
     LiveEpisode& e = it->second;
@@ -302,7 +299,8 @@ void MetricsExporter::episode_ended(pid_t child, bool short_lived, bool final_fr
         if (final_from_last_sample)
             census_lost_total_->Add({{"reason", "final_census_skipped"}}).Increment();
     }
-    sharing_ended(child, e);
+    tree_pss_.episode_ended(child, reason == wire::EpisodeEndReason::kExit);
+    set_tree_pss();
     live_shared_bytes_->Remove(e.shared_gauge);
     live_copied_bytes_->Remove(e.copied_gauge);
     episodes_.erase(it);
@@ -310,18 +308,7 @@ void MetricsExporter::episode_ended(pid_t child, bool short_lived, bool final_fr
 }
 
 void MetricsExporter::memory_sampled(pid_t pid, uint64_t pss_bytes) {
-    if (!alive_.count(pid)) return;  // a late sample of a process already gone
-    tree_pss_.sampled(static_cast<uint64_t>(pid), pss_bytes);
-    set_tree_pss();
-}
-
-// The child exited or exec'd: what it still shared is the parent's alone again. (Its episode's
-// end record may come after the kernel's exit event: whichever comes first.)
-void MetricsExporter::sharing_ended(pid_t child, LiveEpisode& e) {
-    if (e.sharing_returned) return;
-    e.sharing_returned = true;
-    tree_pss_.sharing_ended(static_cast<uint64_t>(child), static_cast<uint64_t>(e.parent),
-                            e.still_shared_bytes);
+    tree_pss_.memory_sampled(pid, pss_bytes);
     set_tree_pss();
 }
 
@@ -331,6 +318,7 @@ void MetricsExporter::set_tree_pss() {
 
 void MetricsExporter::on_process_started(pid_t pid) {
     if (!alive_.insert(pid).second) return;
+    tree_pss_.process_started(pid);
     processes_started_total_->Increment();
     processes_->Set(static_cast<double>(alive_.size()));
 }
@@ -340,15 +328,13 @@ void MetricsExporter::on_process_ended(pid_t pid) {
         processes_ended_total_->Increment();
         processes_->Set(static_cast<double>(alive_.size()));
     }
-    auto episode = episodes_.find(pid);
-    if (episode != episodes_.end()) sharing_ended(pid, episode->second);
     forget(pid);  // also what a record that came after its end taught us
 }
 
 // What was kept of a process ends with it: the collector's memory stays flat however many come
 // and go. (Its episode ends by the census's own record, which follows.)
 void MetricsExporter::forget(pid_t pid) {
-    tree_pss_.ended(static_cast<uint64_t>(pid));
+    tree_pss_.process_ended(pid);
     set_tree_pss();
     program_of_.erase(pid);
 }

@@ -19,7 +19,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "model/tree_pss_ledger.hpp"
+#include "model/live_tree_pss.hpp"
+#include "wire/record.hpp"
 
 namespace prometheus {
 class Counter;
@@ -85,8 +86,6 @@ private:
         std::string program;
         pid_t parent = 0;
         uint64_t shared_bytes = 0;
-        uint64_t still_shared_bytes = 0;  // at the latest sample
-        bool sharing_returned = false;    // the tree's PSS has it back with the parent
         uint64_t copied_peak_bytes = 0;
         size_t samples = 0;
         prometheus::Gauge* shared_gauge = nullptr;
@@ -97,9 +96,8 @@ private:
     std::string program_of(pid_t pid) const;
     void episode_started(pid_t child, pid_t parent, uint64_t shared_bytes);
     void episode_sampled(pid_t child, uint64_t shared_bytes, uint64_t copied_bytes, bool exact);
-    void episode_ended(pid_t child, bool short_lived, bool final_from_last_sample);
+    void episode_ended(pid_t child, wire::EpisodeEndReason reason, bool final_from_last_sample);
     void memory_sampled(pid_t pid, uint64_t pss_bytes);
-    void sharing_ended(pid_t child, LiveEpisode& e);
     void set_tree_pss();
     void forget(pid_t pid);
     bool write_file(std::string& error);
@@ -128,7 +126,7 @@ private:
 
     std::map<std::string, std::string> programs_;        // names seen → their label (bounded)
     std::unordered_map<pid_t, std::string> program_of_;  // live processes only
-    model::TreePssLedger tree_pss_;                      // live processes only
+    model::LiveTreePss tree_pss_;                        // live processes only
     std::unordered_map<pid_t, LiveEpisode> episodes_;
     std::unordered_set<pid_t> alive_;  // processes started and not yet ended
     CollectorCounts seen_;

@@ -1,6 +1,5 @@
 #include "page_fault_sampler.hpp"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -15,6 +14,8 @@
 #include <cstring>
 #include <fstream>
 #include <set>
+
+#include "core/thread_group.hpp"
 
 namespace cowtrace::collector {
 namespace {
@@ -56,19 +57,6 @@ std::vector<int> online_cpus() {
         for (long c = 0; c < n; ++c) cpus.push_back(static_cast<int>(c));
     }
     return cpus;
-}
-
-std::vector<pid_t> threads_of(pid_t pid) {
-    std::vector<pid_t> tids;
-    std::string dir = "/proc/" + std::to_string(pid) + "/task";
-    DIR* d = opendir(dir.c_str());
-    if (d == nullptr) return tids;
-    while (dirent* e = readdir(d)) {
-        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-        tids.push_back(static_cast<pid_t>(atoi(e->d_name)));
-    }
-    closedir(d);
-    return tids;
 }
 
 std::string paranoid_level() {
@@ -214,7 +202,7 @@ bool PageFaultSampler::add_process(pid_t pid, std::string& error) {
     // events (inherit): list again until nothing new turns up.
     for (int pass = 0; pass < 4; ++pass) {
         bool found_new = false;
-        for (pid_t tid : threads_of(pid)) {
+        for (pid_t tid : thread_ids(pid)) {
             if (!done.insert(tid).second) continue;
             found_new = true;
             for (const Ring& ring : rings_) {

@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 namespace cowtrace::collector {
@@ -24,27 +26,66 @@ int no_elf(Dwfl_Module*, void**, const char*, Dwarf_Addr, char**, Elf**) {
     return -1;
 }
 
-// Separate debug information by build-id only, where Debian's -dbgsym packages put it.
-// dwfl_standard_find_debuginfo would also ask a debuginfod server when DEBUGINFOD_URLS is set,
-// and wait up to its timeout for each library at the end of a run.
-int find_debuginfo_by_build_id(Dwfl_Module* mod, void**, const char*, Dwarf_Addr, const char*,
-                               const char*, GElf_Word, char** debuginfo_file_name) {
+// Whether the file at fd is the separate debug information of a module whose build-id is
+// `bits`: a stale debug file left beside a rebuilt program would name the wrong lines. A module
+// without a build-id accepts any (as gdb does without a CRC check).
+bool debug_file_matches(int fd, const unsigned char* bits, int len) {
+    if (len <= 0) return true;
+    Elf* elf = elf_begin(fd, ELF_C_READ_MMAP, nullptr);
+    if (elf == nullptr) return false;
+    const void* other = nullptr;
+    ssize_t other_len = dwelf_elf_gnu_build_id(elf, &other);
+    bool same = other_len == len && memcmp(other, bits, static_cast<size_t>(len)) == 0;
+    elf_end(elf);
+    return same;
+}
+
+int open_debug_file(const std::string& path, const unsigned char* bits, int len,
+                    char** debuginfo_file_name) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (!debug_file_matches(fd, bits, len)) {
+        close(fd);
+        return -1;
+    }
+    if (debuginfo_file_name != nullptr) *debuginfo_file_name = strdup(path.c_str());
+    return fd;
+}
+
+// Separate debug information where Debian's -dbgsym packages put it (by build-id), else where
+// the file's .gnu_debuglink names it: beside the file, in .debug/ beside it, or under
+// /usr/lib/debug/ by the file's directory (gdb's places). dwfl_standard_find_debuginfo would
+// also ask a debuginfod server when DEBUGINFOD_URLS is set, and wait up to its timeout for each
+// library at the end of a run.
+int find_separate_debuginfo(Dwfl_Module* mod, void**, const char*, Dwarf_Addr,
+                            const char* file_name, const char* debuglink_file, GElf_Word,
+                            char** debuginfo_file_name) {
     const unsigned char* bits = nullptr;
     GElf_Addr vaddr = 0;
     int len = dwfl_module_build_id(mod, &bits, &vaddr);
-    if (len < 2 || bits == nullptr) return -1;
-    std::string path = fmt::format("/usr/lib/debug/.build-id/{:02x}/", bits[0]);
-    for (int i = 1; i < len; ++i) path += fmt::format("{:02x}", bits[i]);
-    path += ".debug";
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0 && debuginfo_file_name != nullptr) *debuginfo_file_name = strdup(path.c_str());
-    return fd;
+    if (len >= 2 && bits != nullptr) {
+        std::string path = fmt::format("/usr/lib/debug/.build-id/{:02x}/", bits[0]);
+        for (int i = 1; i < len; ++i) path += fmt::format("{:02x}", bits[i]);
+        path += ".debug";
+        int fd = open_debug_file(path, bits, len, debuginfo_file_name);
+        if (fd >= 0) return fd;
+    }
+    if (debuglink_file == nullptr || *debuglink_file == '\0' || file_name == nullptr) return -1;
+    std::string file = file_name;
+    std::string dir = file.substr(0, file.rfind('/') + 1);  // with its slash; "" if none
+    for (const std::string& path : {dir + debuglink_file, dir + ".debug/" + debuglink_file,
+                                    std::string("/usr/lib/debug/") + dir + debuglink_file}) {
+        if (path == file) continue;  // the file names itself: nothing separate
+        int fd = open_debug_file(path, bits, len, debuginfo_file_name);
+        if (fd >= 0) return fd;
+    }
+    return -1;
 }
 
 char* no_debuginfo_path = nullptr;  // libdwfl's search path: only find_debuginfo above
 const Dwfl_Callbacks kCallbacks = {
     .find_elf = no_elf,
-    .find_debuginfo = find_debuginfo_by_build_id,
+    .find_debuginfo = find_separate_debuginfo,
     .section_address = dwfl_offline_section_address,
     .debuginfo_path = &no_debuginfo_path,
 };

@@ -105,13 +105,12 @@ void LiveState::on_record(const uint8_t* bytes, size_t size) {
             if (!decode(rec, end)) return;
             // A trace that ends with the episode open says so; the episode goes on.
             if (end.reason == wire::EpisodeEndReason::kRunning) return;
-            episode_ended(pid, t, end.reason == wire::EpisodeEndReason::kShortLived);
+            episode_ended(pid, t, end.reason);
             break;
         }
         case wire::RecordType::kMemorySample: {
             wire::MemorySample sample;
-            if (!decode(rec, sample) || !alive_.count(pid)) return;  // late: already gone
-            tree_pss_.sampled(static_cast<uint64_t>(pid), sample.pss_bytes);
+            if (decode(rec, sample)) tree_pss_.memory_sampled(pid, sample.pss_bytes);
             break;
         }
         default:
@@ -122,14 +121,13 @@ void LiveState::on_record(const uint8_t* bytes, size_t size) {
 void LiveState::on_process_started(pid_t pid) {
     if (!alive_.insert(pid).second) return;
     ++processes_seen_;
+    tree_pss_.process_started(pid);
     process(pid).alive = true;
 }
 
 void LiveState::on_process_ended(pid_t pid) {
     alive_.erase(pid);
-    auto episode = episodes_.find(pid);
-    if (episode != episodes_.end()) sharing_ended(pid, episode->second);
-    tree_pss_.ended(static_cast<uint64_t>(pid));
+    tree_pss_.process_ended(pid);
     processes_.erase(pid);
 }
 
@@ -140,13 +138,7 @@ void LiveState::episode_started(pid_t child, pid_t parent, uint64_t t_ns, uint64
     e.parent = parent;
     e.fork_t_ns = t_ns;
     e.shared_bytes = shared_bytes;
-    e.still_shared_bytes = shared_bytes;
-    // A child already gone takes no share: nothing would take it back (as the exporter does).
-    if (alive_.count(child)) {
-        tree_pss_.forked(static_cast<uint64_t>(parent), static_cast<uint64_t>(child), shared_bytes);
-    } else {
-        e.sharing_returned = true;
-    }
+    tree_pss_.episode_started(child, parent, shared_bytes);
     episodes_.emplace(child, e);
 }
 
@@ -162,17 +154,18 @@ void LiveState::episode_sampled(pid_t child, uint64_t t_ns, uint64_t shared_byte
     }
     ++e.samples;
     e.last_sample_t_ns = t_ns;
-    e.still_shared_bytes = shared_bytes;
+    tree_pss_.episode_sampled(child, shared_bytes);
     e.copied_bytes = copied_bytes;
     if (!estimated) e.copied_peak_bytes = std::max(e.copied_peak_bytes, copied_bytes);
     e.estimated = estimated;
 }
 
-void LiveState::episode_ended(pid_t child, uint64_t t_ns, bool short_lived) {
+void LiveState::episode_ended(pid_t child, uint64_t t_ns, wire::EpisodeEndReason reason) {
     auto it = episodes_.find(child);
     if (it == episodes_.end()) return;
     LiveEpisode& e = it->second;
-    sharing_ended(child, e);
+    bool short_lived = reason == wire::EpisodeEndReason::kShortLived;
+    tree_pss_.episode_ended(child, reason == wire::EpisodeEndReason::kExit);
     EndedEpisode ended;
     ended.parent = e.parent;
     ended.child = child;
@@ -190,14 +183,6 @@ void LiveState::episode_ended(pid_t child, uint64_t t_ns, bool short_lived) {
     ended_.push_back(ended);
     if (ended_.size() > kRecentEnded) ended_.pop_front();
     if (on_episode_ended) on_episode_ended(ended);
-}
-
-// The child exited or exec'd: what it still shared is the parent's alone again.
-void LiveState::sharing_ended(pid_t child, LiveEpisode& e) {
-    if (e.sharing_returned) return;
-    e.sharing_returned = true;
-    tree_pss_.sharing_ended(static_cast<uint64_t>(child), static_cast<uint64_t>(e.parent),
-                            e.still_shared_bytes);
 }
 
 uint64_t LiveState::copied_open_bytes() const {

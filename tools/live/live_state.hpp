@@ -2,7 +2,7 @@
 // same stream as the trace, decoded with the one schema): the processes alive now with their
 // parent and command, the fork episodes open now with their shared and copied bytes and the
 // rate of copying between their last two samples, the episodes just ended, and the tree's PSS
-// (model/tree_pss_ledger.hpp, as the metrics exporter keeps it). Memory stays flat: what is
+// (model/live_tree_pss.hpp, as the metrics exporter keeps it). Memory stays flat: what is
 // known of a process is dropped when it ends.
 #pragma once
 
@@ -16,7 +16,8 @@
 #include <string>
 
 #include "collector/collection_observer.hpp"
-#include "model/tree_pss_ledger.hpp"
+#include "model/live_tree_pss.hpp"
+#include "wire/record.hpp"
 
 namespace cowtrace::live {
 
@@ -29,15 +30,13 @@ struct LiveProcess {
 struct LiveEpisode {
     pid_t parent = 0;
     uint64_t fork_t_ns = 0;
-    uint64_t shared_bytes = 0;        // at the fork
-    uint64_t still_shared_bytes = 0;  // at the latest sample
-    uint64_t copied_bytes = 0;        // at the latest sample
-    uint64_t copied_peak_bytes = 0;   // the largest counted figure (not an estimate)
-    bool estimated = false;           // the latest figure is an estimate, not a count
+    uint64_t shared_bytes = 0;       // at the fork
+    uint64_t copied_bytes = 0;       // at the latest sample
+    uint64_t copied_peak_bytes = 0;  // the largest counted figure (not an estimate)
+    bool estimated = false;          // the latest figure is an estimate, not a count
     size_t samples = 0;
     uint64_t last_sample_t_ns = 0;
     double copied_bytes_per_s = 0;  // between the last two samples; 0 before the second
-    bool sharing_returned = false;  // the child is gone: its share is the parent's again
 };
 
 struct EndedEpisode {
@@ -81,15 +80,14 @@ private:
     void episode_started(pid_t child, pid_t parent, uint64_t t_ns, uint64_t shared_bytes);
     void episode_sampled(pid_t child, uint64_t t_ns, uint64_t shared_bytes, uint64_t copied_bytes,
                          bool estimated);
-    void episode_ended(pid_t child, uint64_t t_ns, bool short_lived);
-    void sharing_ended(pid_t child, LiveEpisode& e);
+    void episode_ended(pid_t child, uint64_t t_ns, wire::EpisodeEndReason reason);
     uint64_t copied_open_bytes() const;
 
     std::set<pid_t> alive_;
     std::map<pid_t, LiveProcess> processes_;  // alive ones (and ones heard of, not yet started)
     std::map<pid_t, LiveEpisode> episodes_;
     std::deque<EndedEpisode> ended_;
-    model::TreePssLedger tree_pss_;
+    model::LiveTreePss tree_pss_;
     uint64_t processes_seen_ = 0;
     uint64_t episodes_seen_ = 0;
     uint64_t copied_ended_bytes_ = 0;

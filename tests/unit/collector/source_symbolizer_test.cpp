@@ -160,6 +160,30 @@ TEST(SourceSymbolizer, WithoutDebugInformationTheSymbolTableNamesTheFunction) {
     EXPECT_EQ(SourceSymbolizer::describe(frames[0], p.file_offset), "known_function");
 }
 
+TEST(SourceSymbolizer, DebugInformationNamedByDebuglinkInDotDebugBesideTheFileGivesTheLine) {
+    Probe p = probe("known_call");
+    SourceSymbolizer s;
+    std::vector<SourceFrame> frames =
+        s.frames_at(std::string(COWTRACE_SOURCE_FIXTURE_DIR) + "/debuglink/source_fixture",
+                    p.file_offset, true);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0].function, "known_function");
+    EXPECT_EQ(base_name(frames[0].file), "source_fixture.c");
+    EXPECT_EQ(frames[0].line, marker_line("source_fixture.c", "known_call"));
+}
+
+TEST(SourceSymbolizer, ADebuglinkFileOfAnotherBuildIsNotUsed) {
+    Probe p = probe("known_call");
+    SourceSymbolizer s;
+    std::vector<SourceFrame> frames =
+        s.frames_at(std::string(COWTRACE_SOURCE_FIXTURE_DIR) + "/stale-debuglink/source_fixture",
+                    p.file_offset, true);
+    ASSERT_EQ(frames.size(), 1u);
+    EXPECT_EQ(frames[0].function, "known_function") << "named from its own symbol table";
+    EXPECT_EQ(frames[0].file, "");
+    EXPECT_EQ(frames[0].line, 0);
+}
+
 TEST(SourceSymbolizer, AStrippedSharedObjectIsNamedFromItsDynamicSymbols) {
     Probe p = probe("library_call");
     SourceSymbolizer s;
