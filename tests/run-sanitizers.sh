@@ -56,19 +56,17 @@ sanitizer_skipped='^e2e\.hostile\.ten_thousand_processes$'
 # The process-tree tests drive the plain shim (not sanitized) and collector paths the collector,
 # hostile-host and report tests drive under ASan too; the Redis agreement tests and the live
 # view's terminal tests check figures and a screen of code the main suite runs (its unit tests
-# run here). Left to the main suite to keep the whole run within 30 minutes. (One of the tree
-# tests, exec_from_thread, also shows an open bug when the collector is slow: docs/TESTING.md.)
+# run here). Left to the main suite to keep the whole run within 30 minutes.
 asan_skipped="$sanitizer_skipped|^e2e\.cow\.(wrapper\.)?unprivileged\.|^e2e\.tree\.|^e2e\.(cow|attach)\.redis_|^e2e\.live\."
 # Under TSan the collector runs 5-15 times slower: tests whose figures depend on how soon it reads
 # a child from outside (the copy-on-write ground-truth tests: copies made before the read are
-# attributed by place, and the parent/child split then misses the 1 % tolerance) or whose records'
-# order does (exec from a non-main thread), and a collector killed mid-run whose trace file is
-# still empty under TSan (both open bugs, see docs/TESTING.md) run in the main suite and under
-# ASan only.
+# attributed by place, and the parent/child split then misses the 1 % tolerance), and a
+# collector killed mid-run whose trace file is still empty under TSan (an open bug, see
+# docs/TESTING.md) run in the main suite and under ASan only.
 # Likewise the agent's test that compares the live metrics' figures with the report's
 # (prometheus: 21.1 against 31.7 MB under TSan on a loaded machine, 2026-12-01); it runs in the
 # main suite and under ASan.
-tsan_skipped="$sanitizer_skipped|^e2e\.cow\.|^e2e\.tree\.exec\.(exec_from_thread|main_thread_exits_first)$|^e2e\.collector\.collector_killed_mid_run$|^e2e\.agent\.prometheus$"
+tsan_skipped="$sanitizer_skipped|^e2e\.cow\.|^e2e\.collector\.collector_killed_mid_run$|^e2e\.agent\.prometheus$"
 
 start_all=$(date +%s)
 status=0

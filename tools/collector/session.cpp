@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -550,10 +551,30 @@ void Session::reap_children() {
 }
 
 void Session::handle_kernel_events() {
-    bool complete = kernel_.drain([this](const KernelEvent& ev) {
+    // A process whose main thread exited with no thread left running ends once everything
+    // queued has been read, not at once: when a thread other than the main one execs, the
+    // kernel ends the old main thread first, and a collector that reads its events late finds
+    // the process already gone (the new image ran and ended) — the exec event queued behind
+    // says the process went on, and its own end comes later.
+    std::vector<KernelEvent> ending;
+    auto end_process = [this](const KernelEvent& ev) {
+        leader_exits_.erase(ev.tgid);
+        tracked_.erase(ev.tgid);
+        trace_.write(wire::KernelExit{ev.exit_code}, ev.tgid, ev.t_ns);
+        process_gone(ev.tgid, ev.t_ns);
+    };
+    auto pending_end = [&ending](pid_t tgid) {
+        return std::find_if(ending.begin(), ending.end(),
+                            [tgid](const KernelEvent& e) { return e.tgid == tgid; });
+    };
+    bool complete = kernel_.drain([&](const KernelEvent& ev) {
         switch (ev.kind) {
             case KernelEvent::Kind::kFork:
                 if (ev.pid != ev.tgid) return;  // a thread
+                if (auto reused = pending_end(ev.tgid); reused != ending.end()) {
+                    end_process(*reused);  // its pid is taken again: it really ended
+                    ending.erase(reused);
+                }
                 if (!tracked_.count(ev.parent_tgid) && ev.parent_tgid != self_pid_) return;
                 if (ev.parent_tgid == self_pid_ && ev.tgid != root_pid_) return;
                 track(ev.tgid, ev.t_ns);
@@ -571,6 +592,9 @@ void Session::handle_kernel_events() {
             case KernelEvent::Kind::kExec:
                 if (!tracked_.count(ev.tgid)) return;
                 leader_exits_.erase(ev.tgid);  // that was the old main thread of a thread's exec
+                if (auto went_on = pending_end(ev.tgid); went_on != ending.end()) {
+                    ending.erase(went_on);
+                }
                 census_->on_exec_attempt(ev.tgid, ev.t_ns);
                 kernel_exec(ev.tgid, ev.pid, ev.t_ns);
                 break;
@@ -585,13 +609,15 @@ void Session::handle_kernel_events() {
                     return;  // a thread
                 }
                 if (thread_group_running(ev.tgid)) return;
-                leader_exits_.erase(ev.tgid);
-                tracked_.erase(ev.tgid);
-                trace_.write(wire::KernelExit{ev.exit_code}, ev.tgid, ev.t_ns);
-                process_gone(ev.tgid, ev.t_ns);
+                if (auto earlier = pending_end(ev.tgid); earlier != ending.end()) {
+                    *earlier = ev;  // a later thread's end: the last one is the process's
+                } else {
+                    ending.push_back(ev);
+                }
                 break;
         }
     });
+    for (const KernelEvent& ev : ending) end_process(ev);
     if (!complete) {
         spdlog::warn("the kernel dropped process events; the trace notes it");
         note(wire::NoteSeverity::kWarning, wire::NoteCode::kKernelEventsLost,

@@ -11,22 +11,31 @@ JSON and text reports:
                          after the image it exec'd later
   exec_from_thread       a thread other than the main one execs: still one process, with its
                          exec, its children and the new image's exit status
+  exec_from_thread_late_collector  the same while the collector is stopped (SIGSTOP) until the
+                         exec'd image has ended: it reads the old main thread's exit, the exec
+                         and the real end all at once, with the process already gone
   main_thread_exits_first  the main thread ends (pthread_exit) while another thread goes on and
-                         exits 5: the process ended with 5, as its last thread did"""
+                         exits 5: the process ended with 5, as its last thread did
+  main_thread_exits_first_late_collector  the same, read by a collector stopped until the end"""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 COWTRACE = os.environ["COWTRACE_BIN"]
 PYTHON = "/usr/bin/python3"
 
 
-def run(work, command, expected_rc):
+def run(work, command, expected_rc, while_running=None):
     trace = os.path.join(work, "t.trace")
-    rc = subprocess.run([COWTRACE, "run", "-q", "-o", trace, "--", *command]).returncode
+    collector = subprocess.Popen([COWTRACE, "run", "-q", "-o", trace, "--", *command])
+    if while_running:
+        while_running(collector)
+    rc = collector.wait(timeout=120)
     model = json.loads(subprocess.run([COWTRACE, "report", "-f", "json", trace], check=True,
                                       capture_output=True, text=True).stdout)
     text = subprocess.run([COWTRACE, "report", "-a", "-c", trace], check=True,
@@ -81,12 +90,34 @@ def pre_exec_helper_names(work):
     return failures
 
 
-def exec_from_thread(work):
-    program = ("import os, threading\n"
-               "args = ('/bin/sh', ['sh', '-c', 'sleep 0.2 & wait; exit 3'])\n"
+def stopped_until(go, done):
+    """Stops the collector, lets the program go on (creates `go`) and resumes the collector
+    once the program has written `done` and ended: it then reads every kernel event of the
+    program at once, the program already gone."""
+    def stop(collector):
+        time.sleep(0.5)  # the program is running, waiting for "go"
+        collector.send_signal(signal.SIGSTOP)
+        try:
+            open(go, "w").close()
+            deadline = time.monotonic() + 30
+            while not os.path.exists(done) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)  # it has ended
+        finally:
+            collector.send_signal(signal.SIGCONT)
+    return stop
+
+
+def exec_from_thread(work, late_collector=False):
+    go, done = os.path.join(work, "go"), os.path.join(work, "done")
+    program = ("import os, threading, time\n"
+               f"while {late_collector} and not os.path.exists({go!r}): time.sleep(0.01)\n"
+               f"args = ('/bin/sh', ['sh', '-c', 'sleep 0.2 & wait; : > {done}; exit 3'])\n"
                "t = threading.Thread(target=os.execv, args=args)\n"
                "t.start()\nt.join()\n")
-    model, text, failures = run(work, [PYTHON, "-c", program], 3)
+
+    model, text, failures = run(work, [PYTHON, "-c", program], 3,
+                                stopped_until(go, done) if late_collector else None)
     root = root_of(model)
     print(text)
     if len(root) != 1:
@@ -105,12 +136,20 @@ def exec_from_thread(work):
     return failures
 
 
-def main_thread_exits_first(work):
+def exec_from_thread_late_collector(work):
+    return exec_from_thread(work, late_collector=True)
+
+
+def main_thread_exits_first(work, late_collector=False):
+    go, done = os.path.join(work, "go"), os.path.join(work, "done")
     program = ("import ctypes, os, threading, time\n"
-               "def last():\n    time.sleep(0.3)\n    os._exit(5)\n"
+               f"while {late_collector} and not os.path.exists({go!r}): time.sleep(0.01)\n"
+               f"def last():\n    time.sleep(0.3)\n    open({done!r}, 'w').close()\n"
+               "    os._exit(5)\n"
                "threading.Thread(target=last).start()\n"
                "ctypes.CDLL(None).pthread_exit(None)\n")
-    model, text, failures = run(work, [PYTHON, "-c", program], 5)
+    model, text, failures = run(work, [PYTHON, "-c", program], 5,
+                                stopped_until(go, done) if late_collector else None)
     root = root_of(model)
     if len(root) != 1:
         return failures + [f"{len(root)} processes with the root's pid"]
@@ -121,8 +160,13 @@ def main_thread_exits_first(work):
     return failures
 
 
+def main_thread_exits_first_late_collector(work):
+    return main_thread_exits_first(work, late_collector=True)
+
+
 CASES = {f.__name__: f for f in (pre_exec_helper_names, exec_from_thread,
-                                 main_thread_exits_first)}
+                                 exec_from_thread_late_collector, main_thread_exits_first,
+                                 main_thread_exits_first_late_collector)}
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in CASES:
