@@ -21,7 +21,7 @@ CommandMain add_attach_command(CLI::App& app) {
     struct Args {
         std::vector<pid_t> pids;
         std::string output = "cowtrace.trace";
-        double duration_s = 0;
+        std::string duration;  // empty: until the end
         std::string mode = "auto";
         std::string interval = "100ms";
         std::string attribution = "sampled";
@@ -37,8 +37,8 @@ CommandMain add_attach_command(CLI::App& app) {
     attach->add_option("PID", args->pids, "Processes to attach to")->required();
     attach->add_option("-o,--output", args->output, "Trace file to write")
         ->default_val("cowtrace.trace");
-    attach->add_option("--duration", args->duration_s, "Stop after this many seconds")
-        ->check(CLI::NonNegativeNumber);
+    attach->add_option("--duration", args->duration,
+                       "Stop after this long: 90s, 5m, 1h (a bare number is seconds)");
     attach
         ->add_option("--mode", args->mode,
                      "Copy-on-write measurement: exact (PFN comparison, needs root), "
@@ -75,7 +75,9 @@ CommandMain add_attach_command(CLI::App& app) {
         opt.census_mode = args->mode;
         opt.interval_ns = interval_ns;
         opt.attribution = args->attribution;
-        opt.duration_ns = static_cast<uint64_t>(args->duration_s * 1e9);
+        if (!args->duration.empty() &&
+            !run_duration(args->duration, "cowtrace attach", opt.duration_ns))
+            return kExitUsage;
         opt.quiet = args->quiet;
         opt.poll_children = args->poll_children;
         auto describe = [](const collector::CollectionStatus& s) {

@@ -10,6 +10,16 @@
 
 namespace cowtrace::cli {
 
+bool run_duration(const std::string& text, const char* who, uint64_t& ns) {
+    std::string error;
+    bool bare = !text.empty() && text.find_first_not_of("0123456789.") == std::string::npos;
+    if (!parse_duration(bare ? text + "s" : text, ns, error)) {
+        fprintf(stderr, "%s: --duration %s\n", who, error.c_str());
+        return false;
+    }
+    return true;
+}
+
 bool sampling_interval(const std::string& text, const char* who, uint64_t& ns) {
     std::string error;
     if (!parse_duration(text, ns, error)) {

@@ -16,6 +16,10 @@ class Option;
 namespace cowtrace::cli {
 
 // --interval TEXT (10ms or more) into ns; false after saying why, prefixed by `who`.
+// --duration: "90s", "5m", "1h"; a bare number is seconds. False, having said why on
+// stderr, for anything else.
+bool run_duration(const std::string& text, const char* who, uint64_t& ns);
+
 bool sampling_interval(const std::string& text, const char* who, uint64_t& ns);
 
 class LiveView;

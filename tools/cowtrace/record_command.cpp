@@ -55,7 +55,7 @@ CommandMain add_record_command(CLI::App& app) {
     struct Args {
         std::string output = "cowtrace.trace";
         std::string socket;
-        double duration_s = 0;
+        std::string duration;  // empty: until the end
         bool no_kernel_events = false;
         bool quiet = false;
         std::string attribution = "sampled";
@@ -70,8 +70,8 @@ CommandMain add_record_command(CLI::App& app) {
                     "Socket path programs connect to (give them COWTRACE_SOCKET=PATH); default "
                     "$XDG_RUNTIME_DIR/cowtrace.sock, else /tmp/cowtrace-UID/cowtrace.sock. A "
                     "socket left by a collector that was killed is replaced");
-    rec->add_option("--duration", args->duration_s, "Stop after this many seconds")
-        ->check(CLI::NonNegativeNumber);
+    rec->add_option("--duration", args->duration,
+                    "Stop after this long: 90s, 5m, 1h (a bare number is seconds)");
     rec->add_flag("--no-kernel-events", args->no_kernel_events,
                   "Do not cross-check with the kernel's proc connector");
     add_attribution_option(*rec, args->attribution);
@@ -94,7 +94,9 @@ CommandMain add_record_command(CLI::App& app) {
         }
         opt.lib_path = lib.empty() ? "libcowtrace.so" : lib;
         opt.kernel_events = !args->no_kernel_events;
-        opt.duration_ns = static_cast<uint64_t>(args->duration_s * 1e9);
+        if (!args->duration.empty() &&
+            !run_duration(args->duration, "cowtrace record", opt.duration_ns))
+            return kExitUsage;
         opt.quiet = args->quiet;
         opt.attribution = args->attribution;
         return run_collection(

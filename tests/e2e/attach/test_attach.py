@@ -402,6 +402,27 @@ class Refusals(unittest.TestCase):
         out = cowtrace("attach")
         self.assertEqual(out.returncode, 2, out)
 
+    def test_a_duration_in_words_and_a_bad_one(self):
+        sleeper = subprocess.Popen(["/bin/sleep", "30"])
+        try:
+            for text, at_least, below in (("1.5", 1.5, 20), ("700ms", 0.7, 20)):
+                t0 = time.monotonic()
+                out = cowtrace("attach", str(sleeper.pid), "--duration", text, "-o", "/dev/null",
+                               "-q")
+                took = time.monotonic() - t0
+                self.assertEqual(out.returncode, 0, out)
+                # not a timing assertion: it must not end before the time asked, nor wait for
+                # the sleeper's 30 s
+                self.assertGreaterEqual(took, at_least, text)
+                self.assertLess(took, below, text)
+            out = cowtrace("attach", str(sleeper.pid), "--duration", "lots", "-o", "/dev/null")
+            self.assertEqual(out.returncode, 2, out)
+            self.assertIn("--duration 'lots' is not a duration", out.stderr.decode())
+            self.assertIsNone(sleeper.poll(), "the target is left alone")
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+
 
 if __name__ == "__main__":
     unittest.main()
