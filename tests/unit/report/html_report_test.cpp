@@ -53,7 +53,12 @@ TreeFixture loop_of(int n) {
     for (int k = 0; k < n; ++k) {
         uint64_t t = 10 * kMs + static_cast<uint64_t>(k) * 100'000;
         size_t c = f.child(root, 1000 + k, t, t + 50'000);
-        f.tree.processes[c].argv = {"/bin/true"};
+        model::ExecEvent exec;
+        exec.t_ns = t + 10'000;
+        exec.path = "/bin/true";
+        exec.argv = {"/bin/true"};
+        exec.ok = true;
+        f.tree.processes[c].execs.push_back(exec);
         f.episode(c, 2 * kMiB, 4096 * static_cast<uint64_t>(1 + k % 5), 4096);
     }
     return f;

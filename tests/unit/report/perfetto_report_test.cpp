@@ -106,7 +106,8 @@ TEST(PerfettoReport, FoldedSiblingsShareOneTrackWithALaneForEachOverlap) {
             ++spans;
             tracks.insert({e["pid"].get<int>(), e["tid"].get<int>()});
         }
-        if (e["ph"] == "M" && e["name"] == "process_name") ++names;
+        if (e["ph"] == "M" && e["name"] == "process_name" && e["pid"] != testing::kCollector)
+            ++names;
         if (e["ph"] == "f") ++flows;
         if (e["ph"] == "C" && e["name"] == "copy-on-write") cow_pids.insert(e["pid"].get<int>());
     }
