@@ -20,7 +20,7 @@ class HtmlAtTenThousandProcesses(unittest.TestCase):
         cls.dir = workdir()
         cls.trace = cls.dir / "loop.trace"
         out = cowtrace("run", "-q", "-o", str(cls.trace), "--", "bash", "-c",
-                       f"for i in $(seq {LOOP}); do /bin/true; done", timeout=240)
+                       f"for i in $(seq {LOOP}); do /bin/true; done", timeout=780)
         assert out.returncode == 0, out.stderr.decode(errors="replace")
         cls.model = json.loads(report(cls.trace, "json"))
         cls.trues = {p["pid"] for p in cls.model["processes"] if p["name"] == "true"}
