@@ -930,9 +930,23 @@ class Suite:
                          f"{median(wall):.2f} s", f"{median(drawn):.2f} s"])
             self.note(f"HTML of {n:,} processes: size", f"{size / (1 << 20):.2f} MiB",
                       f"≤ {max_mib} MB", size <= max_mib * 1_000_000)
-            self.note(f"HTML of {n:,} processes: first render (browser wall)",
-                      f"{median(wall):.2f} s", f"≤ {max_s} s", median(wall) <= max_s)
+            # The page's own time: the browser's start-up, several seconds on a loaded machine,
+            # is in the wall time (the table has both, and an empty page's for comparison).
+            self.note(f"HTML of {n:,} processes: first render (page drawn)",
+                      f"{median(drawn):.2f} s", f"≤ {max_s} s", median(drawn) <= max_s)
             os.unlink(page)
+        if browser:
+            blank = os.path.join(self.tmp, "blank.html")
+            with open(blank, "w") as f:
+                f.write("<!DOCTYPE html><title>blank</title><p>blank</p>")
+            profile = tempfile.mkdtemp(prefix="chromium-", dir=self.tmp)
+            t0 = time.monotonic()
+            subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                            "--disable-extensions", "--disable-dev-shm-usage",
+                            f"--user-data-dir={profile}", "--virtual-time-budget=60000",
+                            "--dump-dom", "file://" + blank], capture_output=True, timeout=300)
+            rows.append(["(empty page)", "", "", f"{time.monotonic() - t0:.2f} s", ""])
+            shutil.rmtree(profile, ignore_errors=True)
         table(["processes", "page", "write", "browser wall", "page drawn"], rows)
         self.results["report_html"] = res
 
