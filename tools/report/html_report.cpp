@@ -4,10 +4,8 @@
 #include <utility>
 #include <vector>
 
-#include "call_sites.hpp"
 #include "html_assets.hpp"
-#include "json_report.hpp"
-#include "memory_timeline.hpp"
+#include "html_page_data.hpp"
 #include "process_labels.hpp"
 
 namespace cowtrace::report {
@@ -84,27 +82,6 @@ std::string json_for_script_element(const json& data) {
     return out;
 }
 
-json html_report_data(const model::ProcessTree& tree) {
-    json data = to_json(tree);
-    ProcessLabels labels(tree);
-    json sites = json::array();
-    for (const ForkCallSite& s : fork_call_sites(tree, labels)) {
-        sites.push_back({{"program", s.program},
-                         {"frames", s.frames},
-                         {"how", s.how},
-                         {"forks", s.forks},
-                         {"copied_bytes_peak_total", s.copied_bytes_peak_total},
-                         {"copied_bytes_peak_max", s.copied_bytes_peak_max},
-                         {"shared_bytes_at_fork_total", s.shared_bytes_at_fork_total},
-                         {"episodes", s.episodes}});
-    }
-    data["call_sites"] = std::move(sites);
-    json pss = json::array();
-    for (const auto& p : tree_pss_series(tree)) pss.push_back({p.t_ns, p.pss_bytes});
-    data["tree_pss"] = std::move(pss);
-    return data;
-}
-
 void write_html(const model::ProcessTree& tree, std::ostream& out) {
     std::string command = command_text(tree.command);
     std::string shown =
@@ -112,7 +89,7 @@ void write_html(const model::ProcessTree& tree, std::ostream& out) {
                      : tree.attached  ? "(attached to pid " + std::to_string(tree.root_pid) + ")"
                                       : std::string("(record mode)"));
     std::string title = "cowtrace — " + shown;
-    std::string data = json_for_script_element(html_report_data(tree));
+    std::string data = json_for_script_element(html_page_data(tree));
     fill_page(html_assets::kPage,
               {{"<!--COWTRACE_TITLE-->", title},
                {"<!--COWTRACE_COMMAND-->", shown},

@@ -13,6 +13,7 @@
 #include "copy_totals.hpp"
 #include "memory_timeline.hpp"
 #include "process_labels.hpp"
+#include "sibling_groups.hpp"
 #include "sparkline.hpp"
 
 namespace cowtrace::report {
@@ -26,7 +27,6 @@ using model::ProcessTree;
 constexpr size_t kSparklineWidth = 32;
 constexpr size_t kTopRegions = 3;
 constexpr size_t kTopCopyPaths = 3;
-constexpr size_t kMinSiblingsToFold = 3;
 constexpr size_t kMaxPidRuns = 8;  // pids (or ranges) listed for a folded group
 constexpr size_t kTopCallSites = 5;
 constexpr size_t kCallSiteFrames = 4;  // innermost frames shown per call site
@@ -38,7 +38,11 @@ std::string seconds(uint64_t ns) {
 class TextWriter {
 public:
     TextWriter(const ProcessTree& tree, const TextOptions& o, std::ostream& out)
-        : tree_(tree), labels_(tree), o_(o), out_(out) {
+        : tree_(tree),
+          labels_(tree),
+          o_(o),
+          out_(out),
+          groups_(tree, labels_, {o.compact, o.show_argv}) {
         for (size_t i = 0; i < tree.episodes.size(); ++i)
             episode_of_[tree.episodes[i].child_index] = i;
     }
@@ -133,25 +137,6 @@ private:
         return fmt::format("{}({}){}{}  {}  {}{}{}", labels_.name(labels_.index_of(p)), p.pid,
                            o_.show_argv ? argument_text(p) : "", how.empty() ? "" : "  " + how,
                            life, ended_text(p), memory, flags_text(p));
-    }
-
-    // A leaf that looks like its neighbours can be folded into N*[name]. Forks fold only with
-    // forks that copied about as much (within a factor of two): an outlier must stay visible.
-    static constexpr uint64_t kFoldableCopyBytes = 1 << 20;
-
-    std::string fold_key(size_t idx) const {
-        const Process& p = tree_.processes[idx];
-        if (!p.children.empty()) return {};
-        const ForkEpisode* e = episode_of(idx);
-        // Copies under a mebibyte, and short-lived children (not measured), fold together: what
-        // must stay visible is a fork that copied notably more than its siblings.
-        bool small = !e || e->census == ForkEpisode::Census::kShortLived ||
-                     e->copied_bytes_peak < kFoldableCopyBytes;
-        std::string cow = !e      ? "-"
-                          : small ? "small"
-                                  : std::to_string(std::bit_width(e->copied_bytes_peak));
-        return labels_.name(idx) + (o_.show_argv ? argument_text(p) : "") + "|" + ended_text(p) +
-               "|" + flags_text(p) + "|" + cow;
     }
 
     const ForkEpisode* episode_of(size_t idx) const {
@@ -335,12 +320,10 @@ private:
             std::string detail = child_prefix + (kids.empty() ? "  " : "│ ") + "    ";
             for (const auto& line : cow_lines(*e)) out_ << detail << line << "\n";
         }
-        for (size_t i = 0; i < kids.size();) {
-            size_t j = i + 1;
-            std::string key = o_.compact ? fold_key(kids[i]) : "";
-            while (!key.empty() && j < kids.size() && fold_key(kids[j]) == key) ++j;
+        for (const SiblingRun& run : groups_.runs_of(idx)) {
+            size_t i = run.first, j = run.first + run.count;
             bool is_last = j == kids.size();
-            if (j - i >= kMinSiblingsToFold) {
+            if (run.folded()) {
                 const Process& first = tree_.processes[kids[i]];
                 out_ << child_prefix << (is_last ? "└─" : "├─")
                      << fmt::format("{}*[{}{}]  {}{}  pids {}", j - i, labels_.name(kids[i]),
@@ -351,10 +334,8 @@ private:
                 if (!cow.empty())
                     out_ << child_prefix << (is_last ? "  " : "│ ") << "    " << cow << "\n";
             } else {
-                for (size_t k = i; k < j; ++k)
-                    write_node(kids[k], child_prefix, k + 1 == kids.size(), false);
+                write_node(kids[i], child_prefix, is_last, false);
             }
-            i = j;
         }
     }
 
@@ -432,6 +413,7 @@ private:
     const TextOptions& o_;
     std::ostream& out_;
     std::unordered_map<size_t, size_t> episode_of_;  // child process index → episode index
+    SiblingGroups groups_;                           // which children fold into N*[name]
 };
 
 }  // namespace

@@ -46,6 +46,27 @@ def folded_stacks(truth: dict) -> dict[str, int]:
     return {k: v for k, v in out.items() if v > 0}
 
 
+def summed_copied_peak(episodes: list[dict]) -> int:
+    """The most the episodes' copies came to together: each holds its latest sample's copied
+    bytes from the sample until the next, nothing before its fork or after its end."""
+    changes = []
+    for e in episodes:
+        level = 0
+        points = [(s["t_ns"], s["copied_bytes"]) for s in e["samples"]]
+        if e["end_ns"] is not None:
+            points.append((max(e["end_ns"], points[-1][0] if points else 0), 0))
+        for t, v in points:
+            changes.append((t, v - level))
+            level = v
+    peak = level = 0
+    changes.sort(key=lambda c: c[0])
+    for i, (t, delta) in enumerate(changes):
+        level += delta
+        if i + 1 == len(changes) or changes[i + 1][0] != t:
+            peak = max(peak, level)
+    return peak
+
+
 def tree_pss_peak(truth: dict) -> int:
     """The tree's PSS at its highest: the sum of each live process's latest sample, except
     that a parent's sample taken before a fork no longer counts in full what the child shares.

@@ -203,6 +203,33 @@ class _DomBuilder(HTMLParser):
         self.current.texts.append(data)
 
 
+def pid_ranges(text: str) -> set[int]:
+    """The pids of "1201, 1203–1210": runs of consecutive pids written first–last."""
+    pids = set()
+    for item in text.split(","):
+        first, _, last = item.strip().partition("–")
+        if first.isdigit():
+            pids.update(range(int(first), int(last or first) + 1))
+    return pids
+
+
+def tree_pids(tree: Element) -> tuple[set[int], dict[int, Element]]:
+    """The pids the HTML tree shows one by one, and its folded groups by first pid."""
+    shown, groups = set(), {}
+    for li in tree.find_all("li"):
+        if "data-pid" not in li.attrs:
+            continue
+        if "group" in li.classes():
+            groups[int(li.attrs["data-pid"])] = li
+        else:
+            shown.add(int(li.attrs["data-pid"]))
+    return shown, groups
+
+
+def group_pids(group: Element) -> set[int]:
+    return pid_ranges(group.find_all("span", cls="pid-list")[0].text())
+
+
 def parse_html(text: str) -> Element:
     builder = _DomBuilder()
     builder.feed(text)

@@ -8,7 +8,8 @@ import re
 import unittest
 
 import expectations as expect
-from report_tools import dump_dom, parse_html, png_pixels, report, screenshot, synthetic, workdir
+from report_tools import (dump_dom, group_pids, parse_html, png_pixels, report, screenshot, synthetic,
+                          tree_pids, workdir)
 
 CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 HOSTILE = "</script><script>alert(1)</script>"
@@ -53,12 +54,39 @@ class HtmlInChromium(unittest.TestCase):
         self.assertEqual(body.attrs.get("data-rendered"), "ok", errors.text() if errors else "")
         self.assertIn("hidden", errors.attrs)
 
-    def test_tree_lists_every_process(self):
+    def test_tree_lists_every_process_alone_or_in_its_folded_group(self):
         tree = self.dom.by_id("tree")
-        self.assertEqual({int(li.attrs["data-pid"]) for li in tree.find_all("li") if "data-pid" in li.attrs},
-                         {p["pid"] for p in self.truth["processes"]})
-        badges = tree.find_all("span", cls="badge")
-        self.assertEqual(len(badges), len(self.episodes))
+        shown, groups = tree_pids(tree)
+        folded = set()
+        for first, li in groups.items():
+            pids = group_pids(li)
+            self.assertIn(first, pids)
+            self.assertEqual(int(li.attrs["data-count"]), len(pids))
+            folded |= pids
+        self.assertFalse(shown & folded)
+        self.assertEqual(shown | folded, {p["pid"] for p in self.truth["processes"]})
+        # A badge per fork shown alone, one per group for its members.
+        covered = 0
+        for badge in tree.find_all("span", cls="badge"):
+            node = badge.parent
+            covered += int(node.attrs["data-count"]) if "group-node" in node.classes() else 1
+        self.assertEqual(covered, len(self.episodes))
+
+    def test_alike_workers_are_one_group_with_their_figures(self):
+        workers = [p for p in self.truth["processes"] if p["call_site"] and not p["argv"]
+                   and sum(1 for q in self.truth["processes"] if q["call_site"] == p["call_site"]) >= 3]
+        _, groups = tree_pids(self.dom.by_id("tree"))
+        self.assertEqual(len(groups), 1)
+        group = next(iter(groups.values()))
+        self.assertEqual(group_pids(group), {w["pid"] for w in workers})
+        line = group.find_all("span", cls="group-node")[0]
+        self.assertEqual(line.find_all("span", cls="count")[0].text(), f"{len(workers)}×")
+        self.assertEqual(line.find_all("span", cls="pname")[0].text(), expect.name_of(self.truth, workers[0]["pid"]))
+        rows = {tr.find_all("td")[0].text(): [td.text() for td in tr.find_all("td")[1:]]
+                for tr in group.find_all("table", cls="group-figures")[0].find_all("tbody")[0].find_all("tr")}
+        peaks = sorted(self.episodes[w["pid"]]["copied_bytes_peak"] for w in workers)
+        self.assertEqual(rows["Copied peak"], [expect.format_bytes(peaks[0]), expect.format_bytes(peaks[(len(peaks) - 1) // 2]),
+                                               expect.format_bytes(peaks[-1]), str(len(peaks))])
 
     def test_timeline_has_a_line_per_episode_with_axes_and_units(self):
         for chart_id, cls in (("chart-copied", "copied"), ("chart-shared", "shared")):

@@ -79,7 +79,11 @@ class PerfettoReport(Scenario):
             self.by_ph.setdefault(e["ph"], []).append(e)
 
     def spans(self):
-        return {e["pid"]: e for e in self.by_ph["X"] if e.get("cat") == "process"}
+        """Each process's span, by its pid (a folded group's members are on the group's track)."""
+        return {e["args"]["pid"]: e for e in self.by_ph["X"] if e.get("cat") == "process"}
+
+    def folded_pids(self):
+        return {pid for pid, span in self.spans().items() if "folded_in" in span["args"]}
 
     def test_events_are_well_formed(self):
         self.assertIsInstance(self.events, list)
@@ -94,10 +98,12 @@ class PerfettoReport(Scenario):
 
     def test_a_span_per_process_on_tid_equal_pid_in_microseconds(self):
         spans = self.spans()
+        self.assertEqual(len(spans), len([e for e in self.by_ph["X"] if e.get("cat") == "process"]))
         for p in self.truth["processes"]:
             span = spans.get(p["pid"])
             self.assertIsNotNone(span, f"no span for {p['pid']}")
-            self.assertEqual(span["tid"], p["pid"])
+            if "folded_in" not in span["args"]:
+                self.assertEqual((span["pid"], span["tid"]), (p["pid"], p["pid"]))
             self.assertAlmostEqual(span["ts"], p["start_ns"] / 1000, delta=0.01)
             if p["end_ns"] is not None:
                 self.assertAlmostEqual(span["ts"] + span["dur"], p["end_ns"] / 1000, delta=0.01)
@@ -106,14 +112,41 @@ class PerfettoReport(Scenario):
             if p["exit_code"] is not None:
                 self.assertEqual(span["args"]["exit"], f"exit {p['exit_code']}")
 
+    def test_spans_on_one_thread_never_overlap(self):
+        # The viewers nest slices on a thread: a folded group puts members alive together on
+        # separate lanes.
+        by_thread = {}
+        for e in self.by_ph["X"]:
+            if e.get("cat") == "process":
+                by_thread.setdefault((e["pid"], e["tid"]), []).append((e["ts"], e["ts"] + e["dur"]))
+        for thread, spans in by_thread.items():
+            spans.sort()
+            for (_, end), (start, _) in zip(spans, spans[1:]):
+                self.assertLessEqual(end, start + 0.01, f"overlapping spans on {thread}")
+
+    def test_alike_workers_share_one_process_track(self):
+        workers = [p["pid"] for p in self.truth["processes"] if p["call_site"] and not p["argv"]
+                   and sum(1 for q in self.truth["processes"] if q["call_site"] == p["call_site"]) >= 3]
+        self.assertGreaterEqual(len(workers), 3)
+        self.assertEqual(self.folded_pids(), set(workers))
+        spans = self.spans()
+        self.assertEqual({spans[w]["pid"] for w in workers}, {min(workers)})
+        names = {e["pid"]: e["args"]["name"] for e in self.by_ph["M"] if e["name"] == "process_name"}
+        name = expect.name_of(self.truth, workers[0])
+        self.assertIn(f"{len(workers)}*[{name}]", names[min(workers)])
+
     def test_every_process_is_named(self):
         names = {e["pid"]: e["args"]["name"] for e in self.by_ph["M"] if e["name"] == "process_name"}
+        spans = self.spans()
         for p in self.truth["processes"]:
-            self.assertIn(str(p["pid"]), names.get(p["pid"], ""))
-            self.assertIn(expect.name_of(self.truth, p["pid"]), names[p["pid"]])
+            track = spans[p["pid"]]["pid"]
+            if track == p["pid"] and "folded_in" not in spans[p["pid"]]["args"]:
+                self.assertIn(str(p["pid"]), names.get(p["pid"], ""))
+            self.assertIn(expect.name_of(self.truth, p["pid"]), names[track])
 
     def test_a_flow_from_each_creating_call_to_the_child(self):
         spans = self.spans()
+        by_track = {(s["pid"], s["tid"], s["ts"]): pid for pid, s in spans.items()}
         starts = {e["id"]: e for e in self.by_ph["s"]}
         ends = {e["id"]: e for e in self.by_ph["f"]}
         self.assertEqual(set(starts), set(ends))
@@ -125,15 +158,16 @@ class PerfettoReport(Scenario):
             s = starts[ident]
             self.assertEqual(f["bp"], "e")
             self.assertEqual((s["cat"], s["name"]), (f["cat"], f["name"]))
-            child = spans[f["pid"]]
-            self.assertEqual(f["tid"], f["pid"])
-            self.assertTrue(child["ts"] <= f["ts"] <= child["ts"] + child["dur"], "flow end outside the child")
+            # The slice the flow ends in, on the child's track: the child's span.
+            inside = [pid for (pid_, tid, ts), pid in by_track.items()
+                      if (pid_, tid) == (f["pid"], f["tid"]) and ts <= f["ts"] <= ts + spans[pid]["dur"]]
+            self.assertEqual(len(inside), 1, f"flow end {ident} is in no child span (or several)")
             enclosing = [c for c in calls if c["pid"] == s["pid"] and c["ts"] <= s["ts"] <= c["ts"] + c["dur"]]
             self.assertTrue(enclosing, f"flow start {ident} is not inside a call slice of {s['pid']}")
             parent = spans[s["pid"]]
             for c in enclosing:
                 self.assertTrue(parent["ts"] <= c["ts"] and c["ts"] + c["dur"] <= parent["ts"] + parent["dur"] + 0.01)
-            flows[f["pid"]] = s["pid"]
+            flows[inside[0]] = s["pid"]
         self.assertEqual(flows, {pid: p["ppid"] for pid, p in children.items()})
 
     def test_counters_for_each_episode_and_each_process_memory(self):
@@ -141,16 +175,24 @@ class PerfettoReport(Scenario):
         for e in self.by_ph["C"]:
             if e["name"] == "copy-on-write":
                 cow.setdefault(e["pid"], []).append(e)
+        folded = self.folded_pids()
         for want in self.truth["episodes"]:
+            if want["child"] in folded:
+                continue
             events = sorted(cow.get(want["child"], []), key=lambda e: e["ts"])
             self.assertTrue(events, f"no counter for the episode of {want['child']}")
             self.assertAlmostEqual(events[0]["ts"], want["t_ns"] / 1000, delta=0.01)
             self.assertEqual(events[0]["args"]["shared_bytes"], want["shared_bytes_at_fork"])
             self.assertEqual(max(e["args"]["copied_bytes"] for e in events), want["copied_bytes_peak"])
             self.assertIn("copied_by_parent_bytes", events[-1]["args"])
+        # A folded group's copies are summed on its track: what its members held together.
+        group = [e for e in self.truth["episodes"] if e["child"] in folded]
+        self.assertTrue(group)
+        copied = [e["args"]["copied_bytes"] for e in cow[min(folded)] if "copied_bytes" in e["args"]]
+        self.assertEqual(max(copied), expect.summed_copied_peak(group))
         memory = {}
         for e in self.by_ph["C"]:
-            if e["name"] == "memory":
+            if e["name"] == "memory" and {"rss_bytes", "pss_bytes"} <= set(e["args"]):
                 memory.setdefault(e["pid"], set()).add((e["args"]["rss_bytes"], e["args"]["pss_bytes"]))
         for pid, samples in self.truth["memory"].items():
             self.assertLessEqual({(s["rss_bytes"], s["pss_bytes"]) for s in samples}, memory[int(pid)])

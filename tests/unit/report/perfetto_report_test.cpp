@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "tree_fixture.hpp"
@@ -85,6 +86,38 @@ TEST(PerfettoReport, EpisodeCountersStartAtTheForkAndDropToZeroAtItsEnd) {
     EXPECT_EQ(cow[1]["args"]["copied_bytes"], 24 * kMiB);
     EXPECT_EQ(cow.back()["ts"], 900'000.0);
     EXPECT_EQ(cow.back()["args"]["copied_bytes"], 0);
+}
+
+TEST(PerfettoReport, FoldedSiblingsShareOneTrackWithALaneForEachOverlap) {
+    TreeFixture f;
+    size_t root = f.root(100, {"bash"});
+    // 1000 children one after the other, then three at the same time.
+    for (int k = 0; k < 1000; ++k) {
+        uint64_t t = 10 * kMs + static_cast<uint64_t>(k) * kMs;
+        f.episode(f.child(root, 1000 + k, t, t + kMs / 2), 2 * kMiB, 4096, 4096);
+    }
+    for (int k = 0; k < 3; ++k) f.child(root, 3000 + k, 1500 * kMs, 1600 * kMs);
+    json events = events_of(f.tree);
+    std::set<std::pair<int, int>> tracks;
+    size_t spans = 0, names = 0, flows = 0;
+    std::set<int> cow_pids;
+    for (const auto& e : events) {
+        if (e["ph"] == "X" && e["cat"] == "process" && e["args"]["pid"] != 100) {
+            ++spans;
+            tracks.insert({e["pid"].get<int>(), e["tid"].get<int>()});
+        }
+        if (e["ph"] == "M" && e["name"] == "process_name" && e["pid"] != testing::kCollector)
+            ++names;
+        if (e["ph"] == "f") ++flows;
+        if (e["ph"] == "C" && e["name"] == "copy-on-write") cow_pids.insert(e["pid"].get<int>());
+    }
+    EXPECT_EQ(spans, 1003u);  // every process keeps its span…
+    EXPECT_EQ(flows, 1003u);  // …and the arrow from its fork
+    // …on the group's track: one lane for the loop, three for the three alive together.
+    EXPECT_EQ(tracks, (std::set<std::pair<int, int>>{
+                          {1000, 1000}, {3000, 3000}, {3000, 3001}, {3000, 3002}}));
+    EXPECT_EQ(names, 3u);                      // bash and the two groups
+    EXPECT_EQ(cow_pids, std::set<int>{1000});  // the loop's copies, summed on its track
 }
 
 TEST(PerfettoReport, CommandLinesThatAreNotUtf8DoNotBreakTheJson) {
