@@ -47,9 +47,10 @@ asan_tests="${COWTRACE_ASAN_TESTS:-^(unit|e2e)\.}"
 # unwinds sampled page faults came out of tolerance in a different test each run, with no race
 # reported; the collector and agent tests drive the same threads.)
 tsan_tests="${COWTRACE_TSAN_TESTS:-^(unit\.collector\.|e2e\.(collector|agent)\.)}"
-# The 10,000-process load test runs in the main suite only: 10,000 processes through a collector
-# slowed 2-15 times take minutes and find nothing the other hostile tests do not.
-sanitizer_skipped='^e2e\.hostile\.ten_thousand_processes$'
+# The 10,000-process tests (the load test, the HTML page of a 10,000-process run) run in the
+# main suite only: 10,000 processes through a collector slowed 2-15 times take minutes and find
+# nothing the other hostile and report tests do not.
+sanitizer_skipped='^e2e\.hostile\.ten_thousand_processes$|^e2e\.reports\.html_at_scale$'
 # The copy-on-write fixture tests run in both census modes; the unprivileged classification is
 # the same collector code as the exact one's but for the rule applied, which the unit tests
 # cover under ASan: its end-to-end twins run in the main suite only.
