@@ -14,6 +14,8 @@ packages=(
   prometheus-cpp-dev
   # call sites named with function, source file:line and inlined frames (elfutils libdw)
   libdw-dev
+  # trace files are zstd streams (libzstd); the benchmarks decompress them with the zstd tool
+  libzstd-dev zstd
   # end-to-end tests: real programs and ground truth
   python3 strace dash make procps redis-server redis-tools util-linux
   # `--live` is tested in a real terminal: a tmux pane, read back with capture-pane

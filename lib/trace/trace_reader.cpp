@@ -9,10 +9,17 @@
 #include <cerrno>
 #include <cstring>
 
+#include "trace/trace_file_versions.hpp"
+
 namespace cowtrace {
 
 TraceReader::~TraceReader() {
+    unmap();
+}
+
+void TraceReader::unmap() {
     if (mapped_ && size_ > 0) munmap(const_cast<uint8_t*>(data_), size_);
+    mapped_ = false;
 }
 
 bool TraceReader::open(const std::string& path) {
@@ -43,6 +50,8 @@ bool TraceReader::open(const std::string& path) {
         error_ = path + ": " + error_;
         return false;
     }
+    // The records of a compressed file are in memory of the reader's own now.
+    if (version_ == kCompressedTraceVersion) unmap();
     return true;
 }
 
@@ -71,42 +80,71 @@ bool TraceReader::check_header() {
     uint32_t header_size = 0;
     memcpy(&version_, data_ + 8, 4);
     memcpy(&header_size, data_ + 12, 4);
-    if (version_ == 0 || version_ > wire::kFormatVersion) {
+    if (version_ == 0 || version_ > kNewestTraceVersion) {
         error_ = "trace format version " + std::to_string(version_) +
                  " is not supported (this cowtrace reads up to " +
-                 std::to_string(wire::kFormatVersion) + ")";
+                 std::to_string(kNewestTraceVersion) + ")";
         return false;
     }
     if (header_size < wire::kFileHeaderSize || header_size > size_) {
         error_ = "bad file header size " + std::to_string(header_size);
         return false;
     }
-    pos_ = header_size;
+    header_size_ = header_size;
+    pos_ = 0;
+    if (version_ == kCompressedTraceVersion) {
+        decompressed_.decompress(data_ + header_size, size_ - header_size);
+        records_ = decompressed_.data();
+        records_size_ = decompressed_.size();
+    } else {
+        records_ = data_ + header_size;
+        records_size_ = size_ - header_size;
+    }
     return true;
 }
 
-bool TraceReader::next(RawRecord& out) {
-    if (!error_.empty() || pos_ >= size_) return false;
-    size_t left = size_ - pos_;
-    if (left < sizeof(wire::RecordHeader)) {
-        error_ = "truncated record header at offset " + std::to_string(pos_);
-        return false;
+bool TraceReader::stop(std::string what, bool at_the_end) {
+    // Where a compressed stream stopped early, the records end there: say why, in the same
+    // offsets as the records'. A stream that stops after a whole block (a flush, or a cut that
+    // fell between two blocks) is only known to be cut when it leaves a record unfinished.
+    using End = DecompressedRecords::End;
+    std::string end_offset = std::to_string(header_size_ + records_size_);
+    std::string stream;
+    if (decompressed_.end() == End::kCut ||
+        (decompressed_.end() == End::kAfterBlock && at_the_end && !what.empty())) {
+        stream = "the compressed file is cut: nothing decompresses after offset " + end_offset;
+    } else if (decompressed_.end() == End::kDamaged) {
+        stream = "the compressed file is damaged: nothing decompresses after offset " + end_offset +
+                 " (" + decompressed_.why() + ")";
     }
-    memcpy(&out.header, data_ + pos_, sizeof out.header);
+    error_ = what.empty() ? stream : stream.empty() ? what : what + "; " + stream;
+    return false;
+}
+
+bool TraceReader::next(RawRecord& out) {
+    if (!error_.empty()) return false;
+    if (pos_ >= records_size_) return stop("", true);
+    size_t left = records_size_ - pos_;
+    uint64_t offset = header_size_ + pos_;
+    if (left < sizeof(wire::RecordHeader)) {
+        return stop("truncated record header at offset " + std::to_string(offset), true);
+    }
+    memcpy(&out.header, records_ + pos_, sizeof out.header);
     uint32_t size = out.header.size;
     if (size < sizeof(wire::RecordHeader) || size > wire::kMaxRecordSize) {
-        error_ =
-            "corrupt record length " + std::to_string(size) + " at offset " + std::to_string(pos_);
-        return false;
+        return stop("corrupt record length " + std::to_string(size) + " at offset " +
+                        std::to_string(offset),
+                    false);
     }
     if (size > left) {
-        error_ = "truncated record at offset " + std::to_string(pos_) + " (" +
-                 std::to_string(size) + " bytes declared, " + std::to_string(left) + " left)";
-        return false;
+        return stop("truncated record at offset " + std::to_string(offset) + " (" +
+                        std::to_string(size) + " bytes declared, " + std::to_string(left) +
+                        " left)",
+                    true);
     }
-    out.payload = std::span<const uint8_t>(data_ + pos_ + sizeof(wire::RecordHeader),
+    out.payload = std::span<const uint8_t>(records_ + pos_ + sizeof(wire::RecordHeader),
                                            size - sizeof(wire::RecordHeader));
-    out.offset = pos_;
+    out.offset = offset;
     pos_ += size;
     return true;
 }

@@ -163,18 +163,36 @@ def timed_run(argv, env, cwd=None, stdout=subprocess.DEVNULL, max_rss=False):
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading a trace (docs/FORMAT.md): a 16-byte file header, then records, each a 32-byte header
-# (u32 size, u16 type, u16 flags, i32 pid, i32 tid, u64 t_ns, u32 seq, u32 reserved) and fields.
+# Reading a trace (docs/FORMAT.md): a 16-byte file header (magic, u32 version, u32 header size),
+# then records — back to back (version 1), or as one zstd stream (version 2, what the collector
+# writes) — each a 32-byte header (u32 size, u16 type, u16 flags, i32 pid, i32 tid, u64 t_ns,
+# u32 seq, u32 reserved) and fields.
 
+FILE_HEADER = struct.Struct("<8sII")
 HEADER = struct.Struct("<IHHiiQII")
+COMPRESSED_VERSION = 2
 T_TRACE_END, T_EPISODE_START, T_EPISODE_SAMPLE, T_EPISODE_END = 2, 40, 41, 42
 T_CREATED, T_EXEC_FAILED, T_WAIT_REAPED = 21, 24, 26
 
 
-def trace_records(path):
-    """Yields (type, pid, t_ns, payload) for every record."""
+def trace_bytes(path):
+    """The records of a trace file as they would follow the header of a version-1 file (with
+    that header): a compressed file is decompressed by the zstd tool, which gives what it could
+    of a stream that stops early (a killed collector) before it complains."""
     with open(path, "rb") as f:
         data = f.read()
+    if len(data) < FILE_HEADER.size:
+        return data
+    _magic, version, header_size = FILE_HEADER.unpack_from(data)
+    if version != COMPRESSED_VERSION:
+        return data
+    out = subprocess.run(["zstd", "-dcq"], input=data[header_size:], capture_output=True)
+    return data[:16] + out.stdout
+
+
+def trace_records(path):
+    """Yields (type, pid, t_ns, payload) for every record."""
+    data = trace_bytes(path)
     pos = 16
     while pos + HEADER.size <= len(data):
         size, rtype, _flags, pid, _tid, t_ns, _seq, _ = HEADER.unpack_from(data, pos)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates the checked-in fuzz seed corpus (tests/fuzz/corpus/): small traces recorded by
-# real `cowtrace run` runs of multi-process commands, hand-made edge cases (seed_corpus.cpp)
-# and record_decoder inputs cut from both. Needs a built tree (default: build).
+# real `cowtrace run` runs of multi-process commands (compressed, as the collector writes them,
+# and a plain copy of each), hand-made edge cases plain and compressed (seed_corpus.cpp) and
+# record_decoder inputs cut from both. Needs a built tree (default: build).
 # Usage: tests/fuzz/make-seed-corpus.sh [build-dir]
 set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"

@@ -1,6 +1,8 @@
 // Writes the hand-made part of the fuzz seed corpus: small traces for edge cases the model and
-// the reader must survive, and record_decoder inputs cut from them and from any real traces
-// given. Run by make-seed-corpus.sh; the output is checked in under tests/fuzz/corpus/.
+// the reader must survive, plain and compressed (version 2, as the collector writes them), a
+// plain copy of each real (compressed) trace given, so that mutations reach the model, and
+// record_decoder inputs cut from all of them. Run by make-seed-corpus.sh; the output is
+// checked in under tests/fuzz/corpus/.
 //
 // Usage: fuzz_seed_corpus CORPUS_DIR [REAL_TRACE...]
 #include <cerrno>
@@ -13,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "compressed_trace.hpp"
 #include "decoder_types.hpp"
+#include "trace/trace_file_versions.hpp"
 #include "trace/trace_reader.hpp"
 #include "trace_builder.hpp"
 
@@ -137,12 +141,52 @@ std::map<std::string, Bytes> damaged(const Bytes& good) {
     out["damaged-huge-length"] = huge;
     out["damaged-header-only"] = TraceBuilder::file_header();
     out["damaged-short-header"] = Bytes(good.begin(), good.begin() + 11);
-    out["damaged-version-2"] = TraceBuilder::file_header(2);
+    out["damaged-version-3"] = TraceBuilder::file_header(cowtrace::kNewestTraceVersion + 1);
     out["damaged-header-size-24"] = [] {
         Bytes b = TraceBuilder::file_header(1, 24);
         b.resize(24, 0);
         return b;
     }();
+    return out;
+}
+
+// Compressed files: as a collector closes one, as one killed after a flush leaves it, and cut
+// or damaged in the zstd stream itself.
+std::map<std::string, Bytes> compressed(const Bytes& good) {
+    using cowtrace::testing::compress_trace;
+    std::map<std::string, Bytes> out;
+    cowtrace::TraceReader reader;
+    std::vector<size_t> offsets;
+    cowtrace::RawRecord rec;
+    if (reader.open_buffer(good.data(), good.size())) {
+        while (reader.next(rec)) offsets.push_back(rec.offset);
+    }
+    // A flush after the first record, as the collector flushes its TraceStart.
+    std::vector<size_t> flush_at;
+    if (offsets.size() > 1) flush_at.push_back(offsets[1]);
+    out["v2-closed"] = compress_trace(good, flush_at).bytes;
+    cowtrace::testing::CompressedTrace open = compress_trace(good, flush_at, false);
+    out["v2-after-flush"] = open.bytes;
+    Bytes cut = open.bytes;
+    cut.pop_back();
+    out["v2-cut-mid-block"] = cut;
+    Bytes tail = out["v2-closed"];
+    for (int i = 0; i < 16; ++i) tail.push_back(static_cast<uint8_t>(i * 53));
+    out["v2-garbage-after-frame"] = tail;
+    out["v2-header-only"] = TraceBuilder::file_header(cowtrace::kCompressedTraceVersion);
+    return out;
+}
+
+// The records of a compressed trace as a plain file.
+Bytes plain_copy(const Bytes& trace) {
+    cowtrace::TraceReader reader;
+    if (!reader.open_buffer(trace.data(), trace.size())) return {};
+    Bytes out = TraceBuilder::file_header();
+    cowtrace::RawRecord rec;
+    while (reader.next(rec)) {
+        auto* start = rec.payload.data() - sizeof rec.header;
+        out.insert(out.end(), start, start + rec.header.size);
+    }
     return out;
 }
 
@@ -203,13 +247,22 @@ int main(int argc, char** argv) {
         {"edge-deep-wide-odd-names", deep_and_wide()},
     };
     for (auto& [name, bytes] : damaged(traces["edge-every-type"])) traces[name] = bytes;
+    for (auto& [name, bytes] : compressed(traces["edge-every-type"])) traces[name] = bytes;
     bool ok = true;
     std::map<uint16_t, std::set<Bytes>> decoder_seeds;
     for (const auto& [name, bytes] : traces) {
         ok = write_file(dir + "/trace_report/" + name, bytes) && ok;
         add_decoder_seeds(bytes, decoder_seeds);
     }
-    for (int i = 2; i < argc; ++i) add_decoder_seeds(read_file(argv[i]), decoder_seeds);
+    for (int i = 2; i < argc; ++i) {
+        Bytes trace = read_file(argv[i]);
+        add_decoder_seeds(trace, decoder_seeds);
+        if (trace.size() >= 12 && trace[8] == cowtrace::kCompressedTraceVersion) {
+            std::string name = argv[i];
+            name = name.substr(name.rfind('/') + 1);
+            ok = write_file(dir + "/trace_report/" + name + "-plain", plain_copy(trace)) && ok;
+        }
+    }
     for (const auto& [type, set] : decoder_seeds) {
         int n = 0;
         for (const auto& input : set) {

@@ -1,5 +1,5 @@
-// TraceReader::open on real files: errors name the path, and an empty file (a collector killed
-// before it wrote anything) is refused rather than mapped.
+// TraceReader::open on real files, plain and compressed: errors name the path, and an empty
+// file (a collector killed before it wrote anything) is refused rather than mapped.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,12 +9,14 @@
 #include <string>
 #include <vector>
 
+#include "compressed_trace.hpp"
 #include "trace/trace_reader.hpp"
 #include "trace_builder.hpp"
 
 namespace cowtrace {
 namespace {
 
+using testing::compress_trace;
 using testing::TraceBuilder;
 
 // A private directory for the test's files, removed with its files afterwards.
@@ -88,6 +90,38 @@ TEST_F(TraceReaderFile, DamagedFileYieldsItsValidRecordsThenTheOffset) {
     EXPECT_TRUE(reader.next(rec));
     EXPECT_FALSE(reader.next(rec));
     EXPECT_NE(reader.error().find("at offset " + std::to_string(end)), std::string::npos)
+        << reader.error();
+}
+
+TEST_F(TraceReaderFile, OpenReadsTheRecordsOfACompressedFile) {
+    TraceBuilder b;
+    b.trace_start(10, 11, 5, 5).kernel_exit(11, 9, 0);
+    std::string path = write_file("ok.v2", compress_trace(b.file()).bytes);
+    TraceReader reader;
+    ASSERT_TRUE(reader.open(path)) << reader.error();
+    EXPECT_EQ(reader.format_version(), 2u);
+    RawRecord rec;
+    std::vector<uint16_t> types;
+    while (reader.next(rec)) types.push_back(rec.header.type);
+    EXPECT_EQ(types, (std::vector<uint16_t>{1, 12}));
+    EXPECT_EQ(reader.error(), "");
+}
+
+TEST_F(TraceReaderFile, DamagedCompressedFileYieldsItsValidRecordsThenTheOffset) {
+    TraceBuilder b;
+    b.trace_start(10, 11, 5, 5);
+    auto plain = b.file();
+    auto bytes = compress_trace(plain).bytes;
+    bytes.resize(bytes.size() + 40, 0xff);
+    std::string path = write_file("damaged.v2", bytes);
+    TraceReader reader;
+    ASSERT_TRUE(reader.open(path)) << reader.error();
+    RawRecord rec;
+    EXPECT_TRUE(reader.next(rec));
+    EXPECT_FALSE(reader.next(rec));
+    EXPECT_NE(reader.error().find("damaged: nothing decompresses after offset " +
+                                  std::to_string(plain.size())),
+              std::string::npos)
         << reader.error();
 }
 

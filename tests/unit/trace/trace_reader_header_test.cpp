@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "trace/trace_file_versions.hpp"
 #include "trace/trace_reader.hpp"
 #include "trace_builder.hpp"
 
@@ -32,11 +33,22 @@ TEST(TraceReaderHeader, BadMagicIsRefused) {
 }
 
 TEST(TraceReaderHeader, NewerFormatVersionIsRefusedNamingTheVersion) {
-    auto bytes = TraceBuilder::file_header(wire::kFormatVersion + 1);
+    auto bytes = TraceBuilder::file_header(kNewestTraceVersion + 1);
     TraceReader reader;
     EXPECT_FALSE(reader.open_buffer(bytes.data(), bytes.size()));
-    EXPECT_NE(reader.error().find("version 2 is not supported"), std::string::npos)
+    EXPECT_NE(reader.error().find("version 3 is not supported (this cowtrace reads up to 2)"),
+              std::string::npos)
         << reader.error();
+}
+
+TEST(TraceReaderHeader, CompressedHeaderAloneIsAValidEmptyTrace) {
+    auto bytes = TraceBuilder::file_header(kCompressedTraceVersion);
+    TraceReader reader;
+    ASSERT_TRUE(reader.open_buffer(bytes.data(), bytes.size())) << reader.error();
+    EXPECT_EQ(reader.format_version(), 2u);
+    RawRecord rec;
+    EXPECT_FALSE(reader.next(rec));
+    EXPECT_EQ(reader.error(), "");
 }
 
 TEST(TraceReaderHeader, VersionZeroIsRefused) {

@@ -1,17 +1,22 @@
 // TraceReader on the records: every length is checked against the format's limits and the file
-// before use, and the first bad one ends the valid part with an error naming its offset.
+// before use, and the first bad one ends the valid part with an error naming its offset. Each
+// test runs on the plain file and on the same records compressed (version 2), whose offsets
+// count the decompressed records: the messages are the same.
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "compressed_trace.hpp"
 #include "trace/trace_reader.hpp"
 #include "trace_builder.hpp"
 
 namespace cowtrace {
 namespace {
 
+using testing::compress_trace;
 using testing::TraceBuilder;
 
 // Three valid records; returns the file bytes.
@@ -28,7 +33,7 @@ struct ReadResult {
     std::string error;
 };
 
-ReadResult read_all(const std::vector<uint8_t>& bytes) {
+ReadResult read_file(const std::vector<uint8_t>& bytes) {
     ReadResult out;
     TraceReader reader;
     if (!reader.open_buffer(bytes.data(), bytes.size())) {
@@ -41,11 +46,34 @@ ReadResult read_all(const std::vector<uint8_t>& bytes) {
     return out;
 }
 
+// The records of a plain file, read from it or from it compressed (the test's parameter). A
+// compressed file's records point into its reader, so the reader lives as long as the test.
+class TraceReaderRecords : public ::testing::TestWithParam<uint32_t> {
+protected:
+    ReadResult read_all(const std::vector<uint8_t>& plain) {
+        if (GetParam() == 1) return read_file(plain);
+        compressed_ = compress_trace(plain).bytes;
+        ReadResult out;
+        reader_ = std::make_unique<TraceReader>();
+        if (!reader_->open_buffer(compressed_.data(), compressed_.size())) {
+            out.error = reader_->error();
+            return out;
+        }
+        EXPECT_EQ(reader_->format_version(), 2u);
+        RawRecord rec;
+        while (reader_->next(rec)) out.records.push_back(rec);
+        out.error = reader_->error();
+        return out;
+    }
+    std::vector<uint8_t> compressed_;
+    std::unique_ptr<TraceReader> reader_;
+};
+
 void set_size_at(std::vector<uint8_t>& bytes, size_t offset, uint32_t size) {
     memcpy(bytes.data() + offset, &size, 4);
 }
 
-TEST(TraceReaderRecords, ValidRecordsAreReadInFileOrderWithTheirOffsets) {
+TEST_P(TraceReaderRecords, ValidRecordsAreReadInFileOrderWithTheirOffsets) {
     auto bytes = three_records();
     ReadResult got = read_all(bytes);
     EXPECT_EQ(got.error, "");
@@ -60,15 +88,15 @@ TEST(TraceReaderRecords, ValidRecordsAreReadInFileOrderWithTheirOffsets) {
     EXPECT_EQ(got.records[2].offset + got.records[2].header.size, bytes.size());
 }
 
-TEST(TraceReaderRecords, PayloadViewsPointIntoTheBuffer) {
+TEST(TraceReaderPlainRecords, PayloadViewsPointIntoTheBuffer) {
     auto bytes = three_records();
-    ReadResult got = read_all(bytes);
+    ReadResult got = read_file(bytes);
     ASSERT_EQ(got.records.size(), 3u);
     const RawRecord& r = got.records[2];
     EXPECT_EQ(r.payload.data(), bytes.data() + r.offset + sizeof(wire::RecordHeader));
 }
 
-TEST(TraceReaderRecords, RecordSmallerThanItsHeaderEndsTheValidPartAtItsOffset) {
+TEST_P(TraceReaderRecords, RecordSmallerThanItsHeaderEndsTheValidPartAtItsOffset) {
     auto bytes = three_records();
     size_t second = read_all(bytes).records[1].offset;
     set_size_at(bytes, second, 31);
@@ -77,7 +105,7 @@ TEST(TraceReaderRecords, RecordSmallerThanItsHeaderEndsTheValidPartAtItsOffset) 
     EXPECT_EQ(got.error, "corrupt record length 31 at offset " + std::to_string(second));
 }
 
-TEST(TraceReaderRecords, ZeroRecordSizeCannotLoopForever) {
+TEST_P(TraceReaderRecords, ZeroRecordSizeCannotLoopForever) {
     auto bytes = three_records();
     set_size_at(bytes, wire::kFileHeaderSize, 0);
     ReadResult got = read_all(bytes);
@@ -85,7 +113,7 @@ TEST(TraceReaderRecords, ZeroRecordSizeCannotLoopForever) {
     EXPECT_EQ(got.error, "corrupt record length 0 at offset 16");
 }
 
-TEST(TraceReaderRecords, RecordLargerThanTheFormatLimitEndsTheValidPart) {
+TEST_P(TraceReaderRecords, RecordLargerThanTheFormatLimitEndsTheValidPart) {
     auto bytes = three_records();
     size_t second = read_all(bytes).records[1].offset;
     set_size_at(bytes, second, wire::kMaxRecordSize + 1);
@@ -95,7 +123,7 @@ TEST(TraceReaderRecords, RecordLargerThanTheFormatLimitEndsTheValidPart) {
                              " at offset " + std::to_string(second));
 }
 
-TEST(TraceReaderRecords, RecordOfExactlyTheFormatLimitIsAccepted) {
+TEST_P(TraceReaderRecords, RecordOfExactlyTheFormatLimitIsAccepted) {
     std::vector<uint8_t> bytes = TraceBuilder::file_header();
     bytes.resize(wire::kFileHeaderSize + wire::kMaxRecordSize, 0);
     set_size_at(bytes, wire::kFileHeaderSize, wire::kMaxRecordSize);
@@ -105,7 +133,7 @@ TEST(TraceReaderRecords, RecordOfExactlyTheFormatLimitIsAccepted) {
     EXPECT_EQ(got.records[0].payload.size(), wire::kMaxRecordSize - sizeof(wire::RecordHeader));
 }
 
-TEST(TraceReaderRecords, RecordLongerThanWhatIsLeftOfTheFileEndsTheValidPart) {
+TEST_P(TraceReaderRecords, RecordLongerThanWhatIsLeftOfTheFileEndsTheValidPart) {
     auto bytes = three_records();
     ReadResult whole = read_all(bytes);
     size_t last = whole.records[2].offset;
@@ -117,7 +145,7 @@ TEST(TraceReaderRecords, RecordLongerThanWhatIsLeftOfTheFileEndsTheValidPart) {
         << got.error;
 }
 
-TEST(TraceReaderRecords, RecordHeaderCutShortEndsTheValidPart) {
+TEST_P(TraceReaderRecords, RecordHeaderCutShortEndsTheValidPart) {
     auto bytes = three_records();
     size_t end = bytes.size();
     bytes.resize(end + 20, 0);  // 20 bytes of a next record header
@@ -126,7 +154,7 @@ TEST(TraceReaderRecords, RecordHeaderCutShortEndsTheValidPart) {
     EXPECT_EQ(got.error, "truncated record header at offset " + std::to_string(end));
 }
 
-TEST(TraceReaderRecords, ValidPrefixThenGarbageYieldsThePrefixAndTheGarbageOffset) {
+TEST_P(TraceReaderRecords, ValidPrefixThenGarbageYieldsThePrefixAndTheGarbageOffset) {
     auto bytes = three_records();
     size_t end = bytes.size();
     for (int i = 0; i < 100; ++i) bytes.push_back(static_cast<uint8_t>(0xf0 ^ i));
@@ -135,9 +163,10 @@ TEST(TraceReaderRecords, ValidPrefixThenGarbageYieldsThePrefixAndTheGarbageOffse
     EXPECT_NE(got.error.find("at offset " + std::to_string(end)), std::string::npos) << got.error;
 }
 
-TEST(TraceReaderRecords, ReaderStaysStoppedAfterAnError) {
+TEST_P(TraceReaderRecords, ReaderStaysStoppedAfterAnError) {
     auto bytes = three_records();
     set_size_at(bytes, wire::kFileHeaderSize, 5);
+    if (GetParam() == 2) bytes = compress_trace(bytes).bytes;
     TraceReader reader;
     ASSERT_TRUE(reader.open_buffer(bytes.data(), bytes.size()));
     RawRecord rec;
@@ -145,6 +174,11 @@ TEST(TraceReaderRecords, ReaderStaysStoppedAfterAnError) {
     EXPECT_FALSE(reader.next(rec));
     EXPECT_NE(reader.error(), "");
 }
+
+INSTANTIATE_TEST_SUITE_P(BothVersions, TraceReaderRecords, ::testing::Values(1u, 2u),
+                         [](const ::testing::TestParamInfo<uint32_t>& info) {
+                             return info.param == 1 ? "Plain" : "Compressed";
+                         });
 
 }  // namespace
 }  // namespace cowtrace
