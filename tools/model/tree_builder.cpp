@@ -309,8 +309,10 @@ void build_process_tree_from(std::vector<RawRecord> records, ProcessTree& tree) 
         uint32_t index;
     };
     std::vector<Place> order(records.size());
+    size_t episodes = 0;
     for (size_t i = 0; i < records.size(); ++i) {
         const wire::RecordHeader& h = records[i].header;
+        if (h.type == static_cast<uint16_t>(RecordType::kEpisodeStart)) ++episodes;
         order[i] = {h.t_ns, h.type == static_cast<uint16_t>(RecordType::kTraceStart) ? 0u : 1u,
                     static_cast<uint32_t>(i)};
     }
@@ -320,6 +322,9 @@ void build_process_tree_from(std::vector<RawRecord> records, ProcessTree& tree) 
         return a.index < b.index;
     });
     tree.processes.reserve(records.size() + 16);
+    // A fork episode is a few hundred bytes: grown by doubling, 100,000 of them were moved about
+    // twice over (9 % of a JSON report's time).
+    tree.episodes.reserve(episodes);
     TreeBuilder builder(tree);
     for (const Place& place : order) builder.add(records[place.index]);
     builder.finalize();
