@@ -903,11 +903,12 @@ class Suite:
                 res[f"{n}-{m.name}"] = {"wall_s": wall, "max_rss_mib": rss, "trace_bytes": size}
                 rows.append([f"{n:,}", f"{size / (1 << 20):.0f} MiB", m.name, f"{wall:.2f} s",
                              f"{rss:.0f} MiB"])
-                if n == 100_000:
-                    self.note(f"report of 100k processes ({m.name}): time", f"{wall:.2f} s",
-                              "≤ 2 s", wall <= 2)
-                    self.note(f"report of 100k processes ({m.name}): peak RSS", f"{rss:.0f} MiB",
-                              "≤ 500 MiB", rss <= 500)
+                # Issue 15's targets (issue 11 named the 100k ones).
+                limit_s, limit_mib = (0.2, 100) if n == 10_000 else (2, 500)
+                self.note(f"report of {n // 1000}k processes ({m.name}): time", f"{wall:.2f} s",
+                          f"≤ {limit_s} s", wall <= limit_s)
+                self.note(f"report of {n // 1000}k processes ({m.name}): peak RSS",
+                          f"{rss:.0f} MiB", f"≤ {limit_mib} MiB", rss <= limit_mib)
         table(["processes", "trace", "format", "wall", "max RSS"], rows)
         self.results["report"] = res
 

@@ -27,8 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     // As tools/cowtrace/report_command.cpp renders each --format.
     std::ostringstream out;
-    out << cowtrace::report::to_json(tree).dump(2, ' ', false,
-                                                nlohmann::json::error_handler_t::replace);
+    cowtrace::report::write_json(tree, out);
     cowtrace::report::TextOptions options;
     cowtrace::report::write_text(tree, options, out);
     options.show_argv = true;

@@ -1,5 +1,8 @@
 // cowtrace report: show a trace (and spool files) in one of several formats, all views of the
 // same model.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -22,11 +25,7 @@ namespace {
 
 void render(const model::ProcessTree& tree, const std::string& format, const std::string& weight,
             const report::TextOptions& text, std::ostream& out) {
-    if (format == "json") {
-        // Command lines need not be UTF-8: replace what is not rather than fail.
-        out << report::to_json(tree).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
-            << "\n";
-    } else if (format == "perfetto") {
+    if (format == "perfetto") {
         report::write_perfetto(tree, out);
     } else if (format == "html") {
         report::write_html(tree, out);
@@ -39,6 +38,55 @@ void render(const model::ProcessTree& tree, const std::string& format, const std
     } else {
         report::write_text(tree, text, out);
     }
+}
+
+void warn_if_damaged(const model::ProcessTree& tree) {
+    if (!tree.reader_error.empty()) {
+        std::cerr << "cowtrace report: warning: trace damaged, showing the valid part: "
+                  << tree.reader_error << "\n";
+    }
+}
+
+std::string cannot_write(const std::string& path, int err) {
+    return "cowtrace report: cannot write " + path +
+           (err != 0 ? std::string(": ") + strerror(err) : std::string());
+}
+
+// JSON goes to its destination as the model is walked: held whole first, as the other formats
+// are, the report of 100,000 processes took a quarter of a gigabyte more (docs/PERFORMANCE.md,
+// "Reports at scale"). A file that could not be written whole is removed rather than left half
+// written.
+int write_json_report(const model::ProcessTree& tree, const std::string& output,
+                      ProgressLine& progress) {
+    if (output.empty()) {
+        // The report and the progress line must not interleave on one terminal.
+        if (isatty(STDOUT_FILENO) == 1) progress.done();
+        report::write_json(tree, std::cout);
+        std::cout << "\n" << std::flush;
+        progress.done();
+        if (!std::cout) {
+            std::cerr << "cowtrace report: cannot write to standard output\n";
+            return kExitBadInput;
+        }
+        return 0;
+    }
+    errno = 0;
+    std::ofstream file(output, std::ios::binary);
+    int err = errno;
+    if (file) {
+        report::write_json(tree, file);
+        file << "\n";
+        file.close();
+        if (!file) err = errno;
+    }
+    progress.done();
+    if (!file) {
+        struct stat st {};
+        if (stat(output.c_str(), &st) == 0 && S_ISREG(st.st_mode)) unlink(output.c_str());
+        std::cerr << cannot_write(output, err) << "\n";
+        return kExitBadInput;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -93,6 +141,12 @@ CommandMain add_report_command(CLI::App& app) {
             return kExitBadInput;
         }
         progress.phase("writing the " + args->format + " report");
+        if (args->format == "json") {
+            int status = write_json_report(tree, args->output, progress);
+            if (status != 0) return status;
+            warn_if_damaged(tree);
+            return 0;
+        }
         report::TextOptions text;
         text.show_argv = args->argv;
         text.compact = !args->no_compact;
@@ -114,9 +168,8 @@ CommandMain add_report_command(CLI::App& app) {
             file << rendered.view();
             file.close();
             if (!file) {
-                int err = open_errno != 0 ? open_errno : errno;
-                std::cerr << "cowtrace report: cannot write " << args->output
-                          << (err != 0 ? std::string(": ") + strerror(err) : std::string()) << "\n";
+                std::cerr << cannot_write(args->output, open_errno != 0 ? open_errno : errno)
+                          << "\n";
                 return kExitBadInput;
             }
         }
@@ -133,10 +186,7 @@ CommandMain add_report_command(CLI::App& app) {
                                     " fork episodes)")
                       << "\n";
         }
-        if (!tree.reader_error.empty()) {
-            std::cerr << "cowtrace report: warning: trace damaged, showing the valid part: "
-                      << tree.reader_error << "\n";
-        }
+        warn_if_damaged(tree);
         return 0;
     };
 }

@@ -299,16 +299,34 @@ private:
 
 void build_process_tree_from(std::vector<RawRecord> records, ProcessTree& tree) {
     // Records from different processes reach the collector in any order; their clocks agree
-    // (CLOCK_MONOTONIC), so time order is causal order. The trace start comes first regardless.
-    std::stable_sort(records.begin(), records.end(), [](const RawRecord& a, const RawRecord& b) {
-        bool sa = a.header.type == static_cast<uint16_t>(RecordType::kTraceStart);
-        bool sb = b.header.type == static_cast<uint16_t>(RecordType::kTraceStart);
-        if (sa != sb) return sa;
-        return a.header.t_ns < b.header.t_ns;
+    // (CLOCK_MONOTONIC), so time order is causal order. The trace start comes first regardless;
+    // records stamped alike keep their order in the files. Sorted as 16-byte keys rather than
+    // as the records themselves (a stable sort of a million records needed a second copy of
+    // them).
+    struct Place {
+        uint64_t t_ns;
+        uint32_t not_start;  // 0 for a trace start
+        uint32_t index;
+    };
+    std::vector<Place> order(records.size());
+    size_t episodes = 0;
+    for (size_t i = 0; i < records.size(); ++i) {
+        const wire::RecordHeader& h = records[i].header;
+        if (h.type == static_cast<uint16_t>(RecordType::kEpisodeStart)) ++episodes;
+        order[i] = {h.t_ns, h.type == static_cast<uint16_t>(RecordType::kTraceStart) ? 0u : 1u,
+                    static_cast<uint32_t>(i)};
+    }
+    std::sort(order.begin(), order.end(), [](const Place& a, const Place& b) {
+        if (a.not_start != b.not_start) return a.not_start < b.not_start;
+        if (a.t_ns != b.t_ns) return a.t_ns < b.t_ns;
+        return a.index < b.index;
     });
     tree.processes.reserve(records.size() + 16);
+    // A fork episode is a few hundred bytes: grown by doubling, 100,000 of them were moved about
+    // twice over (9 % of a JSON report's time).
+    tree.episodes.reserve(episodes);
     TreeBuilder builder(tree);
-    for (const auto& r : records) builder.add(r);
+    for (const Place& place : order) builder.add(records[place.index]);
     builder.finalize();
 }
 

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "copy_totals.hpp"
+#include "json_stream.hpp"
 #include "process_labels.hpp"
 
 namespace cowtrace::report {
@@ -264,6 +265,373 @@ json to_json(const model::ProcessTree& tree) {
           {"requested_interval_ns", tree.interval_ns},
           {"root_exit", root_exit},
           {"notes", std::move(notes)}}}};
+}
+
+namespace {
+
+// write_json's walk. Each object's keys are written in the order nlohmann::json sorts them
+// (byte order), so the text is to_json's dump.
+class JsonReportWriter {
+public:
+    JsonReportWriter(const model::ProcessTree& tree, std::ostream& out)
+        : tree_(tree), labels_(tree), json_(out) {}
+
+    void write() {
+        json_.begin_object();
+        json_.key("forks").begin_array();
+        for (const auto& e : tree_.episodes) episode(e);
+        json_.end_array();
+        json_.key("processes").begin_array();
+        for (size_t i = 0; i < tree_.processes.size(); ++i) process(i);
+        json_.end_array();
+        json_.key("root_pid").number(tree_.root_pid);
+        summary();
+        trace();
+        json_.end_object();
+        json_.flush();
+    }
+
+private:
+    void strings(const std::vector<std::string>& list) {
+        json_.begin_array();
+        for (const auto& s : list) json_.string(s);
+        json_.end_array();
+    }
+
+    template <class T>
+    void number_or_null(const std::optional<T>& v) {
+        if (v)
+            json_.number(*v);
+        else
+            json_.null();
+    }
+
+    void exit_status(const model::ExitStatus& e) {
+        switch (e.kind) {
+            case model::ExitStatus::Kind::kCode:
+                json_.begin_object();
+                json_.key("code").number(e.code);
+                json_.key("source").string(model::exit_source_name(e.source));
+                json_.end_object();
+                return;
+            case model::ExitStatus::Kind::kSignal:
+                json_.begin_object();
+                json_.key("core_dumped").boolean(e.core);
+                json_.key("signal").number(e.signal);
+                json_.key("source").string(model::exit_source_name(e.source));
+                json_.end_object();
+                return;
+            case model::ExitStatus::Kind::kUnknown:
+                break;
+        }
+        json_.null();
+    }
+
+    void call_site(pid_t creator, const std::vector<uint64_t>& ips) {
+        json_.begin_array();
+        for (uint64_t ip : ips) {
+            json_.begin_object();
+            auto inlined = tree_.symbols_inlined_into.find({creator, ip});
+            if (inlined != tree_.symbols_inlined_into.end()) {
+                json_.key("inlined_into");
+                strings(inlined->second);
+            }
+            char hex[32];
+            snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(ip));
+            json_.key("ip").string(hex);
+            auto sym = tree_.symbols.find({creator, ip});
+            if (sym != tree_.symbols.end()) json_.key("symbol").string(sym->second);
+            json_.end_object();
+        }
+        json_.end_array();
+    }
+
+    void attribution_summary(const model::ForkEpisode& e) {
+        if (!e.attribution) {
+            json_.null();
+            return;
+        }
+        const model::CopyAttributionFigures& a = *e.attribution;
+        json_.begin_object();
+        json_.key("attributed_bytes").number(a.attributed_bytes);
+        json_.key("copy_samples").number(a.copy_samples);
+        json_.key("coverage");
+        if (a.unavailable.empty() && e.copied_bytes_final > 0) {
+            json_.number(std::round(1000.0 * static_cast<double>(a.attributed_bytes) /
+                                    static_cast<double>(e.copied_bytes_final)) /
+                         1000.0);
+        } else {
+            json_.null();
+        }
+        json_.key("lost_samples").number(a.lost_samples);
+        json_.key("new_page_samples").number(a.new_page_samples);
+        json_.key("period").number(a.period);
+        json_.key("repeat_samples").number(a.repeat_samples);
+        json_.key("samples").number(a.samples);
+        json_.key("unavailable");
+        if (a.unavailable.empty())
+            json_.null();
+        else
+            json_.string(a.unavailable);
+        json_.end_object();
+    }
+
+    void episode(const model::ForkEpisode& e) {
+        const model::Process& child = tree_.processes[e.child_index];
+        bool measured = e.census == model::ForkEpisode::Census::kMeasured;
+        auto figure = [&](uint64_t v) {
+            if (measured)
+                json_.number(v);
+            else
+                json_.null();
+        };
+        auto split = [&](uint64_t v) {
+            if (measured && e.split_known)
+                json_.number(v);
+            else
+                json_.null();
+        };
+        json_.begin_object();
+        json_.key("approximations");
+        strings(e.approximations);
+        json_.key("attribution").begin_array();
+        for (const auto& p : e.copy_paths) {
+            json_.begin_object();
+            json_.key("copied_bytes").number(p.copied_bytes);
+            json_.key("samples").number(p.samples);
+            json_.key("side").string(p.side == wire::CopySide::kParent ? "parent" : "child");
+            json_.key("stack");
+            strings(p.frames);
+            json_.end_object();
+        }
+        json_.end_array();
+        json_.key("attribution_summary");
+        attribution_summary(e);
+        json_.key("baseline_delay_ns");
+        number_or_null(e.baseline_delay_ns);
+        json_.key("call_site");
+        call_site(e.parent, child.call_site);
+        json_.key("census").string(measured ? "measured" : "short-lived");
+        json_.key("census_cost_ns").number(e.census_cost_ns);
+        json_.key("child").number(e.child);
+        json_.key("child_index").number(e.child_index);
+        json_.key("child_minor_faults");
+        number_or_null(e.child_minor_faults);
+        json_.key("child_new_bytes_final");
+        figure(e.child_new_bytes_final);
+        json_.key("copied_by_child_bytes");
+        split(e.copied_by_child_bytes);
+        json_.key("copied_by_parent_bytes");
+        split(e.copied_by_parent_bytes);
+        json_.key("copied_bytes_final");
+        figure(e.copied_bytes_final);
+        json_.key("copied_bytes_peak");
+        figure(e.copied_bytes_peak);
+        json_.key("end").string(end_name(e.end));
+        json_.key("end_ns");
+        number_or_null(e.end_ns);
+        json_.key("final_from_last_sample").boolean(e.final_from_last_sample);
+        json_.key("ksm_bytes_at_fork").number(e.ksm_bytes_at_fork);
+        json_.key("mode").string(model::census_mode_name(e.mode));
+        json_.key("parent").number(e.parent);
+        json_.key("regions").begin_array();
+        for (const auto& r : e.regions) {
+            json_.begin_object();
+            if (e.split_known) {
+                json_.key("copied_by_child_bytes").number(r.copied_by_child_bytes);
+                json_.key("copied_by_parent_bytes").number(r.copied_by_parent_bytes);
+            }
+            json_.key("copied_bytes_final").number(r.copied_bytes_final);
+            json_.key("copied_bytes_peak").number(r.copied_bytes_peak);
+            json_.key("name").string(r.name);
+            json_.key("shared_bytes_at_fork").number(r.shared_bytes_at_fork);
+            json_.end_object();
+        }
+        json_.end_array();
+        json_.key("retained_bytes_final");
+        figure(e.retained_bytes_final);
+        json_.key("samples").begin_array();
+        for (const auto& s : e.samples) {
+            json_.begin_object();
+            json_.key("child_new_bytes").number(s.child_new_bytes);
+            if (e.split_known) {
+                json_.key("copied_by_child_bytes").number(s.copied_by_child_bytes);
+                json_.key("copied_by_parent_bytes").number(s.copied_by_parent_bytes);
+            }
+            json_.key("copied_bytes").number(s.copied_bytes);
+            json_.key("error_bytes").number(s.error_bytes);
+            json_.key("exact").boolean(s.exact);
+            json_.key("retained_bytes").number(s.retained_bytes);
+            json_.key("shared_bytes").number(s.shared_bytes);
+            json_.key("t_ns").number(s.t_ns);
+            json_.end_object();
+        }
+        json_.end_array();
+        json_.key("shared_bytes_at_fork");
+        if (measured || e.shared_bytes_at_fork)
+            json_.number(e.shared_bytes_at_fork);
+        else
+            json_.null();
+        json_.key("t_ns").number(e.t_ns);
+        json_.key("thp_bytes_at_fork").number(e.thp_bytes_at_fork);
+        json_.key("under_way_at_attach").boolean(e.under_way_at_attach);
+        json_.key("zero_page_bytes_at_fork").number(e.zero_page_bytes_at_fork);
+        json_.end_object();
+    }
+
+    void exec(const model::ExecEvent& e) {
+        json_.begin_object();
+        json_.key("argv");
+        strings(e.argv);
+        if (e.argv_truncated) json_.key("argv_truncated").boolean(true);
+        if (e.env_reinjected) json_.key("env_reinjected").boolean(true);
+        if (!e.ok && e.error) json_.key("error").string(strerror(e.error));
+        if (e.image.any()) json_.key("image").string(model::image_text(e.image));
+        json_.key("ok").boolean(e.ok);
+        json_.key("path").string(e.path);
+        if (e.requested_path != e.path) json_.key("requested_path").string(e.requested_path);
+        json_.key("t_ns").number(e.t_ns);
+        json_.end_object();
+    }
+
+    void memory(const model::Process& p) {
+        json_.begin_array();
+        for (const auto& m : p.memory) {
+            json_.begin_object();
+            json_.key("anonymous_bytes").number(m.anonymous_bytes);
+            json_.key("private_dirty_bytes").number(m.private_dirty_bytes);
+            json_.key("pss_bytes").number(m.pss_bytes);
+            json_.key("rss_bytes").number(m.rss_bytes);
+            json_.key("shared_dirty_bytes").number(m.shared_dirty_bytes);
+            json_.key("swap_bytes").number(m.swap_bytes);
+            json_.key("t_ns").number(m.t_ns);
+            json_.end_object();
+        }
+        json_.end_array();
+    }
+
+    void process(size_t i) {
+        const model::Process& p = tree_.processes[i];
+        json_.begin_object();
+        json_.key("argv");
+        strings(p.argv);
+        json_.key("call_site");
+        call_site(p.ppid, p.call_site);
+        json_.key("children").begin_array();
+        for (size_t c : p.children) json_.number(c);
+        json_.end_array();
+        json_.key("command_line").string(labels_.command_line(i));
+        json_.key("end_ns");
+        number_or_null(p.end_ns);
+        json_.key("execs").begin_array();
+        for (const auto& e : p.execs) exec(e);
+        json_.end_array();
+        json_.key("exit");
+        exit_status(p.exit);
+        json_.key("flags").begin_array();
+        for (model::Limitation l : model::limitations_of(tree_, p))
+            json_.string(model::limitation_id(l));
+        json_.end_array();
+        json_.key("how").string(model::create_how_name(p.how));
+        if (!p.memory.empty()) {
+            json_.key("memory");
+            memory(p);
+        }
+        json_.key("name").string(labels_.name(i));
+        json_.key("pid").number(p.pid);
+        json_.key("ppid");
+        if (p.ppid > 0)
+            json_.number(p.ppid);
+        else
+            json_.null();
+        if (p.dropped_records || p.seq_gaps) json_.key("records_missing").number(p.records_lost());
+        json_.key("start_ns").number(p.start_ns);
+        json_.end_object();
+    }
+
+    void summary() {
+        CopyTotals copies = copy_totals(tree_);
+        bool measured = copies.measured > 0;
+        auto known = [&](uint64_t v) {
+            if (measured)
+                json_.number(v);
+            else
+                json_.null();
+        };
+        json_.key("summary").begin_object();
+        json_.key("copied_bytes_peak_concurrent");
+        known(copies.peak_concurrent_bytes);
+        json_.key("copied_bytes_peak_concurrent_t_ns");
+        if (measured && copies.peak_concurrent_bytes)
+            json_.number(copies.peak_concurrent_t_ns);
+        else
+            json_.null();
+        json_.key("copied_bytes_total");
+        known(copies.total_bytes);
+        json_.key("fork_episodes").number(tree_.episodes.size());
+        json_.key("fork_episodes_measured").number(copies.measured);
+        json_.end_object();
+    }
+
+    void trace() {
+        json_.key("trace").begin_object();
+        json_.key("attached").boolean(tree_.attached);
+        json_.key("census_mode").string(model::census_mode_name(tree_.census_mode));
+        json_.key("command");
+        strings(tree_.command);
+        json_.key("command_line").string(command_text(tree_.command));
+        json_.key("complete").boolean(tree_.complete);
+        json_.key("dropped_records").number(tree_.dropped_records);
+        json_.key("duration_ns").number(tree_.end_ns);
+        json_.key("format").string("cowtrace");
+        json_.key("host").string(tree_.host);
+        json_.key("kernel_events").boolean(tree_.kernel_events);
+        json_.key("kernel_events_lost").number(tree_.kernel_events_lost);
+        json_.key("kernel_events_note").string(tree_.kernel_events_note);
+        json_.key("kernel_release").string(tree_.kernel_release);
+        json_.key("notes").begin_array();
+        for (const auto& n : tree_.notes) {
+            json_.begin_object();
+            json_.key("severity").number(n.severity);
+            json_.key("t_ns").number(n.t_ns);
+            json_.key("text").string(n.text);
+            json_.end_object();
+        }
+        json_.end_array();
+        json_.key("reader_error");
+        if (tree_.reader_error.empty())
+            json_.null();
+        else
+            json_.string(tree_.reader_error);
+        json_.key("rejected_records").number(tree_.rejected_records);
+        json_.key("requested_interval_ns").number(tree_.interval_ns);
+        json_.key("root_exit");
+        if (tree_.root_status) {
+            int s = *tree_.root_status;
+            json_.begin_object();
+            if ((s & 0x7f) == 0)
+                json_.key("code").number((s >> 8) & 0xff);
+            else
+                json_.key("signal").number(s & 0x7f);
+            json_.end_object();
+        } else {
+            json_.null();
+        }
+        json_.key("sampling_interval_ns").number(tree_.sampling_interval_ns);
+        json_.key("shim_records").number(tree_.shim_records);
+        json_.key("wall_start_ns").number(tree_.wall_t0_ns);
+        json_.end_object();
+    }
+
+    const model::ProcessTree& tree_;
+    ProcessLabels labels_;
+    JsonStream json_;
+};
+
+}  // namespace
+
+void write_json(const model::ProcessTree& tree, std::ostream& out) {
+    JsonReportWriter(tree, out).write();
 }
 
 }  // namespace cowtrace::report
