@@ -58,7 +58,10 @@ sanitizer_skipped='^e2e\.hostile\.ten_thousand_processes$|^e2e\.reports\.html_at
 # hostile-host and report tests drive under ASan too; the Redis agreement tests and the live
 # view's terminal tests check figures and a screen of code the main suite runs (its unit tests
 # run here). Left to the main suite to keep the whole run within 30 minutes.
-asan_skipped="$sanitizer_skipped|^e2e\.cow\.(wrapper\.)?unprivileged\.|^e2e\.tree\.|^e2e\.(cow|attach)\.redis_|^e2e\.live\."
+# Also left to the main suite: the budget, baseline and diff tests of the report tools (their
+# code runs under ASan in the unit tests: budget_check, growth_check, trace_diff) and two
+# hostile hosts that stress the plain shim, not the collector (signals, locks held at fork).
+asan_skipped="$sanitizer_skipped|^e2e\.cow\.(wrapper\.)?unprivileged\.|^e2e\.tree\.|^e2e\.(cow|attach)\.redis_|^e2e\.live\.|^e2e\.reports\.(check_budgets|check_baseline|run_budgets_[a-z]+|diff|headline_figures)$|^e2e\.hostile\.(signal_storm|fork_under_held_locks)$"
 # Under TSan the collector runs 5-15 times slower: tests whose figures depend on how soon it reads
 # a child from outside (the copy-on-write ground-truth tests: copies made before the read are
 # attributed by place, and the parent/child split then misses the 1 % tolerance), and a

@@ -107,9 +107,16 @@ TEST(TraceReaderCompressed, FileCutAnywhereElseSaysItIsCutAfterTheRecordsThatDec
     std::vector<size_t> offsets;
     CompressedTrace v2 = flushed_every_100(offsets);
     size_t first_cut = wire::kFileHeaderSize + 1;
+    // Every byte near the frame's start and each flush's end, every 7th elsewhere: each cut is
+    // a whole decompression (byte by byte past the damage), and all of them took 28 s under ASan.
+    auto near_a_flush_end = [&](size_t len) {
+        return std::any_of(v2.flush_ends.begin(), v2.flush_ends.end(),
+                           [len](size_t end) { return len + 8 >= end && len <= end + 8; });
+    };
     for (size_t len = first_cut; len < v2.bytes.size(); ++len) {
         if (std::find(v2.flush_ends.begin(), v2.flush_ends.end(), len) != v2.flush_ends.end())
             continue;
+        if (len > first_cut + 64 && !near_a_flush_end(len) && len % 7 != 0) continue;
         std::vector<uint8_t> cut(v2.bytes.begin(), v2.bytes.begin() + len);
         ReadResult got = read_all(cut);
         if (got.error.empty()) {
