@@ -16,9 +16,13 @@ namespace {
 
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kPresentAnonymous = 1ull << pagemap::kPresentBit;
+// Pages read together when this few lie between them: a pread costs about a microsecond, an
+// unpopulated page's entry a few nanoseconds (census_bench, sparse layout).
+constexpr uint64_t kMergedHolePages = 256;
 
 using pagemap::anon_present;
 using pagemap::exclusive;
+using pagemap::PageRun;
 using pagemap::pfn;
 
 uint64_t now_ns() {
@@ -233,8 +237,9 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, Census
     child_write_areas_ = child_write_areas(maps, hints);
     // One walk of the child's page tables per mapping: the unprivileged mode needs only which
     // pages are present and anonymous (PAGEMAP_SCAN runs); the exact mode needs frame numbers
-    // (a read), and scans first only where a mapping is mostly holes.
-    std::vector<pagemap::PageRun> runs;
+    // (a read), and scans first only where a mapping is mostly holes; runs a few holes apart
+    // are then read together.
+    std::vector<PageRun> runs;
     std::vector<uint64_t> entries;
     for (const Mapping& m : maps) {
         if (!may_hold_cow_pages(m)) continue;
@@ -242,47 +247,96 @@ bool EpisodeBaseline::take(pid_t child, pagemap::PagemapReader& child_pm, Census
         bool scan =
             mode_ == CensusMode::kUnprivileged || !mostly_populated(child_pm, m.start, m.end);
         if (!scan || !child_pm.populated_runs(m.start, m.end, runs)) {
-            runs.assign(1, pagemap::PageRun{m.start, m.end, 0});  // read it all
+            runs.assign(1, PageRun{m.start, m.end, 0});  // read it all
         }
+        uint64_t read_start = 0, read_end = 0;  // what is to be read next
+        auto read_pending = [&] {
+            if (read_end == read_start) return true;
+            if (!child_pm.read(read_start, read_end, entries)) return false;
+            add_stretches(read_start, entries, region);
+            read_start = read_end = 0;
+            return true;
+        };
         for (const auto& run : runs) {
             if (!(run.categories & pagemap::kPageIsPresent) && run.categories != 0) continue;
-            if (run.categories & pagemap::kPageIsPfnZero) {
-                // The zero page (PAGEMAP_SCAN files it under FILE: it has no struct page).
-                zero_pages_ += (run.end - run.start) / kPageSize;
+            if (run.categories & (pagemap::kPageIsPfnZero | pagemap::kPageIsFile)) {
+                // The zero page (PAGEMAP_SCAN files it under FILE: it has no struct page) is
+                // counted here, so no read may include it; page cache is not COW-shared.
+                if (run.categories & pagemap::kPageIsPfnZero)
+                    zero_pages_ += (run.end - run.start) / kPageSize;
+                if (!read_pending()) break;
                 continue;
             }
-            if (run.categories & pagemap::kPageIsFile) continue;  // page cache: not COW-shared
-            bool huge = (run.categories & pagemap::kPageIsHuge) != 0;
             if (run.categories != 0 && mode_ == CensusMode::kUnprivileged) {
                 // Present and anonymous, all of it: nothing more to read.
+                bool huge = (run.categories & pagemap::kPageIsHuge) != 0;
                 add_range(run.start, run.end, region, huge, {});
                 continue;
             }
-            if (!child_pm.read(run.start, run.end, entries)) {
-                error = "child " + std::to_string(child) + " is gone";
-                return false;
+            // Exact mode: frames are read. A huge page is told by its frames (count_thp_pages).
+            if (read_end != read_start && run.start - read_end <= kMergedHolePages * kPageSize) {
+                read_end = run.end;
+                continue;
             }
-            // Keep only stretches of fork-time anonymous pages: later censuses read just those.
-            size_t i = 0;
-            while (i < entries.size()) {
-                if (!anon_present(entries[i])) {
-                    ++i;
-                    continue;
-                }
-                size_t j = i;
-                while (j < entries.size() && anon_present(entries[j])) ++j;
-                std::vector<uint64_t> stretch(entries.begin() + static_cast<long>(i),
-                                              entries.begin() + static_cast<long>(j));
-                add_range(run.start + i * kPageSize, run.start + j * kPageSize, region, huge,
-                          std::move(stretch));
-                i = j;
-            }
+            if (!read_pending()) break;
+            read_start = run.start;
+            read_end = run.end;
+        }
+        if (!read_pending()) {
+            error = "child " + std::to_string(child) + " is gone";
+            return false;
         }
     }
     std::sort(ranges_.begin(), ranges_.end(),
               [](const Range& a, const Range& b) { return a.start < b.start; });
+    plan_reads();
     reset_shared_bits();
     return true;
+}
+
+void EpisodeBaseline::add_stretches(uint64_t start, std::vector<uint64_t>& entries, size_t region) {
+    // Only stretches of fork-time anonymous pages are kept: later censuses read just those.
+    size_t i = 0;
+    while (i < entries.size()) {
+        if (!anon_present(entries[i])) {
+            ++i;
+            continue;
+        }
+        size_t j = i;
+        while (j < entries.size() && anon_present(entries[j])) ++j;
+        std::vector<uint64_t> stretch;
+        if (i == 0 && j == entries.size()) {
+            stretch.swap(entries);  // all of it (dense memory): no copy of megabytes
+        } else {
+            stretch.assign(entries.begin() + static_cast<long>(i),
+                           entries.begin() + static_cast<long>(j));
+        }
+        add_range(start + i * kPageSize, start + j * kPageSize, region, false, std::move(stretch));
+        i = j;
+    }
+}
+
+void EpisodeBaseline::plan_reads() {
+    spans_.clear();
+    for (size_t k = 0; k < ranges_.size(); ++k) {
+        const Range& r = ranges_[k];
+        if (!spans_.empty() && r.start - spans_.back().end <= kMergedHolePages * kPageSize) {
+            spans_.back().end = r.end;
+            spans_.back().last = k + 1;
+        } else {
+            spans_.push_back(ReadSpan{r.start, r.end, k, k + 1});
+        }
+    }
+}
+
+uint64_t EpisodeBaseline::tracked_pages_within(uint64_t start, uint64_t end) const {
+    auto it = std::upper_bound(ranges_.begin(), ranges_.end(), start,
+                               [](uint64_t a, const Range& r) { return a < r.end; });
+    uint64_t bytes = 0;
+    for (; it != ranges_.end() && it->start < end; ++it) {
+        bytes += std::min(end, it->end) - std::max(start, it->start);
+    }
+    return bytes / kPageSize;
 }
 
 void EpisodeBaseline::reset_shared_bits() {
@@ -391,19 +445,54 @@ std::vector<uint64_t> EpisodeBaseline::pmd_blocks(pagemap::PagemapReader& pm, ui
 }
 
 void EpisodeBaseline::add_parent(pagemap::PagemapReader& parent_pm) {
+    // Only the exact classification asks whether a page was copied before the baseline.
+    if (mode_ != CensusMode::kExact) return;
+    // A copy leaves both frames mapped once, so the child's side shows every page copied
+    // before its read as exclusive; a page it still shares can have no early copy. Right after
+    // a fork that is nearly every page: the parent is read around the few others only.
+    std::vector<uint64_t> entries;
     for (Range& r : ranges_) {
-        if (!parent_pm.read(r.start, r.end, r.parent)) r.parent.clear();
+        r.parent.clear();
+        size_t n = r.child.size(), i = 0;
+        while (i < n) {
+            if (!exclusive(r.child[i])) {
+                ++i;
+                continue;
+            }
+            size_t last = i;
+            for (size_t j = i + 1; j < n && j - last <= kMergedHolePages; ++j) {
+                if (exclusive(r.child[j])) last = j;
+            }
+            if (!parent_pm.read(r.start + i * kPageSize, r.start + (last + 1) * kPageSize,
+                                entries)) {
+                r.parent.clear();  // gone: no sign of an early copy, the frames decide
+                break;
+            }
+            if (r.parent.empty()) r.parent.assign(n, 0);
+            std::copy(entries.begin(), entries.end(), r.parent.begin() + static_cast<long>(i));
+            i = last + 1;
+        }
     }
 }
 
 bool EpisodeBaseline::read_child(pid_t child, pagemap::PagemapReader& child_pm,
                                  ChildSnapshot& out) {
     uint64_t t0 = now_ns();
-    out.entries.resize(ranges_.size());
+    size_t pages = 0;
+    for (const ReadSpan& span : spans_) pages += (span.end - span.start) / kPageSize;
+    out.entries.resize(pages);
+    out.offsets.resize(ranges_.size());
     out.pmd_blocks.resize(ranges_.size());
+    size_t at = 0;
+    for (const ReadSpan& span : spans_) {
+        if (!child_pm.read(span.start, span.end, out.entries.data() + at)) return false;
+        for (size_t k = span.first; k < span.last; ++k) {
+            out.offsets[k] = at + (ranges_[k].start - span.start) / kPageSize;
+        }
+        at += (span.end - span.start) / kPageSize;
+    }
     for (size_t k = 0; k < ranges_.size(); ++k) {
         const Range& r = ranges_[k];
-        if (!child_pm.read(r.start, r.end, out.entries[k])) return false;
         out.pmd_blocks[k].clear();
         if (r.huge && mode_ == CensusMode::kUnprivileged) {
             out.pmd_blocks[k] = pmd_blocks(child_pm, r.start, r.end);
@@ -428,40 +517,50 @@ void EpisodeBaseline::compare(const ChildSnapshot& child, pagemap::PagemapReader
         uint64_t block = address & ~((2ull << 20) - 1);
         return std::binary_search(blocks.begin(), blocks.end(), block);
     };
-    for (size_t k = 0; k < ranges_.size() && k < child.entries.size(); ++k) {
-        const Range& r = ranges_[k];
-        const std::vector<uint64_t>& now_child = child.entries[k];
-        if (out.parent_gone || !parent_pm.read(r.start, r.end, scratch_parent_)) {
+    for (const ReadSpan& span : spans_) {
+        if (span.last > child.offsets.size()) break;
+        size_t span_pages = (span.end - span.start) / kPageSize;
+        scratch_parent_.resize(span_pages);
+        if (out.parent_gone || !parent_pm.read(span.start, span.end, scratch_parent_.data())) {
             out.parent_gone = true;
-            scratch_parent_.assign(now_child.size(), 0);
+            std::fill(scratch_parent_.begin(), scratch_parent_.end(), 0);
         }
-        bool thp_unprivileged = r.huge && mode_ == CensusMode::kUnprivileged;
-        if (thp_unprivileged) parent_pmds_ = pmd_blocks(parent_pm, r.start, r.end);
-        for (size_t i = 0; i < now_child.size(); ++i) {
-            uint64_t c = now_child[i], p = scratch_parent_[i];
-            uint64_t bp = i < r.parent.size() ? r.parent[i] : 0;
-            // The unprivileged baseline keeps no entries: every page of a range was present and
-            // anonymous at fork.
-            uint64_t b = i < r.child.size() ? r.child[i] : kPresentAnonymous;
-            PageFate fate;
-            if (thp_unprivileged) {
-                uint64_t address = r.start + i * kPageSize;
-                fate = classify_unprivileged_thp(b, c, p, has_block(child.pmd_blocks[k], address),
-                                                 has_block(parent_pmds_, address));
-            } else if (mode_ == CensusMode::kExact) {
-                bool early = anon_present(bp) && pfn(bp) != pfn(b);
-                bool child_likely = early && child_likely_wrote(r.start + i * kPageSize);
-                fate = classify_exact(b, bp, c, p, zero_pfn_, child_likely, early_side_unknown_);
-            } else {
-                fate = classify_unprivileged(b, c, p);
-            }
-            out.add(fate, r.region);
-            uint64_t g = range_first_page_[k] + i;
-            uint64_t bit = 1ull << (g % 64);
-            if (fate == PageFate::kShared) {
-                shared_bits_[g / 64] |= bit;
-            } else {
-                shared_bits_[g / 64] &= ~bit;
+        for (size_t k = span.first; k < span.last; ++k) {
+            const Range& r = ranges_[k];
+            size_t n = static_cast<size_t>((r.end - r.start) / kPageSize);
+            const uint64_t* now_child = child.entries.data() + child.offsets[k];
+            const uint64_t* now_parent =
+                scratch_parent_.data() + (r.start - span.start) / kPageSize;
+            bool thp_unprivileged = r.huge && mode_ == CensusMode::kUnprivileged;
+            if (thp_unprivileged) parent_pmds_ = pmd_blocks(parent_pm, r.start, r.end);
+            for (size_t i = 0; i < n; ++i) {
+                uint64_t c = now_child[i], p = now_parent[i];
+                uint64_t bp = i < r.parent.size() ? r.parent[i] : 0;
+                // The unprivileged baseline keeps no entries: every page of a range was present
+                // and anonymous at fork.
+                uint64_t b = i < r.child.size() ? r.child[i] : kPresentAnonymous;
+                PageFate fate;
+                if (thp_unprivileged) {
+                    uint64_t address = r.start + i * kPageSize;
+                    fate =
+                        classify_unprivileged_thp(b, c, p, has_block(child.pmd_blocks[k], address),
+                                                  has_block(parent_pmds_, address));
+                } else if (mode_ == CensusMode::kExact) {
+                    bool early = anon_present(bp) && pfn(bp) != pfn(b);
+                    bool child_likely = early && child_likely_wrote(r.start + i * kPageSize);
+                    fate =
+                        classify_exact(b, bp, c, p, zero_pfn_, child_likely, early_side_unknown_);
+                } else {
+                    fate = classify_unprivileged(b, c, p);
+                }
+                out.add(fate, r.region);
+                uint64_t g = range_first_page_[k] + i;
+                uint64_t bit = 1ull << (g % 64);
+                if (fate == PageFate::kShared) {
+                    shared_bits_[g / 64] |= bit;
+                } else {
+                    shared_bits_[g / 64] &= ~bit;
+                }
             }
         }
     }
@@ -472,13 +571,12 @@ void EpisodeBaseline::compare(const ChildSnapshot& child, pagemap::PagemapReader
 
 bool EpisodeBaseline::census(pid_t child, pagemap::PagemapReader& child_pm,
                              pagemap::PagemapReader& parent_pm, CensusTotals& out) {
-    ChildSnapshot snapshot;
-    if (!read_child(child, child_pm, snapshot)) {
+    if (!read_child(child, child_pm, scratch_child_)) {
         out = CensusTotals{};
         out.child_gone = true;
         return false;
     }
-    compare(snapshot, parent_pm, out);
+    compare(scratch_child_, parent_pm, out);
     return true;
 }
 
@@ -504,28 +602,40 @@ uint64_t EpisodeBaseline::count_child_new_outside(pid_t child, pagemap::PagemapR
         }
         if (cursor < end) f(cursor, end);
     };
-    // Only the gaps between baseline ranges are walked: the ranges themselves were just read.
+    // The gaps between baseline ranges (the ranges themselves were just read) are scanned for
+    // private anonymous pages: gaps a few tracked pages apart in one filtered PAGEMAP_SCAN, what
+    // it finds in those tracked pages not counted. Without PAGEMAP_SCAN each gap is read.
+    std::vector<std::pair<uint64_t, uint64_t>> windows;
     for (const Mapping& m : maps) {
         if (!may_hold_cow_pages(m)) continue;
+        windows.clear();
         for_each_gap(m.start, m.end, [&](uint64_t s, uint64_t e) {
-            if (gone) return;
-            if (child_pm.populated_runs(s, e, runs)) {
-                for (const auto& run : runs) {
-                    if (!(run.categories & pagemap::kPageIsPresent)) continue;
-                    if (run.categories & (pagemap::kPageIsFile | pagemap::kPageIsPfnZero)) continue;
-                    count += (run.end - run.start) / kPageSize;
-                }
-                return;
-            }
-            if (!child_pm.read(s, e, entries)) {
-                gone = true;
-                return;
-            }
-            for (uint64_t x : entries) {
-                if (anon_present(x) && (zero_pfn_ == 0 || pfn(x) != zero_pfn_)) ++count;
+            if (!windows.empty() && s - windows.back().second <= kMergedHolePages * kPageSize) {
+                windows.back().second = e;
+            } else {
+                windows.emplace_back(s, e);
             }
         });
-        if (gone) return 0;
+        for (const auto& [ws, we] : windows) {
+            if (child_pm.private_anon_runs(ws, we, runs)) {
+                for (const auto& run : runs) {
+                    count += (run.end - run.start) / kPageSize -
+                             tracked_pages_within(run.start, run.end);
+                }
+                continue;
+            }
+            for_each_gap(ws, we, [&](uint64_t s, uint64_t e) {
+                if (gone) return;
+                if (!child_pm.read(s, e, entries)) {
+                    gone = true;
+                    return;
+                }
+                for (uint64_t x : entries) {
+                    if (anon_present(x) && (zero_pfn_ == 0 || pfn(x) != zero_pfn_)) ++count;
+                }
+            });
+            if (gone) return 0;
+        }
     }
     return count;
 }

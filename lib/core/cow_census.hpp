@@ -104,7 +104,8 @@ ChildWriteAreas child_write_areas(const std::vector<Mapping>& maps, const ChildW
 // The child's side of a census, read while the child waits; the parent's side is read after
 // the child was let go (the child's frames are what must not move under us).
 struct ChildSnapshot {
-    std::vector<std::vector<uint64_t>> entries;     // per baseline range
+    std::vector<uint64_t> entries;                  // as read: runs of ranges a few holes apart
+    std::vector<size_t> offsets;                    // per baseline range: its first in entries
     std::vector<std::vector<uint64_t>> pmd_blocks;  // per baseline range (THP, unprivileged)
     uint64_t new_pages_outside = 0;                 // child-new pages outside the ranges
     uint64_t cost_ns = 0;
@@ -117,7 +118,8 @@ public:
     bool take(pid_t child, pagemap::PagemapReader& child_pm, CensusMode mode, uint64_t zero_pfn,
               const ChildWriteHints& hints, std::string& error);
     // The parent's side, read once the child runs again: it only serves to recognise copies
-    // made before the child's side was read.
+    // made before the child's side was read (exact mode), so only where the child's side shows
+    // a page mapped once: a page still mapped by both cannot have been copied yet.
     void add_parent(pagemap::PagemapReader& parent_pm);
     // The baseline is read long after the fork (`cowtrace attach` to a fork under way): copies
     // already made then are copies of unknown side, not attributed by place. Before take().
@@ -168,13 +170,29 @@ private:
         uint64_t start;
         uint64_t end;
         size_t region;
-        bool huge;                     // PMD-mapped THP at fork
-        std::vector<uint64_t> child;   // child's entries at the baseline (exact mode only)
-        std::vector<uint64_t> parent;  // parent's entries just after (empty until add_parent)
+        bool huge;                    // PMD-mapped THP at fork
+        std::vector<uint64_t> child;  // child's entries at the baseline (exact mode only)
+        // The parent's entries just after, where the child's page was mapped once (0 elsewhere;
+        // empty when there is no such page, or until add_parent).
+        std::vector<uint64_t> parent;
+    };
+    // Ranges a few holes apart, read with one pread: a system call costs about a microsecond,
+    // a hole's entries a few nanoseconds each.
+    struct ReadSpan {
+        uint64_t start;
+        uint64_t end;
+        size_t first;  // ranges_[first, last)
+        size_t last;
     };
 
     size_t region_index(const std::string& name);
     bool mostly_populated(pagemap::PagemapReader& pm, uint64_t start, uint64_t end);
+    // The stretches of fork-time anonymous pages among entries (read from start) become ranges
+    // (entries may be taken over).
+    void add_stretches(uint64_t start, std::vector<uint64_t>& entries, size_t region);
+    void plan_reads();
+    // How many tracked pages lie in [start, end).
+    uint64_t tracked_pages_within(uint64_t start, uint64_t end) const;
     void add_range(uint64_t start, uint64_t end, size_t region, bool huge,
                    std::vector<uint64_t> child_entries);
     bool child_likely_wrote(uint64_t address) const;
@@ -186,6 +204,7 @@ private:
     uint64_t zero_pfn_ = 0;
     bool early_side_unknown_ = false;
     std::vector<Range> ranges_;  // sorted, disjoint
+    std::vector<ReadSpan> spans_;
     ChildWriteAreas child_write_areas_;
     std::vector<std::string> region_names_;
     std::vector<uint64_t> region_shared_pages_;
@@ -202,6 +221,7 @@ private:
     std::vector<uint64_t> range_first_page_;  // global page index of each range's first page
     uint64_t shared_count_ = 0;
 
+    ChildSnapshot scratch_child_;  // reused: a census of 2 GiB reads 4 MiB of entries a side
     std::vector<uint64_t> scratch_parent_;
     std::vector<uint64_t> parent_pmds_;
 };

@@ -82,13 +82,17 @@ bool PagemapReader::address_space_alive() const {
 }
 
 bool PagemapReader::read(uint64_t start, uint64_t end, std::vector<uint64_t>& out) {
+    out.resize(static_cast<size_t>((end - start) / kPageSize));
+    return read(start, end, out.data());
+}
+
+bool PagemapReader::read(uint64_t start, uint64_t end, uint64_t* out) {
     size_t pages = static_cast<size_t>((end - start) / kPageSize);
-    out.resize(pages);
     size_t done = 0;
     while (done < pages) {
         size_t n = std::min(pages - done, kEntriesPerRead);
         off_t offset = static_cast<off_t>((start / kPageSize + done) * sizeof(uint64_t));
-        ssize_t got = pread(fd_, out.data() + done, n * sizeof(uint64_t), offset);
+        ssize_t got = pread(fd_, out + done, n * sizeof(uint64_t), offset);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) return false;  // 0: the address space is gone
         done += static_cast<size_t>(got) / sizeof(uint64_t);
@@ -106,6 +110,19 @@ bool PagemapReader::read_one(uint64_t address, uint64_t& entry) {
 }
 
 bool PagemapReader::populated_runs(uint64_t start, uint64_t end, std::vector<PageRun>& out) {
+    return scan(start, end, 0, 0, kPageIsPresent | kPageIsSwapped,
+                kPageIsFile | kPageIsPresent | kPageIsSwapped | kPageIsPfnZero | kPageIsHuge, out);
+}
+
+bool PagemapReader::private_anon_runs(uint64_t start, uint64_t end, std::vector<PageRun>& out) {
+    // Present, neither file-backed nor shared (FILE) nor the zero page (PFNZERO). Returning only
+    // PRESENT lets the kernel merge every such stretch into one run.
+    constexpr uint64_t kNot = kPageIsFile | kPageIsPfnZero;
+    return scan(start, end, kNot, kNot | kPageIsPresent, 0, kPageIsPresent, out);
+}
+
+bool PagemapReader::scan(uint64_t start, uint64_t end, uint64_t inverted, uint64_t required,
+                         uint64_t any_of, uint64_t returned, std::vector<PageRun>& out) {
     out.clear();
     if (g_scan_state.load(std::memory_order_relaxed) < 0) return false;
     thread_local std::vector<PageRegion> vec(512);  // reused: this runs for every mapping
@@ -117,9 +134,10 @@ bool PagemapReader::populated_runs(uint64_t start, uint64_t end, std::vector<Pag
         arg.end = end;
         arg.vec = reinterpret_cast<uint64_t>(vec.data());
         arg.vec_len = vec.size();
-        arg.category_anyof_mask = kPageIsPresent | kPageIsSwapped;
-        arg.return_mask =
-            kPageIsFile | kPageIsPresent | kPageIsSwapped | kPageIsPfnZero | kPageIsHuge;
+        arg.category_inverted = inverted;
+        arg.category_mask = required;
+        arg.category_anyof_mask = any_of;
+        arg.return_mask = returned;
         long n = ioctl(fd_, kPagemapScan, &arg);
         if (n < 0) {
             if (errno == EINTR) continue;

@@ -75,16 +75,27 @@ public:
     // Entries for [start, end) into out (resized to the page count). False when the address
     // space is gone (exit/exec) or the read failed.
     bool read(uint64_t start, uint64_t end, std::vector<uint64_t>& out);
+    // The same into out[0 .. (end - start) / 4096), which the caller sized.
+    bool read(uint64_t start, uint64_t end, uint64_t* out);
     // The entry of one page (a sampled census reads single pages). False when gone.
     bool read_one(uint64_t address, uint64_t& entry);
 
     // Runs of present or swapped pages in [start, end) via PAGEMAP_SCAN. False when the kernel
     // lacks the ioctl (then callers read everything).
     bool populated_runs(uint64_t start, uint64_t end, std::vector<PageRun>& out);
+    // Runs of present private anonymous pages other than the zero page in [start, end), in one
+    // PAGEMAP_SCAN that filters by category (one ioctl however many holes lie between them).
+    // False when the kernel lacks the ioctl.
+    bool private_anon_runs(uint64_t start, uint64_t end, std::vector<PageRun>& out);
 
     static bool scan_supported();
 
 private:
+    // PAGEMAP_SCAN of [start, end) for pages whose categories, with inverted flipped, include
+    // all of required (and one of any_of, unless 0); each run's categories masked by returned.
+    bool scan(uint64_t start, uint64_t end, uint64_t inverted, uint64_t required, uint64_t any_of,
+              uint64_t returned, std::vector<PageRun>& out);
+
     int fd_ = -1;
 };
 

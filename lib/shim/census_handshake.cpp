@@ -40,8 +40,8 @@ bool await_ack(int fd, uint64_t deadline) {
 
 }  // namespace
 
-bool census_handshake(wire::CensusKind kind, wire::EpisodeEndReason reason) {
-    if (in_vfork_child() || channel_congested()) return false;
+bool census_handshake(const Caller& caller, wire::CensusKind kind, wire::EpisodeEndReason reason) {
+    if (caller.vfork_child || channel_congested()) return false;
     if (!channel_use_own_connection()) return false;
     int fd = collector_connection().verified();
     if (fd < 0) return false;
@@ -53,7 +53,7 @@ bool census_handshake(wire::CensusKind kind, wire::EpisodeEndReason reason) {
     request.stack_pointer = reinterpret_cast<uint64_t>(__builtin_frame_address(0));
     __asm__("mov %%fs:0, %0" : "=r"(request.thread_pointer));
     alignas(8) uint8_t buf[wire::CensusRequest::kMaxBytes];
-    size_t size = wire::encode_record(request, next_stamp(), buf, sizeof buf);
+    size_t size = wire::encode_record(request, next_stamp(caller), buf, sizeof buf);
     if (channel_send_on(fd, buf, size) != 0) return false;
     uint64_t timeout_ns = static_cast<uint64_t>(config().census_timeout_ms) * 1000000ull;
     return await_ack(fd, monotonic_ns() + timeout_ns);

@@ -74,14 +74,14 @@ void spool_or_count(void* record, size_t size, bool may_keep_open) {
 }
 
 // Tells the collector how many records never reached it, once it is reachable again.
-void report_drops(int fd) {
+void report_drops(int fd, const Caller& caller) {
     uint64_t n = g_dropped.exchange(0, std::memory_order_relaxed);
     if (n == 0) return;
     wire::Dropped dropped;
     dropped.count = n;
     wire::RecordStamp stamp;
-    stamp.pid = raw_getpid();
-    stamp.tid = raw_gettid();
+    stamp.pid = caller.pid;
+    stamp.tid = caller.tid;
     stamp.t_ns = monotonic_ns();
     alignas(8) uint8_t buf[wire::Dropped::kMaxBytes];
     size_t size = wire::encode_record(dropped, stamp, buf, sizeof buf);
@@ -105,7 +105,8 @@ void send_from_vfork_child(void* record, size_t size) {
 }  // namespace
 
 bool channel_congested() {
-    return monotonic_ns() < g_congested_until_ns.load(std::memory_order_relaxed);
+    uint64_t until = g_congested_until_ns.load(std::memory_order_relaxed);
+    return until != 0 && monotonic_ns() < until;
 }
 
 void channel_note_congestion() {
@@ -122,9 +123,9 @@ long channel_send_on(int fd, const void* message, size_t size) {
     return -EINTR;
 }
 
-void channel_send(void* record, size_t size) {
+void channel_send(void* record, size_t size, const Caller& caller) {
     if (size == 0) return;
-    if (in_vfork_child()) {
+    if (caller.vfork_child) {
         send_from_vfork_child(record, size);
         return;
     }
@@ -144,7 +145,7 @@ void channel_send(void* record, size_t size) {
             if (moved >= 0 && moved != fd) r = channel_send_on(fd = moved, record, size);
         }
         if (r == 0) {
-            report_drops(fd);
+            report_drops(fd, caller);
             return;
         }
         if (!connection_lost(r)) {  // timed out (collector too slow) or the record is too big
@@ -167,7 +168,7 @@ void channel_send(void* record, size_t size) {
     connection.install(fresh);
     process_state().own_connection.store(true, std::memory_order_relaxed);
     if (channel_send_on(fresh, record, size) == 0) {
-        report_drops(fresh);
+        report_drops(fresh, caller);
     } else {
         spool_or_count(record, size, true);
     }

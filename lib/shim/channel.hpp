@@ -11,11 +11,13 @@
 
 #include <cstddef>
 
+#include "process_state.hpp"
+
 namespace cowtrace::shim {
 
-// Sends a finished record (header included). In a vfork child it uses the parent's connection
-// without changing any global state.
-void channel_send(void* record, size_t size);
+// Sends a finished record (header included) for caller. In a vfork child it uses the parent's
+// connection without changing any global state.
+void channel_send(void* record, size_t size, const Caller& caller);
 
 // A forked child sends on the connection it inherited (the collector tells senders apart by
 // the kernel's credentials on each message). Before it waits for an answer (the census

@@ -10,13 +10,18 @@ namespace cowtrace::shim {
 
 namespace {
 ShimConfig g_config{};
+char g_text[kSocketPathBytes + 2 * kPathBytes];  // the strings, back to back
+size_t g_text_used = 0;
 
-void copy_bounded(char* dst, size_t cap, const char* src) {
-    dst[0] = '\0';
-    if (src == nullptr) return;
+// src copied into g_text; "" when unset or not shorter than cap (a path we cannot honour).
+const char* keep_bounded(const char* src, size_t cap) {
+    if (src == nullptr) return "";
     size_t n = strnlen(src, cap);
-    if (n >= cap) return;  // too long to be a path we can honour: treat as unset
+    if (n >= cap || n == 0 || g_text_used + n + 1 > sizeof g_text) return "";
+    char* dst = g_text + g_text_used;
     memcpy(dst, src, n + 1);
+    g_text_used += n + 1;
+    return dst;
 }
 
 int int_from_env(const char* name, int dflt, int lo, int hi) {
@@ -38,17 +43,18 @@ void load_config() {
     c.secure_exec = getauxval(AT_SECURE) != 0;
     // secure_getenv returns nothing in secure-execution mode: a setuid program never writes
     // where an unprivileged environment tells it to.
-    copy_bounded(c.socket_path, sizeof c.socket_path, secure_getenv(wire::kEnvSocket));
-    copy_bounded(c.spool_path, sizeof c.spool_path, secure_getenv(wire::kEnvSpool));
-    copy_bounded(c.ld_preload, sizeof c.ld_preload, getenv("LD_PRELOAD"));
+    g_text_used = 0;
+    c.socket_path = keep_bounded(secure_getenv(wire::kEnvSocket), kSocketPathBytes);
+    c.spool_path = keep_bounded(secure_getenv(wire::kEnvSpool), kPathBytes);
     const char* census = secure_getenv(wire::kEnvCensus);
     c.census_enabled = census == nullptr || strcmp(census, "0") != 0;
     c.send_timeout_ms = int_from_env(wire::kEnvSendTimeout, 1000, 1, 600000);
     c.census_timeout_ms = int_from_env(wire::kEnvCensusTimeout, 5000, 1, 600000);
 
+    c.lib_path = "";
     Dl_info info{};
     if (dladdr(reinterpret_cast<void*>(&load_config), &info) != 0 && info.dli_fname != nullptr) {
-        copy_bounded(c.lib_path, sizeof c.lib_path, info.dli_fname);
+        c.lib_path = keep_bounded(info.dli_fname, kPathBytes);
     }
 }
 

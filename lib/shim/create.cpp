@@ -36,27 +36,27 @@ wire::U64List frames_of(const shim::CallSite& site) {
 }
 
 // The parent's record of a creation: the child, or the failure.
-void send_created(CreateHow how, pid_t child, int error, const shim::CallSite& site,
-                  uint64_t clone_flags = 0) {
+void send_created(const shim::Caller& caller, CreateHow how, pid_t child, int error,
+                  const shim::CallSite& site, uint64_t clone_flags = 0) {
     wire::Created created;
     created.how = how;
     created.child = child;
     created.error = error;
     created.clone_flags = clone_flags;
     created.call_site = frames_of(site);
-    shim::send(created);
+    shim::send(created, caller);
 }
 
 // A creation whose child the caller never names (system, popen, wordexp, daemon, vfork): the
 // child claims it.
-void send_spawn_begin(CreateHow how, uint32_t token) {
+void send_spawn_begin(const shim::Caller& caller, CreateHow how, uint32_t token) {
     shim::CallSite site;
     shim::capture_call_site(site);
     wire::SpawnBegin begin;
     begin.how = how;
     begin.token = token;
     begin.call_site = frames_of(site);
-    shim::send(begin);
+    shim::send(begin, caller);
 }
 
 // Marks the vfork (or CLONE_VM) child to come: it borrows this thread's memory, and its records
@@ -69,10 +69,10 @@ void expect_memory_sharing_child(uint32_t token) {
 template <class RealFork>
 pid_t fork_like(CreateHow how, const RealFork& real_fn) {
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
+    shim::Caller caller = shim::ensure_initialized();
     shim::CallSite site;
     shim::capture_call_site(site);
-    pid_t parent = shim::raw_getpid();
+    pid_t parent = caller.pid;
     // Restored, not cleared: a signal handler that forks while this wrapper runs (glibc's fork
     // runs atfork handlers and takes locks before the system call) would otherwise clear it for
     // this call, whose child would then be announced twice (atfork handler and wrapper).
@@ -85,7 +85,7 @@ pid_t fork_like(CreateHow how, const RealFork& real_fn) {
     if (pid == 0) {
         shim::child_after_fork(how, parent);
     } else {
-        send_created(how, pid, pid < 0 ? errno : 0, site);
+        send_created(caller, how, pid, pid < 0 ? errno : 0, site);
     }
     return pid;
 }
@@ -95,7 +95,7 @@ int spawn_like(CreateHow how, const RealSpawn& real_fn, pid_t* pid, const char* 
                const posix_spawn_file_actions_t* actions, const posix_spawnattr_t* attr,
                char* const argv[], char* const envp[], bool search_path) {
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
+    shim::Caller caller = shim::ensure_initialized();
     shim::CallSite site;
     shim::capture_call_site(site);
     shim::ChildEnvironment env(envp);
@@ -122,7 +122,7 @@ int spawn_like(CreateHow how, const RealSpawn& real_fn, pid_t* pid, const char* 
     errno_guard.keep_result();
     created.child = rc == 0 ? *out : -1;
     created.error = rc;
-    shim::send(created);
+    shim::send(created, caller);
     return rc;
 }
 
@@ -152,9 +152,9 @@ COWTRACE_EXPORT pid_t _Fork() {
 // Called from the vfork trampoline in the parent, before the child borrows its memory.
 extern "C" __attribute__((visibility("hidden"))) void cowtrace_vfork_pre_hook() {
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
+    shim::Caller caller = shim::ensure_initialized();
     uint32_t token = new_token();
-    send_spawn_begin(CreateHow::kVfork, token);
+    send_spawn_begin(caller, CreateHow::kVfork, token);
     expect_memory_sharing_child(token);
 }
 
@@ -170,7 +170,7 @@ COWTRACE_EXPORT int clone(int (*fn)(void*), void* stack, int flags, void* arg, .
         return shim::real::clone(fn, stack, flags, arg, parent_tid, tls, child_tid);
     }
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
+    shim::Caller caller = shim::ensure_initialized();
     shim::CallSite site;
     shim::capture_call_site(site);
     if (flags & CLONE_VM) {
@@ -179,17 +179,18 @@ COWTRACE_EXPORT int clone(int (*fn)(void*), void* stack, int flags, void* arg, .
         begin.how = CreateHow::kClone;
         begin.token = token;
         begin.call_site = frames_of(site);
-        shim::send(begin);
+        shim::send(begin, caller);
         expect_memory_sharing_child(token);
     }
-    CloneStart start{fn, arg, shim::raw_getpid()};
+    CloneStart start{fn, arg, caller.pid};
     errno_guard.restore();
     int rc = (flags & CLONE_VM)
                  ? shim::real::clone(fn, stack, flags, arg, parent_tid, tls, child_tid)
                  : shim::real::clone(clone_child_entry, stack, flags, &start, parent_tid, tls,
                                      child_tid);
     errno_guard.keep_result();
-    send_created(CreateHow::kClone, rc, rc < 0 ? errno : 0, site, static_cast<uint64_t>(flags));
+    send_created(caller, CreateHow::kClone, rc, rc < 0 ? errno : 0, site,
+                 static_cast<uint64_t>(flags));
     return rc;
 }
 
@@ -211,8 +212,8 @@ COWTRACE_EXPORT int posix_spawnp(pid_t* pid, const char* file,
 
 COWTRACE_EXPORT int system(const char* command) {
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
-    if (command != nullptr) send_spawn_begin(CreateHow::kSystem, new_token());
+    shim::Caller caller = shim::ensure_initialized();
+    if (command != nullptr) send_spawn_begin(caller, CreateHow::kSystem, new_token());
     shim::EnvironSwap swap(command);
     errno_guard.restore();
     int rc = shim::real::system(command);
@@ -221,15 +222,15 @@ COWTRACE_EXPORT int system(const char* command) {
         wire::WaitReaped reaped;
         reaped.call = wire::WaitCall::kSystem;
         reaped.status = rc;
-        shim::send(reaped);
+        shim::send(reaped, caller);
     }
     return rc;
 }
 
 COWTRACE_EXPORT FILE* popen(const char* command, const char* mode) {
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
-    send_spawn_begin(CreateHow::kPopen, new_token());
+    shim::Caller caller = shim::ensure_initialized();
+    send_spawn_begin(caller, CreateHow::kPopen, new_token());
     shim::EnvironSwap swap(command);
     errno_guard.restore();
     FILE* f = shim::real::popen(command, mode);
@@ -242,19 +243,19 @@ COWTRACE_EXPORT int pclose(FILE* stream) {
     int rc = shim::real::pclose(stream);
     errno_guard.keep_result();
     if (rc != -1) {
-        shim::ensure_initialized();
+        shim::Caller caller = shim::ensure_initialized();
         wire::WaitReaped reaped;
         reaped.call = wire::WaitCall::kPclose;
         reaped.status = rc;
-        shim::send(reaped);
+        shim::send(reaped, caller);
     }
     return rc;
 }
 
 COWTRACE_EXPORT int wordexp(const char* words, wordexp_t* result, int flags) {
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
-    if (!(flags & WRDE_NOCMD)) send_spawn_begin(CreateHow::kWordexp, new_token());
+    shim::Caller caller = shim::ensure_initialized();
+    if (!(flags & WRDE_NOCMD)) send_spawn_begin(caller, CreateHow::kWordexp, new_token());
     shim::EnvironSwap swap(words);
     errno_guard.restore();
     int rc = shim::real::wordexp(words, result, flags);
@@ -264,8 +265,8 @@ COWTRACE_EXPORT int wordexp(const char* words, wordexp_t* result, int flags) {
 
 COWTRACE_EXPORT int daemon(int nochdir, int noclose) {
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
-    send_spawn_begin(CreateHow::kDaemon, new_token());
+    shim::Caller caller = shim::ensure_initialized();
+    send_spawn_begin(caller, CreateHow::kDaemon, new_token());
     shim::t_pending_how = CreateHow::kDaemon;
     errno_guard.restore();
     int rc = shim::real::daemon(nochdir, noclose);  // the parent _exits inside glibc
@@ -277,7 +278,7 @@ COWTRACE_EXPORT int daemon(int nochdir, int noclose) {
 COWTRACE_EXPORT pid_t forkpty(int* amaster, char* name, const struct termios* termp,
                               const struct winsize* winp) {
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
+    shim::Caller caller = shim::ensure_initialized();
     shim::CallSite site;
     shim::capture_call_site(site);
     shim::t_pending_how = CreateHow::kForkpty;
@@ -285,6 +286,6 @@ COWTRACE_EXPORT pid_t forkpty(int* amaster, char* name, const struct termios* te
     pid_t pid = shim::real::forkpty(amaster, name, termp, winp);
     errno_guard.keep_result();
     shim::t_pending_how = CreateHow::kUnknown;
-    if (pid != 0) send_created(CreateHow::kForkpty, pid, pid < 0 ? errno : 0, site);
+    if (pid != 0) send_created(caller, CreateHow::kForkpty, pid, pid < 0 ? errno : 0, site);
     return pid;
 }

@@ -11,9 +11,9 @@ namespace shim = cowtrace::shim;
 extern "C" __attribute__((visibility("hidden"))) void cowtrace_dlopen_pre_hook(const char* file,
                                                                                int mode) {
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
+    shim::Caller caller = shim::ensure_initialized();
     if (!(mode & RTLD_DEEPBIND)) return;
     cowtrace::wire::DlopenDeepbind deepbind;
     deepbind.path = file;
-    shim::send(deepbind);
+    shim::send(deepbind, caller);
 }

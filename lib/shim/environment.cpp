@@ -17,8 +17,10 @@ namespace {
 
 constexpr size_t kVarCount = sizeof wire::kLibraryVariables / sizeof wire::kLibraryVariables[0];
 constexpr size_t kEntryBytes = kPathBytes + 48;
-char g_entries[kVarCount][kEntryBytes];  // "COWTRACE_…=value", empty when unset
-char g_preload_entry[kPathBytes + 16];   // "LD_PRELOAD=<our library>"
+// The entries, back to back in one buffer (a page or so touched per image, not one per entry).
+char g_entry_text[kVarCount * kEntryBytes + kPathBytes + 16];
+char* g_entries[kVarCount];       // "COWTRACE_…=value", nullptr when unset
+char* g_preload_entry = nullptr;  // "LD_PRELOAD=<our library>", nullptr when unknown
 
 bool has_prefix(const char* s, const char* name, size_t name_len) {
     return strncmp(s, name, name_len) == 0 && s[name_len] == '=';
@@ -43,14 +45,24 @@ bool preload_names_us(const char* value) {
 
 void prepare_environment_entries() {
     const ShimConfig& c = config();
-    for (size_t i = 0; i < kVarCount; ++i) g_entries[i][0] = '\0';
-    auto set = [](size_t i, const char* name, const char* value) {
+    size_t used = 0;
+    // "name=value" appended to g_entry_text; nullptr when value is empty or the entry too long.
+    auto entry = [&used](const char* name, const char* value, size_t cap) -> char* {
         size_t n = strlen(name), v = strlen(value);
-        if (v == 0 || n + 1 + v + 1 > kEntryBytes) return;
-        memcpy(g_entries[i], name, n);
-        g_entries[i][n] = '=';
-        memcpy(g_entries[i] + n + 1, value, v + 1);
+        if (v == 0 || n + 1 + v + 1 > cap || used + n + 1 + v + 1 > sizeof g_entry_text) {
+            return nullptr;
+        }
+        char* e = g_entry_text + used;
+        memcpy(e, name, n);
+        e[n] = '=';
+        memcpy(e + n + 1, value, v + 1);
+        used += n + 1 + v + 1;
+        return e;
     };
+    auto set = [&entry](size_t i, const char* name, const char* value) {
+        g_entries[i] = entry(name, value, kEntryBytes);
+    };
+    for (size_t i = 0; i < kVarCount; ++i) g_entries[i] = nullptr;
     set(0, wire::kEnvSocket, c.socket_path);
     set(1, wire::kEnvSpool, c.spool_path);
     if (!c.census_enabled) set(2, wire::kEnvCensus, "0");
@@ -69,16 +81,11 @@ void prepare_environment_entries() {
     };
     if (c.send_timeout_ms != 1000) set(3, wire::kEnvSendTimeout, itoa(c.send_timeout_ms));
     if (c.census_timeout_ms != 5000) set(4, wire::kEnvCensusTimeout, itoa(c.census_timeout_ms));
-    g_preload_entry[0] = '\0';
-    size_t len = strlen(c.lib_path);
-    if (len > 0 && len + 12 < sizeof g_preload_entry) {
-        memcpy(g_preload_entry, "LD_PRELOAD=", 11);
-        memcpy(g_preload_entry + 11, c.lib_path, len + 1);
-    }
+    g_preload_entry = entry("LD_PRELOAD", c.lib_path, kPathBytes + 12);
 }
 
 ChildEnvironment::ChildEnvironment(char* const* envp) : original_(envp), result_(envp) {
-    if (config().secure_exec || g_preload_entry[0] == '\0') return;
+    if (config().secure_exec || g_preload_entry == nullptr) return;
     size_t count = 0;
     bool found[kVarCount] = {};
     const char* preload = nullptr;
@@ -92,7 +99,7 @@ ChildEnvironment::ChildEnvironment(char* const* envp) : original_(envp), result_
     }
     bool preload_ok = preload != nullptr && preload_names_us(preload);
     bool vars_ok = true;
-    for (size_t i = 0; i < kVarCount; ++i) vars_ok = vars_ok && (found[i] || !g_entries[i][0]);
+    for (size_t i = 0; i < kVarCount; ++i) vars_ok = vars_ok && (found[i] || !g_entries[i]);
     if (preload_ok && vars_ok) return;
 
     size_t need = count + kVarCount + 2;
@@ -127,7 +134,7 @@ ChildEnvironment::ChildEnvironment(char* const* envp) : original_(envp), result_
         }
     }
     for (size_t i = 0; i < kVarCount; ++i) {
-        if (!found[i] && g_entries[i][0]) out[n++] = g_entries[i];
+        if (!found[i] && g_entries[i]) out[n++] = g_entries[i];
     }
     out[n] = nullptr;
     result_ = out;

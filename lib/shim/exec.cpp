@@ -34,10 +34,9 @@ public:
     // will find the file (execveat, fexecve).
     ExecAttempt(const char* path, const char* resolved, const char* kernel_path, int dirfd,
                 int at_flags, char* const* argv, char* const* envp)
-        : env_(envp) {
-        shim::ensure_initialized();
-        shim::announce_vfork_child();
-        shim::end_of_episode(wire::EpisodeEndReason::kExec);
+        : caller_(shim::ensure_initialized()), env_(envp) {
+        shim::announce_vfork_child(caller_);
+        shim::end_of_episode(caller_, wire::EpisodeEndReason::kExec);
         record_.path = path;
         bool same = resolved == nullptr || (path != nullptr && strcmp(path, resolved) == 0);
         record_.resolved_path = same ? "" : resolved;
@@ -53,7 +52,7 @@ public:
         if (env_.give_up_if_too_big(kernel_path, argv))
             record_.image_flags |= wire::kImageNoPreload;
         record_.env_reinjected = env_.reinjected();
-        shim::send(record_);
+        shim::send(record_, caller_);
         errno_guard_.restore();
     }
     char* const* env() const { return env_.get(); }
@@ -66,7 +65,7 @@ public:
         send_failure(err);
         record_.image_flags |= wire::kImageNoPreload;
         record_.env_reinjected = false;
-        shim::send(record_);
+        shim::send(record_, caller_);
         errno_guard_.restore();
         return true;
     }
@@ -75,18 +74,19 @@ public:
     int failed(int rc) {
         errno_guard_.keep_result();
         send_failure(errno);
-        shim::resume_episode();
+        shim::resume_episode(caller_);
         return rc;
     }
 
 private:
-    static void send_failure(int err) {
+    void send_failure(int err) {
         wire::ExecFailed failure;
         failure.error = err;
-        shim::send(failure);
+        shim::send(failure, caller_);
     }
 
     shim::ErrnoGuard errno_guard_;
+    shim::Caller caller_;  // one exec attempt: the process cannot change while it lasts
     shim::ChildEnvironment env_;
     wire::ExecAttempt record_;
     char image_[shim::kPathBytes];

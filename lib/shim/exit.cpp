@@ -18,9 +18,9 @@ using cowtrace::wire::ExitHow;
 namespace {
 void before_exit(ExitHow how, int code) {
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
-    shim::announce_vfork_child();
-    shim::process_ends(how, code);
+    shim::Caller caller = shim::ensure_initialized();
+    shim::announce_vfork_child(caller);
+    shim::process_ends(caller, how, code);
 }
 }  // namespace
 

@@ -25,6 +25,10 @@ shim::OwnedFd* const kOurs[] = {&shim::collector_connection(), &shim::spool_file
 
 // Moves ours away from fd (above avoid_upto). True when fd still holds one of ours.
 bool ours_stuck_at(int fd, int avoid_upto) {
+    // Most of the host's descriptors are not ours: no system call for those.
+    bool numbered_ours = false;
+    for (shim::OwnedFd* ours : kOurs) numbered_ours = numbered_ours || ours->number() == fd;
+    if (!numbered_ours) return false;
     bool vfork_child = shim::in_vfork_child();
     bool stuck = false;
     for (shim::OwnedFd* ours : kOurs) stuck = ours->evacuate(fd, avoid_upto, vfork_child) || stuck;

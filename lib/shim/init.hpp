@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "process_state.hpp"
 #include "wire/record.hpp"
 
 #define COWTRACE_EXPORT extern "C" __attribute__((visibility("default")))
@@ -14,8 +15,8 @@
 namespace cowtrace::shim {
 
 // First thing in every wrapper. Also notices when it runs in a process nobody told us was
-// created (a raw clone), and adopts it.
-void ensure_initialized();
+// created (a raw clone), and adopts it. Returns who runs the wrapper, for the records it sends.
+Caller ensure_initialized();
 
 // In the child of a fork-like creation (async-signal-safe): take over the globals, open our own
 // connection, announce ourselves, and for a memory-copying creation let the collector take its
@@ -23,17 +24,17 @@ void ensure_initialized();
 void child_after_fork(wire::CreateHow how, pid_t parent);
 
 // A vfork child's first record says whose child it is.
-void announce_vfork_child();
+void announce_vfork_child(const Caller& caller);
 
 // The child's memory is about to disappear (exit) or be replaced (exec): let the collector take
 // its final census while both processes still exist. No-op outside an open episode.
-void end_of_episode(wire::EpisodeEndReason reason);
+void end_of_episode(const Caller& caller, wire::EpisodeEndReason reason);
 // The exec failed: the episode goes on.
-void resume_episode();
+void resume_episode(const Caller& caller);
 
 // The process is ending itself (exit, _exit, abort, exit_group…): the episode's end, then the
 // Exit record.
-void process_ends(wire::ExitHow how, int code);
+void process_ends(const Caller& caller, wire::ExitHow how, int code);
 
 // This process's minor page faults so far (getrusage): what a forked child that was never
 // censused reports as its cheap figure.

@@ -20,11 +20,22 @@ ProcessState& process_state() {
     return g_state;
 }
 
+Caller current_caller() {
+    Caller caller;
+    caller.pid = raw_getpid();
+    caller.tid = raw_gettid();
+    caller.vfork_child = in_vfork_child(caller.pid);
+    return caller;
+}
+
 bool in_vfork_child() {
+    if (g_state.pid.load(std::memory_order_relaxed) == 0) return false;
+    return in_vfork_child(raw_getpid());
+}
+
+bool in_vfork_child(pid_t me) {
     pid_t owner = g_state.pid.load(std::memory_order_relaxed);
-    if (owner == 0) return false;
-    pid_t me = raw_getpid();
-    if (me == owner) return false;
+    if (owner == 0 || me == owner) return false;
     // Another process runs with our globals: either it borrows our memory (vfork, CLONE_VM) or
     // it is a copy nobody told us about (raw clone). kcmp tells the two apart exactly.
     long same_vm = raw_syscall(SYS_kcmp, me, owner, KCMP_VM, 0, 0);

@@ -37,8 +37,23 @@ extern COWTRACE_TLS bool t_in_fork_wrapper;
 // How the next libc-internal fork came about (daemon, forkpty), for the atfork child handler.
 extern COWTRACE_TLS wire::CreateHow t_pending_how;
 
+// Who runs a wrapper: the process, the thread, and whether it borrows its parent's memory.
+// Asked of the kernel once per event (a wrapper's run) and handed to every record the event
+// sends. Never kept in memory between events: a vfork child shares that memory with its parent,
+// a raw clone copies it, and neither tells us.
+struct Caller {
+    pid_t pid = 0;
+    pid_t tid = 0;
+    bool vfork_child = false;  // a vfork (or CLONE_VM) child: must not write globals
+};
+
+// getpid and gettid; kcmp only when the pid is not the one the globals belong to.
+Caller current_caller();
+
 // A vfork child (or a CLONE_VM child) runs on its parent's memory: it must not write globals.
+// me: this process's pid (getpid), when the caller knows it already.
 bool in_vfork_child();
+bool in_vfork_child(pid_t me);
 
 // Called in every new process we did not see being created by a wrapper (raw clone, …) and by
 // child_after_fork: makes the globals belong to this process.

@@ -17,14 +17,14 @@ namespace shim = cowtrace::shim;
 using cowtrace::wire::CreateHow;
 
 namespace {
-void begin_raw_creation(bool shares_memory) {
+void begin_raw_creation(const shim::Caller& caller, bool shares_memory) {
     shim::CallSite site;
     shim::capture_call_site(site);
     cowtrace::wire::SpawnBegin begin;
     begin.how = CreateHow::kRawSyscall;
     begin.token = shim::process_state().next_token.fetch_add(1, std::memory_order_relaxed);
     begin.call_site = {site.frames, site.depth};
-    shim::send(begin);
+    shim::send(begin, caller);
     uint32_t token = begin.token;
     if (shares_memory) {
         shim::t_vfork_token = token;
@@ -32,13 +32,13 @@ void begin_raw_creation(bool shares_memory) {
     }
 }
 // An exec through syscall(): recorded as attempted; the environment is the program's own.
-void raw_exec_attempt(const char* path, char* const* argv) {
-    shim::announce_vfork_child();
-    shim::end_of_episode(cowtrace::wire::EpisodeEndReason::kExec);
+void raw_exec_attempt(const shim::Caller& caller, const char* path, char* const* argv) {
+    shim::announce_vfork_child(caller);
+    shim::end_of_episode(caller, cowtrace::wire::EpisodeEndReason::kExec);
     cowtrace::wire::ExecAttempt attempt;
     attempt.path = path;
     attempt.argv = cowtrace::wire::TextList::of_array(argv);
-    shim::send(attempt);
+    shim::send(attempt, caller);
 }
 }  // namespace
 
@@ -62,33 +62,34 @@ extern "C" __attribute__((visibility("hidden"))) void cowtrace_syscall_pre_hook(
             return;  // the common case costs one comparison
     }
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
+    shim::Caller caller = shim::ensure_initialized();
     switch (number) {
         case SYS_fork:
-            begin_raw_creation(false);
+            begin_raw_creation(caller, false);
             break;
         case SYS_vfork:
-            begin_raw_creation(true);
+            begin_raw_creation(caller, true);
             break;
         case SYS_clone:
-            if (!(a1 & CLONE_THREAD)) begin_raw_creation(a1 & CLONE_VM);
+            if (!(a1 & CLONE_THREAD)) begin_raw_creation(caller, a1 & CLONE_VM);
             break;
         case SYS_clone3: {
             auto* args = reinterpret_cast<const clone_args*>(a1);
             if (args != nullptr && !(args->flags & CLONE_THREAD)) {
-                begin_raw_creation(args->flags & CLONE_VM);
+                begin_raw_creation(caller, args->flags & CLONE_VM);
             }
             break;
         }
         case SYS_execve:
-            raw_exec_attempt(reinterpret_cast<const char*>(a1), reinterpret_cast<char* const*>(a2));
+            raw_exec_attempt(caller, reinterpret_cast<const char*>(a1),
+                             reinterpret_cast<char* const*>(a2));
             break;
         case SYS_execveat:
-            raw_exec_attempt(reinterpret_cast<const char*>(a2), nullptr);
+            raw_exec_attempt(caller, reinterpret_cast<const char*>(a2), nullptr);
             break;
         case SYS_exit_group:
-            shim::announce_vfork_child();
-            shim::process_ends(cowtrace::wire::ExitHow::kRawSyscall, static_cast<int>(a1));
+            shim::announce_vfork_child(caller);
+            shim::process_ends(caller, cowtrace::wire::ExitHow::kRawSyscall, static_cast<int>(a1));
             break;
     }
 }

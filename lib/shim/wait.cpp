@@ -15,12 +15,12 @@ namespace {
 void report(WaitCall call, pid_t pid, int status) {
     if (pid <= 0 || !(WIFEXITED(status) || WIFSIGNALED(status))) return;
     shim::ErrnoGuard errno_guard;
-    shim::ensure_initialized();
+    shim::Caller caller = shim::ensure_initialized();
     cowtrace::wire::WaitReaped reaped;
     reaped.call = call;
     reaped.child = pid;
     reaped.status = status;
-    shim::send(reaped);
+    shim::send(reaped, caller);
 }
 }  // namespace
 

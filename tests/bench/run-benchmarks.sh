@@ -2,16 +2,26 @@
 # cowtrace's benchmark suite: builds what it needs, then runs tests/bench/run_benchmarks.py.
 #
 #   tests/bench/run-benchmarks.sh [--quick] [--only NAME[,NAME...]] [--lib LIB.so]...
-#                                 [--build DIR] [--no-build] [--json FILE] [--list]
+#                                 [--cowtrace BIN]... [--build DIR] [--no-build] [--json FILE]
+#                                 [--list]
+#                                 [--attach-attribution MODE[,MODE...]]
 #
 #   --quick        fewer trials and rounds: about 5 minutes instead of about 20
 #   --only NAMES   run only these benchmarks (--list names them)
 #   --lib LIB.so   trace with (and, in the shim benchmark, preload) this libcowtrace.so instead
 #                  of the build's; give it twice to compare two libraries side by side
+#   --cowtrace BIN the cowtrace executable (collector) to trace with, paired one to one with
+#                  --lib: to compare two whole builds side by side,
+#                    --lib A/lib/libcowtrace.so --cowtrace A/bin/cowtrace \
+#                    --lib B/lib/libcowtrace.so --cowtrace B/bin/cowtrace
+#                  (alone, each traces with its own build's lib/libcowtrace.so; what runs once,
+#                  not per traced mode — attach, record, ingest, reports — uses the first)
 #   --build DIR    the build tree to use (default: build/ in the repository); configured
 #                  RelWithDebInfo if it does not exist yet
 #   --no-build     use the build tree as it is
 #   --json FILE    also write every figure to FILE
+#   --attach-attribution MODES  the attach benchmark observes with each of these --attribution
+#                  modes (off, sampled, full) in rounds of its own (default: sampled)
 #
 # Run it as root for the exact census mode (the default figures are taken that way). Not part
 # of ctest: it times things, on purpose. Figures and how to read them: docs/PERFORMANCE.md.
@@ -25,7 +35,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --build) build=$2; shift 2 ;;
         --no-build) do_build=0; shift ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         --list) exec python3 "$here/run_benchmarks.py" --build "$build" --list ;;
         *) args+=("$1"); shift ;;
     esac

@@ -2,7 +2,7 @@
 """cowtrace's benchmark suite (issue 11, item 3; the shim micro-benchmark of issue 9).
 
     tests/bench/run-benchmarks.sh [--quick] [--only NAME[,NAME...]] [--lib LIB.so ...]
-                                  [--build DIR] [--json FILE] [--list]
+                                  [--cowtrace BIN ...] [--build DIR] [--json FILE] [--list]
 
 (run-benchmarks.sh builds what is needed, then runs this script with --build.)
 
@@ -14,8 +14,16 @@ noise. Nothing here asserts a time: read the figures.
 
 --lib LIB.so (repeatable) names the libcowtrace.so to trace with (COWTRACE_LIB) and to preload
 in the shim benchmark: with two, every traced mode is run once per library, side by side, so a
-library before and after a change can be compared in one run. The collector is always the
-build's. Without --lib, the build's own library is used.
+library before and after a change can be compared in one run. Without --lib, the build's own
+library is used.
+
+--cowtrace BIN (repeatable) names the cowtrace executable (the collector) of each traced mode,
+paired one-to-one with --lib: `--lib A/lib/libcowtrace.so --cowtrace A/bin/cowtrace --lib
+B/lib/libcowtrace.so --cowtrace B/bin/cowtrace` compares two whole builds side by side in one
+run. Given without --lib, each executable traces with the library of its own build
+(BIN/../../lib/libcowtrace.so). Without --cowtrace, every traced mode uses the build's
+executable. What is not run once per traced mode (attach, record, ingest, the reports) uses the
+first.
 """
 
 import argparse
@@ -215,13 +223,29 @@ class Suite:
         self.args = args
         self.build = os.path.abspath(args.build)
         self.quick = args.quick
-        self.cowtrace = os.path.join(self.build, "bin/cowtrace")
+        self.attach_attribution = [a for a in getattr(args, "attach_attribution",
+                                                      "off").split(",") if a]
         self.bench_dir = os.path.join(self.build, "tests/bench")
+        default_cowtrace = os.path.join(self.build, "bin/cowtrace")
         default_lib = os.path.join(self.build, "lib/libcowtrace.so")
-        self.libs = [os.path.abspath(p) for p in (args.lib or [default_lib])]
+        cowtraces = [os.path.abspath(p) for p in (getattr(args, "cowtrace", None) or [])]
+        libs = [os.path.abspath(p) for p in (args.lib or [])]
+        if cowtraces and libs and len(cowtraces) != len(libs):
+            sys.exit(f"run_benchmarks: --cowtrace pairs with --lib one to one: "
+                     f"{len(cowtraces)} --cowtrace for {len(libs)} --lib")
+        if not libs:
+            # Each executable with its own build's library (as cowtrace itself finds it).
+            libs = [os.path.join(os.path.dirname(os.path.dirname(c)), "lib/libcowtrace.so")
+                    for c in cowtraces] or [default_lib]
+        self.libs = libs
+        self.cowtraces = cowtraces or [default_cowtrace] * len(libs)
+        self.cowtrace = self.cowtraces[0]
         for lib in self.libs:
             if not os.path.isfile(lib):
                 sys.exit(f"run_benchmarks: no library at {lib}")
+        for c in self.cowtraces:
+            if not os.access(c, os.X_OK):
+                sys.exit(f"run_benchmarks: no cowtrace executable at {c}")
         self.lib_names = self._lib_names()
         self.root = os.geteuid() == 0
         self.cow_mode = "exact" if self.root else "unprivileged"
@@ -245,8 +269,8 @@ class Suite:
 
     def traced_modes(self, extra=(), suffix=""):
         modes = []
-        for name, lib in zip(self.lib_names, self.libs):
-            prefix = [self.cowtrace, "run", "-q", "--mode", self.cow_mode, *extra,
+        for name, lib, cowtrace in zip(self.lib_names, self.libs, self.cowtraces):
+            prefix = [cowtrace, "run", "-q", "--mode", self.cow_mode, *extra,
                       "-o", "{trace}", "--"]
             modes.append(Mode(name + suffix, prefix, clean_env({"COWTRACE_LIB": lib}), True))
         return modes
@@ -491,16 +515,18 @@ class Suite:
                 r = self._one_episode(m, cmd, trace)
                 res.setdefault(m.name, []).append(r)
                 rows.append([m.name, f"{r['window_s']:.2f} s", f"{r['census_cpu_ms']:.0f} ms",
+                             f"{r['census_cpu_before_final_ms']:.0f} ms",
                              f"{r['share'] * 100:.2f} %", f"{r['run_cpu_ms']:.0f} ms",
                              str(r["samples"]),
                              f"{r['interval_med_ms']:.0f} / {r['interval_max_ms']:.0f} ms",
                              f"{r['sample_cost_med_ms']:.1f} ms",
                              f"{r['first_sample_ms']:.0f} ms"])
-        table(["mode", "episode", "census CPU", "share", "whole run", "samples",
+        table(["mode", "episode", "census CPU", "before final", "share", "whole run", "samples",
                "interval med/max", "cost/sample", "1st sample after fork"], rows)
-        print("  census CPU: the census thread's CPU time between the episode's start and end "
-              "(baseline, periodic samples, final census); share: that / the episode's wall "
-              "time; whole run: the thread's CPU over the run (process setup included); "
+        print("  census CPU: the census thread's CPU time from the fork to the end of the run "
+              "(baseline, periodic samples, final census and its memory samples); before final: "
+              "the same up to the child's request for its final census; share: census CPU / "
+              "the episode's wall time; whole run: the thread's CPU over the run (process setup included); "
               "cost/sample: median cost_ns of the episode's samples (wall time of one census)")
         print()
         for name, runs in res.items():
@@ -548,13 +574,18 @@ class Suite:
             after = [c.get(census_tid, 0) for tp, c in polls if tp >= t]
             return after[0] if after else polls[-1][1].get(census_tid, 0)
 
-        census_ns = cpu_after(t_end) - cpu_at(t_fork)
+        # To the end of the run: the episode's end is dated by the child's request for its final
+        # census, which (with the memory samples that go with it) is taken after it. The run
+        # ends as soon as the child is reaped.
+        census_ns = max(c.get(census_tid, 0) for _, c in polls) - cpu_at(t_fork)
+        ended_ns = cpu_after(t_end) - cpu_at(t_fork)
         window = max(1, t_end - t_fork)
         times = [t for t, _ in samples]
         intervals = [(b - a) / 1e6 for a, b in zip(times, times[1:])]
         return {
             "window_s": window / 1e9,
             "census_cpu_ms": census_ns / 1e6,
+            "census_cpu_before_final_ms": ended_ns / 1e6,
             "share": census_ns / window,
             "run_cpu_ms": max(c.get(census_tid, 0) for _, c in polls) / 1e6,
             "samples": len(samples),
@@ -713,9 +744,12 @@ class Suite:
               f"{rounds} rounds, alternating: SET throughput (redis-benchmark -t set -r 2000000 "
               f"-d 300 -c 50, chunks of {chunk}) before and during a BGSAVE, while `cowtrace "
               f"attach PID` observes the server (census {self.cow_mode}, 100 ms interval, "
-              f"attribution sampled) and while nothing does")
+              f"attribution {' / '.join(self.attach_attribution)}) and while nothing does")
         server = RedisServer(self, self.untraced())
-        plain, attached = Mode("not attached"), Mode("attached")
+        plain = Mode("not attached")
+        observers = [Mode("attached" if len(self.attach_attribution) == 1
+                          else f"attached, attribution {a}") for a in self.attach_attribution]
+        attribution_of = {m.name: a for m, a in zip(observers, self.attach_attribution)}
         try:
             server.populate(populate)
             pid = int(server.info("server")["process_id"])
@@ -737,6 +771,7 @@ class Suite:
                     return measured(lambda: 0.0)
                 trace = self.trace_path(f"attach-{t}")
                 observer = subprocess.Popen([self.cowtrace, "attach", "-q", "-o", trace,
+                                             "--attribution", attribution_of[mode.name],
                                              str(pid)], env=clean_env(),
                                             stderr=subprocess.PIPE)
                 try:
@@ -753,30 +788,35 @@ class Suite:
                     observer.wait(timeout=60)
                 return got
 
-            got = interleaved(rounds, [plain, attached], run_one)
+            got = interleaved(rounds, [plain] + observers, run_one)
         finally:
             server.stop()
         rows, res = [], {}
-        for key, words in (("idle_rps", "idle"), ("bgsave_rps", "during BGSAVE")):
-            base = [r[key] for r in got[plain.name]]
-            with_attach = [r[key] for r in got[attached.name]]
-            ratio, per = ratios(with_attach, base)
-            # Paired: each attached round against the plain round next to it.
-            paired = median(per)
-            rows.append([words, f"{median(base):,.0f}", f"{median(with_attach):,.0f}",
-                         fmt_ratio(ratio), fmt_ratio(paired), fmt_range(per)])
-            res[key] = {"ratio": ratio, "paired": paired, "per_round": per}
-            self.note(f"redis SET rps {words}, attached/not attached", f"{ratio:.3f}",
-                      "≥ 0.97", ratio >= 0.97)
-        table(["SET/s", "not attached", "attached", "ratio of medians", "median of pairs",
-               "range"], rows)
+        for attached in observers:
+            for key, words in (("idle_rps", "idle"), ("bgsave_rps", "during BGSAVE")):
+                base = [r[key] for r in got[plain.name]]
+                with_attach = [r[key] for r in got[attached.name]]
+                ratio, per = ratios(with_attach, base)
+                # Paired: each attached round against the plain round next to it.
+                paired = median(per)
+                rows.append([attached.name, words, f"{median(base):,.0f}",
+                             f"{median(with_attach):,.0f}", fmt_ratio(ratio), fmt_ratio(paired),
+                             fmt_range(per)])
+                res.setdefault(attached.name, {})[key] = {"ratio": ratio, "paired": paired,
+                                                          "per_round": per}
+                self.note(f"redis SET rps {words}, {attached.name}/not attached",
+                          f"{ratio:.3f}", "≥ 0.97", ratio >= 0.97)
+        table(["observer", "SET/s", "not attached", "attached", "ratio of medians",
+               "median of pairs", "range"], rows)
         cpu_base = [r["server_cpu_s"] for r in got[plain.name]]
-        cpu_with = [r["server_cpu_s"] for r in got[attached.name]]
-        print(f"  server CPU per round {median(cpu_base):.2f} s not attached, "
-              f"{median(cpu_with):.2f} s attached; the attach's own CPU per round "
-              f"{median([r['attach_cpu_s'] for r in got[attached.name]]):.2f} s; BGSAVE "
-              f"{median([r['bgsave_s'] for r in got[plain.name]]):.2f} s / "
-              f"{median([r['bgsave_s'] for r in got[attached.name]]):.2f} s")
+        for attached in observers:
+            cpu_with = [r["server_cpu_s"] for r in got[attached.name]]
+            attach_cpu = [r["attach_cpu_s"] for r in got[attached.name]]
+            print(f"  {attached.name}: server CPU per round {median(cpu_base):.2f} s not "
+                  f"attached, {median(cpu_with):.2f} s attached; the attach's own CPU per round "
+                  f"{median(attach_cpu):.3f} s [{min(attach_cpu):.3f}–{max(attach_cpu):.3f}]; "
+                  f"BGSAVE {median([r['bgsave_s'] for r in got[plain.name]]):.2f} s / "
+                  f"{median([r['bgsave_s'] for r in got[attached.name]]):.2f} s")
         res["runs"] = got
         self.results["attach"] = res
 
@@ -1186,7 +1226,14 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated benchmark names (--list)")
     ap.add_argument("--lib", action="append",
                     help="libcowtrace.so to trace/preload with (repeat to compare libraries)")
+    ap.add_argument("--cowtrace", action="append",
+                    help="cowtrace executable of the traced modes, paired one to one with "
+                         "--lib (repeat with --lib to compare two builds side by side; "
+                         "alone, each traces with its own build's library)")
     ap.add_argument("--json", help="also write every figure to this file")
+    ap.add_argument("--attach-attribution", default="off",
+                    help="attach benchmark: comma-separated --attribution modes to observe with, "
+                         "each its own attached rounds (default: off, attach's default)")
     ap.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = ap.parse_args()
     if args.list:
@@ -1203,8 +1250,8 @@ def main():
           f"{'quick' if args.quick else 'full'} settings, {os.uname().release}, "
           f"{os.cpu_count()} CPUs, {mem_available_gib():.1f} GiB available, "
           f"load average {load_average()}, census mode {suite.cow_mode}")
-    for name, lib in zip(suite.lib_names, suite.libs):
-        print(f"  {name}: {lib}")
+    for name, lib, cowtrace in zip(suite.lib_names, suite.libs, suite.cowtraces):
+        print(f"  {name}: {cowtrace} with {lib}")
     print()
     try:
         for n in names:
@@ -1221,7 +1268,8 @@ def main():
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"date": time.strftime("%Y-%m-%d %H:%M"), "quick": args.quick,
-                       "libs": suite.libs, "results": suite.results,
+                       "libs": suite.libs, "cowtraces": suite.cowtraces,
+                       "results": suite.results,
                        "summary": suite.summary}, f, indent=1, default=str)
     return 0
 

@@ -61,8 +61,11 @@ private:
         std::string by = creator
                              ? fmt::format("pid {}", tree_.processes[*creator].pid)
                              : (p.ppid > 0 ? fmt::format("pid {}", p.ppid) : "an unknown process");
-        return fmt::format("from {}() in {} at {}", model::create_how_name(p.how), by,
-                           report::call_site_text(tree_, p));
+        // Observed from outside (attach), how it was created is not known: no "unknown()".
+        std::string how = p.how == wire::CreateHow::kUnknown
+                              ? "created"
+                              : fmt::format("from {}()", model::create_how_name(p.how));
+        return fmt::format("{} in {} at {}", how, by, report::call_site_text(tree_, p));
     }
 
     std::string episode_text(const ForkEpisode& e) const {

@@ -80,7 +80,26 @@ public:
     // The longest sampling interval used (the interval stretches to respect the duty cycle).
     virtual uint64_t longest_interval_ns() const { return 0; }
 
+    // What the event loop hands over while a Batch is open (the records of one read of a
+    // connection) is queued in order as it comes, but routine work (processes gone, failed
+    // execs) wakes the service's thread once, when the batch closes: a wake-up per record cost
+    // the loop more than the record (PERFORMANCE.md). Work a process waits or races for wakes
+    // it at once.
+    class Batch {
+    public:
+        explicit Batch(CensusService& service) : service_(service) { service_.open_batch(); }
+        ~Batch() { service_.close_batch(); }
+        Batch(const Batch&) = delete;
+        Batch& operator=(const Batch&) = delete;
+
+    private:
+        CensusService& service_;
+    };
+
 protected:
+    virtual void open_batch() {}
+    virtual void close_batch() {}
+
     TraceWriter& trace_;
     Ack ack_;
 };

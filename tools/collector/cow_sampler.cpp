@@ -21,8 +21,8 @@ namespace {
 
 constexpr uint64_t kPageSize = 4096;
 // A child that asks for its final census waits for it only when the census costs at most this
-// share of the child's life so far (estimated from the last census of it); otherwise its final
-// figures are its last sample's, and say so.
+// share of the child's life so far (estimated from the CPU the last exact reading of it took);
+// otherwise its final figures are its last sample's, and say so.
 constexpr double kFinalCensusShare = 0.10;
 // Bounds of an estimate's sample: below, the error bound is too loose to be worth a point;
 // above, reading costs more than it narrows the bound (it shrinks as the square root).
@@ -98,9 +98,10 @@ CowSampler::CowSampler(TraceWriter& trace, Ack ack, CensusMode mode, uint64_t in
     if (mode_ == CensusMode::kExact) zero_page_ = learn_zero_page();
     notify_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     // Up to 20 intervals' worth of budget may be saved for one exact census (more once larger
-    // ones are seen); the first may come at once.
+    // ones are seen). It is saved only while episodes are open, from nothing: credit saved
+    // between forks would all be spent at the next one, while its parent is at its busiest.
     credit_cap_ns_ = static_cast<int64_t>(20 * duty_cycle_ * static_cast<double>(interval_ns_));
-    credit_ns_ = credit_cap_ns_;
+    credit_ns_ = 0;
 }
 
 CowSampler::~CowSampler() {
@@ -132,15 +133,40 @@ std::string CowSampler::mode_name() const {
 }
 
 void CowSampler::post(Job job) {
+    // A baseline read late costs attribution, a final census keeps a child waiting: both go
+    // before periodic work, in the order they came (a child's baseline before its final).
+    bool urgent = job.kind == Job::Kind::kBaseline || job.kind == Job::Kind::kFinal ||
+                  job.kind == Job::Kind::kExecAttempt;
     {
         std::lock_guard<std::mutex> lock(mutex_);
-        // A baseline read late costs attribution, a final census keeps a child waiting: both go
-        // before periodic work, in the order they came (a child's baseline before its final).
-        bool urgent = job.kind == Job::Kind::kBaseline || job.kind == Job::Kind::kFinal ||
-                      job.kind == Job::Kind::kExecAttempt;
-        (urgent ? urgent_ : routine_).push_back(std::move(job));
+        auto at = urgent ? urgent_.end() : routine_.end();
+        if (job.kind == Job::Kind::kExecAttempt) {
+            // The child's baseline still waits (their records came in one batch, as a shell's
+            // child's do on a busy machine): read now, it could only be of the next image and
+            // would end short-lived. The exec goes first and makes the baseline a no-op.
+            at = std::find_if(urgent_.begin(), urgent_.end(), [&job](const Job& queued) {
+                return queued.kind == Job::Kind::kBaseline && queued.child == job.child;
+            });
+        }
+        (urgent ? urgent_ : routine_).insert(at, std::move(job));
     }
-    wake_.notify_one();
+    // Routine work (a process gone, an exec failed: a record each) waits for the batch's end to
+    // wake the thread; urgent work wakes it at once, as the loop may be preempted before the
+    // batch ends while a child writes on (its baseline) or waits (its final census). The
+    // thread empties both queues before it sleeps: one wake-up serves all queued so far.
+    if (open_batches_ > 0 && !urgent) {
+        wake_deferred_ = true;
+    } else {
+        wake_deferred_ = false;
+        wake_.notify_one();
+    }
+}
+
+void CowSampler::close_batch() {
+    if (--open_batches_ == 0 && wake_deferred_) {
+        wake_deferred_ = false;
+        wake_.notify_one();
+    }
 }
 
 void CowSampler::on_forked_child(const ForkedChild& child) {
@@ -277,6 +303,11 @@ void CowSampler::run() {
             case Job::Kind::kExecFailed:
                 exec_pending_.erase(job.child);
                 exec_before_baseline_.erase(job.child);
+                if (auto it = episodes_.find(job.child); it != episodes_.end()) {
+                    // The episode goes on: what was decided before the exec was not its end.
+                    it->second.final_census_taken = false;
+                    it->second.final_from_last_sample = false;
+                }
                 break;
             case Job::Kind::kTick:
                 tick(job, out);
@@ -343,11 +374,13 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     if (job.under_way_at_attach) e.baseline.copies_before_baseline_side_unknown();
     // Faults are sampled from before the baseline is read: the child runs on meanwhile.
     if (attributor_) attributor_->episode_started(job.parent, job.child, job.t_ns);
+    uint64_t cpu_before = thread_cpu_ns();
     if (!e.baseline.take(job.child, *child_pm, mode_, zero_page_.pfn, hints, error)) {
         if (attributor_) attributor_->episode_ended(job.child, /*cancelled=*/true);
         return;
     }
     e.baseline.add_parent(*parent_pm);
+    e.census_cpu_ns = thread_cpu_ns() - cpu_before;
     // Known from outside, the child may have exec'd before its memory was opened (no exec
     // event precedes a fork found by polling /proc, or under way at the attach): then what was
     // read is its next image, not a copy.
@@ -356,9 +389,11 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
         return;
     }
     if (attributor_) attributor_->fork_pages_known(job.child, e.baseline.shareable_page_runs());
-    e.census_cost_ns = monotonic_ns() - t_open;
-    // Credit may be saved up for this episode's exact censuses, which cost about as much.
-    credit_cap_ns_ = std::max(credit_cap_ns_, 2 * static_cast<int64_t>(e.census_cost_ns));
+    // Credit may be saved up for this episode's exact censuses, which cost about as much. The
+    // baseline is paid from the same credit: it is the episode's first exact reading, and the
+    // next one can wait until the duty cycle has earned it.
+    credit_cap_ns_ = std::max(credit_cap_ns_, 2 * static_cast<int64_t>(e.census_cpu_ns));
+    credit_ns_ -= static_cast<int64_t>(thread_cpu_ns() - cpu_before);
     // A fork does not carry the KSM counters over: the parent's say whether KSM is at work.
     bool ksm = kpageflags::ksm_merging_pages(job.parent) > 0;
     if (ksm) e.baseline.count_ksm_frames();
@@ -428,10 +463,11 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
 
 bool CowSampler::sample(Episode& e, uint64_t t_ns, Output& out) {
     CensusTotals totals;
+    uint64_t cpu_before = thread_cpu_ns();
     if (!e.baseline.census(e.child, *e.child_pm, *e.parent_pm, totals)) return false;
-    e.census_cost_ns = totals.cost_ns;
+    e.census_cpu_ns = thread_cpu_ns() - cpu_before;
     e.last_exact_ns = t_ns;
-    credit_cap_ns_ = std::max(credit_cap_ns_, 2 * static_cast<int64_t>(totals.cost_ns));
+    credit_cap_ns_ = std::max(credit_cap_ns_, 2 * static_cast<int64_t>(e.census_cpu_ns));
     write_sample(e, totals, t_ns, out);
     // The next estimates sample what is still shared now.
     e.estimator.draw_panel(e.baseline, totals, panel_pages(), rng_);
@@ -492,14 +528,19 @@ void CowSampler::final_census(const Job& job, Output& out) {
     // would keep the child waiting too long a share of its life: then its last sample stands.
     uint64_t life = job.t_ns > e.fork_t_ns ? job.t_ns - e.fork_t_ns : 0;
     bool worth_it =
-        static_cast<double>(e.census_cost_ns) <= kFinalCensusShare * static_cast<double>(life);
+        static_cast<double>(e.census_cpu_ns) <= kFinalCensusShare * static_cast<double>(life);
     bool ok = worth_it && sample(e, job.t_ns, out);
-    if (!worth_it) e.final_from_last_sample = true;
+    // The latest request decides: a child whose exec failed asks again before its real end.
+    e.final_census_taken = ok;
+    e.final_from_last_sample = !ok;
     if (ok) {
         // A child's memory is at its largest as it ends, and the parent's with it: both are read
-        // now, so that the tree's PSS peak does not depend on where the round-robin stood.
+        // now, so that the tree's PSS peak does not depend on where the round-robin stood. They
+        // are paid from the memory samples' credit (the round-robin waits).
+        uint64_t before = thread_cpu_ns();
         write_memory_sample(e.child, job.t_ns, out);
         write_memory_sample(e.parent, job.t_ns, out);
+        memory_credit_ns_ -= static_cast<int64_t>(thread_cpu_ns() - before);
     }
     Output ack;
     ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
@@ -514,9 +555,11 @@ void CowSampler::final_census(const Job& job, Output& out) {
 }
 
 void CowSampler::end_vanished_episode(pid_t child, uint64_t t_ns, Output& out) {
-    // Observed from outside, it ended unannounced: its final figures are its last sample's.
+    // It ended with no final census (killed, as a pool's workers are at its end; observed from
+    // outside; an exec announced before it could ask): its final figures are its last sample's,
+    // taken up to an interval before its end, and say so.
     auto episode = episodes_.find(child);
-    if (episode != episodes_.end() && episode->second.outside)
+    if (episode != episodes_.end() && !episode->second.final_census_taken)
         episode->second.final_from_last_sample = true;
     auto exec = exec_pending_.find(child);
     if (exec != exec_pending_.end()) {
@@ -548,7 +591,7 @@ void CowSampler::tick(const Job& job, Output& out) {
     auto share = static_cast<int64_t>(duty_cycle_ * static_cast<double>(elapsed));
     sample_memory(job, share / 4, out);
     int64_t census_share = share - share / 4;
-    credit_ns_ = std::min(credit_ns_ + census_share, credit_cap_ns_);
+    if (!episodes_.empty()) credit_ns_ = std::min(credit_ns_ + census_share, credit_cap_ns_);
     // Episodes measured longest ago first: they get the exact census when credit allows.
     std::vector<pid_t> order;
     for (const auto& [child, e] : episodes_) order.push_back(child);
@@ -556,14 +599,14 @@ void CowSampler::tick(const Job& job, Output& out) {
         return episodes_[a].last_exact_ns < episodes_[b].last_exact_ns;
     });
     size_t estimates = 0;
-    for (pid_t child : order) estimates += episodes_[child].census_cost_ns > 0 ? 1 : 0;
+    for (pid_t child : order) estimates += episodes_[child].census_cpu_ns > 0 ? 1 : 0;
     std::vector<pid_t> ended;
     uint64_t estimate_cost = 0;
     for (pid_t child : order) {
         Episode& e = episodes_[child];
         uint64_t before = thread_cpu_ns();
         bool alive;
-        bool exact = static_cast<int64_t>(e.census_cost_ns) <= credit_ns_;
+        bool exact = static_cast<int64_t>(e.census_cpu_ns) <= credit_ns_;
         if (exact) {
             alive = sample(e, job.t_ns, out);
         } else if (e.estimator.has_panel()) {
@@ -612,12 +655,11 @@ void CowSampler::tick(const Job& job, Output& out) {
 }
 
 // Memory samples (smaps_rollup walks a process's page tables: as costly as a census) go round
-// the live processes as far as their credit reaches (budget_ns more each tick, saved up to
-// twice the costliest read), so a large process is sampled less often rather than slowing every
-// sample.
+// the live processes as far as their credit reaches (budget_ns more each tick, saved up to the
+// costliest read), so a large process is sampled less often rather than slowing every sample.
 void CowSampler::sample_memory(const Job& job, int64_t budget_ns, Output& out) {
     if (job.live.empty()) return;
-    int64_t cap = std::max<int64_t>(4 * budget_ns, 2 * memory_cost_max_ns_);
+    int64_t cap = std::max<int64_t>(4 * budget_ns, memory_cost_max_ns_);
     memory_credit_ns_ = std::min(memory_credit_ns_ + budget_ns, cap);
     size_t start = memory_cursor_ % job.live.size();
     for (size_t k = 0; k < job.live.size(); ++k) {

@@ -55,6 +55,10 @@ public:
     std::string mode_name() const override;
     uint64_t longest_interval_ns() const override { return max_interval_ns_.load(); }
 
+protected:
+    void open_batch() override { ++open_batches_; }
+    void close_batch() override;
+
 private:
     struct Job {
         enum class Kind {
@@ -86,9 +90,14 @@ private:
         EpisodeBaseline baseline;
         std::vector<RegionTotals> last_regions;  // as last written, to write only changes
         uint64_t fork_t_ns = 0;
-        uint64_t baseline_t_ns = 0;           // when the child's pagemap was opened
-        uint64_t census_cost_ns = 0;          // what the last census of it cost
+        uint64_t baseline_t_ns = 0;  // when the child's pagemap was opened
+        // The census thread's CPU for the last exact reading of it (baseline or census): what
+        // the next one will cost. Not wall time: on a loaded machine that swings with the load
+        // (and with a sanitized collector), and the same child's final census would be taken
+        // or skipped by luck.
+        uint64_t census_cpu_ns = 0;
         bool final_from_last_sample = false;  // its final census was not worth the wait
+        bool final_census_taken = false;      // it asked for one, and got it
         bool outside = false;                 // no library in the child: no final census
         uint64_t last_exact_ns = 0;           // its last census counted page by page
         CopyEstimator estimator;              // between exact censuses
@@ -138,6 +147,10 @@ private:
     std::atomic<uint64_t> max_interval_ns_;
     bool tick_pending_ = false;  // a tick is queued or running: do not pile them up
     std::thread worker_;
+    // The event loop's side of a Batch (census_service.hpp): routine jobs posted meanwhile wait
+    // in the queue, in order, for one wake-up when the outermost batch closes.
+    int open_batches_ = 0;
+    bool wake_deferred_ = false;
 
     // Worker-only state.
     std::unordered_map<pid_t, Episode> episodes_;

@@ -15,6 +15,8 @@ namespace {
 
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kSecondNs = 1'000'000'000;
+// Rings wake the thread at a watermark; this timeout drains the little that stays below it.
+constexpr uint64_t kIdleWaitNs = 100'000'000;
 
 uint64_t monotonic_ns() {
     timespec ts{};
@@ -72,6 +74,7 @@ bool FaultAttributor::start(std::string& error) {
 
 void FaultAttributor::post(Command command) {
     if (!thread_.joinable()) return;
+    command.posted_ns = monotonic_ns();
     {
         std::lock_guard<std::mutex> lock(mutex_);
         commands_.push_back(std::move(command));
@@ -105,8 +108,13 @@ void FaultAttributor::run() {
     fds.push_back({wake_fd_, POLLIN, 0});
     for (int fd : sampler_.ring_fds()) fds.push_back({fd, POLLIN, 0});
     for (;;) {
-        // Rings wake us at a watermark; a timeout drains the little that stays below it.
-        poll(fds.data(), fds.size(), 100);
+        // Woken by a command, a ring's watermark, the next held-off episode falling due, or the
+        // idle timeout.
+        uint64_t wait_ns =
+            std::min(kIdleWaitNs, delay_.ns_until_next_due(monotonic_ns()).value_or(kIdleWaitNs));
+        timespec timeout{static_cast<time_t>(wait_ns / kSecondNs),
+                         static_cast<long>(wait_ns % kSecondNs)};
+        ppoll(fds.data(), fds.size(), &timeout, nullptr);
         uint64_t ignored;
         ssize_t n = read(wake_fd_, &ignored, sizeof ignored);
         (void)n;
@@ -121,35 +129,26 @@ void FaultAttributor::run() {
                 drain();
                 std::vector<pid_t> open;
                 for (const auto& [child, e] : episodes_) open.push_back(child);
-                for (pid_t child : open) end_episode(child);
+                for (pid_t child : open) end_episode(child, c.posted_ns);
                 return;
             }
             handle(c);
         }
-        adapt_period(monotonic_ns());
+        // After the commands: an episode whose end came with them never opens its events.
+        uint64_t now = monotonic_ns();
+        open_due(now);
+        adapt_period(now);
     }
 }
 
 void FaultAttributor::handle(Command& c) {
     switch (c.kind) {
         case Command::Kind::kStart: {
-            if (episodes_.count(c.child)) end_episode(c.child);  // a pid seen again
+            if (episodes_.count(c.child)) end_episode(c.child, c.posted_ns);  // a pid seen again
             Episode e;
             e.copies = std::make_unique<CopyAttribution>(c.parent, c.child, c.t_ns);
-            std::string error;
-            // The child copies its parent's layout until it execs: one unwinder serves both.
-            pid_t layout = layout_of_.count(c.parent) ? layout_of_[c.parent] : c.parent;
-            if (!hold(c.parent, error)) e.unavailable = "parent: " + error;
-            layout_of_[c.parent] = layout;
-            if (!hold_child(c.parent, c.child, c.t_ns, error) && e.unavailable.empty())
-                e.unavailable = "child: " + error;
-            layout_of_[c.child] = layout;
-            if (!unwinders_.count(layout)) {
-                auto unwinder = std::make_unique<SampledStackUnwinder>(layout, files_);
-                if (unwinder->valid()) unwinders_[layout] = std::move(unwinder);
-            }
-            e.counts_at_start = sampler_.counts(c.parent);
             episodes_[c.child] = std::move(e);
+            delay_.hold_off(c.child, c.t_ns);
             break;
         }
         case Command::Kind::kPages: {
@@ -159,13 +158,16 @@ void FaultAttributor::handle(Command& c) {
         }
         case Command::Kind::kEnd:
             drain();
-            end_episode(c.child);
+            end_episode(c.child, c.posted_ns);
             break;
         case Command::Kind::kCancel: {
             auto it = episodes_.find(c.child);
             if (it == episodes_.end()) break;
             pid_t parent = it->second.copies->parent();
+            bool sampled = it->second.sampled;
             episodes_.erase(it);
+            delay_.forget(c.child);
+            if (!sampled) break;
             release(parent);
             release(c.child);
             break;
@@ -173,6 +175,32 @@ void FaultAttributor::handle(Command& c) {
         case Command::Kind::kFinish:
             break;
     }
+}
+
+void FaultAttributor::open_due(uint64_t now_ns) {
+    for (pid_t child : delay_.take_due(now_ns)) {
+        auto it = episodes_.find(child);
+        if (it != episodes_.end()) open_episode(child, it->second);
+    }
+}
+
+void FaultAttributor::open_episode(pid_t child, Episode& e) {
+    pid_t parent = e.copies->parent();
+    uint64_t fork_t_ns = e.copies->fork_t_ns();
+    std::string error;
+    // The child copies its parent's layout until it execs: one unwinder serves both.
+    pid_t layout = layout_of_.count(parent) ? layout_of_[parent] : parent;
+    if (!hold(parent, error)) e.unavailable = "parent: " + error;
+    layout_of_[parent] = layout;
+    if (!hold_child(parent, child, fork_t_ns, error) && e.unavailable.empty())
+        e.unavailable = "child: " + error;
+    layout_of_[child] = layout;
+    if (!unwinders_.count(layout)) {
+        auto unwinder = std::make_unique<SampledStackUnwinder>(layout, files_);
+        if (unwinder->valid()) unwinders_[layout] = std::move(unwinder);
+    }
+    e.counts_at_start = sampler_.counts(parent);
+    e.sampled = true;
 }
 
 bool FaultAttributor::hold(pid_t pid, std::string& error) {
@@ -218,6 +246,7 @@ void FaultAttributor::on_sample(const FaultSample& sample) {
     // Which episodes this process is a side of (a parent may have several children).
     std::vector<CopyAttribution*> sides;
     for (auto& [child, e] : episodes_) {
+        if (!e.sampled) continue;  // held off: a parent sampled for another episode
         if (e.copies->parent() == sample.pid || e.copies->child() == sample.pid)
             sides.push_back(e.copies.get());
     }
@@ -264,10 +293,12 @@ std::vector<std::string> FaultAttributor::describe_path(uint32_t path) {
     return out;
 }
 
-void FaultAttributor::end_episode(pid_t child) {
+void FaultAttributor::end_episode(pid_t child, uint64_t ended_t_ns) {
     auto it = episodes_.find(child);
     if (it == episodes_.end()) return;
     Episode& e = it->second;
+    if (delay_.forget(child))
+        e.unavailable = delay_.unsampled_reason(e.copies->fork_t_ns(), ended_t_ns);
     const CopyAttribution& copies = *e.copies;
     std::vector<std::vector<uint8_t>> records;
     uint64_t t_ns = monotonic_ns();
@@ -300,16 +331,21 @@ void FaultAttributor::end_episode(pid_t child) {
     summary.copy_samples = result.copy_samples;
     summary.new_page_samples = result.new_page_samples;
     summary.repeat_samples = result.repeat_samples;
-    PageFaultSampler::Counts parent_now = sampler_.counts(copies.parent());
-    PageFaultSampler::Counts child_now = sampler_.counts(child);
-    summary.lost_samples =
-        (parent_now.lost - std::min(parent_now.lost, e.counts_at_start.lost)) + child_now.lost;
+    if (e.sampled) {
+        PageFaultSampler::Counts parent_now = sampler_.counts(copies.parent());
+        PageFaultSampler::Counts child_now = sampler_.counts(child);
+        summary.lost_samples =
+            (parent_now.lost - std::min(parent_now.lost, e.counts_at_start.lost)) + child_now.lost;
+    }
     summary.attributed_bytes = attributed;
     records.push_back(encode_record_buffer(summary, child, t_ns, 8192));
     pid_t parent = copies.parent();
+    bool sampled = e.sampled;
     episodes_.erase(it);
-    release(parent);
-    release(child);
+    if (sampled) {
+        release(parent);
+        release(child);
+    }
     deliver_(std::move(records));
 }
 

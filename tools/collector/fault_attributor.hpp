@@ -10,6 +10,10 @@
 // kBasePeriod and lengthens the period while samples come faster than kMaxSamplesPerSecond, which
 // bounds what attribution adds to an episode's own fault handling to a few percent; `full`
 // samples every fault (a test or a short run: it can double the cost of each copy).
+//
+// An episode's events are opened only once it has lasted SamplingDelay's hold-off (2 ms): most
+// of a spawn-heavy program's forks exec sooner, and opening and closing their events was a
+// large part of the collector's CPU (sampling_delay.hpp).
 #pragma once
 
 #include <sys/types.h>
@@ -30,6 +34,7 @@
 #include "mapped_elf_files.hpp"
 #include "page_fault_sampler.hpp"
 #include "sampled_stack_unwinder.hpp"
+#include "sampling_delay.hpp"
 #include "source_symbolizer.hpp"
 
 namespace cowtrace::collector {
@@ -55,7 +60,8 @@ public:
     // perf_event_paranoid forbids it) — the rest of the trace is unaffected.
     bool start(std::string& error);
 
-    // From the census's thread. A fork episode began: sample both sides from now on.
+    // From the census's thread. A fork episode began: sample both sides once it has lasted the
+    // hold-off.
     void episode_started(pid_t parent, pid_t child, uint64_t fork_t_ns);
     // Its fork-time pages, once the baseline was read (sorted address runs [start, end)).
     void fork_pages_known(pid_t child, std::vector<std::pair<uint64_t, uint64_t>> runs);
@@ -71,9 +77,11 @@ private:
         pid_t child = 0;
         uint64_t t_ns = 0;
         std::vector<std::pair<uint64_t, uint64_t>> runs;
+        uint64_t posted_ns = 0;  // when the census thread sent it
     };
     struct Episode {
         std::unique_ptr<CopyAttribution> copies;
+        bool sampled = false;     // its events are open (false while it is held off)
         std::string unavailable;  // why the faults of a side could not be sampled
         PageFaultSampler::Counts counts_at_start;
     };
@@ -82,8 +90,11 @@ private:
     void run();
     void handle(Command& command);
     void drain();
+    // Opens the events of the held-off episodes that have lasted the hold-off by now.
+    void open_due(uint64_t now_ns);
+    void open_episode(pid_t child, Episode& e);
     void on_sample(const FaultSample& sample);
-    void end_episode(pid_t child);
+    void end_episode(pid_t child, uint64_t ended_t_ns);
     void adapt_period(uint64_t now_ns);
     // A process is sampled while an episode needs it (it may be the parent of several). A child
     // forked after its parent's events were opened inherited them (inherit=1): it gets no
@@ -104,6 +115,7 @@ private:
 
     // The thread's own state.
     std::map<pid_t, Episode> episodes_;        // by child
+    SamplingDelay delay_;                      // the episodes whose events are not open yet
     std::map<pid_t, int> holds_;               // sampled pid → episodes that need it
     std::map<pid_t, uint64_t> sampled_since_;  // sampled pid → when its events began
     // A child sampled through events it inherited: their period is the one at its fork (a

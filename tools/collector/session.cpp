@@ -93,8 +93,9 @@ std::vector<const char*> c_strings(const std::vector<std::string>& v) {
     return ptrs;
 }
 
-std::vector<uint64_t> frames_of(const wire::U64List& list) {
-    std::vector<uint64_t> frames;
+// The list's frames, in frames (cleared first: a buffer reused record after record).
+const std::vector<uint64_t>& frames_of(const wire::U64List& list, std::vector<uint64_t>& frames) {
+    frames.clear();
     list.for_each([&](uint64_t ip) { frames.push_back(ip); });
     return frames;
 }
@@ -302,7 +303,7 @@ void Session::start_attach() {
     // Each process as it stands now: the same record a rotated trace begins with.
     for (pid_t top : opt_.attach) {
         for (pid_t pid : process_and_descendants(top)) {
-            if (tracked_.count(pid)) continue;
+            if (tracked_.contains(pid)) continue;
             std::optional<ProcessFacts> facts = read_process_facts(pid);
             if (!facts) continue;  // gone meanwhile
             track(pid, t);
@@ -316,7 +317,8 @@ void Session::start_attach() {
             trace_.write(carried, pid, t);
             // A child of an attached process that has not exec'd is a fork under way: its
             // episode starts now, its memory read now stands for the fork's.
-            if (pid != top && tracked_.count(facts->ppid) && still_a_fork_copy(pid, facts->ppid)) {
+            if (pid != top && tracked_.contains(facts->ppid) &&
+                still_a_fork_copy(pid, facts->ppid)) {
                 ++forks_seen_;
                 fork_parent_[pid] = facts->ppid;
                 ForkedChild child{pid, facts->ppid, facts->start_monotonic_ns, 0, 0, true};
@@ -430,6 +432,7 @@ void Session::note(wire::NoteSeverity severity, wire::NoteCode code, const std::
 
 // One ready descriptor of the event loop. The timer re-arms itself only while the run goes on.
 void Session::dispatch(int fd, bool rearm_timer) {
+    CensusService::Batch batch(*census_);  // routine census work: one wake-up for all it reads
     if (fd == shims_.listen_fd()) {
         shims_.accept_all([this](int cfd) {
             epoll_event ev{};
@@ -447,8 +450,7 @@ void Session::dispatch(int fd, bool rearm_timer) {
         (void)ignored;
         if (poller_) poll_children(now_ns());
         if (rearm_timer) {
-            uint64_t delay =
-                census_->on_timer(now_ns(), std::vector<pid_t>(live_.begin(), live_.end()));
+            uint64_t delay = census_->on_timer(now_ns(), live_.sorted());
             if (poller_ && delay == 0) delay = opt_.interval_ns;
             arm_timer(delay);
         }
@@ -482,7 +484,7 @@ void Session::loop() {
         }
     }
     uint64_t deadline = opt_.duration_ns ? t0_ns_ + opt_.duration_ns : 0;
-    arm_timer(census_->on_timer(now_ns(), std::vector<pid_t>(live_.begin(), live_.end())));
+    arm_timer(census_->on_timer(now_ns(), live_.sorted()));
 
     epoll_event events[64];
     for (;;) {
@@ -496,13 +498,23 @@ void Session::loop() {
         int wait_ms = timeout_ms < 0 || timeout_ms > 200 ? 200 : timeout_ms;
         int n = epoll_wait(epoll_fd_, events, 64, wait_ms);
         if (n < 0 && errno != EINTR) break;
-        trace_.flush_if_older(now_ns(), 200'000'000);
+        uint64_t round_start = now_ns();
+        round_records_ = 0;
+        trace_.flush_if_older(round_start, 200'000'000);
         for (int i = 0; i < n; ++i) dispatch(events[i].data.fd, true);
         report_status(now_ns());
         update_metrics(now_ns());
         if (rotation_ && rotation_->due(now_ns(), file_t0_ns_, trace_.bytes_written()))
             rotate(now_ns());
         forget_gone(now_ns());
+        if (n > 0) {
+            uint64_t hold = coalescer_.hold_off_after(round_start, now_ns(), round_records_);
+            if (hold > 0) {
+                timespec ts{static_cast<time_t>(hold / 1000000000ull),
+                            static_cast<long>(hold % 1000000000ull)};
+                nanosleep(&ts, nullptr);
+            }
+        }
     }
     drain_after_tree_ended();
 }
@@ -575,7 +587,7 @@ void Session::handle_kernel_events() {
                     end_process(*reused);  // its pid is taken again: it really ended
                     ending.erase(reused);
                 }
-                if (!tracked_.count(ev.parent_tgid) && ev.parent_tgid != self_pid_) return;
+                if (!tracked_.contains(ev.parent_tgid) && ev.parent_tgid != self_pid_) return;
                 if (ev.parent_tgid == self_pid_ && ev.tgid != root_pid_) return;
                 track(ev.tgid, ev.t_ns);
                 trace_.write(wire::KernelFork{ev.parent_tgid, ev.parent_pid}, ev.tgid, ev.t_ns);
@@ -590,7 +602,7 @@ void Session::handle_kernel_events() {
                 }
                 break;
             case KernelEvent::Kind::kExec:
-                if (!tracked_.count(ev.tgid)) return;
+                if (!tracked_.contains(ev.tgid)) return;
                 leader_exits_.erase(ev.tgid);  // that was the old main thread of a thread's exec
                 if (auto went_on = pending_end(ev.tgid); went_on != ending.end()) {
                     ending.erase(went_on);
@@ -599,7 +611,7 @@ void Session::handle_kernel_events() {
                 kernel_exec(ev.tgid, ev.pid, ev.t_ns);
                 break;
             case KernelEvent::Kind::kExit:
-                if (!tracked_.count(ev.tgid)) return;
+                if (!tracked_.contains(ev.tgid)) return;
                 // The main thread's exit ends the process only if no other thread goes on: an
                 // exec from another thread kills the old main thread first, and a main thread
                 // may end before the others. Then the last thread's exit ends it.
@@ -669,7 +681,8 @@ void Session::kernel_exec(pid_t tgid, pid_t thread, uint64_t t_ns) {
 }
 
 void Session::handle_shim_message(const ShimMessage& m) {
-    std::vector<uint8_t>& bytes = *m.bytes;
+    ++round_records_;
+    std::span<uint8_t> bytes = m.bytes;
     if (bytes.size() < sizeof(wire::RecordHeader)) {
         ++rejected_records_;
         return;
@@ -708,7 +721,7 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
         case wire::RecordType::kSpawnBegin: {
             wire::SpawnBegin begin;
             decode(rec, begin);
-            symbolizer_.note(h.pid, frames_of(begin.call_site), h.t_ns);
+            symbolizer_.note(h.pid, frames_of(begin.call_site, frames_), h.t_ns);
             break;
         }
         case wire::RecordType::kChildStart: {
@@ -730,7 +743,7 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             wire::Created created;
             decode(rec, created);
             if (created.child > 0) track(created.child, h.t_ns);
-            symbolizer_.note(h.pid, frames_of(created.call_site), h.t_ns);
+            symbolizer_.note(h.pid, frames_of(created.call_site, frames_), h.t_ns);
             if (!created.spawn_image.empty()) {
                 uint32_t flags =
                     inspect_image(h.pid, h.t_ns, std::string(created.spawn_image.view()),
@@ -831,7 +844,7 @@ void Session::drain_after_tree_ended() {
 }
 
 void Session::track(pid_t pid, uint64_t t_ns) {
-    bool first = tracked_.insert(pid).second;
+    bool first = tracked_.insert(pid);
     if (first) ++processes_seen_;
     bool already_ended = recent_exits_.ended_after(pid, t_ns);
     if (!already_ended) live_.insert(pid);
@@ -877,6 +890,7 @@ void Session::drain_connections() {
     for (int pass = 0; pass < 100; ++pass) {
         size_t read = 0;
         dispatch(shims_.listen_fd(), false);  // a child's own connection may wait to be accepted
+        CensusService::Batch batch(*census_);
         for (int fd : shims_.fds()) {
             bool open = shims_.read_all(fd, [&](const ShimMessage& m) {
                 ++read;
@@ -923,7 +937,7 @@ void Session::forget_gone(uint64_t now) {
     if (now < next_sweep_ns_) return;
     next_sweep_ns_ = now + kSweepIntervalNs;
     for (pid_t pid : gone_before_) {
-        if (!live_.count(pid)) tracked_.erase(pid);
+        if (!live_.contains(pid)) tracked_.erase(pid);
     }
     gone_before_.swap(gone_recently_);
     gone_recently_.clear();
@@ -990,11 +1004,11 @@ void Session::finish() {
     write_symbols(t_end);
     std::vector<pid_t> leftovers;
     if (!opt_.command.empty() && !tree_empty_) {
-        for (pid_t p : tracked_) {
+        for (pid_t p : tracked_.sorted()) {
             if (p != root_pid_ && kill(p, 0) == 0) leftovers.push_back(p);
         }
     }
-    if (attached_) leftovers.assign(live_.begin(), live_.end());  // we stopped watching them
+    if (attached_) leftovers = live_.sorted();  // we stopped watching them
     if (spool_) {
         uint64_t late = spool_->fold_into(trace_, self_pid_, now_ns());
         if (late > 0)

@@ -17,6 +17,7 @@
 #include "command_launcher.hpp"
 #include "image_inspector.hpp"
 #include "metrics_exporter.hpp"
+#include "pid_set.hpp"
 #include "proc_connector.hpp"
 #include "recent_exits.hpp"
 #include "run_spool.hpp"
@@ -24,6 +25,7 @@
 #include "trace/trace_reader.hpp"
 #include "trace/trace_writer.hpp"
 #include "trace_rotation.hpp"
+#include "wakeup_coalescing.hpp"
 
 namespace cowtrace::collector {
 
@@ -139,6 +141,9 @@ private:
     // still be queued): the collector's memory stays flat however many come and go.
     std::vector<pid_t> gone_recently_, gone_before_;
     RecentExits recent_exits_;
+    // Records of a burst gather for 1 ms between rounds (see wakeup_coalescing.hpp).
+    WakeupCoalescer coalescer_{1'000'000};
+    size_t round_records_ = 0;  // shim records read in this round of the event loop
     uint64_t next_sweep_ns_ = 0;
     bool kernel_ok_ = false;
     bool attribution_warned_ = false;
@@ -164,11 +169,12 @@ private:
     bool tree_empty_ = false;
     bool stop_requested_ = false;
     uint64_t t0_ns_ = 0;
-    std::set<pid_t> tracked_;             // processes of our tree, for filtering kernel events
-    std::set<pid_t> live_;                // processes believed alive, for memory sampling
+    PidSet tracked_;                      // processes of our tree, for filtering kernel events
+    PidSet live_;                         // processes believed alive, for memory sampling
     std::map<pid_t, pid_t> fork_parent_;  // child → parent, from the child's ChildStart
     std::set<pid_t> leader_exits_;        // main thread gone, other threads not yet (kernel events)
     CallSiteSymbolizer symbolizer_;
+    std::vector<uint64_t> frames_;  // a record's call site, for the symbolizer (reused)
     uint64_t shim_records_ = 0;
     uint64_t processes_seen_ = 0;
     uint64_t forks_seen_ = 0;

@@ -13,6 +13,11 @@
 namespace cowtrace::collector {
 
 namespace {
+// One message's ancillary data: its sender's credentials. Each message's room starts at a
+// multiple of this, which keeps it aligned for cmsghdr.
+constexpr size_t kControlSize = CMSG_SPACE(sizeof(ucred));
+static_assert(kControlSize % alignof(cmsghdr) == 0);
+
 bool peer_allowed(uid_t uid) {
     return uid == geteuid() || uid == 0;
 }
@@ -121,7 +126,11 @@ bool ShimConnections::listen(const std::string& path, std::string& error) {
         error = "listen on " + path + ": " + strerror(errno);
         return false;
     }
-    buffer_.resize(wire::kMaxShimRecordSize + 1);
+    buffer_ =
+        std::make_unique_for_overwrite<uint8_t[]>(kReadBatch * (wire::kMaxShimRecordSize + 1));
+    iovecs_.resize(kReadBatch);
+    headers_.resize(kReadBatch);
+    controls_.resize(kReadBatch * kControlSize);
     return true;
 }
 
@@ -151,35 +160,48 @@ void ShimConnections::accept_all(const std::function<void(int fd)>& on_new) {
 bool ShimConnections::read_all(int fd, const std::function<void(const ShimMessage&)>& on_message) {
     auto it = by_fd_.find(fd);
     if (it == by_fd_.end()) return false;
+    const size_t room = wire::kMaxShimRecordSize + 1;
     for (;;) {
-        iovec iov{buffer_.data(), buffer_.size()};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(ucred))];
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        // The kernel rewrites each header's lengths and flags: set them afresh for every call.
+        for (size_t i = 0; i < kReadBatch; ++i) {
+            iovecs_[i] = iovec{buffer_.get() + i * room, room};
+            msghdr& msg = headers_[i].msg_hdr;
+            msg = msghdr{};
+            msg.msg_iov = &iovecs_[i];
+            msg.msg_iovlen = 1;
+            msg.msg_control = controls_.data() + i * kControlSize;
+            msg.msg_controllen = kControlSize;
+            headers_[i].msg_len = 0;
+        }
+        int n = recvmmsg(fd, headers_.data(), kReadBatch, MSG_DONTWAIT | MSG_CMSG_CLOEXEC, nullptr);
         if (n < 0) {
             if (errno == EINTR) continue;
             return errno == EAGAIN || errno == EWOULDBLOCK;
         }
-        if (n == 0) return false;  // every holder of the peer end has closed it
-        // Trust is decided once, at accept (SO_PEERCRED): a process of ours that later drops
-        // privileges (a server started as root) keeps its channel. The message's credentials
-        // only say which process sent it; without them (an old kernel, a race we did not
-        // close), the connection's own peer credentials stand in.
-        ucred cred{it->second.peer_pid, it->second.peer_uid, static_cast<gid_t>(-1)};
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-                ucred attached{};
-                memcpy(&attached, CMSG_DATA(c), sizeof attached);
-                if (attached.pid != 0) cred = attached;  // pid 0: sent before passcred applied
+        for (int i = 0; i < n; ++i) {
+            // Every holder of the peer end has closed it: what came before is handled, and a
+            // read at the end of the stream returns nothing for each later entry too.
+            if (headers_[i].msg_len == 0) return false;
+            msghdr& msg = headers_[i].msg_hdr;
+            // Trust is decided once, at accept (SO_PEERCRED): a process of ours that later
+            // drops privileges (a server started as root) keeps its channel. The message's
+            // credentials only say which process sent it; without them (an old kernel, a race
+            // we did not close), the connection's own peer credentials stand in.
+            ucred cred{it->second.peer_pid, it->second.peer_uid, static_cast<gid_t>(-1)};
+            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+                    ucred attached{};
+                    memcpy(&attached, CMSG_DATA(c), sizeof attached);
+                    if (attached.pid != 0) cred = attached;  // pid 0: sent before passcred applied
+                }
             }
+            std::span<uint8_t> bytes(static_cast<uint8_t*>(iovecs_[i].iov_base),
+                                     headers_[i].msg_len);
+            if (msg.msg_flags & MSG_TRUNC) bytes = {};  // larger than any shim record: refuse
+            on_message(ShimMessage{it->second.id, cred.pid, cred.uid, bytes});
         }
-        std::vector<uint8_t> bytes(buffer_.begin(), buffer_.begin() + n);
-        if (msg.msg_flags & MSG_TRUNC) bytes.clear();  // larger than any shim record: refuse
-        on_message(ShimMessage{it->second.id, cred.pid, cred.uid, &bytes});
+        // Fewer than asked for: the queue was empty (epoll says when more comes).
+        if (static_cast<size_t>(n) < kReadBatch) return true;
     }
 }
 

@@ -24,7 +24,10 @@ CommandMain add_attach_command(CLI::App& app) {
         std::string duration;  // empty: until the end
         std::string mode = "auto";
         std::string interval = "100ms";
-        std::string attribution = "sampled";
+        // Off by default: a production server is what one attaches to, and unwinding sampled
+        // faults is half of what the attach costs during a snapshot (docs/PERFORMANCE.md,
+        // "Attach: a Redis server observed or not"); --attribution sampled names the code.
+        std::string attribution = "off";
         bool quiet = false;
         bool live = false;
         bool poll_children = false;

@@ -38,13 +38,14 @@ uint64_t live_refresh_ns(uint64_t interval_ns) {
 }
 
 CLI::Option* add_attribution_option(CLI::App& command, std::string& mode) {
+    std::string default_mode = mode;
     return command
         .add_option("--attribution", mode,
                     "Which code copied: sample both sides' page faults during each fork episode "
                     "and unwind them (sampled: a few percent of the copies' cost; full: every "
                     "fault, for tests and short runs; off)")
         ->check(CLI::IsMember({"off", "sampled", "full"}))
-        ->default_val("sampled");
+        ->default_val(default_mode);
 }
 
 int run_collection(collector::SessionOptions opt, const std::string& trace_path, const char* who,

@@ -24,7 +24,8 @@ bool sampling_interval(const std::string& text, const char* who, uint64_t& ns);
 
 class LiveView;
 
-// --attribution off|sampled|full (default sampled), the same for run, record and attach.
+// --attribution off|sampled|full, the same for run, record and attach; mode holds the default
+// (sampled for run and record, off for attach: see attach_command.cpp).
 CLI::Option* add_attribution_option(CLI::App& command, std::string& mode);
 
 // Runs the session, keeping a status line (on a terminal, unless quiet) with describe()'s

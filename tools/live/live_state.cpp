@@ -136,6 +136,9 @@ void LiveState::episode_started(pid_t child, pid_t parent, uint64_t t_ns, uint64
     ++episodes_seen_;
     LiveEpisode e;
     e.parent = parent;
+    if (auto known = processes_.find(parent); known != processes_.end()) {
+        e.parent_command = known->second.command;
+    }
     e.fork_t_ns = t_ns;
     e.shared_bytes = shared_bytes;
     tree_pss_.episode_started(child, parent, shared_bytes);
@@ -171,6 +174,7 @@ void LiveState::episode_ended(pid_t child, uint64_t t_ns, wire::EpisodeEndReason
     ended.child = child;
     auto parent = processes_.find(e.parent);
     if (parent != processes_.end()) ended.command = parent->second.command;
+    if (ended.command.empty()) ended.command = e.parent_command;
     ended.duration_ns = t_ns > e.fork_t_ns ? t_ns - e.fork_t_ns : 0;
     ended.shared_bytes = e.shared_bytes;
     bool counted = e.copied_peak_bytes > 0 || !e.estimated;

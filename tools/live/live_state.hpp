@@ -29,6 +29,9 @@ struct LiveProcess {
 
 struct LiveEpisode {
     pid_t parent = 0;
+    // The parent's command when it forked: the parent may end, and be forgotten, before the
+    // episode's end is read (its final census is taken on the census thread).
+    std::string parent_command;
     uint64_t fork_t_ns = 0;
     uint64_t shared_bytes = 0;       // at the fork
     uint64_t copied_bytes = 0;       // at the latest sample

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "command_line.hpp"
 #include "process_index.hpp"
 #include "process_tree.hpp"
 
@@ -14,6 +15,7 @@ struct BuildContext {
 
     ProcessTree& tree;
     ProcessIndex index;
+    CommandLineTable command_lines;  // every command line of the build, once
 
     // Nanoseconds since the trace started, from a record's CLOCK_MONOTONIC stamp.
     uint64_t rel(uint64_t t_ns) const { return t_ns >= tree.t0_ns ? t_ns - tree.t0_ns : 0; }

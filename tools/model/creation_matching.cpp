@@ -28,8 +28,8 @@ void CreationMatcher::on_created(const wire::RecordHeader& h, const wire::Create
                                  uint64_t t) {
     ctx_.index.sender(h, t);
     SpawnInfo spawn;
-    spawn.path = created.spawn_path.view();
-    created.spawn_argv.for_each([&](std::string_view a) { spawn.argv.emplace_back(a); });
+    spawn.path = ExecPath::interned(created.spawn_path.view(), ctx_.command_lines);
+    spawn.argv = ctx_.command_lines.intern(created.spawn_argv);
     spawn.image = exec_image_from(created.image_flags);
     if (created.child <= 0) {
         if (is_spawn(created.how)) claim_failed_spawn_child(h, created, spawn, t);
@@ -84,14 +84,17 @@ void CreationMatcher::claim_failed_spawn_child(const wire::RecordHeader& h,
 // then. The report still names that process, not a new one that recycled its pid: a child
 // whose creator has not reported it yet is the one.
 Process& CreationMatcher::child_named_by_creator(pid_t child, pid_t creator, uint64_t t) {
+    auto named = [this](size_t index) {
+        if (index >= named_by_creator_.size()) named_by_creator_.resize(index + 1);
+        return named_by_creator_[index];
+    };
     std::optional<size_t> current = ctx_.index.current(child);
-    if (current && !named_by_creator_.count(*current) &&
-        ctx_.tree.processes[*current].ppid == creator) {
-        named_by_creator_.insert(*current);
+    if (current && !named(*current) && ctx_.tree.processes[*current].ppid == creator) {
+        named(*current) = true;
         return ctx_.tree.processes[*current];
     }
     Process& c = ctx_.index.at(child, t, true);
-    named_by_creator_.insert(ctx_.index.index_of(c));
+    named(ctx_.index.index_of(c)) = true;
     return c;
 }
 

@@ -10,7 +10,6 @@
 #include <map>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -51,8 +50,8 @@ private:
         bool reaped = false;      // its system()/pclose() status has been booked
     };
     struct SpawnInfo {  // what a posix_spawn caller said it would run
-        std::string path;
-        std::vector<std::string> argv;
+        ExecPath path;
+        CommandLine argv;
         ExecImage image;
     };
 
@@ -66,7 +65,7 @@ private:
 
     BuildContext& ctx_;
     std::unordered_map<pid_t, std::vector<SpawnBegin>> unnamed_begins_;  // by creator pid
-    std::unordered_set<size_t> named_by_creator_;  // children their creator's record named
+    std::vector<bool> named_by_creator_;  // by process: its creator's record named it
     std::unordered_map<size_t, SpawnInfo> spawn_info_;
     // (creator pid, t_ns) of each posix_spawn's Created → the child it made.
     std::map<std::pair<pid_t, uint64_t>, size_t> spawns_;

@@ -1,6 +1,8 @@
 #include "episode_builder.hpp"
 
 #include <algorithm>
+#include <memory>
+#include <span>
 
 namespace cowtrace::model {
 
@@ -30,6 +32,8 @@ void EpisodeBuilder::add_short_lived_episodes() {
         e.child_minor_faults = tree.processes[e.child_index].first_image_minor_faults;
     }
     if (tree.census_mode == CensusMode::kOff || !tree.fork_children_measured_from_outside) return;
+    mark_parents_ended_first(tree.episodes);  // those of the census; the rest below
+    size_t first_added = tree.episodes.size();
     for (size_t i = 0; i < tree.processes.size(); ++i) {
         const Process& p = tree.processes[i];
         // A fork child the library saw start: the collector followed it unless it was gone (or
@@ -58,8 +62,32 @@ void EpisodeBuilder::add_short_lived_episodes() {
         }
         tree.episodes.push_back(std::move(e));
     }
+    std::span<ForkEpisode> added(tree.episodes.begin() + static_cast<ptrdiff_t>(first_added),
+                                 tree.episodes.end());
+    mark_parents_ended_first(added);
     std::stable_sort(tree.episodes.begin(), tree.episodes.end(),
                      [](const ForkEpisode& a, const ForkEpisode& b) { return a.t_ns < b.t_ns; });
+}
+
+void EpisodeBuilder::mark_parents_ended_first(std::span<ForkEpisode> episodes) {
+    // (The tree's children lists are not made yet: the parent is the process with the parent's
+    // pid that was alive at the fork.)
+    const ProcessTree& tree = ctx_.tree;
+    if (processes_by_pid_.empty()) {
+        for (size_t i = 0; i < tree.processes.size(); ++i)
+            processes_by_pid_.emplace(tree.processes[i].pid, i);
+    }
+    for (ForkEpisode& e : episodes) {
+        if (e.census != ForkEpisode::Census::kShortLived) continue;
+        auto [from, to] = processes_by_pid_.equal_range(e.parent);
+        for (auto it = from; it != to; ++it) {
+            const Process& p = tree.processes[it->second];
+            if (p.start_ns > e.t_ns || (p.end_ns && *p.end_ns < e.t_ns)) continue;
+            if (p.end_ns && (!e.end_ns || *p.end_ns < *e.end_ns))
+                e.parent_ended_first_ns = p.end_ns;
+            break;
+        }
+    }
 }
 
 ForkEpisode* EpisodeBuilder::open_episode_of(pid_t child) {
@@ -208,7 +236,8 @@ void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
                                          const wire::CopyAttribution& record) {
     ForkEpisode* e = episode_forked_at(h.pid, record.fork_t_ns);
     if (e == nullptr) return;
-    CopyAttributionFigures a;
+    auto figures = std::make_shared<CopyAttributionFigures>();
+    CopyAttributionFigures& a = *figures;
     a.unavailable = record.unavailable.view();
     a.period = record.period;
     a.samples = record.samples;
@@ -217,7 +246,7 @@ void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
     a.repeat_samples = record.repeat_samples;
     a.lost_samples = record.lost_samples;
     a.attributed_bytes = record.attributed_bytes;
-    e->attribution = std::move(a);
+    e->attribution = std::move(figures);
 }
 
 }  // namespace cowtrace::model

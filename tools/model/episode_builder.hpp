@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <span>
 #include <unordered_map>
 
 #include "build_context.hpp"
@@ -29,11 +30,14 @@ public:
     void add_short_lived_episodes();
 
 private:
+    // Short-lived episodes whose parent ended before the child did (a daemon's fork) say so.
+    void mark_parents_ended_first(std::span<ForkEpisode> episodes);
     ForkEpisode* open_episode_of(pid_t child);
     ForkEpisode* episode_forked_at(pid_t child, uint64_t fork_t_ns);
 
     BuildContext& ctx_;
     std::unordered_map<pid_t, size_t> open_;  // child pid → index in tree.episodes
+    std::unordered_multimap<pid_t, size_t> processes_by_pid_;  // for the short-lived's parents
 };
 
 // "exact" | "unprivileged" | "off" as written in a trace.

@@ -1,6 +1,7 @@
 #include "exec_history.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace cowtrace::model {
 
@@ -23,11 +24,12 @@ void ExecHistory::on_exec_attempt(const wire::RecordHeader& h, const wire::ExecA
     Process& p = ctx_.index.sender(h, t);
     ExecEvent e;
     e.t_ns = t;
-    e.requested_path = attempt.path.view();
-    e.path = attempt.resolved_path.empty() ? e.requested_path
-                                           : std::string(attempt.resolved_path.view());
+    e.requested_path = ExecPath::interned(attempt.path.view(), ctx_.command_lines);
+    e.path = attempt.resolved_path.empty()
+                 ? e.requested_path
+                 : ExecPath::interned(attempt.resolved_path.view(), ctx_.command_lines);
     e.image = exec_image_from(attempt.image_flags);
-    e.argv_truncated = attempt.argv.for_each([&](std::string_view a) { e.argv.emplace_back(a); });
+    e.argv = ctx_.command_lines.intern(attempt.argv, &e.argv_truncated);
     e.env_reinjected = attempt.env_reinjected;
     bool first_image =
         std::none_of(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
@@ -38,7 +40,7 @@ void ExecHistory::on_exec_attempt(const wire::RecordHeader& h, const wire::ExecA
     if (!p.execs.empty() && !p.execs.back().resolved) p.execs.back().resolved = true;
     size_t index = ctx_.index.index_of(p);
     awaiting_hello_.erase(index);
-    attempts_[{h.pid, h.t_ns}] = {index, p.execs.size()};
+    attempts_.push_back(Attempt{h.t_ns, h.pid, static_cast<uint32_t>(p.execs.size()), index});
     p.execs.push_back(std::move(e));
 }
 
@@ -60,8 +62,9 @@ void ExecHistory::on_kernel_exec(const wire::RecordHeader& h, const wire::Kernel
     ExecEvent& e = p.execs.back();
     e.ok = e.confirmed = e.resolved = true;
     // What the collector read from /proc (attach): the library's own word, if any, wins.
-    if (e.path.empty() && !exec.execfn.empty()) e.path = exec.execfn.view();
-    if (e.argv.empty()) exec.argv.for_each([&](std::string_view a) { e.argv.emplace_back(a); });
+    if (e.path.empty() && !exec.execfn.empty())
+        e.path = ExecPath::interned(exec.execfn.view(), ctx_.command_lines);
+    if (e.argv.empty()) e.argv = ctx_.command_lines.intern(exec.argv);
     awaiting_hello_.insert(ctx_.index.index_of(p));
 }
 
@@ -77,21 +80,28 @@ void ExecHistory::on_hello(Process& p, const wire::Hello& hello, uint64_t t) {
     }
     awaiting_hello_.erase(index);
     e->ok = e->confirmed = e->resolved = true;
-    if (!hello.execfn.empty()) e->path = hello.execfn.view();
-    if (e->requested_path.empty()) e->requested_path = hello.execfn.view();
+    if (!hello.execfn.empty())
+        e->path = ExecPath::interned(hello.execfn.view(), ctx_.command_lines);
+    if (e->requested_path.empty())
+        e->requested_path = ExecPath::interned(hello.execfn.view(), ctx_.command_lines);
     if (e->argv.empty()) {  // the argv as passed wins; a script's cmdline is its interpreter's
-        e->argv_truncated =
-            hello.argv.for_each([&](std::string_view a) { e->argv.emplace_back(a); });
+        e->argv = ctx_.command_lines.intern(hello.argv, &e->argv_truncated);
     }
 }
 
 bool ExecHistory::on_image_facts(const wire::RecordHeader& h, const wire::ImageFacts& facts) {
-    auto it = attempts_.find({h.pid, facts.request_t_ns});
-    if (it == attempts_.end()) return false;
-    auto [process, exec] = it->second;
-    std::vector<ExecEvent>& execs = ctx_.tree.processes[process].execs;
-    if (exec < execs.size()) execs[exec].image.merge(exec_image_from(facts.image_flags));
-    return true;
+    // The latest attempt of that pid at that instant (the list is in time order).
+    auto after = std::upper_bound(attempts_.begin(), attempts_.end(), facts.request_t_ns,
+                                  [](uint64_t t, const Attempt& a) { return t < a.t_ns; });
+    for (auto it = std::make_reverse_iterator(after);
+         it != attempts_.rend() && it->t_ns == facts.request_t_ns; ++it) {
+        if (it->pid != h.pid) continue;
+        std::vector<ExecEvent>& execs = ctx_.tree.processes[it->process].execs;
+        if (it->exec < execs.size())
+            execs[it->exec].image.merge(exec_image_from(facts.image_flags));
+        return true;
+    }
+    return false;
 }
 
 void ExecHistory::on_kernel_exit(const Process& p) {

@@ -4,9 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <unordered_set>
-#include <utility>
+#include <vector>
 
 #include "build_context.hpp"
 #include "wire/collector_records.hpp"
@@ -38,8 +37,15 @@ private:
     BuildContext& ctx_;
     std::unordered_set<size_t> awaiting_hello_;  // the kernel saw an exec; its image may say hello
     std::unordered_set<size_t> open_at_kernel_exit_;
-    // (pid, t_ns) of each attempt → (process index, exec index): where ImageFacts land.
-    std::map<std::pair<pid_t, uint64_t>, std::pair<size_t, size_t>> attempts_;
+    // Where ImageFacts land: each attempt's (pid, t_ns) and its process and exec. Records come
+    // in time order, so this list is sorted by t_ns (a map took 64 bytes more an attempt).
+    struct Attempt {
+        uint64_t t_ns;
+        pid_t pid;
+        uint32_t exec;  // index into the process's execs
+        size_t process;
+    };
+    std::vector<Attempt> attempts_;
 };
 
 }  // namespace cowtrace::model

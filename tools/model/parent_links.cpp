@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace cowtrace::model {
@@ -44,13 +45,15 @@ void link_parents(ProcessTree& tree, const ProcessIndex& index) {
     for (size_t i = 0; i < tree.processes.size(); ++i) {
         const Process& p = tree.processes[i];
         if (p.ppid <= 0) continue;
-        const std::vector<size_t>& holders = index.holders(p.ppid);
+        // The latest holder of the parent's pid that started before it, else the first.
+        std::optional<size_t> latest = index.current(p.ppid);
         size_t best = SIZE_MAX;
-        for (size_t j : holders) {
-            if (j == i) continue;
-            if (tree.processes[j].start_ns <= p.start_ns) best = j;
+        size_t first = SIZE_MAX;
+        for (size_t j = latest.value_or(SIZE_MAX); j != SIZE_MAX; j = index.previous_holder(j)) {
+            first = j;
+            if (best == SIZE_MAX && j != i && tree.processes[j].start_ns <= p.start_ns) best = j;
         }
-        if (best == SIZE_MAX && !holders.empty()) best = holders.front();
+        if (best == SIZE_MAX) best = first;
         if (best != SIZE_MAX && best != i) parent_of[i] = best;
     }
     break_cycles(tree, parent_of);

@@ -1,9 +1,11 @@
 #include "process_index.hpp"
 
+#include <algorithm>
+
 namespace cowtrace::model {
 
 namespace {
-const std::vector<size_t> kNone;
+constexpr uint64_t kNotGone = UINT64_MAX;
 }
 
 Process& ProcessIndex::at(pid_t pid, uint64_t t, bool creation) {
@@ -21,8 +23,12 @@ Process& ProcessIndex::at(pid_t pid, uint64_t t, bool creation) {
     p.start_ns = t;
     tree_.processes.push_back(std::move(p));
     size_t index = tree_.processes.size() - 1;
-    current_[pid] = index;
-    by_pid_[pid].push_back(index);
+    auto [slot, fresh] = current_.try_emplace(pid, index);
+    previous_holder_.resize(index, SIZE_MAX);  // a tree given with processes in it already
+    gone_ns_.resize(index, kNotGone);
+    previous_holder_.push_back(fresh ? SIZE_MAX : slot->second);
+    slot->second = index;
+    gone_ns_.push_back(kNotGone);
     return tree_.processes.back();
 }
 
@@ -38,14 +44,8 @@ std::optional<size_t> ProcessIndex::current(pid_t pid) const {
     return it->second;
 }
 
-const std::vector<size_t>& ProcessIndex::holders(pid_t pid) const {
-    auto it = by_pid_.find(pid);
-    return it == by_pid_.end() ? kNone : it->second;
-}
-
 void ProcessIndex::mark_gone(size_t index, uint64_t t) {
-    auto [gone, fresh] = gone_ns_.try_emplace(index, t);
-    if (!fresh && t < gone->second) gone->second = t;
+    gone_ns_[index] = std::min(gone_ns_[index], t);
 }
 
 // A ChildStart opens a process, so it cannot belong to a holder that has ended (at() checks
@@ -54,8 +54,8 @@ bool ProcessIndex::speaks_for_successor(const wire::RecordHeader& h, uint64_t t)
     auto it = current_.find(h.pid);
     if (it == current_.end()) return false;
     if (h.type == static_cast<uint16_t>(wire::RecordType::kChildStart)) return true;
-    auto gone = gone_ns_.find(it->second);
-    return gone != gone_ns_.end() && t > gone->second;
+    uint64_t gone = gone_ns_[it->second];
+    return gone != kNotGone && t > gone;
 }
 
 }  // namespace cowtrace::model

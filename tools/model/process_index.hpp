@@ -30,8 +30,9 @@ public:
     }
     // The latest process with this pid, if any.
     std::optional<size_t> current(pid_t pid) const;
-    // Every process that held pid, in the order they appeared.
-    const std::vector<size_t>& holders(pid_t pid) const;
+    // The process that held p's pid before it (SIZE_MAX: none): current(pid), then this, walks
+    // every holder of a pid, the latest first.
+    size_t previous_holder(size_t index) const { return previous_holder_[index]; }
     // The kernel or a reaper saw the process gone at t: nothing it sends comes later.
     void mark_gone(size_t index, uint64_t t);
 
@@ -41,8 +42,9 @@ private:
 
     ProcessTree& tree_;
     std::unordered_map<pid_t, size_t> current_;
-    std::unordered_map<pid_t, std::vector<size_t>> by_pid_;
-    std::unordered_map<size_t, uint64_t> gone_ns_;
+    // By process (flat, not hash maps by process: 100,000 processes made 100,000 nodes each).
+    std::vector<size_t> previous_holder_;
+    std::vector<uint64_t> gone_ns_;  // kNotGone until marked
 };
 
 }  // namespace cowtrace::model

@@ -7,10 +7,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "command_line.hpp"
+#include "exec_path.hpp"
 #include "wire/record.hpp"
 
 namespace cowtrace::model {
@@ -33,10 +36,10 @@ struct ExecImage {
 };
 
 struct ExecEvent {
-    uint64_t t_ns = 0;           // since the trace started
-    std::string path;            // the file the successful execve ran (AT_EXECFN), else as passed
-    std::string requested_path;  // as the program passed it (execvp: the bare name)
-    std::vector<std::string> argv;
+    uint64_t t_ns = 0;        // since the trace started
+    ExecPath path;            // the file the successful execve ran (AT_EXECFN), else as passed
+    ExecPath requested_path;  // as the program passed it (execvp: the bare name)
+    CommandLine argv;
     bool argv_truncated = false;
     bool ok = false;
     int error = 0;  // errno when it failed
@@ -148,13 +151,17 @@ struct ForkEpisode {
     uint64_t census_cost_ns = 0;  // total time the collector spent measuring this episode
     std::optional<uint64_t> baseline_delay_ns;  // from the fork to the read of its memory
     bool final_from_last_sample = false;  // no census at the end: the final figures are a sample's
+    // Not measured because its parent ended (at this time) before the child's memory was read
+    // (a daemon's fork): nothing stayed shared with it, whatever the child's own life.
+    std::optional<uint64_t> parent_ended_first_ns;
     // `attach`: the child had not exec'd when the trace began. "At fork" means at the attach;
     // copies made before it are in copied_bytes with no side (split_known or not).
     bool under_way_at_attach = false;
     std::optional<uint64_t> child_minor_faults;  // the child's own, as it ended (getrusage)
     // Which code copied: call paths, largest first, and how they were found.
     std::vector<CopyPath> copy_paths;
-    std::optional<CopyAttributionFigures> attribution;
+    // Null when the trace has none for it (most episodes): figures are 96 bytes an episode.
+    std::shared_ptr<const CopyAttributionFigures> attribution;
 };
 
 struct Process {
@@ -166,7 +173,7 @@ struct Process {
     std::vector<uint64_t> call_site;  // return addresses in the creator
     std::vector<ExecEvent> execs;
     ExitStatus exit;
-    std::vector<std::string> argv;       // the image's command line (hello), before any exec we saw
+    CommandLine argv;                    // the image's command line (hello), before any exec we saw
     bool creation_seen_by_shim = false;  // a shim record reported its creation
     bool creation_seen_by_kernel = false;
     bool shim_loaded = false;    // the library ran in it (a hello or any record of its own)

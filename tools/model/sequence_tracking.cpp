@@ -13,6 +13,7 @@ uint32_t SequenceTracker::Span::missing() const {
 void SequenceTracker::track(const wire::RecordHeader& h, size_t index, Process& p) {
     if (h.flags & wire::kFromVforkChild) return;
     if (h.type == static_cast<uint16_t>(wire::RecordType::kDropped)) return;
+    if (index >= spans_.size()) spans_.resize(index + 1);
     Span& span = spans_[index];
     bool first_of_image = h.type == static_cast<uint16_t>(wire::RecordType::kHello) ||
                           h.type == static_cast<uint16_t>(wire::RecordType::kChildStart);
@@ -27,7 +28,7 @@ void SequenceTracker::track(const wire::RecordHeader& h, size_t index, Process& 
 }
 
 void SequenceTracker::finalize(ProcessTree& tree) {
-    for (auto& [i, span] : spans_) tree.processes[i].seq_gaps += span.missing();
+    for (size_t i = 0; i < spans_.size(); ++i) tree.processes[i].seq_gaps += spans_[i].missing();
 }
 
 }  // namespace cowtrace::model

@@ -6,7 +6,7 @@
 #pragma once
 
 #include <cstdint>
-#include <unordered_map>
+#include <vector>
 
 #include "process_tree.hpp"
 #include "wire/record.hpp"
@@ -33,7 +33,7 @@ private:
         bool from_lowest = false;
         uint32_t missing() const;
     };
-    std::unordered_map<size_t, Span> spans_;  // by process index
+    std::vector<Span> spans_;  // by process index
 };
 
 }  // namespace cowtrace::model

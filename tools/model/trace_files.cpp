@@ -22,16 +22,18 @@ struct SpoolFigures {
     uint64_t spooled_after = 0;      // of those, stamped after the collector's last record
 };
 
-SpoolFigures spool_figures(const std::vector<RawRecord>& records) {
+SpoolFigures spool_figures(const TimeOrderedRecords& records) {
     SpoolFigures f;
-    for (const auto& r : records) {
-        if (r.header.flags & wire::kFromSpool) continue;
-        f.last_collector_ns = std::max(f.last_collector_ns, r.header.t_ns);
+    for (size_t i = 0; i < records.size(); ++i) {
+        const wire::RecordHeader h = records.at(i).header;
+        if (h.flags & wire::kFromSpool) continue;
+        f.last_collector_ns = std::max(f.last_collector_ns, h.t_ns);
     }
-    for (const auto& r : records) {
-        if (!(r.header.flags & wire::kFromSpool)) continue;
+    for (size_t i = 0; i < records.size(); ++i) {
+        const wire::RecordHeader h = records.at(i).header;
+        if (!(h.flags & wire::kFromSpool)) continue;
         ++f.spooled;
-        if (r.header.t_ns > f.last_collector_ns) ++f.spooled_after;
+        if (h.t_ns > f.last_collector_ns) ++f.spooled_after;
     }
     return f;
 }
@@ -68,7 +70,8 @@ void note_losses(ProcessTree& tree, const SpoolFigures& figures,
 // At most how many records the files hold (a record is at least its header), so that their list
 // is allocated once: grown by doubling, it was copied at each step, with a page fault for each
 // new page (12 % of a report's time at 100,000 processes). What is reserved and never filled is
-// never touched, so it costs address space, not memory.
+// never touched, so it costs address space, not memory. (A compressed file holds more: its list
+// grows.)
 size_t most_records_in(const std::vector<std::string>& paths) {
     uint64_t bytes = 0;
     for (const auto& path : paths) {
@@ -116,7 +119,7 @@ bool build_process_tree(const std::vector<std::string>& given, ProcessTree& tree
         spools.push_back(companion);
     }
     std::vector<std::unique_ptr<TraceReader>> readers;
-    std::vector<RawRecord> records;
+    TimeOrderedRecords records;
     try {
         records.reserve(most_records_in(paths));
     } catch (const std::length_error&) {  // more than the address space allows: grown instead
@@ -129,7 +132,7 @@ bool build_process_tree(const std::vector<std::string>& given, ProcessTree& tree
             return false;
         }
         RawRecord rec;
-        while (reader->next(rec)) records.push_back(rec);
+        while (reader->next(rec)) records.add_in_place(rec);
         if (!reader->error().empty()) {
             if (!tree.reader_error.empty()) tree.reader_error += "; ";
             tree.reader_error += path + ": " + reader->error();
@@ -137,7 +140,7 @@ bool build_process_tree(const std::vector<std::string>& given, ProcessTree& tree
         readers.push_back(std::move(reader));
     }
     SpoolFigures figures = spool_figures(records);
-    build_process_tree_from(std::move(records), tree);
+    build_process_tree_from(records, tree);
     note_losses(tree, figures, spools);
     for (auto& text : ignored) tree.notes.push_back(TraceNote{0, 2, std::move(text)});
     // The records point into the readers' mappings, which end here: nothing above keeps them.

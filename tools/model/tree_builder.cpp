@@ -175,7 +175,7 @@ private:
         if (!index) return;
         Process& root = tree.processes[*index];
         if (root.ppid != tree.collector_pid || root.shim_loaded || !root.execs.empty()) return;
-        if (root.argv.empty()) root.argv = tree.command;
+        if (root.argv.empty()) root.argv = ctx_.command_lines.intern(tree.command);
         if (tree.root_status && root.exit.kind == ExitStatus::Kind::kUnknown) {
             root.exit = status_from_wait(*tree.root_status, ExitSource::kCollector);
             if (!root.end_ns) root.end_ns = tree.end_ns;
@@ -242,8 +242,7 @@ private:
             p.ppid = hello.ppid;
         }
         if (!p.creation_seen_by_shim) creations_.claim_unnamed_spawn(p, hello.ppid);
-        if (p.argv.empty())
-            hello.argv.for_each([&](std::string_view a) { p.argv.emplace_back(a); });
+        if (p.argv.empty()) p.argv = ctx_.command_lines.intern(hello.argv);
         execs_.on_hello(p, hello, t);
     }
 
@@ -258,14 +257,13 @@ private:
         p.creation_seen_by_shim = p.creation_seen_by_shim || c.how != wire::CreateHow::kUnknown;
         c.call_site.for_each([&](uint64_t ip) { p.call_site.push_back(ip); });
         p.shim_loaded = p.shim_loaded || c.library_loaded;
-        std::vector<std::string> argv;
-        c.argv.for_each([&](std::string_view a) { argv.emplace_back(a); });
+        CommandLine argv = ctx_.command_lines.intern(c.argv);
         if (p.argv.empty()) p.argv = argv;
         if (!c.execfn.empty()) {
             // Its own image, exec'd before this file: named from it, not from its creator.
             ExecEvent e;
             e.t_ns = p.start_ns;
-            e.path = c.execfn.view();
+            e.path = ExecPath::interned(c.execfn.view(), ctx_.command_lines);
             e.argv = argv;
             e.ok = e.confirmed = e.resolved = true;
             p.execs.push_back(std::move(e));
@@ -297,37 +295,22 @@ private:
 
 }  // namespace
 
-void build_process_tree_from(std::vector<RawRecord> records, ProcessTree& tree) {
-    // Records from different processes reach the collector in any order; their clocks agree
-    // (CLOCK_MONOTONIC), so time order is causal order. The trace start comes first regardless;
-    // records stamped alike keep their order in the files. Sorted as 16-byte keys rather than
-    // as the records themselves (a stable sort of a million records needed a second copy of
-    // them).
-    struct Place {
-        uint64_t t_ns;
-        uint32_t not_start;  // 0 for a trace start
-        uint32_t index;
-    };
-    std::vector<Place> order(records.size());
-    size_t episodes = 0;
-    for (size_t i = 0; i < records.size(); ++i) {
-        const wire::RecordHeader& h = records[i].header;
-        if (h.type == static_cast<uint16_t>(RecordType::kEpisodeStart)) ++episodes;
-        order[i] = {h.t_ns, h.type == static_cast<uint16_t>(RecordType::kTraceStart) ? 0u : 1u,
-                    static_cast<uint32_t>(i)};
-    }
-    std::sort(order.begin(), order.end(), [](const Place& a, const Place& b) {
-        if (a.not_start != b.not_start) return a.not_start < b.not_start;
-        if (a.t_ns != b.t_ns) return a.t_ns < b.t_ns;
-        return a.index < b.index;
-    });
+void build_process_tree_from(TimeOrderedRecords& records, ProcessTree& tree) {
+    records.sort();
     tree.processes.reserve(records.size() + 16);
     // A fork episode is a few hundred bytes: grown by doubling, 100,000 of them were moved about
     // twice over (9 % of a JSON report's time).
-    tree.episodes.reserve(episodes);
+    tree.episodes.reserve(records.episodes());
     TreeBuilder builder(tree);
-    for (const Place& place : order) builder.add(records[place.index]);
+    for (size_t i = 0; i < records.size(); ++i) builder.add(records.at(i));
     builder.finalize();
+}
+
+void build_process_tree_from(std::vector<RawRecord> records, ProcessTree& tree) {
+    TimeOrderedRecords ordered;
+    ordered.reserve(records.size());
+    for (const RawRecord& rec : records) ordered.add_copy(rec);
+    build_process_tree_from(ordered, tree);
 }
 
 }  // namespace cowtrace::model

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "process_tree.hpp"
+#include "time_ordered_records.hpp"
 #include "trace/trace_reader.hpp"
 
 namespace cowtrace::model {
@@ -17,5 +18,7 @@ bool build_process_tree(const std::vector<std::string>& paths, ProcessTree& tree
 
 // The same from records already in memory (tests, fuzzing; tree_builder.cpp).
 void build_process_tree_from(std::vector<RawRecord> records, ProcessTree& tree);
+// The same from records that stay where they are until it returns (trace_files.cpp).
+void build_process_tree_from(TimeOrderedRecords& records, ProcessTree& tree);
 
 }  // namespace cowtrace::model

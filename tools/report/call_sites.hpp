@@ -34,6 +34,7 @@ struct ForkCallSite {
     std::string how;                  // fork, _Fork, clone…
     size_t forks = 0;
     size_t short_lived = 0;                // of those, not measured (the child went too soon)
+    size_t parent_ended_first = 0;         // of those, because its parent exited first
     uint64_t copied_bytes_peak_total = 0;  // each measured episode's peak, summed
     uint64_t copied_bytes_peak_max = 0;
     uint64_t shared_bytes_at_fork_total = 0;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace cowtrace::report {
@@ -26,16 +27,40 @@ std::string copy_path_text(const model::CopyPath& path) {
     return text;
 }
 
-std::vector<std::string> top_copy_paths(const model::ForkEpisode& e, size_t top) {
+std::vector<std::string> copy_path_lines(const model::ForkEpisode& e) {
     uint64_t total = 0;
     for (const auto& p : e.copy_paths) total += p.copied_bytes;
-    std::vector<std::string> lines;
-    for (size_t i = 0; i < e.copy_paths.size() && i < top && total > 0; ++i) {
-        const model::CopyPath& p = e.copy_paths[i];
-        double share = 100.0 * static_cast<double>(p.copied_bytes) / static_cast<double>(total);
-        lines.push_back(fmt::format("{:.0f}% {}, by the {}", share, copy_path_text(p),
-                                    p.side == wire::CopySide::kParent ? "parent" : "child"));
+    if (total == 0) return {};
+    // Paths that differ only below the two frames shown read the same: one line, their sum.
+    struct Line {
+        std::string text;
+        uint64_t bytes = 0;
+    };
+    std::vector<Line> merged;
+    for (const model::CopyPath& p : e.copy_paths) {
+        std::string text = copy_path_text(p) + ", by the " +
+                           (p.side == wire::CopySide::kParent ? "parent" : "child");
+        auto same = std::find_if(merged.begin(), merged.end(),
+                                 [&text](const Line& l) { return l.text == text; });
+        if (same == merged.end()) {
+            merged.push_back({std::move(text), p.copied_bytes});
+        } else {
+            same->bytes += p.copied_bytes;
+        }
     }
+    std::stable_sort(merged.begin(), merged.end(),
+                     [](const Line& a, const Line& b) { return a.bytes > b.bytes; });
+    std::vector<std::string> lines;
+    for (const Line& l : merged) {
+        double share = 100.0 * static_cast<double>(l.bytes) / static_cast<double>(total);
+        lines.push_back(fmt::format("{:.0f}% {}", share, l.text));
+    }
+    return lines;
+}
+
+std::vector<std::string> top_copy_paths(const model::ForkEpisode& e, size_t top) {
+    std::vector<std::string> lines = copy_path_lines(e);
+    if (lines.size() > top) lines.resize(top);
     return lines;
 }
 

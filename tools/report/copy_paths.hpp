@@ -18,7 +18,10 @@ bool is_copy_primitive(const std::string& frame);
 std::string copy_path_text(const model::CopyPath& path);
 
 // "70% hot_writer (split_writer.c:27) ← write_split (split_writer.c:40), by the parent": one per
-// call path, the largest first, at most `top`.
+// line as it reads (call paths that differ only below the two frames named are one line, their
+// shares added), the largest first.
+std::vector<std::string> copy_path_lines(const model::ForkEpisode& e);
+// The first `top` of copy_path_lines.
 std::vector<std::string> top_copy_paths(const model::ForkEpisode& e, size_t top);
 
 }  // namespace cowtrace::report

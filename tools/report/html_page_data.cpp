@@ -13,6 +13,7 @@
 #include "process_labels.hpp"
 #include "sibling_groups.hpp"
 #include "step_series.hpp"
+#include "trace_facts.hpp"
 
 namespace cowtrace::report {
 
@@ -447,25 +448,11 @@ private:
             const model::TraceNote& n = tree_.notes[i];
             notes.push_back(json::array({n.t_ns, n.severity, n.text}));
         }
-        return json{
-            {"complete", tree_.complete},
-            {"reader_error", tree_.reader_error.empty() ? json(nullptr) : json(tree_.reader_error)},
-            {"command_line", command_text(tree_.command)},
-            {"host", tree_.host},
-            {"kernel_release", tree_.kernel_release},
-            {"kernel_events", tree_.kernel_events},
-            {"kernel_events_note", tree_.kernel_events_note},
-            {"kernel_events_lost", tree_.kernel_events_lost},
-            {"shim_records", tree_.shim_records},
-            {"rejected_records", tree_.rejected_records},
-            {"dropped_records", tree_.dropped_records},
-            {"duration_ns", tree_.end_ns},
-            {"wall_start_ns", tree_.wall_t0_ns},
-            {"census_mode", model::census_mode_name(tree_.census_mode)},
-            {"sampling_interval_ns", tree_.sampling_interval_ns},
-            {"approximations", approximations},
-            {"notes", std::move(notes)},
-            {"notes_more", tree_.notes.size() > kMaxNotes ? tree_.notes.size() - kMaxNotes : 0}};
+        json info = trace_facts_json(tree_);
+        info["approximations"] = approximations;
+        info["notes"] = std::move(notes);
+        info["notes_more"] = tree_.notes.size() > kMaxNotes ? tree_.notes.size() - kMaxNotes : 0;
+        return info;
     }
 
     json call_sites() {

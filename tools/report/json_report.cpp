@@ -6,6 +6,7 @@
 #include "copy_totals.hpp"
 #include "json_stream.hpp"
 #include "process_labels.hpp"
+#include "trace_facts.hpp"
 
 namespace cowtrace::report {
 
@@ -147,6 +148,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"retained_bytes_final", figure(e.retained_bytes_final)},
         {"child_new_bytes_final", figure(e.child_new_bytes_final)},
         {"final_from_last_sample", e.final_from_last_sample},
+        {"parent_ended_first", e.parent_ended_first_ns.has_value()},
         {"under_way_at_attach", e.under_way_at_attach},
         {"baseline_delay_ns", e.baseline_delay_ns ? json(*e.baseline_delay_ns) : json(nullptr)},
         {"child_minor_faults", e.child_minor_faults ? json(*e.child_minor_faults) : json(nullptr)},
@@ -185,8 +187,9 @@ json to_json(const model::ProcessTree& tree) {
         const model::Process& p = tree.processes[i];
         json execs = json::array();
         for (const auto& e : p.execs) {
-            json x{{"t_ns", e.t_ns}, {"path", e.path}, {"argv", e.argv}, {"ok", e.ok}};
-            if (e.requested_path != e.path) x["requested_path"] = e.requested_path;
+            json x{
+                {"t_ns", e.t_ns}, {"path", e.path.str()}, {"argv", e.argv.words()}, {"ok", e.ok}};
+            if (e.requested_path != e.path) x["requested_path"] = e.requested_path.str();
             if (!e.ok && e.error) x["error"] = strerror(e.error);
             if (e.argv_truncated) x["argv_truncated"] = true;
             if (e.image.any()) x["image"] = model::image_text(e.image);
@@ -200,7 +203,7 @@ json to_json(const model::ProcessTree& tree) {
                   {"execs", std::move(execs)},
                   {"exit", exit_json(p.exit)},
                   {"how", model::create_how_name(p.how)},
-                  {"argv", p.argv},
+                  {"argv", p.argv.words()},
                   {"call_site", call_site_json(tree, p.ppid, p.call_site)},
                   {"flags", limits_json(tree, p)},
                   {"name", labels.name(i)},
@@ -238,33 +241,18 @@ json to_json(const model::ProcessTree& tree) {
                  {"copied_bytes_total", known(copies.total_bytes)},
                  {"fork_episodes", tree.episodes.size()},
                  {"fork_episodes_measured", copies.measured}};
-    return json{
-        {"root_pid", tree.root_pid},
-        {"summary", std::move(summary)},
-        {"processes", std::move(processes)},
-        {"forks", std::move(forks)},
-        {"trace",
-         {{"format", "cowtrace"},
-          {"complete", tree.complete},
-          {"reader_error", tree.reader_error.empty() ? json(nullptr) : json(tree.reader_error)},
-          {"command", tree.command},
-          {"command_line", command_text(tree.command)},
-          {"host", tree.host},
-          {"kernel_release", tree.kernel_release},
-          {"kernel_events", tree.kernel_events},
-          {"kernel_events_note", tree.kernel_events_note},
-          {"kernel_events_lost", tree.kernel_events_lost},
-          {"shim_records", tree.shim_records},
-          {"rejected_records", tree.rejected_records},
-          {"dropped_records", tree.dropped_records},
-          {"duration_ns", tree.end_ns},
-          {"wall_start_ns", tree.wall_t0_ns},
-          {"census_mode", model::census_mode_name(tree.census_mode)},
-          {"attached", tree.attached},
-          {"sampling_interval_ns", tree.sampling_interval_ns},
-          {"requested_interval_ns", tree.interval_ns},
-          {"root_exit", root_exit},
-          {"notes", std::move(notes)}}}};
+    json trace = trace_facts_json(tree);
+    trace["format"] = "cowtrace";
+    trace["command"] = tree.command;
+    trace["attached"] = tree.attached;
+    trace["requested_interval_ns"] = tree.interval_ns;
+    trace["root_exit"] = root_exit;
+    trace["notes"] = std::move(notes);
+    return json{{"root_pid", tree.root_pid},
+                {"summary", std::move(summary)},
+                {"processes", std::move(processes)},
+                {"forks", std::move(forks)},
+                {"trace", std::move(trace)}};
 }
 
 namespace {
@@ -292,9 +280,10 @@ public:
     }
 
 private:
-    void strings(const std::vector<std::string>& list) {
+    template <class Words>  // std::vector<std::string>, model::CommandLine
+    void strings(const Words& list) {
         json_.begin_array();
-        for (const auto& s : list) json_.string(s);
+        for (std::string_view s : list) json_.string(s);
         json_.end_array();
     }
 
@@ -434,6 +423,7 @@ private:
         json_.key("ksm_bytes_at_fork").number(e.ksm_bytes_at_fork);
         json_.key("mode").string(model::census_mode_name(e.mode));
         json_.key("parent").number(e.parent);
+        json_.key("parent_ended_first").boolean(e.parent_ended_first_ns.has_value());
         json_.key("regions").begin_array();
         for (const auto& r : e.regions) {
             json_.begin_object();
@@ -488,8 +478,8 @@ private:
         if (!e.ok && e.error) json_.key("error").string(strerror(e.error));
         if (e.image.any()) json_.key("image").string(model::image_text(e.image));
         json_.key("ok").boolean(e.ok);
-        json_.key("path").string(e.path);
-        if (e.requested_path != e.path) json_.key("requested_path").string(e.requested_path);
+        json_.key("path").string(e.path.view());
+        if (e.requested_path != e.path) json_.key("requested_path").string(e.requested_path.view());
         json_.key("t_ns").number(e.t_ns);
         json_.end_object();
     }

@@ -181,7 +181,7 @@ private:
                   {"pid", track.pid},
                   {"tid", track.tid},
                   {"ts", micros(std::clamp(e.t_ns, start, end))},
-                  {"args", {{"path", e.path}, {"argv", e.argv}}}});
+                  {"args", {{"path", e.path.str()}, {"argv", e.argv.words()}}}});
         }
     }
 

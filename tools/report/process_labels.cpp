@@ -14,22 +14,23 @@ using model::Process;
 // Creator chains are short; the bound only guards against a damaged trace that loops.
 constexpr int kMaxCreatorDepth = 64;
 
-std::string base_name(const std::string& path) {
+std::string base_name(std::string_view path) {
     auto slash = path.rfind('/');
-    return slash == std::string::npos ? path : path.substr(slash + 1);
+    return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-const std::vector<std::string>& current_argv(const Process& p) {
+const model::CommandLine& current_argv(const Process& p) {
     for (auto it = p.execs.rbegin(); it != p.execs.rend(); ++it) {
         if (it->ok && !it->argv.empty()) return it->argv;
     }
     return p.argv;
 }
 
-std::string quoted(const std::string& a) {
+std::string quoted(std::string_view a) {
     // Anything a shell would expand or split on.
-    bool quote = a.empty() || a.find_first_of(" \t\n'\"$\\`*?[]{}()<>|&;#~!") != std::string::npos;
-    if (!quote) return a;
+    bool quote =
+        a.empty() || a.find_first_of(" \t\n'\"$\\`*?[]{}()<>|&;#~!") != std::string_view::npos;
+    if (!quote) return std::string(a);
     std::string out = "'";
     for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
@@ -51,7 +52,7 @@ ProcessLabels::Image ProcessLabels::image_at(size_t index, uint64_t t_ns, bool w
         return e.ok && (want_argv ? !e.argv.empty() : !e.path.empty());
     };
     auto image_of = [want_argv](const model::ExecEvent& e) {
-        return want_argv ? Image{nullptr, &e.argv} : Image{&e.path, nullptr};
+        return want_argv ? Image{std::nullopt, &e.argv} : Image{e.path.view(), nullptr};
     };
     for (int depth = 0; depth < kMaxCreatorDepth && index < tree_.processes.size(); ++depth) {
         const Process& p = tree_.processes[index];
@@ -70,7 +71,7 @@ ProcessLabels::Image ProcessLabels::image_at(size_t index, uint64_t t_ns, bool w
             if (wanted(e)) return image_of(e);
         }
         if (!p.argv.empty())
-            return want_argv ? Image{nullptr, &p.argv} : Image{&p.argv[0], nullptr};
+            return want_argv ? Image{std::nullopt, &p.argv} : Image{p.argv[0], nullptr};
         break;
     }
     return {};
@@ -90,10 +91,23 @@ std::string ProcessLabels::command_line(size_t index) const {
     return image.argv ? command_text(*image.argv) : name(index);
 }
 
-std::string command_text(const std::vector<std::string>& argv) {
+namespace {
+
+template <class Words>
+std::string words_text(const Words& argv) {
     std::string out;
     for (size_t i = 0; i < argv.size(); ++i) out += (i ? " " : "") + quoted(argv[i]);
     return out;
+}
+
+}  // namespace
+
+std::string command_text(const model::CommandLine& argv) {
+    return words_text(argv);
+}
+
+std::string command_text(const std::vector<std::string>& argv) {
+    return words_text(argv);
 }
 
 std::optional<size_t> ProcessLabels::creator(size_t index) const {
@@ -105,7 +119,7 @@ size_t ProcessLabels::index_of(const model::Process& p) const {
 }
 
 std::string argument_text(const Process& p) {
-    const std::vector<std::string>& argv = current_argv(p);
+    const model::CommandLine& argv = current_argv(p);
     std::string out;
     for (size_t i = 1; i < argv.size(); ++i) out += " " + quoted(argv[i]);
     return out;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/process_tree.hpp"
@@ -35,8 +36,8 @@ private:
     // What index ran at t_ns, found as name_at() says: an exec's file name or a command line
     // (want_argv), the other left null; both null when unknown.
     struct Image {
-        const std::string* path = nullptr;
-        const std::vector<std::string>* argv = nullptr;
+        std::optional<std::string_view> path;
+        const model::CommandLine* argv = nullptr;
     };
     Image image_at(size_t index, uint64_t t_ns, bool want_argv) const;
 
@@ -49,6 +50,7 @@ std::string argument_text(const model::Process& p);
 
 // A whole command line as it would be typed: every word shell-quoted where needed, so that an
 // empty argument shows as '' ("" for no words at all).
+std::string command_text(const model::CommandLine& argv);
 std::string command_text(const std::vector<std::string>& argv);
 
 // "exit 0", "killed by SIGKILL (core dumped)", "still running", "end unknown".

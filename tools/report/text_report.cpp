@@ -1,6 +1,7 @@
 #include "text_report.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <bit>
@@ -69,13 +70,25 @@ private:
         }
         if (!tree_.episodes.empty()) {
             const ForkEpisode* worst = &tree_.episodes.front();
-            size_t short_lived = 0;
+            size_t short_lived = 0, parent_ended_first = 0;
             for (const auto& e : tree_.episodes) {
                 if (e.copied_bytes_peak > worst->copied_bytes_peak) worst = &e;
-                if (e.census == ForkEpisode::Census::kShortLived) ++short_lived;
+                if (e.parent_ended_first_ns) {
+                    ++parent_ended_first;
+                } else if (e.census == ForkEpisode::Census::kShortLived) {
+                    ++short_lived;
+                }
+            }
+            std::vector<std::string> unmeasured;
+            if (short_lived) unmeasured.push_back(fmt::format("{} short-lived", short_lived));
+            if (parent_ended_first) {
+                unmeasured.push_back(
+                    fmt::format("{} whose parent exited first", parent_ended_first));
             }
             std::string not_measured =
-                short_lived ? fmt::format(" ({} short-lived, not measured)", short_lived) : "";
+                unmeasured.empty()
+                    ? ""
+                    : fmt::format(" ({}, not measured)", fmt::join(unmeasured, " and "));
             out_ << fmt::format(
                 "copy-on-write: {} fork episode{}{}, the largest copied {} (pid {})\n",
                 tree_.episodes.size(), tree_.episodes.size() == 1 ? "" : "s", not_measured,
@@ -230,27 +243,51 @@ private:
                 a.period));
             return;
         }
-        std::string coverage = e.copied_bytes_final > 0
-                                   ? fmt::format(", {:.0f}% of the copies",
-                                                 100.0 * static_cast<double>(a.attributed_bytes) /
-                                                     static_cast<double>(e.copied_bytes_final))
-                                   : "";
+        std::string coverage;
+        if (e.copied_bytes_final > 0) {
+            double share = 100.0 * static_cast<double>(a.attributed_bytes) /
+                           static_cast<double>(e.copied_bytes_final);
+            // Sampled faults are counted to the end, the final figure may be a sample's from
+            // before it (or an estimate): a share above 100 % says that, not more copies.
+            if (share <= 105.0) {
+                coverage = fmt::format(", {:.0f}% of the copies", share);
+            } else if (e.final_from_last_sample) {
+                coverage = fmt::format(
+                    ", {} copied in all: the copies went on after its last "
+                    "sample",
+                    format_bytes(a.attributed_bytes));
+            } else {
+                coverage = ", about all of the copies";
+            }
+        }
         lines.push_back(fmt::format("copies by code (sampled page faults{}):", coverage));
-        for (const auto& line : top_copy_paths(e, kTopCopyPaths)) lines.push_back("  " + line);
-        if (e.copy_paths.size() > kTopCopyPaths)
-            lines.push_back(
-                fmt::format("  (+{} more call paths)", e.copy_paths.size() - kTopCopyPaths));
+        std::vector<std::string> paths = copy_path_lines(e);
+        for (size_t i = 0; i < paths.size() && i < kTopCopyPaths; ++i)
+            lines.push_back("  " + paths[i]);
+        if (paths.size() > kTopCopyPaths)
+            lines.push_back(fmt::format("  (+{} more call paths)", paths.size() - kTopCopyPaths));
     }
 
     // "short-lived, not measured (exec'd 0.3 ms after the fork; 212 minor faults)".
+    // "not measured (its parent exited 0.90 ms after the fork, before the child's memory was
+    // read: nothing stayed shared with it; 23842 minor faults)": a daemon's fork.
     static std::string short_lived_text(const ForkEpisode& e) {
+        std::string faults =
+            e.child_minor_faults ? fmt::format("; {} minor faults", *e.child_minor_faults) : "";
+        if (const auto& parent_end = e.parent_ended_first_ns) {
+            std::string when = *parent_end >= e.t_ns
+                                   ? " " + duration_text(*parent_end - e.t_ns) + " after the fork,"
+                                   : "";
+            return fmt::format(
+                "not measured (its parent exited{} before the child's memory was read: nothing "
+                "stayed shared with it{})",
+                when, faults);
+        }
         std::string how = e.end == ForkEpisode::End::kExec ? "exec'd" : "exited";
         std::string when =
             e.end_ns && *e.end_ns >= e.t_ns
                 ? fmt::format(" {} after the fork", duration_text(*e.end_ns - e.t_ns))
                 : "";
-        std::string faults =
-            e.child_minor_faults ? fmt::format("; {} minor faults", *e.child_minor_faults) : "";
         return fmt::format("short-lived, not measured ({}{}{})", how, when, faults);
     }
 
@@ -355,7 +392,10 @@ private:
                 frames += (frames.empty() ? "" : " ← ") + *f;
             }
             std::string copied =
-                site.short_lived == site.forks
+                site.parent_ended_first == site.forks
+                    ? std::string(site.forks == 1 ? "not measured (its parent exited first)"
+                                                  : "not measured (their parent exited first)")
+                : site.short_lived == site.forks
                     ? std::string(site.forks == 1 ? "short-lived, not measured"
                                                   : "all short-lived, not measured")
                     : fmt::format(

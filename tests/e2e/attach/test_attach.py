@@ -96,6 +96,13 @@ class AttachChecks:
         else:
             self.assertIsNone(f["copied_by_child_bytes"])
 
+    def test_attribution_is_off_unless_asked_for(self):
+        # attach's default (run's is sampled): no page faults were sampled or unwound.
+        forks = [f for f in self.data["forks"] if f["parent"] == self.writer["pid"]]
+        self.assertEqual(len(forks), 1, self.data["forks"])
+        self.assertIsNone(forks[0]["attribution_summary"], forks[0])
+        self.assertEqual(forks[0]["attribution"], [])
+
     def test_the_trace_says_what_it_cannot_know(self):
         self.assertTrue(self.data["trace"]["attached"])
         notes = " ".join(n["text"] for n in self.data["trace"]["notes"])

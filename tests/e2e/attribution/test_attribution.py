@@ -65,7 +65,8 @@ def attached_run(writer: str) -> tuple[dict, Path]:
     host = subprocess.Popen([fixture("split_writer"), "--writer", writer, "--pages", str(PAGES),
                              "--hold-ms", "1500"], env=env, stdout=subprocess.DEVNULL)
     time.sleep(0.2)
-    out = subprocess.run([tool("COWTRACE_BIN"), "attach", str(host.pid), "-q", "-o", str(trace)],
+    out = subprocess.run([tool("COWTRACE_BIN"), "attach", str(host.pid), "-q", "-o", str(trace),
+                          "--attribution", "sampled"],
                          capture_output=True, env=env, timeout=240)
     assert host.wait(timeout=240) == 0
     if out.returncode != 0:

@@ -136,6 +136,10 @@ def main(case, mode):
             failures.append(f"episode parent {ep['parent']}, the fixture is {parent}")
         if ep["mode"] != mode:
             failures.append(f"episode measured in mode {ep['mode']}, wanted {mode}")
+        # Every fixture child lingers after its writes: worth an exact final census.
+        if ep["census"] != "measured" or ep["final_from_last_sample"]:
+            failures.append(f"census {ep['census']}, final figures from the last sample: "
+                            f"{ep['final_from_last_sample']} (the child lingered for its census)")
         for key, want in compared.items():
             got = ep[key]
             ok = abs(got - want) <= tolerance

@@ -77,6 +77,29 @@ TEST(LiveState, AnEndedEpisodeIsToldOnceWithItsLastFigures) {
     EXPECT_EQ(s.copied_bytes_total(), 20 * kMiB);
 }
 
+// The census thread writes an episode's end after its final census: the parent may have ended,
+// and been forgotten, by then (a parent that exits right after reaping its child).
+TEST(LiveState, AnEpisodeEndedAfterItsParentWasForgottenStillNamesItsCommand) {
+    LiveState s;
+    s.on_process_started(kServer);
+    s.on_process_started(kChild);
+    std::vector<EndedEpisode> told;
+    s.on_episode_ended = [&](const EndedEpisode& e) { told.push_back(e); };
+    TraceBuilder b;
+    b.hello(kServer, 500 * kMs, 1, "/usr/bin/redis-server", {"redis-server"})
+        .episode_start(kChild, 1000 * kMs, kServer, 64 * kMiB)
+        .episode_sample(kChild, 1100 * kMs, 44 * kMiB, 20 * kMiB, 0, 20 * kMiB);
+    feed(s, b);
+    s.on_process_ended(kServer);
+    ASSERT_EQ(s.processes().count(kServer), 0u);
+    TraceBuilder end;
+    end.episode_end(kChild, 3000 * kMs, wire::EpisodeEndReason::kExit);
+    feed(s, end);
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_EQ(told[0].parent, kServer);
+    EXPECT_EQ(told[0].command, "redis-server");
+}
+
 TEST(LiveState, AnEpisodeEndedBeforeItsFirstSampleMeasuredNothing) {
     LiveState s;
     s.on_process_started(kServer);

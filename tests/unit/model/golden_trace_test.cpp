@@ -19,7 +19,7 @@ const std::string kGolden = std::string(COWTRACE_SOURCE_DIR) + "/tests/golden/v1
 
 json process_facts(const model::ProcessTree& tree, const model::Process& p) {
     json execs = json::array();
-    for (const auto& e : p.execs) execs.push_back({e.path, e.ok});
+    for (const auto& e : p.execs) execs.push_back({e.path.str(), e.ok});
     json exit = nullptr;
     if (p.exit.kind == model::ExitStatus::Kind::kCode) exit = p.exit.code;
     if (p.exit.kind == model::ExitStatus::Kind::kSignal) exit = -p.exit.signal;

@@ -42,6 +42,19 @@ TEST(BudgetCheck, MaxCowIsTheLargestPeakOfAnyEpisode) {
     EXPECT_NE(r.offenders[0].find("`server`"), std::string::npos) << r.offenders[0];
 }
 
+// Observed from outside (attach), how a child was created is not known: the offender line says
+// where, not "from unknown()".
+TEST(BudgetCheck, AnOffenderOfUnknownCreationIsNotSaidToComeFromUnknownParentheses) {
+    TreeFixture f;
+    size_t root = f.root(100, {"server"});
+    size_t child = f.child(root, 101, 100 * kMs, 900 * kMs, {}, wire::CreateHow::kUnknown);
+    f.episode(child, 64 * kMiB, 24 * kMiB, 20 * kMiB);
+    BudgetResult r = only(f.tree, {.max_cow_bytes = kMiB});
+    ASSERT_EQ(r.offenders.size(), 1u);
+    EXPECT_EQ(r.offenders[0].find("unknown()"), std::string::npos) << r.offenders[0];
+    EXPECT_NE(r.offenders[0].find("created in pid 100 at"), std::string::npos) << r.offenders[0];
+}
+
 // Forks alive at the same time: their copies add up while both hold them. The sum of every
 // fork's peak (27 + 10 MiB here, plus 3 of a fork long gone) is not what they took at once.
 TEST(BudgetCheck, MaxCowConcurrentIsWhatTheForksAliveTogetherHeld) {

@@ -12,7 +12,7 @@ namespace {
 using testing::kMs;
 using testing::TreeFixture;
 
-model::ExecEvent exec_at(uint64_t t_ns, std::string path, std::vector<std::string> argv) {
+model::ExecEvent exec_at(uint64_t t_ns, std::string path, model::CommandLine argv) {
     model::ExecEvent e;
     e.t_ns = t_ns;
     e.ok = e.resolved = e.confirmed = true;

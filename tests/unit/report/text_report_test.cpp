@@ -107,3 +107,29 @@ TEST(TextReport, HeaderNamesTheLargestCopyAndTheMemoryPeaks) {
 
 }  // namespace
 }  // namespace cowtrace::report
+
+namespace cowtrace::report {
+namespace {
+
+TEST(TextReport, AnUnmeasuredChildWhoseParentExitedFirstSaysSoNotShortLived) {
+    testing::TreeFixture f;
+    size_t launcher = f.root(400, {"redis-server", "--daemonize", "yes"}, 3 * testing::kMs);
+    size_t daemon = f.child(launcher, 401, 2 * testing::kMs, 1800 * testing::kMs);
+    model::ForkEpisode& e = f.episode(daemon, 0, 0, 0);
+    e.census = model::ForkEpisode::Census::kShortLived;
+    e.samples.clear();
+    e.parent_ended_first_ns = 3 * testing::kMs;
+    e.child_minor_faults = 23842;
+    std::ostringstream out;
+    write_text(f.tree, {}, out);
+    std::string text = out.str();
+    EXPECT_NE(text.find("cow: not measured (its parent exited 1.0 ms after the fork, before the "
+                        "child's memory was read: nothing stayed shared with it; 23842 minor "
+                        "faults)"),
+              std::string::npos)
+        << text;
+    EXPECT_EQ(text.find("short-lived"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace cowtrace::report

@@ -1,0 +1,149 @@
+// The census of sparse memory, on a real fork (this test forks itself): pages a few holes apart
+// are read together and the child's new pages are found by one filtered PAGEMAP_SCAN per mapping,
+// which must count exactly what reading every page would. The test process's own activity (its
+// stack, gtest's heap) copies a few pages of its own: hence figures compared between two censuses,
+// and a small slack.
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "core/cow_census.hpp"
+#include "core/pagemap.hpp"
+
+namespace cowtrace {
+namespace {
+
+constexpr size_t kPage = 4096;
+constexpr uint64_t kSlackPages = 64;
+
+char* anonymous_area(size_t pages) {
+    void* p =
+        mmap(nullptr, pages * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    madvise(p, pages * kPage, MADV_NOHUGEPAGE);
+    return static_cast<char*>(p);
+}
+
+uint64_t pages_in(const std::vector<pagemap::PageRun>& runs) {
+    uint64_t n = 0;
+    for (const auto& r : runs) n += (r.end - r.start) / kPage;
+    return n;
+}
+
+TEST(PrivateAnonRuns, FindWrittenPagesButNotHolesOrTheZeroPage) {
+    constexpr size_t kPages = 1024;
+    char* area = anonymous_area(kPages);
+    ASSERT_NE(area, nullptr);
+    for (size_t i = 0; i < 10; ++i) area[i * kPage] = 1;
+    area[100 * kPage] = 1;
+    for (size_t i = 500; i < 510; ++i) area[i * kPage] = 1;
+    volatile char sink = 0;
+    for (size_t i = 200; i < 210; ++i) sink = sink + area[i * kPage];  // the zero page
+    (void)sink;
+    pagemap::PagemapReader pm;
+    std::string error;
+    ASSERT_TRUE(pm.open(getpid(), error)) << error;
+    std::vector<pagemap::PageRun> runs;
+    auto start = reinterpret_cast<uint64_t>(area);
+    if (!pm.private_anon_runs(start, start + kPages * kPage, runs)) {
+        munmap(area, kPages * kPage);
+        GTEST_SKIP() << "no PAGEMAP_SCAN in this kernel";
+    }
+    EXPECT_EQ(pages_in(runs), 21u);
+    ASSERT_EQ(runs.size(), 3u);
+    EXPECT_EQ(runs[1].start, start + 100 * kPage);
+    EXPECT_EQ(runs[2].end, start + 510 * kPage);
+    munmap(area, kPages * kPage);
+}
+
+// A child that writes `count` pages of area at stride `step` from `first` when told, says so,
+// then waits to be let go.
+class WritingChild {
+public:
+    WritingChild(char* area, size_t first, size_t step, size_t count) {
+        if (pipe(go_) != 0 || pipe(done_) != 0) return;
+        pid_ = fork();
+        if (pid_ == 0) {
+            close(go_[1]);
+            close(done_[0]);
+            char c;
+            if (read(go_[0], &c, 1) == 1) {
+                for (size_t i = 0; i < count; ++i) area[(first + i * step) * kPage] = 2;
+                ssize_t ignored = write(done_[1], &c, 1);
+                (void)ignored;
+                ignored = read(go_[0], &c, 1);
+                (void)ignored;
+            }
+            _exit(0);
+        }
+        close(go_[0]);
+        close(done_[1]);
+    }
+    ~WritingChild() {
+        close(go_[1]);
+        close(done_[0]);
+        if (pid_ > 0) waitpid(pid_, nullptr, 0);
+    }
+    pid_t pid() const { return pid_; }
+    bool write_now() {
+        char c = 'w';
+        return write(go_[1], &c, 1) == 1 && read(done_[0], &c, 1) == 1;
+    }
+
+private:
+    int go_[2] = {-1, -1};
+    int done_[2] = {-1, -1};
+    pid_t pid_ = -1;
+};
+
+TEST(SparseCensus, CountsEveryCopyAndEveryNewPageOfTheChild) {
+    constexpr size_t kPages = 16384;  // 64 MiB, one page in 16 written: 1,024 runs
+    constexpr size_t kStride = 16;
+    char* area = anonymous_area(kPages);
+    ASSERT_NE(area, nullptr);
+    for (size_t i = 0; i < kPages; i += kStride) area[i * kPage] = 1;
+    // The child writes 100 of the holes (pages 8, 8 + 16·3, ...): new pages of its own.
+    WritingChild child(area, 8, 3 * kStride, 100);
+    ASSERT_GT(child.pid(), 0);
+    bool exact = pagemap::pfns_visible();
+    CensusMode mode = exact ? CensusMode::kExact : CensusMode::kUnprivileged;
+    // Two early copies by the parent, made before the baseline: they show as copies too.
+    area[0] = 3;
+    area[kStride * kPage] = 3;
+    pagemap::PagemapReader child_pm, parent_pm;
+    std::string error;
+    ASSERT_TRUE(child_pm.open(child.pid(), error)) << error;
+    ASSERT_TRUE(parent_pm.open(getpid(), error)) << error;
+    EpisodeBaseline baseline;
+    ASSERT_TRUE(baseline.take(child.pid(), child_pm, mode, learn_zero_page().pfn, {}, error))
+        << error;
+    baseline.add_parent(parent_pm);
+    EXPECT_GE(baseline.shared_pages_at_fork(), kPages / kStride);
+
+    ASSERT_TRUE(child.write_now());
+    CensusTotals before;
+    ASSERT_TRUE(baseline.census(child.pid(), child_pm, parent_pm, before));
+    EXPECT_GE(before.copied_pages, 2u);
+    EXPECT_GE(before.child_new_pages, 100u);
+    EXPECT_LE(before.child_new_pages, 100u + kSlackPages);
+
+    // The parent copies 300 more of its written pages (from page 32, one in three runs).
+    for (size_t k = 0; k < 300; ++k) area[(32 + k * 3 * kStride) * kPage] = 4;
+    CensusTotals after;
+    ASSERT_TRUE(baseline.census(child.pid(), child_pm, parent_pm, after));
+    EXPECT_GE(after.copied_pages - before.copied_pages, 300u);
+    EXPECT_LE(after.copied_pages - before.copied_pages, 300u + kSlackPages);
+    if (exact) {
+        EXPECT_GE(after.copied_by_parent_pages - before.copied_by_parent_pages, 300u);
+        EXPECT_LE(after.copied_by_parent_pages - before.copied_by_parent_pages, 300u + kSlackPages);
+    }
+    EXPECT_EQ(after.child_new_pages, before.child_new_pages);  // the child only waited
+    munmap(area, kPages * kPage);
+}
+
+}  // namespace
+}  // namespace cowtrace

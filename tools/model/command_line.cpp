@@ -1,0 +1,176 @@
+#include "command_line.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+#include <ostream>
+#include <utility>
+
+#include "wire/fields.hpp"
+
+namespace cowtrace::model {
+
+// One allocation per distinct line: this header, the end offset of each word (uint32_t each),
+// then the words' bytes back to back. Renderers may share the model across threads: the count
+// is atomic.
+struct CommandLine::Storage {
+    std::atomic<uint32_t> refs;
+    uint32_t count;
+
+    const uint32_t* ends() const { return reinterpret_cast<const uint32_t*>(this + 1); }
+    uint32_t* ends() { return reinterpret_cast<uint32_t*>(this + 1); }
+    const char* text() const { return reinterpret_cast<const char*>(ends() + count); }
+    char* text() { return reinterpret_cast<char*>(ends() + count); }
+};
+
+size_t hash_of_words(std::span<const std::string_view> words) {
+    size_t h = words.size();
+    for (std::string_view w : words) {
+        h ^= std::hash<std::string_view>{}(w) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    }
+    return h;
+}
+
+CommandLine::CommandLine(const std::vector<std::string>& words) {
+    std::vector<std::string_view> views(words.begin(), words.end());
+    *this = CommandLine(std::span<const std::string_view>(views));
+}
+
+CommandLine::CommandLine(std::span<const std::string_view> words) {
+    if (words.empty()) return;
+    size_t bytes = 0;
+    for (std::string_view w : words) bytes += w.size();
+    void* memory = ::operator new(sizeof(Storage) + words.size() * sizeof(uint32_t) + bytes);
+    s_ = new (memory) Storage{{1}, static_cast<uint32_t>(words.size())};
+    uint32_t end = 0;
+    for (size_t i = 0; i < words.size(); ++i) {
+        if (!words[i].empty()) std::memcpy(s_->text() + end, words[i].data(), words[i].size());
+        end += static_cast<uint32_t>(words[i].size());
+        s_->ends()[i] = end;
+    }
+}
+
+CommandLine& CommandLine::operator=(const CommandLine& o) noexcept {
+    o.retain();
+    release();
+    s_ = o.s_;
+    return *this;
+}
+
+CommandLine& CommandLine::operator=(CommandLine&& o) noexcept {
+    if (this != &o) {
+        release();
+        s_ = o.s_;
+        o.s_ = nullptr;
+    }
+    return *this;
+}
+
+void CommandLine::retain() const {
+    if (s_) s_->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+void CommandLine::release() {
+    if (s_ && s_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        s_->~Storage();
+        ::operator delete(s_);
+    }
+    s_ = nullptr;
+}
+
+size_t CommandLine::size() const {
+    return s_ ? s_->count : 0;
+}
+
+std::string_view CommandLine::operator[](size_t i) const {
+    uint32_t begin = i == 0 ? 0 : s_->ends()[i - 1];
+    return {s_->text() + begin, s_->ends()[i] - begin};
+}
+
+std::vector<std::string> CommandLine::words() const {
+    return {begin(), end()};
+}
+
+std::string CommandLine::joined(std::string_view separator) const {
+    std::string out;
+    for (size_t i = 0; i < size(); ++i) {
+        if (i) out += separator;
+        out += (*this)[i];
+    }
+    return out;
+}
+
+bool CommandLine::same_words(std::span<const std::string_view> words) const {
+    if (words.size() != size()) return false;
+    for (size_t i = 0; i < words.size(); ++i) {
+        if ((*this)[i] != words[i]) return false;
+    }
+    return true;
+}
+
+bool operator==(const CommandLine& a, const CommandLine& b) {
+    if (a.s_ == b.s_) return true;
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (a[i] != b[i]) return false;
+    }
+    return true;
+}
+
+bool operator==(const CommandLine& a, const std::vector<std::string>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (a[i] != b[i]) return false;
+    }
+    return true;
+}
+
+std::ostream& operator<<(std::ostream& out, const CommandLine& line) {
+    out << '{';
+    for (size_t i = 0; i < line.size(); ++i) out << (i ? ", \"" : "\"") << line[i] << '"';
+    return out << '}';
+}
+
+CommandLine CommandLineTable::intern(const wire::TextList& list, bool* truncated) {
+    scratch_.clear();
+    if (list.source() == wire::TextList::Source::kEncoded) scratch_.reserve(list.count());
+    bool cut = list.for_each([&](std::string_view w) { scratch_.push_back(w); });
+    if (truncated) *truncated = cut;
+    return intern(std::span<const std::string_view>(scratch_));
+}
+
+CommandLine CommandLineTable::intern(const std::vector<std::string>& words) {
+    std::vector<std::string_view> views(words.begin(), words.end());
+    return intern(std::span<const std::string_view>(views));
+}
+
+CommandLine CommandLineTable::intern(std::span<const std::string_view> words) {
+    if (words.empty()) return {};
+    if (2 * (lines_ + 1) > slots_.size()) grow();
+    size_t hash = hash_of_words(words);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+        Slot& slot = slots_[i];
+        if (slot.line.empty()) {
+            slot.hash = hash;
+            slot.line = CommandLine(words);
+            ++lines_;
+            return slot.line;
+        }
+        if (slot.hash == hash && slot.line.same_words(words)) return slot.line;
+    }
+}
+
+void CommandLineTable::grow() {
+    std::vector<Slot> old =
+        std::exchange(slots_, std::vector<Slot>(std::max<size_t>(1024, 2 * slots_.size())));
+    size_t mask = slots_.size() - 1;
+    for (Slot& s : old) {
+        if (s.line.empty()) continue;
+        size_t i = s.hash & mask;
+        while (!slots_[i].line.empty()) i = (i + 1) & mask;
+        slots_[i] = std::move(s);
+    }
+}
+
+}  // namespace cowtrace::model
