@@ -87,6 +87,9 @@ class StraceTree:
         self._processes: dict[int, _Process] = {}
         self._thread_owner: dict[int, int] = {}  # thread id -> its process
         self._pending: dict[int, str] = {}  # task -> start of an unfinished call
+        # Tasks whose CLONE_THREAD clone never printed the new thread's id: the thread ended
+        # the process (exit_group) before the clone returned in its creator.
+        self._unreturned_thread_clones: set[int] = set()
         for line in text.splitlines():
             self._read_line(line)
         if self.root_pid is None:
@@ -97,10 +100,20 @@ class StraceTree:
         for pid, p in self._processes.items():
             if pid in self._thread_owner:
                 continue  # a thread seen before the clone that made it was printed
+            if self._is_thread_of_unreturned_clone(pid, p):
+                continue
             ppid = STRACE if pid == self.root_pid else self._process_of(p.creator_task)
             last = p.execs[-1] if p.execs else None
             out[pid] = ProcessFacts(pid, ppid, p.creation, len(p.execs), last, p.end)
         return out
+
+    def _is_thread_of_unreturned_clone(self, pid: int, p: _Process) -> bool:
+        """A task no call created, seen while a thread's clone never returned, is that thread."""
+        unreturned = self._unreturned_thread_clones | {
+            task for task, start in self._pending.items()
+            if start.startswith(tuple(_CREATION_CALLS)) and "CLONE_THREAD" in start}
+        return (bool(unreturned) and pid != self.root_pid and p.creator_task is None
+                and not p.execs)
 
     def _process_of(self, task: int | None) -> int | None:
         while task in self._thread_owner:  # a thread may have been made by another thread
@@ -145,7 +158,9 @@ class StraceTree:
             return  # not a finished call: nothing to book
         name, args, ret = call.groups()
         pid = self._process_of(task)
-        if name in _CREATION_CALLS and ret != "?" and int(ret) > 0:
+        if name in _CREATION_CALLS and ret == "?" and "CLONE_THREAD" in args:
+            self._unreturned_thread_clones.add(task)
+        elif name in _CREATION_CALLS and ret != "?" and int(ret) > 0:
             child = int(ret)
             if "CLONE_THREAD" in args:
                 self._thread_owner[child] = task
