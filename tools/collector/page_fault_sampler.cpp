@@ -79,6 +79,7 @@ T read_at(const uint8_t*& p) {
 PageFaultSampler::~PageFaultSampler() {
     for (auto& [pid, process] : processes_)
         for (int fd : process.fds) close(fd);
+    if (key_holder_fd_ >= 0) close(key_holder_fd_);
     for (auto& ring : rings_) {
         if (ring.base != nullptr) munmap(ring.base, ring.size + static_cast<size_t>(getpagesize()));
         if (ring.fd >= 0) close(ring.fd);
@@ -152,7 +153,25 @@ bool PageFaultSampler::open(const Options& options, std::string& error) {
         }
         rings_.push_back(ring);
     }
+    hold_page_fault_key();
     return !rings_.empty();
+}
+
+void PageFaultSampler::hold_page_fault_key() {
+    if (key_holder_fd_ >= 0) return;
+    // The kernel counts its page-fault software events in a static key: the first such event
+    // opened and the last closed patch the kernel's text (text_poke and an IPI to every CPU,
+    // stalling the traced program too). One event of ours, never enabled, keeps the count above
+    // zero, so opening and closing a short-lived process's events only moves the count.
+    // Without it sampling still works; it just costs more per process.
+    perf_event_attr attr{};
+    attr.size = sizeof attr;
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_PAGE_FAULTS;
+    attr.disabled = 1;
+    attr.exclude_kernel = 1;
+    attr.exclude_hv = 1;
+    key_holder_fd_ = perf_event_open(attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
 int PageFaultSampler::open_event(pid_t tid, int cpu, std::string& error) {

@@ -57,6 +57,8 @@ public:
     // Stops sampling pid. Its counts (faults seen, samples lost) are added to the totals first.
     void remove_process(pid_t pid);
     bool sampling(pid_t pid) const { return processes_.count(pid) != 0; }
+    // Whether an idle event of ours keeps the kernel's page-fault event key enabled (open()).
+    bool holds_page_fault_key() const { return key_holder_fd_ >= 0; }
 
     // Changes the period of every event (adaptive sampling).
     void set_period(uint64_t period);
@@ -88,12 +90,14 @@ private:
     void drain_ring(Ring& ring, const std::function<void(const FaultSample&)>& on_sample);
     bool parse_sample(const uint8_t* data, size_t size, FaultSample& out) const;
     int open_event(pid_t tid, int cpu, std::string& error);
+    void hold_page_fault_key();
 
     Options options_;
     std::vector<Ring> rings_;
     std::map<pid_t, Process> processes_;
     std::vector<uint8_t> record_;  // a record that wrapped around the ring's end
     bool read_lost_ = true;        // PERF_FORMAT_LOST (Linux 6.0)
+    int key_holder_fd_ = -1;       // keeps the kernel's page-fault event key enabled (open())
 };
 
 }  // namespace cowtrace::collector
