@@ -4,7 +4,7 @@
 #   tests/bench/run-benchmarks.sh [--quick] [--only NAME[,NAME...]] [--lib LIB.so]...
 #                                 [--cowtrace BIN]... [--build DIR] [--no-build] [--json FILE]
 #                                 [--list]
-#                                 [--attach-attribution MODE[,MODE...]]
+#                                 [--attach-attribution MODE[,MODE...]] [--episode-mib MIB[,MIB...]]
 #
 #   --quick        fewer trials and rounds: about 5 minutes instead of about 20
 #   --only NAMES   run only these benchmarks (--list names them)
@@ -21,7 +21,9 @@
 #   --no-build     use the build tree as it is
 #   --json FILE    also write every figure to FILE
 #   --attach-attribution MODES  the attach benchmark observes with each of these --attribution
-#                  modes (off, sampled, full) in rounds of its own (default: sampled)
+#                  modes (off, sampled, full) in rounds of its own (default: off, as attach)
+#   --episode-mib SIZES  the episode benchmark's parent sizes in MiB (default 2048; 16384 needs
+#                  about 19 GiB free)
 #
 # Run it as root for the exact census mode (the default figures are taken that way). Not part
 # of ctest: it times things, on purpose. Figures and how to read them: docs/PERFORMANCE.md.
@@ -35,7 +37,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --build) build=$2; shift 2 ;;
         --no-build) do_build=0; shift ;;
-        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         --list) exec python3 "$here/run_benchmarks.py" --build "$build" --list ;;
         *) args+=("$1"); shift ;;
     esac

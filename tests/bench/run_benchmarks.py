@@ -223,6 +223,8 @@ class Suite:
         self.args = args
         self.build = os.path.abspath(args.build)
         self.quick = args.quick
+        self.episode_mib = [int(m) for m in str(getattr(args, "episode_mib", "2048")).split(",")
+                            if m]
         self.attach_attribution = [a for a in getattr(args, "attach_attribution",
                                                       "off").split(",") if a]
         self.bench_dir = os.path.join(self.build, "tests/bench")
@@ -500,11 +502,16 @@ class Suite:
 
     def bench_episode(self):
         """Census thread CPU during a 4 s episode of a 2 GiB parent (rewriting 10 %)."""
+        for mib in self.episode_mib:
+            self._episode_of(mib)
+
+    def _episode_of(self, mib):
         trials = 1 if self.quick else 3
-        cmd = [self.program("fork_latency"), "2048", "1", "--child-ms", "4000",
+        size = f"{mib // 1024} GiB" if mib % 1024 == 0 else f"{mib} MiB"
+        cmd = [self.program("fork_latency"), str(mib), "1", "--child-ms", "4000",
                "--parent-write-pct", "10"]
         print(f"cowtrace run --mode {self.cow_mode} -- {' '.join(['fork_latency'] + cmd[1:])}: "
-              f"a 2 GiB parent forks a child that lives 4 s while the parent rewrites 10 % of "
+              f"a {size} parent forks a child that lives 4 s while the parent rewrites 10 % of "
               f"its pages; census thread CPU from /proc/<collector>/task/<tid>/schedstat "
               f"(polled every 20 ms), samples and their cost_ns from the trace; {trials} run(s) "
               f"per library")
@@ -520,20 +527,36 @@ class Suite:
                              str(r["samples"]),
                              f"{r['interval_med_ms']:.0f} / {r['interval_max_ms']:.0f} ms",
                              f"{r['sample_cost_med_ms']:.1f} ms",
-                             f"{r['first_sample_ms']:.0f} ms"])
+                             f"{r['first_sample_ms']:.0f} ms",
+                             f"{r['between_share'] * 100:.2f} %",
+                             f"{r['estimated_samples']}: {r['bound_med_pct']:.2f} / "
+                             f"{r['bound_max_pct']:.2f} %"])
         table(["mode", "episode", "census CPU", "before final", "share", "whole run", "samples",
-               "interval med/max", "cost/sample", "1st sample after fork"], rows)
+               "interval med/max", "cost/sample", "1st sample after fork", "between", "estimated: bound med/max"], rows)
         print("  census CPU: the census thread's CPU time from the fork to the end of the run "
               "(baseline, periodic samples, final census and its memory samples); before final: "
               "the same up to the child's request for its final census; share: census CPU / "
               "the episode's wall time; whole run: the thread's CPU over the run (process setup included); "
-              "cost/sample: median cost_ns of the episode's samples (wall time of one census)")
+              "cost/sample: median cost_ns of the episode's samples (wall time of one census); "
+              "between: the thread's CPU share from the second sample to the final census "
+              "request (what the duty cycle budgets: the exact reads at the ends excluded); "
+              "estimated: how many samples were estimates, and their stated 95 % bound on the "
+              "copied bytes in % of the bytes shared at the fork, median / largest")
         print()
         for name, runs in res.items():
             share = median([r["share"] for r in runs])
-            self.note(f"census thread share of a core, 4 s episode of 2 GiB, {name}",
+            between = median([r["between_share"] for r in runs])
+            self.note(f"census thread share of a core, 4 s episode of {size}, {name}",
                       f"{share * 100:.2f} %", "≈ 2 % (duty cycle)", None)
-        self.results["episode"] = res
+            self.note(f"census thread share between baseline and final census, {size}, {name}",
+                      f"{between * 100:.2f} %", "≤ 2 %", between <= 0.02)
+            bound = median([r["bound_max_pct"] for r in runs])
+            self.note(f"estimated samples' largest 95 % bound, % of shared at fork, {size}, "
+                      f"{name}", f"{bound:.2f} %", "≤ 1 %", bound <= 1.0)
+            gap = median([r["interval_max_ms"] for r in runs])
+            self.note(f"longest gap between samples, {size}, {name}", f"{gap:.0f} ms",
+                      "≤ 150 ms", gap <= 150)
+        self.results["episode" if mib == 2048 else f"episode {size}"] = res
 
     def _one_episode(self, mode, cmd, trace):
         p = subprocess.Popen(mode.argv(cmd, trace), env=mode.env, stdout=subprocess.DEVNULL,
@@ -563,6 +586,14 @@ class Suite:
         end = next((r for r in records if r[0] == T_EPISODE_END and r[1] == child), None)
         samples = [(r[2], struct.unpack_from("<7Q", r[3])[6]) for r in records
                    if r[0] == T_EPISODE_SAMPLE and r[1] == child]
+        # Estimated samples' stated 95 % bounds (copied_error_bytes), against the bytes shared
+        # at the fork (EpisodeStart: parent i32, fork_t_ns u64, mode as u16 length + bytes,
+        # split_known u8, shared_bytes u64).
+        estimated = [struct.unpack_from("<7Q?Q", r[3]) for r in records
+                     if r[0] == T_EPISODE_SAMPLE and r[1] == child]
+        bounds = [e[8] for e in estimated if e[7]]
+        mode_len = struct.unpack_from("<H", start[3], 12)[0]
+        shared_at_fork = struct.unpack_from("<Q", start[3], 14 + mode_len + 1)[0]
         t_fork = struct.unpack_from("<iQ", start[3])[1]
         t_end = end[2] if end else records[-1][2]
 
@@ -581,12 +612,20 @@ class Suite:
         ended_ns = cpu_after(t_end) - cpu_at(t_fork)
         window = max(1, t_end - t_fork)
         times = [t for t, _ in samples]
+        # Between the baseline and the final census: from the second sample (its tick was
+        # posted after the first was taken, so after the baseline, on the same thread) to the
+        # child's request for its final census. What the duty cycle budgets: periodic samples
+        # and memory samples, not the exact reads at the ends.
+        between_from = times[1] if len(times) > 1 else t_end
+        between_ns = cpu_at(t_end) - cpu_at(between_from)
+        between_window = t_end - between_from
         intervals = [(b - a) / 1e6 for a, b in zip(times, times[1:])]
         return {
             "window_s": window / 1e9,
             "census_cpu_ms": census_ns / 1e6,
             "census_cpu_before_final_ms": ended_ns / 1e6,
             "share": census_ns / window,
+            "between_share": between_ns / between_window if between_window > 0 else float("nan"),
             "run_cpu_ms": max(c.get(census_tid, 0) for _, c in polls) / 1e6,
             "samples": len(samples),
             "intervals_ms": intervals,
@@ -595,6 +634,11 @@ class Suite:
             "sample_cost_med_ms": median([c for _, c in samples]) / 1e6 if samples else 0,
             "sample_costs_ms": [c / 1e6 for _, c in samples],
             "first_sample_ms": (times[0] - t_fork) / 1e6 if times else float("nan"),
+            "estimated_samples": len(bounds),
+            "bound_med_pct": (100 * median(bounds) / shared_at_fork
+                              if bounds and shared_at_fork else float("nan")),
+            "bound_max_pct": (100 * max(bounds) / shared_at_fork
+                              if bounds and shared_at_fork else float("nan")),
         }
 
     # --- 7: redis-benchmark during BGSAVE ----------------------------------------------------
@@ -1234,6 +1278,9 @@ def main():
     ap.add_argument("--attach-attribution", default="off",
                     help="attach benchmark: comma-separated --attribution modes to observe with, "
                          "each its own attached rounds (default: off, attach's default)")
+    ap.add_argument("--episode-mib", default="2048",
+                    help="episode benchmark: comma-separated parent sizes in MiB (default 2048; "
+                         "16384 needs about 19 GiB free)")
     ap.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = ap.parse_args()
     if args.list:
