@@ -53,10 +53,18 @@ TEST(PrivateAnonRuns, FindWrittenPagesButNotHolesOrTheZeroPage) {
         munmap(area, kPages * kPage);
         GTEST_SKIP() << "no PAGEMAP_SCAN in this kernel";
     }
-    EXPECT_EQ(pages_in(runs), 21u);
-    ASSERT_EQ(runs.size(), 3u);
+    // Some kernels (VMs booted with pvm_no_zero_page=1) give every read fault a page of its
+    // own, mapped once: then the pages read are private pages like the written ones.
+    uint64_t read_page = 0;
+    ASSERT_TRUE(pm.read_one(start + 200 * kPage, read_page));
+    bool zero_page = !pagemap::exclusive(read_page);
+    EXPECT_EQ(pages_in(runs), zero_page ? 21u : 31u);
+    ASSERT_EQ(runs.size(), zero_page ? 3u : 4u);
     EXPECT_EQ(runs[1].start, start + 100 * kPage);
-    EXPECT_EQ(runs[2].end, start + 510 * kPage);
+    if (!zero_page) {
+        EXPECT_EQ(runs[2].start, start + 200 * kPage);
+    }
+    EXPECT_EQ(runs.back().end, start + 510 * kPage);
     munmap(area, kPages * kPage);
 }
 
