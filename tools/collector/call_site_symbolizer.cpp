@@ -23,6 +23,27 @@ void CallSiteSymbolizer::image_started(pid_t pid, uint64_t t_ns) {
     if (images.size() > 2) images.erase(images.begin());
 }
 
+void CallSiteSymbolizer::image_copied(pid_t child, pid_t parent, uint64_t t_ns) {
+    auto it = images_.find(parent);
+    const Image* at_fork = nullptr;
+    if (it != images_.end()) {
+        for (const Image& image : it->second) {
+            if (image.start_ns <= t_ns) at_fork = &image;  // oldest first: the last that began
+        }
+    }
+    if (at_fork == nullptr) {
+        image_started(child, t_ns);
+        return;
+    }
+    Image image;
+    image.start_ns = t_ns;
+    image.mappings = at_fork->mappings;
+    std::vector<Image>& images = images_[child];
+    if (!images.empty() && images.back().start_ns > t_ns) return;  // an older image's news
+    images.push_back(std::move(image));
+    if (images.size() > 2) images.erase(images.begin());
+}
+
 void CallSiteSymbolizer::note(pid_t pid, const std::vector<uint64_t>& frames, uint64_t sent_ns) {
     std::vector<Image>& images = images_[pid];
     if (images.empty()) images.push_back(Image{});  // not announced: what runs now

@@ -24,6 +24,11 @@ public:
     // now, while it surely runs, so that frames it sent reach the collector after it exec'd
     // are still named from its own mappings.
     void image_started(pid_t pid, uint64_t t_ns);
+    // A forked child started at t_ns with a copy of its parent's memory: its mappings are the
+    // parent's image's as they were at the fork, copied rather than read from /proc (a read per
+    // fork cost the collector as much as the fork's other work). Read when the parent's are not
+    // known.
+    void image_copied(pid_t child, pid_t parent, uint64_t t_ns);
     // A record pid sent at sent_ns carried these frames: they are located in the mappings of
     // the image that ran then (read again if an address is not covered and that image still
     // runs). Frames of an image whose mappings were never read are left unnamed: the new

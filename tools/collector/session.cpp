@@ -730,7 +730,11 @@ void Session::handle_shim_record(const RawRecord& rec, uint64_t connection_id) {
             decode(rec, start);
             if (start.how != wire::CreateHow::kVfork) {
                 ++forks_seen_;
-                symbolizer_.image_started(h.pid, h.t_ns);  // a copy of its parent's image
+                if (start.parent > 0) {
+                    symbolizer_.image_copied(h.pid, start.parent, h.t_ns);
+                } else {
+                    symbolizer_.image_started(h.pid, h.t_ns);
+                }
             }
             if (start.parent > 0) fork_parent_[h.pid] = start.parent;
             if (start.parent > 0 && wire::copies_memory(start.how)) {

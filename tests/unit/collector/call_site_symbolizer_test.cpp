@@ -50,6 +50,29 @@ TEST(CallSiteSymbolizer, FramesSentBeforeAnyKnownImageAreLeftUnnamed) {
     EXPECT_EQ(name_of(s, getpid(), ip), "");
 }
 
+TEST(CallSiteSymbolizer, AForkedChildsFramesAreNamedFromItsParentsMappings) {
+    uint64_t ip = a_return_address();
+    CallSiteSymbolizer s;
+    s.image_started(getpid(), 1000);
+    // No process has this pid: a name can only come from the parent's mappings, copied.
+    constexpr pid_t kChild = 0x3ffffff;
+    s.image_copied(kChild, getpid(), 2000);
+    s.note(kChild, {ip}, 3000);
+    std::string name = name_of(s, kChild, ip);
+    EXPECT_NE(name.find("AForkedChildsFramesAreNamedFromItsParentsMappings"), std::string::npos)
+        << name;
+}
+
+TEST(CallSiteSymbolizer, AForkedChildOfAnUnknownParentIsReadItself) {
+    uint64_t ip = a_return_address();
+    CallSiteSymbolizer s;
+    // The parent (an unknown pid) has no image: the child's (our own) mappings are read.
+    s.image_copied(getpid(), 0x3ffffff, 1000);
+    s.note(getpid(), {ip}, 2000);
+    std::string name = name_of(s, getpid(), ip);
+    EXPECT_NE(name.find("AForkedChildOfAnUnknownParentIsReadItself"), std::string::npos) << name;
+}
+
 TEST(CallSiteSymbolizer, AFrameWithoutLineInformationNamesItsModule) {
     SourceFrame frame;
     frame.module = "libc.so.6";
