@@ -40,8 +40,8 @@ TEST_F(PageFaultSamplerTest, SamplesTheFaultsOfAnAddedProcess) {
     if (child == 0) {
         char byte;
         if (read(go[0], &byte, 1) != 1) _exit(2);
-        void* p = mmap(nullptr, kPages * 4096, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void* p = mmap(nullptr, kPages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
         if (p == MAP_FAILED) _exit(3);
         for (size_t i = 0; i < kPages; ++i) static_cast<volatile char*>(p)[i * 4096] = 1;
         _exit(0);
