@@ -216,7 +216,35 @@ bool PageFaultSampler::add_process(pid_t pid, std::string& error) {
     }
     if (processes_.count(pid)) return true;
     Process process;
-    std::set<pid_t> done;
+    // Opens tid's events, one per CPU; false (and everything closed) on an error other than
+    // the thread having ended.
+    auto open_thread = [&](pid_t tid) {
+        for (const Ring& ring : rings_) {
+            int fd = open_event(tid, ring.cpu, error);
+            if (fd < 0 && errno == EINVAL && read_lost_) {
+                // Before Linux 6.0 there is no PERF_FORMAT_LOST: go without the exact count.
+                read_lost_ = false;
+                fd = open_event(tid, ring.cpu, error);
+            }
+            if (fd < 0) {
+                if (errno == ESRCH) return true;  // that thread ended: the others still count
+                for (int f : process.fds) close(f);
+                return false;
+            }
+            if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, ring.fd) != 0) {
+                error = "perf: cannot share the sample ring: " + std::string(strerror(errno));
+                close(fd);
+                for (int f : process.fds) close(f);
+                return false;
+            }
+            process.fds.push_back(fd);
+        }
+        return true;
+    };
+    // The main thread first: every thread it starts from then on inherits its events, so for a
+    // single-threaded process (most) one listing of its threads finds nothing new.
+    std::set<pid_t> done{pid};
+    if (!open_thread(pid)) return false;
     // A thread started between listing and opening is followed only if its creator already had
     // events (inherit): list again until nothing new turns up.
     for (int pass = 0; pass < 4; ++pass) {
@@ -224,26 +252,7 @@ bool PageFaultSampler::add_process(pid_t pid, std::string& error) {
         for (pid_t tid : thread_ids(pid)) {
             if (!done.insert(tid).second) continue;
             found_new = true;
-            for (const Ring& ring : rings_) {
-                int fd = open_event(tid, ring.cpu, error);
-                if (fd < 0 && errno == EINVAL && read_lost_) {
-                    // Before Linux 6.0 there is no PERF_FORMAT_LOST: go without the exact count.
-                    read_lost_ = false;
-                    fd = open_event(tid, ring.cpu, error);
-                }
-                if (fd < 0) {
-                    if (errno == ESRCH) break;  // that thread ended: the others still count
-                    for (int f : process.fds) close(f);
-                    return false;
-                }
-                if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, ring.fd) != 0) {
-                    error = "perf: cannot share the sample ring: " + std::string(strerror(errno));
-                    close(fd);
-                    for (int f : process.fds) close(f);
-                    return false;
-                }
-                process.fds.push_back(fd);
-            }
+            if (!open_thread(tid)) return false;
         }
         if (!found_new) break;
     }
