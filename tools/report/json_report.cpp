@@ -38,8 +38,7 @@ json limits_json(const model::ProcessTree& tree, const model::Process& p) {
 // Return addresses innermost first; "symbol" only where the collector resolved one,
 // "inlined_into" only where that symbol's code was inlined (the functions around it, innermost
 // first).
-json call_site_json(const model::ProcessTree& tree, pid_t creator,
-                    const std::vector<uint64_t>& ips) {
+json call_site_json(const model::ProcessTree& tree, pid_t creator, const model::CallSite& ips) {
     json out = json::array();
     for (uint64_t ip : ips) {
         char hex[32];
@@ -316,7 +315,7 @@ private:
         json_.null();
     }
 
-    void call_site(pid_t creator, const std::vector<uint64_t>& ips) {
+    void call_site(pid_t creator, const model::CallSite& ips) {
         json_.begin_array();
         for (uint64_t ip : ips) {
             json_.begin_object();
