@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "call_site.hpp"
 #include "command_line.hpp"
 #include "process_index.hpp"
 #include "process_tree.hpp"
@@ -16,6 +17,7 @@ struct BuildContext {
     ProcessTree& tree;
     ProcessIndex index;
     CommandLineTable command_lines;  // every command line of the build, once
+    CallSiteTable call_sites;        // every creation's call site, once
 
     // Nanoseconds since the trace started, from a record's CLOCK_MONOTONIC stamp.
     uint64_t rel(uint64_t t_ns) const { return t_ns >= tree.t0_ns ? t_ns - tree.t0_ns : 0; }

@@ -75,6 +75,7 @@ public:
     bool empty() const { return s_ == nullptr; }
     std::string_view operator[](size_t i) const;
     std::string_view front() const { return (*this)[0]; }
+    std::string_view back() const { return (*this)[size() - 1]; }
     iterator begin() const { return {this, 0}; }
     iterator end() const { return {this, size()}; }
     std::vector<std::string> words() const;  // a copy, for whatever wants strings
@@ -96,6 +97,9 @@ private:
 };
 
 std::ostream& operator<<(std::ostream& out, const CommandLine& line);  // for test messages
+
+// Any other list of sentences the build shares the same way: a fork episode's approximations.
+using SentenceList = CommandLine;
 
 // The hash CommandLineTable files a list of words under: of each word and of their order.
 size_t hash_of_words(std::span<const std::string_view> words);

@@ -38,7 +38,7 @@ void CreationMatcher::on_created(const wire::RecordHeader& h, const wire::Create
     Process& c = child_named_by_creator(created.child, h.pid, t);
     c.ppid = h.pid;
     c.how = created.how;
-    c.call_site = frames_of(created.call_site);
+    c.call_site = ctx_.call_sites.intern(frames_of(created.call_site));
     c.creation_seen_by_shim = true;
     if (is_spawn(created.how)) {
         size_t index = ctx_.index.index_of(c);
@@ -64,7 +64,7 @@ void CreationMatcher::claim_failed_spawn_child(const wire::RecordHeader& h,
             continue;
         }
         p.how = created.how;
-        p.call_site = frames_of(created.call_site);
+        p.call_site = ctx_.call_sites.intern(frames_of(created.call_site));
         p.creation_seen_by_shim = true;
         ExecEvent e;
         e.t_ns = p.start_ns;
@@ -127,7 +127,7 @@ void CreationMatcher::on_spawn_begin(const wire::RecordHeader& h, const wire::Sp
     b.tid = h.tid;
     b.how = begin.how;
     b.token = begin.token;
-    b.frames = frames_of(begin.call_site);
+    b.frames = ctx_.call_sites.intern(frames_of(begin.call_site));
     unnamed_begins_[h.pid].push_back(std::move(b));
 }
 

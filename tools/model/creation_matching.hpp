@@ -44,7 +44,7 @@ private:
         pid_t tid;  // the caller's thread: system() begins and ends on it
         wire::CreateHow how;
         uint32_t token;
-        std::vector<uint64_t> frames;
+        CallSite frames;
         bool used = false;
         size_t child = SIZE_MAX;  // the process that claimed it
         bool reaped = false;      // its system()/pclose() status has been booked

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 namespace cowtrace::model {
 
@@ -108,7 +110,7 @@ void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeSt
     e.thp_bytes_at_fork = start.thp_bytes;
     e.ksm_bytes_at_fork = start.ksm_bytes;
     e.under_way_at_attach = start.under_way_at_attach;
-    start.approximations.for_each([&](std::string_view a) { e.approximations.emplace_back(a); });
+    e.approximations = ctx_.command_lines.intern(start.approximations);
     if (start.baseline_t_ns != 0) {
         uint64_t fork_ns = start.fork_t_ns != 0 ? start.fork_t_ns : h.t_ns;
         e.baseline_delay_ns = start.baseline_t_ns > fork_ns ? start.baseline_t_ns - fork_ns : 0;
@@ -156,9 +158,10 @@ void EpisodeBuilder::on_regions(const wire::RecordHeader& h, const wire::Episode
     record.regions.for_each([&](const wire::RegionFigures& r) {
         std::string_view name = r.name.view();
         auto it = std::find_if(e->regions.begin(), e->regions.end(),
-                               [&](const CowRegion& x) { return x.name == name; });
+                               [&](const CowRegion& x) { return x.name.view() == name; });
         if (it == e->regions.end()) {
-            e->regions.push_back(CowRegion{std::string(name), r.shared_bytes_at_fork, 0, 0, 0, 0});
+            e->regions.push_back(CowRegion{InternedText::interned(name, ctx_.command_lines),
+                                           r.shared_bytes_at_fork, 0, 0, 0, 0});
             it = e->regions.end() - 1;
         }
         it->shared_bytes_at_fork = r.shared_bytes_at_fork;
@@ -197,9 +200,11 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
         e->samples.back().copied_bytes > e->copied_bytes_peak &&
         e->end != ForkEpisode::End::kRunning) {
         e->copied_bytes_peak = e->samples.back().copied_bytes;
-        e->approximations.push_back(
+        std::vector<std::string> approximations = e->approximations.words();
+        approximations.push_back(
             "an episode that ended between exact censuses has its last sample's estimate as its "
             "peak (within the bound that sample states)");
+        e->approximations = ctx_.command_lines.intern(approximations);
     }
     // Ended before its first sample: only its fork-time memory was read, nothing of what it
     // copied.

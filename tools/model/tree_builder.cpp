@@ -255,7 +255,9 @@ private:
         p.start_ns = c.start_t_ns ? ctx_.rel(c.start_t_ns) : 0;
         // Its creation is in a file before; the library saw it there unless it only said hello.
         p.creation_seen_by_shim = p.creation_seen_by_shim || c.how != wire::CreateHow::kUnknown;
-        c.call_site.for_each([&](uint64_t ip) { p.call_site.push_back(ip); });
+        std::vector<uint64_t> frames(p.call_site.begin(), p.call_site.end());
+        c.call_site.for_each([&](uint64_t ip) { frames.push_back(ip); });
+        p.call_site = ctx_.call_sites.intern(frames);
         p.shim_loaded = p.shim_loaded || c.library_loaded;
         CommandLine argv = ctx_.command_lines.intern(c.argv);
         if (p.argv.empty()) p.argv = argv;

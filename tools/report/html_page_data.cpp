@@ -305,7 +305,7 @@ private:
             json regions = json::array();
             for (const auto& g : e.regions) {
                 regions.push_back(
-                    json::array({strings_.index(g.name), g.shared_bytes_at_fork,
+                    json::array({strings_.index(g.name.str()), g.shared_bytes_at_fork,
                                  g.copied_bytes_peak, g.copied_bytes_final,
                                  split(g.copied_by_parent_bytes), split(g.copied_by_child_bytes)}));
             }
@@ -330,7 +330,7 @@ private:
                       {"retained", e.retained_bytes_final},
                       {"regions", std::move(regions)},
                       {"call_site", std::move(frames)},
-                      {"approximations", e.approximations},
+                      {"approximations", e.approximations.words()},
                       {"attribution", attribution_json(e)}};
             if (r < kChartedEpisodes) item["samples"] = samples_json(e);
             out.push_back(std::move(item));
@@ -437,10 +437,10 @@ private:
     json trace_info() const {
         std::vector<std::string> approximations;
         for (const auto& e : tree_.episodes) {
-            for (const auto& a : e.approximations) {
+            for (std::string_view a : e.approximations) {
                 if (std::find(approximations.begin(), approximations.end(), a) ==
                     approximations.end())
-                    approximations.push_back(a);
+                    approximations.emplace_back(a);
             }
         }
         json notes = json::array();

@@ -38,8 +38,7 @@ json limits_json(const model::ProcessTree& tree, const model::Process& p) {
 // Return addresses innermost first; "symbol" only where the collector resolved one,
 // "inlined_into" only where that symbol's code was inlined (the functions around it, innermost
 // first).
-json call_site_json(const model::ProcessTree& tree, pid_t creator,
-                    const std::vector<uint64_t>& ips) {
+json call_site_json(const model::ProcessTree& tree, pid_t creator, const model::CallSite& ips) {
     json out = json::array();
     for (uint64_t ip : ips) {
         char hex[32];
@@ -108,7 +107,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
     }
     json regions = json::array();
     for (const auto& r : e.regions) {
-        json x{{"name", r.name},
+        json x{{"name", r.name.str()},
                {"shared_bytes_at_fork", r.shared_bytes_at_fork},
                {"copied_bytes_final", r.copied_bytes_final},
                {"copied_bytes_peak", r.copied_bytes_peak}};
@@ -155,7 +154,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork},
         {"thp_bytes_at_fork", e.thp_bytes_at_fork},
         {"ksm_bytes_at_fork", e.ksm_bytes_at_fork},
-        {"approximations", e.approximations},
+        {"approximations", e.approximations.words()},
         {"census_cost_ns", e.census_cost_ns},
         {"call_site", call_site_json(tree, e.parent, child.call_site)},
         {"samples", std::move(samples)},
@@ -316,7 +315,7 @@ private:
         json_.null();
     }
 
-    void call_site(pid_t creator, const std::vector<uint64_t>& ips) {
+    void call_site(pid_t creator, const model::CallSite& ips) {
         json_.begin_array();
         for (uint64_t ip : ips) {
             json_.begin_object();
@@ -433,7 +432,7 @@ private:
             }
             json_.key("copied_bytes_final").number(r.copied_bytes_final);
             json_.key("copied_bytes_peak").number(r.copied_bytes_peak);
-            json_.key("name").string(r.name);
+            json_.key("name").string(r.name.view());
             json_.key("shared_bytes_at_fork").number(r.shared_bytes_at_fork);
             json_.end_object();
         }

@@ -217,7 +217,7 @@ private:
         if (!regions.empty()) {
             std::string text = "top regions:";
             for (size_t i = 0; i < regions.size() && i < kTopRegions; ++i) {
-                text += fmt::format("{} {} {} of {}", i ? "," : "", regions[i]->name,
+                text += fmt::format("{} {} {} of {}", i ? "," : "", regions[i]->name.view(),
                                     format_bytes(regions[i]->copied_bytes_peak),
                                     format_bytes(regions[i]->shared_bytes_at_fork));
             }
@@ -436,7 +436,7 @@ private:
                 tree_.interval_ns / 1000000, tree_.sampling_interval_ns / 1000000));
         std::set<std::string> approximations;
         for (const auto& e : tree_.episodes)
-            approximations.insert(e.approximations.begin(), e.approximations.end());
+            for (std::string_view a : e.approximations) approximations.emplace(a);
         for (const auto& a : approximations)
             health.push_back("copy-on-write figures are approximate: " + a);
         for (const auto& n : tree_.notes) {

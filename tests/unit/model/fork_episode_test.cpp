@@ -130,6 +130,26 @@ TEST(ForkEpisode, ApproximationsAreKept) {
     EXPECT_EQ(tree.episodes[0].approximations, (std::vector<std::string>{"THP split", "KSM"}));
 }
 
+TEST(ForkEpisode, EpisodesShareTheirRegionNamesAndApproximations) {
+    constexpr pid_t kSecond = 201;
+    TraceBuilder b = forked_child();
+    b.created(kRoot, 2100, wire::CreateHow::kFork, kSecond, {0x401000})
+        .child_start(kSecond, 2101, wire::CreateHow::kFork, kRoot)
+        .episode_start(kChild, 2000, kRoot, kMiB, {"THP split", "KSM"})
+        .episode_start(kSecond, 2100, kRoot, kMiB, {"THP split", "KSM"})
+        .episode_regions(kChild, 3000, {{"/usr/lib/x86_64-linux-gnu/libc.so.6", kMiB, 0, 0, 0}})
+        .episode_regions(kSecond, 3000, {{"/usr/lib/x86_64-linux-gnu/libc.so.6", kMiB, 0, 0, 0}});
+    auto tree = built_tree(b);
+    ASSERT_EQ(tree.episodes.size(), 2u);
+    const ForkEpisode& first = tree.episodes[0];
+    const ForkEpisode& second = tree.episodes[1];
+    EXPECT_TRUE(first.approximations.shares_storage_with(second.approximations));
+    ASSERT_EQ(first.regions.size(), 1u);
+    ASSERT_EQ(second.regions.size(), 1u);
+    EXPECT_EQ(first.regions[0].name, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    EXPECT_TRUE(first.regions[0].name.shares_storage_with(second.regions[0].name));
+}
+
 TEST(ForkEpisode, ForkTimeMovesTheChildsStartBack) {
     TraceBuilder b;
     b.trace_start(kCollector, kRoot, 1000, 1000)

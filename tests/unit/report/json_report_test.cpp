@@ -79,7 +79,7 @@ model::ProcessTree tree_with_every_field() {
     model::ForkEpisode& e = f.episode(worker, 64 * kMiB, 32 * kMiB, 30 * kMiB);
     e.regions.push_back({"[heap]", 60 * kMiB, 30 * kMiB, 32 * kMiB, 10 * kMiB, 20 * kMiB});
     e.regions.push_back({"/lib/\xfflib.so", 4 * kMiB, 0, 0, 0, 0});
-    e.approximations.push_back("estimated \"between\" censuses");
+    e.approximations = {"estimated \"between\" censuses"};
     e.samples.back().exact = false;
     e.samples.back().error_bytes = 123;
     e.baseline_delay_ns = 42;
