@@ -9,6 +9,7 @@
 
 #include "clock.hpp"
 #include "config.hpp"
+#include "fd_table_lock.hpp"
 #include "owned_fd.hpp"
 #include "process_state.hpp"
 #include "raw_syscall.hpp"
@@ -47,6 +48,7 @@ int connect_collector() {
     long s = raw_syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (s < 0) return -1;
     int fd = move_high(static_cast<int>(s), kPreferredLowestFd);
+    if (fd < 0) return -1;
     set_send_timeout(fd, c.send_timeout_ms);
     attach_credentials(fd);
     sockaddr_un addr{};
@@ -159,13 +161,17 @@ void channel_send(void* record, size_t size, const Caller& caller) {
         spool_or_count(record, size, true);
         return;
     }
-    int fresh = connect_collector();
+    int fresh;
+    {
+        FdTableLock lock;  // from the socket to the install (fd_table_lock.hpp)
+        fresh = connect_collector();
+        if (fresh >= 0) connection.install(fresh);
+    }
     if (fresh < 0) {
         g_retry_after_ns.store(now + kReconnectBackoffNs, std::memory_order_relaxed);
         spool_or_count(record, size, true);
         return;
     }
-    connection.install(fresh);
     process_state().own_connection.store(true, std::memory_order_relaxed);
     if (channel_send_on(fresh, record, size) == 0) {
         report_drops(fresh, caller);
@@ -183,6 +189,7 @@ bool channel_use_own_connection() {
     if (st.own_connection.load(std::memory_order_relaxed)) return true;
     // Connected first: a child that cannot connect (it switched to a user who cannot reach the
     // collector) keeps reporting on the inherited connection.
+    FdTableLock lock;  // from the socket to the install (fd_table_lock.hpp)
     int fd = connect_collector();
     if (fd < 0) return false;
     // The inherited descriptor stays open in the parent; here it is dropped.

@@ -12,6 +12,7 @@
 #include <climits>
 #include <utility>
 
+#include "fd_table_lock.hpp"
 #include "init.hpp"
 #include "owned_fd.hpp"
 #include "process_state.hpp"
@@ -83,6 +84,7 @@ COWTRACE_EXPORT int close_range(unsigned first, unsigned last, int flags) {
     if ((flags & CLOSE_RANGE_CLOEXEC) || first > last || first > INT_MAX) {
         return shim::real::close_range(first, last, flags);
     }
+    shim::FdTableLock lock;  // not between our creating a descriptor and moving it high
     if (last < INT_MAX - 64) {
         for (shim::OwnedFd* ours : kOurs) {
             int fd = ours->number();

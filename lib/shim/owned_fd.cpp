@@ -79,9 +79,23 @@ int move_high(int fd, int lowest) {
         lim.rlim_cur != RLIM_INFINITY && static_cast<long>(lim.rlim_cur) <= lowest + 16) {
         lowest = static_cast<int>(lim.rlim_cur) > 64 ? static_cast<int>(lim.rlim_cur) - 16 : 3;
     }
+    // The low number is the host's to reuse the moment anything closes it (a host thread
+    // closing numbers it never opened, past FdTableLock): ours is known by its inode, and the
+    // low number is closed only while it still holds ours.
+    struct stat born {};
+    if (raw_syscall(SYS_fstat, fd, rs_arg(&born)) != 0) return -1;  // already closed: not ours
     long hi = raw_syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, lowest);
     if (hi < 0) return fd;  // keep the low one rather than nothing
-    raw_close(fd);
+    struct stat now {};
+    if (raw_syscall(SYS_fstat, hi, rs_arg(&now)) != 0 || now.st_ino != born.st_ino ||
+        now.st_dev != born.st_dev) {
+        raw_close(static_cast<int>(hi));  // we copied the host's descriptor: give it back
+        return -1;
+    }
+    if (raw_syscall(SYS_fstat, fd, rs_arg(&now)) == 0 && now.st_ino == born.st_ino &&
+        now.st_dev == born.st_dev) {
+        raw_close(fd);
+    }
     return static_cast<int>(hi);
 }
 

@@ -48,7 +48,8 @@ private:
 };
 
 // Moves a new descriptor to a high number, close-on-exec, out of the way of hosts that use
-// the low ones.
+// the low ones. -1 when the low number no longer held it (the host closed it): then the host's
+// descriptor there is left alone. Callers hold FdTableLock from the creation to the install.
 int move_high(int fd, int lowest);
 
 // The library's two descriptors.

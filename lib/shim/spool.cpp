@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "config.hpp"
+#include "fd_table_lock.hpp"
 #include "owned_fd.hpp"
 #include "raw_syscall.hpp"
 #include "wire/record.hpp"
@@ -43,6 +44,7 @@ int open_spool() {
     if (fd == -ENOENT && temporary_name(c.spool_path, tmp)) {
         long t = raw_syscall(SYS_open, rs_arg(tmp),
                              O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (t >= 0) t = move_high(static_cast<int>(t), kPreferredLowestFd);
         if (t >= 0) {
             uint8_t header[wire::kFileHeaderSize];
             wire::encode_file_header(header);
@@ -63,6 +65,7 @@ bool spool_write(void* record, size_t size, bool may_keep_open) {
     int fd = spool_file().verified();
     bool temporary = false;
     if (fd < 0) {
+        FdTableLock lock;  // from the open to the install (fd_table_lock.hpp)
         fd = open_spool();
         if (fd < 0) return false;
         if (may_keep_open) {
