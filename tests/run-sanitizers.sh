@@ -10,7 +10,11 @@
 # ASan and TSan reports also go to <build>/sanitizer-logs/, UBSan reports abort the process and
 # are looked for in the tests' output: a finding fails the run even where a test passes.
 #
-# Usage: tests/run-sanitizers.sh [--asan-only | --tsan-only] [--build-root DIR]
+# Usage: tests/run-sanitizers.sh [--asan-only | --tsan-only] [--build-only | --no-build]
+#                                [--build-root DIR]
+#   --build-only  configure and build the trees, run nothing (run-all.sh builds a tree at the
+#                 lowest priority while the tests before it run)
+#   --no-build    run the tests of trees built before
 # COWTRACE_ASAN_TESTS and COWTRACE_TSAN_TESTS (ctest -R syntax) choose other tests.
 set -euo pipefail
 
@@ -28,12 +32,16 @@ src="$(cd "$(dirname "$0")/.." && pwd)"
 root="$src"
 run_asan=1
 run_tsan=1
+do_build=1
+do_test=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --asan-only) run_tsan=0; shift ;;
         --tsan-only) run_asan=0; shift ;;
+        --build-only) do_test=0; shift ;;
+        --no-build) do_build=0; shift ;;
         --build-root) root="$2"; shift 2 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "run-sanitizers.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -107,7 +115,9 @@ build_tree() {
             grep -vxE "$leave_out")
         targets=(--target "${targets[@]}")
     fi
-    if ! nice -n 10 cmake --build "$dir" -j2 "${targets[@]}" >"$dir/sanitizer-build.log" 2>&1; then
+    # The lowest priority: run-all.sh builds a tree while the tests before it run, and those
+    # tests must not notice.
+    if ! nice -n 19 cmake --build "$dir" -j2 "${targets[@]}" >"$dir/sanitizer-build.log" 2>&1; then
         grep -E "error|Error" "$dir/sanitizer-build.log" | head -20 >&2
         echo "run-sanitizers.sh: build in $dir failed (log: $dir/sanitizer-build.log)" >&2
         exit 1
@@ -149,8 +159,12 @@ if [ "$run_asan" = 1 ]; then
     t0=$(date +%s)
     dir="$root/build-asan"
     logs="$dir/sanitizer-logs"
-    configure_tree "$dir" address
-    build_tree "$dir"
+    if [ "$do_build" = 1 ]; then
+        configure_tree "$dir" address
+        build_tree "$dir"
+    fi
+fi
+if [ "$run_asan" = 1 ] && [ "$do_test" = 1 ]; then
     rm -rf "$logs" && mkdir -p "$logs"
     # cowtrace runs COMMAND with the plain shim preloaded: only the C++ test programs and the
     # tools carry the ASan runtime, and they are not preloaded. UBSan reports abort the process
@@ -169,9 +183,13 @@ if [ "$run_tsan" = 1 ]; then
     t0=$(date +%s)
     dir="$root/build-tsan"
     logs="$dir/sanitizer-logs"
-    configure_tree "$dir" thread
-    # The unit tests TSan runs are the collector's; the fuzz seed corpus is not run here.
-    build_tree "$dir" '(core|model|report|trace|wire|diff)_unit_tests|fuzz_seed_corpus'
+    if [ "$do_build" = 1 ]; then
+        configure_tree "$dir" thread
+        # The unit tests TSan runs are the collector's; the fuzz seed corpus is not run here.
+        build_tree "$dir" '(core|model|report|trace|wire|diff)_unit_tests|fuzz_seed_corpus'
+    fi
+fi
+if [ "$run_tsan" = 1 ] && [ "$do_test" = 1 ]; then
     rm -rf "$logs" && mkdir -p "$logs"
     export TSAN_OPTIONS="log_path=$logs/tsan:halt_on_error=0:second_deadlock_stack=1"
     echo "== TSan: $tsan_tests (not $tsan_skipped)"
