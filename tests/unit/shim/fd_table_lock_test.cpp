@@ -2,8 +2,8 @@
 // (fd_table_lock.hpp), and no holder can leave the lock held for good: a forked child does not
 // wait for a thread it does not have, a signal handler inside a section does not wait for itself,
 // and a waiter gives up on a holder that never lets go.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
