@@ -504,65 +504,81 @@ bool EpisodeBaseline::read_child(pid_t child, pagemap::PagemapReader& child_pm,
     return !gone;
 }
 
-void EpisodeBaseline::compare(const ChildSnapshot& child, pagemap::PagemapReader& parent_pm,
-                              CensusTotals& out) {
-    uint64_t t0 = now_ns();
+void EpisodeBaseline::start_totals(CensusTotals& out) const {
     out = CensusTotals{};
     out.regions.resize(region_names_.size());
     for (size_t i = 0; i < region_names_.size(); ++i) {
         out.regions[i].name = region_names_[i];
         out.regions[i].shared_at_fork_pages = region_shared_pages_[i];
     }
+}
+
+void EpisodeBaseline::compare_span(const ReadSpan& span, uint64_t from, uint64_t to,
+                                   const uint64_t* child_entries,
+                                   const std::vector<uint64_t>* child_pmds,
+                                   pagemap::PagemapReader& parent_pm, CensusTotals& out) {
     auto has_block = [](const std::vector<uint64_t>& blocks, uint64_t address) {
         uint64_t block = address & ~((2ull << 20) - 1);
         return std::binary_search(blocks.begin(), blocks.end(), block);
     };
-    for (const ReadSpan& span : spans_) {
-        if (span.last > child.offsets.size()) break;
-        size_t span_pages = (span.end - span.start) / kPageSize;
-        scratch_parent_.resize(span_pages);
-        if (out.parent_gone || !parent_pm.read(span.start, span.end, scratch_parent_.data())) {
-            out.parent_gone = true;
-            std::fill(scratch_parent_.begin(), scratch_parent_.end(), 0);
-        }
-        for (size_t k = span.first; k < span.last; ++k) {
-            const Range& r = ranges_[k];
-            size_t n = static_cast<size_t>((r.end - r.start) / kPageSize);
-            const uint64_t* now_child = child.entries.data() + child.offsets[k];
-            const uint64_t* now_parent =
-                scratch_parent_.data() + (r.start - span.start) / kPageSize;
-            bool thp_unprivileged = r.huge && mode_ == CensusMode::kUnprivileged;
-            if (thp_unprivileged) parent_pmds_ = pmd_blocks(parent_pm, r.start, r.end);
-            for (size_t i = 0; i < n; ++i) {
-                uint64_t c = now_child[i], p = now_parent[i];
-                uint64_t bp = i < r.parent.size() ? r.parent[i] : 0;
-                // The unprivileged baseline keeps no entries: every page of a range was present
-                // and anonymous at fork.
-                uint64_t b = i < r.child.size() ? r.child[i] : kPresentAnonymous;
-                PageFate fate;
-                if (thp_unprivileged) {
-                    uint64_t address = r.start + i * kPageSize;
-                    fate =
-                        classify_unprivileged_thp(b, c, p, has_block(child.pmd_blocks[k], address),
-                                                  has_block(parent_pmds_, address));
-                } else if (mode_ == CensusMode::kExact) {
-                    bool early = anon_present(bp) && pfn(bp) != pfn(b);
-                    bool child_likely = early && child_likely_wrote(r.start + i * kPageSize);
-                    fate =
-                        classify_exact(b, bp, c, p, zero_pfn_, child_likely, early_side_unknown_);
-                } else {
-                    fate = classify_unprivileged(b, c, p);
-                }
-                out.add(fate, r.region);
-                uint64_t g = range_first_page_[k] + i;
-                uint64_t bit = 1ull << (g % 64);
-                if (fate == PageFate::kShared) {
-                    shared_bits_[g / 64] |= bit;
-                } else {
-                    shared_bits_[g / 64] &= ~bit;
-                }
+    scratch_parent_.resize((to - from) / kPageSize);
+    if (out.parent_gone || !parent_pm.read(from, to, scratch_parent_.data())) {
+        out.parent_gone = true;
+        std::fill(scratch_parent_.begin(), scratch_parent_.end(), 0);
+    }
+    for (size_t k = span.first; k < span.last; ++k) {
+        const Range& r = ranges_[k];
+        uint64_t lo = std::max(r.start, from), hi = std::min(r.end, to);
+        if (lo >= hi) continue;
+        const uint64_t* now_child = child_entries + (lo - from) / kPageSize;
+        const uint64_t* now_parent = scratch_parent_.data() + (lo - from) / kPageSize;
+        bool thp_unprivileged = r.huge && mode_ == CensusMode::kUnprivileged;
+        if (thp_unprivileged) parent_pmds_ = pmd_blocks(parent_pm, lo, hi);
+        size_t first = static_cast<size_t>((lo - r.start) / kPageSize);
+        size_t n = static_cast<size_t>((hi - lo) / kPageSize);
+        for (size_t j = 0; j < n; ++j) {
+            size_t i = first + j;  // the page's index in its range
+            uint64_t c = now_child[j], p = now_parent[j];
+            uint64_t bp = i < r.parent.size() ? r.parent[i] : 0;
+            // The unprivileged baseline keeps no entries: every page of a range was present
+            // and anonymous at fork.
+            uint64_t b = i < r.child.size() ? r.child[i] : kPresentAnonymous;
+            PageFate fate;
+            if (thp_unprivileged) {
+                uint64_t address = r.start + i * kPageSize;
+                fate = classify_unprivileged_thp(b, c, p,
+                                                 has_block(child_pmds[k - span.first], address),
+                                                 has_block(parent_pmds_, address));
+            } else if (mode_ == CensusMode::kExact) {
+                bool early = anon_present(bp) && pfn(bp) != pfn(b);
+                bool child_likely = early && child_likely_wrote(r.start + i * kPageSize);
+                fate = classify_exact(b, bp, c, p, zero_pfn_, child_likely, early_side_unknown_);
+            } else {
+                fate = classify_unprivileged(b, c, p);
+            }
+            out.add(fate, r.region);
+            uint64_t g = range_first_page_[k] + i;
+            uint64_t bit = 1ull << (g % 64);
+            if (fate == PageFate::kShared) {
+                shared_bits_[g / 64] |= bit;
+            } else {
+                shared_bits_[g / 64] &= ~bit;
             }
         }
+    }
+}
+
+void EpisodeBaseline::compare(const ChildSnapshot& child, pagemap::PagemapReader& parent_pm,
+                              CensusTotals& out) {
+    uint64_t t0 = now_ns();
+    start_totals(out);
+    for (const ReadSpan& span : spans_) {
+        if (span.last > child.offsets.size()) break;
+        // offsets[] is each range's first entry; the span starts that many pages before it.
+        size_t span_at =
+            child.offsets[span.first] - (ranges_[span.first].start - span.start) / kPageSize;
+        compare_span(span, span.start, span.end, child.entries.data() + span_at,
+                     child.pmd_blocks.data() + span.first, parent_pm, out);
     }
     count_shared_bits();
     out.child_new_pages += child.new_pages_outside;
@@ -578,6 +594,60 @@ bool EpisodeBaseline::census(pid_t child, pagemap::PagemapReader& child_pm,
     }
     compare(scratch_child_, parent_pm, out);
     return true;
+}
+
+SliceOutcome EpisodeBaseline::census_slice(pid_t child, pagemap::PagemapReader& child_pm,
+                                           pagemap::PagemapReader& parent_pm, SlicedCensus& census,
+                                           uint64_t max_pages) {
+    uint64_t t0 = now_ns();
+    if (census.next_span == 0 && census.next_address == 0) start_totals(census.totals);
+    uint64_t pages = 0;
+    std::vector<uint64_t>& entries = scratch_child_.entries;
+    std::vector<std::vector<uint64_t>>& pmds = scratch_child_.pmd_blocks;
+    max_pages = std::max<uint64_t>(max_pages, 1);
+    while (census.next_span < spans_.size() && pages < max_pages) {
+        const ReadSpan& span = spans_[census.next_span];
+        // A span is cut where the slice ends (a dense region is one span of millions of
+        // pages); each part's two sides are read one after the other.
+        uint64_t from = std::max(census.next_address, span.start);
+        uint64_t to = std::min(span.end, from + (max_pages - pages) * kPageSize);
+        entries.resize((to - from) / kPageSize);
+        if (!child_pm.read(from, to, entries.data())) {
+            census.totals = CensusTotals{};
+            census.totals.child_gone = true;
+            return SliceOutcome::kChildGone;
+        }
+        pmds.resize(span.last - span.first);
+        for (size_t k = span.first; k < span.last; ++k) {
+            const Range& r = ranges_[k];
+            pmds[k - span.first].clear();
+            uint64_t lo = std::max(r.start, from), hi = std::min(r.end, to);
+            if (r.huge && mode_ == CensusMode::kUnprivileged && lo < hi) {
+                pmds[k - span.first] = pmd_blocks(child_pm, lo, hi);
+            }
+        }
+        compare_span(span, from, to, entries.data(), pmds.data(), parent_pm, census.totals);
+        pages += entries.size();
+        if (to == span.end) {
+            ++census.next_span;
+            census.next_address = 0;
+        } else {
+            census.next_address = to;
+        }
+    }
+    census.totals.cost_ns += now_ns() - t0;
+    if (census.next_span < spans_.size()) return SliceOutcome::kMore;
+    bool gone = false;
+    uint64_t outside = count_child_new_outside(child, child_pm, gone);
+    if (gone) {
+        census.totals = CensusTotals{};
+        census.totals.child_gone = true;
+        return SliceOutcome::kChildGone;
+    }
+    census.totals.child_new_pages += outside;
+    count_shared_bits();
+    census.totals.cost_ns += now_ns() - t0;
+    return SliceOutcome::kDone;
 }
 
 // The child's anonymous pages at addresses that held no fork-time anonymous page.

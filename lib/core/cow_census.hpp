@@ -111,6 +111,15 @@ struct ChildSnapshot {
     uint64_t cost_ns = 0;
 };
 
+// A periodic census read a slice at a time (EpisodeBaseline::census_slice): where the next
+// slice starts, and the figures of the slices read so far.
+struct SlicedCensus {
+    size_t next_span = 0;
+    uint64_t next_address = 0;  // within the span; 0: from its start
+    CensusTotals totals;
+};
+enum class SliceOutcome : uint8_t { kMore, kDone, kChildGone };
+
 class EpisodeBaseline {
 public:
     // The child's side: its mappings and fork-time pages. The child must be stopped (it waits in
@@ -134,6 +143,14 @@ public:
     // Both steps at once (periodic samples).
     bool census(pid_t child, pagemap::PagemapReader& child_pm, pagemap::PagemapReader& parent_pm,
                 CensusTotals& out);
+    // A periodic census of a large episode in slices of about max_pages pages (both sides of
+    // each), so that the sampler's other work goes on between them. The figures are exact page
+    // by page, each page as it was when its slice was read. kDone: census.totals is complete,
+    // and the pages still shared are known for the next panel (as after census()). Another
+    // census or slice of this baseline in between restarts it (next_span = 0).
+    SliceOutcome census_slice(pid_t child, pagemap::PagemapReader& child_pm,
+                              pagemap::PagemapReader& parent_pm, SlicedCensus& census,
+                              uint64_t max_pages);
 
     // One page the census follows: where it is and what it was at fork.
     struct TrackedPage {
@@ -186,6 +203,14 @@ private:
     };
 
     size_t region_index(const std::string& name);
+    // Figures with every region named and nothing counted yet.
+    void start_totals(CensusTotals& out) const;
+    // Classifies the pages of span within [from, to): the child's entries (from `from`) and,
+    // for PMD-mapped ranges in unprivileged mode, its PMD blocks (one list per range of the
+    // span); the parent's are read here.
+    void compare_span(const ReadSpan& span, uint64_t from, uint64_t to,
+                      const uint64_t* child_entries, const std::vector<uint64_t>* child_pmds,
+                      pagemap::PagemapReader& parent_pm, CensusTotals& out);
     bool mostly_populated(pagemap::PagemapReader& pm, uint64_t start, uint64_t end);
     // The stretches of fork-time anonymous pages among entries (read from start) become ranges
     // (entries may be taken over).

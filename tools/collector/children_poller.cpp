@@ -59,6 +59,19 @@ void ChildrenPoller::forget(pid_t pid) {
     known_.erase(it);
 }
 
+bool ChildrenPoller::has_address_space(pid_t pid) {
+    std::string path = "/proc/" + std::to_string(pid) + "/pagemap";
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    uint64_t entry = 0;
+    ssize_t got;
+    do {
+        got = pread(fd, &entry, sizeof entry, 0);
+    } while (got < 0 && errno == EINTR);
+    close(fd);
+    return got == static_cast<ssize_t>(sizeof entry);
+}
+
 bool ChildrenPoller::exec_since(const Known& k, const ProcessStat& now) {
     if (k.pagemap_fd >= 0) {
         uint64_t entry = 0;
@@ -99,8 +112,12 @@ std::vector<PolledEvent> ChildrenPoller::poll(uint64_t now_ns) {
             continue;
         }
         if (exec_since(k, *stat)) {
-            // Its address space is gone: an exec, unless it began to exit meanwhile.
+            // Its address space is gone: an exec, unless it began to exit meanwhile. An exit
+            // drops the address space before the process is a zombie (its threads still look
+            // running then, for as long as the rest of the exit takes on a loaded machine);
+            // an exec puts a new one in its place at once.
             if (!thread_group_running(pid)) continue;
+            if (k.pagemap_fd >= 0 && !has_address_space(pid)) continue;
             PolledEvent ev{PolledEvent::Kind::kExec};
             ev.pid = pid;
             ev.t_ns = now_ns;

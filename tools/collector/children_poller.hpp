@@ -51,6 +51,9 @@ private:
     };
     // Whether pid has exec'd since k was taken (its address space replaced).
     static bool exec_since(const Known& k, const ProcessStat& now);
+    // Whether pid has an address space now: none once an exit has begun, a new one at once
+    // after an exec.
+    static bool has_address_space(pid_t pid);
     void open_address_space(pid_t pid, Known& k);
     void forget(pid_t pid);
 

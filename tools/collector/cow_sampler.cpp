@@ -27,6 +27,9 @@ constexpr double kFinalCensusShare = 0.10;
 // Bounds of an estimate's sample: below, the error bound is too loose to be worth a point;
 // above, reading costs more than it narrows the bound (it shrinks as the square root).
 constexpr size_t kMinEstimatePages = 256;
+// A slice of a census reads at least this many pages a side (a few ms): fewer would spend the
+// tick on system calls.
+constexpr uint64_t kMinSlicePages = 4096;
 constexpr size_t kMaxPanelPages = 8192;
 
 uint64_t monotonic_ns() {
@@ -463,15 +466,48 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
 
 bool CowSampler::sample(Episode& e, uint64_t t_ns, Output& out) {
     CensusTotals totals;
+    e.slicing = false;  // this census stands for a sliced one under way
     uint64_t cpu_before = thread_cpu_ns();
     if (!e.baseline.census(e.child, *e.child_pm, *e.parent_pm, totals)) return false;
-    e.census_cpu_ns = thread_cpu_ns() - cpu_before;
+    census_done(e, totals, thread_cpu_ns() - cpu_before, t_ns, out);
+    return true;
+}
+
+bool CowSampler::sample_slice(Episode& e, uint64_t t_ns, bool& was_last, Output& out) {
+    if (!e.slicing) {
+        e.slicing = true;
+        e.sliced = SlicedCensus{};
+        e.sliced_cpu_ns = 0;
+    }
+    // Half a tick's wall time a slice, at the pace of the last census: the estimates of every
+    // episode and the other jobs (baselines, final censuses) wait at most that long.
+    uint64_t pages = std::max<uint64_t>(e.baseline.pages_tracked(), 1);
+    uint64_t per_page_ns = std::max<uint64_t>(e.census_cpu_ns / pages, 1);
+    uint64_t slice_pages = std::max<uint64_t>(interval_ns_ / 2 / per_page_ns, kMinSlicePages);
+    uint64_t cpu_before = thread_cpu_ns();
+    SliceOutcome outcome =
+        e.baseline.census_slice(e.child, *e.child_pm, *e.parent_pm, e.sliced, slice_pages);
+    e.sliced_cpu_ns += thread_cpu_ns() - cpu_before;
+    if (outcome == SliceOutcome::kChildGone) {
+        e.slicing = false;
+        return false;
+    }
+    if (outcome == SliceOutcome::kDone) {
+        e.slicing = false;
+        was_last = true;
+        census_done(e, e.sliced.totals, e.sliced_cpu_ns, t_ns, out);
+    }
+    return true;
+}
+
+void CowSampler::census_done(Episode& e, const CensusTotals& totals, uint64_t cpu_ns, uint64_t t_ns,
+                             Output& out) {
+    e.census_cpu_ns = cpu_ns;
     e.last_exact_ns = t_ns;
     credit_cap_ns_ = std::max(credit_cap_ns_, 2 * static_cast<int64_t>(e.census_cpu_ns));
     write_sample(e, totals, t_ns, out);
     // The next estimates sample what is still shared now.
     e.estimator.draw_panel(e.baseline, totals, panel_pages(), rng_);
-    return true;
 }
 
 size_t CowSampler::panel_pages() const {
@@ -602,18 +638,30 @@ void CowSampler::tick(const Job& job, Output& out) {
     for (pid_t child : order) estimates += episodes_[child].census_cpu_ns > 0 ? 1 : 0;
     std::vector<pid_t> ended;
     uint64_t estimate_cost = 0;
+    // Estimates take at most half a tick's share: the rest is saved for exact censuses.
+    int64_t estimate_budget =
+        census_share / 2 / static_cast<int64_t>(std::max<size_t>(estimates, 1));
     for (pid_t child : order) {
         Episode& e = episodes_[child];
         uint64_t before = thread_cpu_ns();
         bool alive;
-        bool exact = static_cast<int64_t>(e.census_cpu_ns) <= credit_ns_;
-        if (exact) {
+        // A census that takes more than half a tick is read in slices (and was paid for when
+        // it began): the tick's estimate of the episode still comes first, so its timeline
+        // keeps the interval meanwhile.
+        bool sliced = e.slicing || e.census_cpu_ns > interval_ns_ / 2;
+        bool exact = e.slicing || static_cast<int64_t>(e.census_cpu_ns) <= credit_ns_;
+        if (exact && sliced) {
+            bool was_last = false;
+            alive = sample_slice(e, job.t_ns, was_last, out);
+            if (alive && !was_last && e.estimator.has_panel()) {
+                uint64_t estimate_before = thread_cpu_ns();
+                alive = estimate(e, job.t_ns, estimate_budget, out);
+                estimate_cost += thread_cpu_ns() - estimate_before;
+            }
+        } else if (exact) {
             alive = sample(e, job.t_ns, out);
         } else if (e.estimator.has_panel()) {
-            // Estimates take at most half a tick's share: the rest is saved for exact censuses.
-            int64_t budget =
-                census_share / 2 / static_cast<int64_t>(std::max<size_t>(estimates, 1));
-            alive = estimate(e, job.t_ns, budget, out);
+            alive = estimate(e, job.t_ns, estimate_budget, out);
         } else {
             // Nothing was shared any more at the last census (its parent is gone, say): nothing
             // can be copied, and the figures wait for an exact census the credit affords.
@@ -621,7 +669,7 @@ void CowSampler::tick(const Job& job, Output& out) {
         }
         uint64_t cost = thread_cpu_ns() - before;
         credit_ns_ -= static_cast<int64_t>(cost);
-        if (!exact) estimate_cost += cost;
+        if (!exact) estimate_cost += cost;  // (a sliced census's estimate is counted above)
         if (!alive) {
             ended.push_back(child);
         } else if (auto exec = exec_pending_.find(child); exec != exec_pending_.end()) {

@@ -101,6 +101,10 @@ private:
         bool outside = false;                 // no library in the child: no final census
         uint64_t last_exact_ns = 0;           // its last census counted page by page
         CopyEstimator estimator;              // between exact censuses
+        // A census too long for one tick is read in slices, one a tick, estimates meanwhile.
+        bool slicing = false;
+        SlicedCensus sliced;
+        uint64_t sliced_cpu_ns = 0;  // the slices' CPU so far
     };
     struct Output {
         std::vector<std::vector<uint8_t>> records;
@@ -121,6 +125,12 @@ private:
     void tick(const Job& job, Output& out);
     // Samples one episode; false when the child's address space is gone.
     bool sample(Episode& e, uint64_t t_ns, Output& out);
+    // Reads the next slice of e's census (starting one if none is under way), and writes the
+    // exact sample when it is the last (was_last); false when the child's address space is gone.
+    bool sample_slice(Episode& e, uint64_t t_ns, bool& was_last, Output& out);
+    // After an exact census of e: what the next one will cost, and a new panel.
+    void census_done(Episode& e, const CensusTotals& totals, uint64_t cpu_ns, uint64_t t_ns,
+                     Output& out);
     void write_sample(Episode& e, const CensusTotals& totals, uint64_t t_ns, Output& out);
     void end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_t t_ns, Output& out);
     // Ends an episode whose child can no longer be read: by its exec if it had announced one

@@ -24,6 +24,7 @@ CommandMain add_attach_command(CLI::App& app) {
         std::string duration;  // empty: until the end
         std::string mode = "auto";
         std::string interval = "100ms";
+        std::string cpu_share = "2%";
         // Off by default: a production server is what one attaches to, and unwinding sampled
         // faults is half of what the attach costs during a snapshot (docs/PERFORMANCE.md,
         // "Attach: a Redis server observed or not"); --attribution sampled names the code.
@@ -50,9 +51,10 @@ CommandMain add_attach_command(CLI::App& app) {
         ->default_val("auto");
     attach
         ->add_option("--interval", args->interval,
-                     "Sampling interval (10ms or more); stretched so sampling stays within 2% "
-                     "of a core")
+                     "Sampling interval (10ms or more); stretched so sampling stays within "
+                     "--cpu-share")
         ->default_val("100ms");
+    attach->add_option("--cpu-share", args->cpu_share, kCpuShareHelp)->default_val("2%");
     attach->add_flag("--poll-children", args->poll_children,
                      "Find forks, execs and exits by polling /proc every interval instead of the "
                      "kernel's process events (what attach does when those are unavailable): "
@@ -72,11 +74,14 @@ CommandMain add_attach_command(CLI::App& app) {
     return [args]() -> int {
         uint64_t interval_ns = 0;
         if (!sampling_interval(args->interval, "cowtrace attach", interval_ns)) return kExitUsage;
+        double cpu_share = 0;
+        if (!sampling_cpu_share(args->cpu_share, "cowtrace attach", cpu_share)) return kExitUsage;
         collector::SessionOptions opt;
         opt.trace_path = args->output;
         opt.attach = args->pids;
         opt.census_mode = args->mode;
         opt.interval_ns = interval_ns;
+        opt.duty_cycle = cpu_share;
         opt.attribution = args->attribution;
         if (!args->duration.empty() &&
             !run_duration(args->duration, "cowtrace attach", opt.duration_ns))

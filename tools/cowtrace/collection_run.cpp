@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include "commands.hpp"
 #include "live_view.hpp"
@@ -30,6 +31,23 @@ bool sampling_interval(const std::string& text, const char* who, uint64_t& ns) {
         fprintf(stderr, "%s: --interval must be at least 10ms\n", who);
         return false;
     }
+    return true;
+}
+
+bool sampling_cpu_share(const std::string& text, const char* who, double& share) {
+    // "5%" or "5": a percentage of one core.
+    std::string number =
+        !text.empty() && text.back() == '%' ? text.substr(0, text.size() - 1) : text;
+    char* end = nullptr;
+    double percent = number.empty() ? 0 : strtod(number.c_str(), &end);
+    if (number.empty() || end == nullptr || *end != '\0' || !(percent > 0 && percent <= 100)) {
+        fprintf(stderr,
+                "%s: --cpu-share %s: expected a percentage of one core, above 0%% and "
+                "at most 100%% (2%%, 10%%)\n",
+                who, text.c_str());
+        return false;
+    }
+    share = percent / 100;
     return true;
 }
 

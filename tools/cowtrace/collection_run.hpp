@@ -21,6 +21,11 @@ namespace cowtrace::cli {
 bool run_duration(const std::string& text, const char* who, uint64_t& ns);
 
 bool sampling_interval(const std::string& text, const char* who, uint64_t& ns);
+// --cpu-share TEXT ("2%", "10%", "10") into a share of one core; false after saying why.
+bool sampling_cpu_share(const std::string& text, const char* who, double& share);
+inline constexpr const char* kCpuShareHelp =
+    "At most this share of one core for sampling copy-on-write and memory (the interval "
+    "stretches to keep it; exact periodic censuses come as often as it allows)";
 
 class LiveView;
 

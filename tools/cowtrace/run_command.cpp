@@ -28,13 +28,14 @@ struct RunArgs {
     bool live = false;
     std::string mode = "auto";
     std::string interval = "100ms";
+    std::string cpu_share = "2%";
     std::string attribution = "sampled";
     BudgetFlags budgets;
 };
 
 // Options of `run` that take a value, to find where the command starts without "--".
 const char* const kRunOptionsWithValue[] = {
-    "-o", "--output", "--mode", "--interval", "--attribution",
+    "-o", "--output", "--mode", "--interval", "--cpu-share", "--attribution",
     // budget_options.cpp
     "--max-cow", "--max-cow-ratio", "--max-rss", "--max-tree-pss", "--max-processes", "--junit"};
 
@@ -92,11 +93,12 @@ CommandMain add_run_command(CLI::App& app) {
             ->check(CLI::IsMember({"auto", "exact", "unprivileged"}))
             ->default_val("auto");
     CLI::Option* interval_option =
-        run->add_option(
-               "--interval", args->interval,
-               "Sampling interval (10ms or more); stretched so sampling stays within 2% of "
-               "a core")
+        run->add_option("--interval", args->interval,
+                        "Sampling interval (10ms or more); stretched so sampling stays within "
+                        "--cpu-share")
             ->default_val("100ms");
+    CLI::Option* cpu_share_option =
+        run->add_option("--cpu-share", args->cpu_share, kCpuShareHelp)->default_val("2%");
     CLI::Option* attribution_option = add_attribution_option(*run, args->attribution);
     run->add_flag("-q,--quiet", args->quiet, "Print nothing but errors");
     run->add_flag("--live", args->live,
@@ -104,10 +106,11 @@ CommandMain add_run_command(CLI::App& app) {
                   "on the terminal (stdout) as they change; q closes the view, COMMAND and the "
                   "trace go on");
     add_budget_options(*run, args->budgets);
-    return [args, mode_option, interval_option, attribution_option]() -> int {
+    return [args, mode_option, interval_option, cpu_share_option, attribution_option]() -> int {
         const std::vector<std::string>& command = run_command_words();
         // --no-cow samples nothing: a census option beside it would be silently ignored.
-        for (CLI::Option* o : {mode_option, interval_option, attribution_option}) {
+        for (CLI::Option* o :
+             {mode_option, interval_option, cpu_share_option, attribution_option}) {
             if (args->no_cow && o->count() > 0) {
                 fprintf(stderr,
                         "cowtrace run: --no-cow measures nothing, so %s has no effect: "
@@ -147,10 +150,13 @@ CommandMain add_run_command(CLI::App& app) {
         }
         uint64_t interval_ns = 0;
         if (!sampling_interval(args->interval, "cowtrace run", interval_ns)) return kExitUsage;
+        double cpu_share = 0;
+        if (!sampling_cpu_share(args->cpu_share, "cowtrace run", cpu_share)) return kExitUsage;
         collector::SessionOptions opt;
         opt.trace_path = args->output;
         opt.census_mode = args->mode;
         opt.interval_ns = interval_ns;
+        opt.duty_cycle = cpu_share;
         opt.attribution = args->attribution;
         opt.lib_path = lib;
         opt.command = command;

@@ -8,7 +8,11 @@ cowtrace's final figures for each episode with the truth. Exact mode must agree 
 memory shared at fork, the unprivileged mode (cowtrace run by an unprivileged user) within 2%.
 With `static`, COW_FIXTURE is the fixture linked statically: no library enters it, its forks
 come from the kernel's events and each child's final figures are its last sample's. With
-COW_LAUNCHER set, that program starts the fixture (vfork_exec: exec'd by a vfork child)."""
+COW_LAUNCHER set, that program starts the fixture (vfork_exec: exec'd by a vfork child).
+COW_MIB (default 64) sizes the fixture's memory, COW_INTERVAL and COW_CPU_SHARE (default
+cowtrace's) the sampling interval and its share of a core: a large fixture at a short interval
+has its periodic censuses read in slices, one a tick, and a static child's final figures are
+then such a census's (or an estimate drawn from it)."""
 
 import json
 import os
@@ -25,7 +29,9 @@ import pfn_truth  # noqa: E402
 
 COWTRACE = os.environ["COWTRACE_BIN"]
 FIXTURE = os.environ["COW_FIXTURE"]
-MIB = 64
+MIB = int(os.environ.get("COW_MIB", "64"))
+INTERVAL = ["--interval", os.environ["COW_INTERVAL"]] if os.environ.get("COW_INTERVAL") else []
+INTERVAL += ["--cpu-share", os.environ["COW_CPU_SHARE"]] if os.environ.get("COW_CPU_SHARE") else []
 
 # Which processes report at the checkpoints, and the (parent, child) roles of each episode.
 SCENARIOS = {
@@ -86,8 +92,8 @@ def run_fixture(scenario, mode, static):
     trace = os.path.join(work, "run.trace")
     # COW_LAUNCHER: a program that starts the fixture its own way (vfork_exec: as a vfork child).
     launcher = [os.environ["COW_LAUNCHER"]] if os.environ.get("COW_LAUNCHER") else []
-    cmd = [COWTRACE, "run", "-q", "--mode", mode, "-o", trace, "--", *launcher, FIXTURE, scenario,
-           str(MIB), fifo]
+    cmd = [COWTRACE, "run", "-q", "--mode", mode, *INTERVAL, "-o", trace, "--", *launcher, FIXTURE,
+           scenario, str(MIB), fifo]
     if mode == "unprivileged":
         cmd = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] + cmd
     fifo_fd = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # RDWR: no EOF between writers

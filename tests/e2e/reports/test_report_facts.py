@@ -131,6 +131,22 @@ class ReportFacts(unittest.TestCase):
         stretched_ms = model["sampling_interval_ns"] // 1_000_000
         self.assertRegex(text, rf"sampling interval .*stretched.* {stretched_ms} ms")
 
+    def test_a_larger_cpu_share_keeps_the_interval(self):
+        # The same run with a quarter of a core to spend: nothing to stretch.
+        trace, out = run(self.dir, "unstretched", tool("COW_WRITER"), "--share", "192",
+                         "--child-writes", "8", "--hold-ms", "1500", "--children", "1",
+                         options=("--interval", "10ms", "--cpu-share", "25%"))
+        self.assertEqual(out.returncode, 0, out.stderr)
+        model = json.loads(report(trace, "json"))["trace"]
+        self.assertEqual(model["sampling_interval_ns"], 10_000_000)
+
+    def test_a_cpu_share_that_is_no_share_is_refused(self):
+        for text in ("0", "0%", "150%", "lots", "-5%", ""):
+            out = cowtrace("run", "-q", "-o", str(self.dir / "share.trace"), "--cpu-share", text,
+                           "--", "true")
+            self.assertEqual(out.returncode, 2, (text, out.stderr))
+            self.assertIn(b"--cpu-share", out.stderr, text)
+
     def test_folded_output_with_nothing_to_fold_says_why(self):
         trace, out = run(self.dir, "true", "true")
         self.assertEqual(out.returncode, 0)
@@ -144,7 +160,7 @@ class ReportFacts(unittest.TestCase):
         self.assertIn(b"No such file or directory", out.stderr)
 
     def test_no_cow_refuses_census_options(self):
-        for option in (("--mode", "exact"), ("--interval", "50ms")):
+        for option in (("--mode", "exact"), ("--interval", "50ms"), ("--cpu-share", "5%")):
             out = cowtrace("run", "-q", "-o", str(self.dir / "nocow.trace"), "--no-cow", *option,
                            "--", "true")
             self.assertEqual(out.returncode, 2, (option, out.stderr))

@@ -162,5 +162,58 @@ TEST(SparseCensus, CountsEveryCopyAndEveryNewPageOfTheChild) {
     munmap(area, kPages * kPage);
 }
 
+// A census read in slices (the sampler's way for an episode too large for one tick) counts
+// what one census counts, and leaves the same pages marked still shared for the next panel.
+TEST(SlicedCensus, CountsWhatOneCensusCounts) {
+    constexpr size_t kPages = 16384;
+    constexpr size_t kStride = 16;
+    char* area = anonymous_area(kPages);
+    ASSERT_NE(area, nullptr);
+    for (size_t i = 0; i < kPages; i += kStride) area[i * kPage] = 1;
+    WritingChild child(area, 8, 3 * kStride, 100);
+    ASSERT_GT(child.pid(), 0);
+    bool exact = pagemap::pfns_visible();
+    CensusMode mode = exact ? CensusMode::kExact : CensusMode::kUnprivileged;
+    pagemap::PagemapReader child_pm, parent_pm;
+    std::string error;
+    ASSERT_TRUE(child_pm.open(child.pid(), error)) << error;
+    ASSERT_TRUE(parent_pm.open(getpid(), error)) << error;
+    EpisodeBaseline baseline;
+    ASSERT_TRUE(baseline.take(child.pid(), child_pm, mode, learn_zero_page().pfn, {}, error))
+        << error;
+    baseline.add_parent(parent_pm);
+    ASSERT_TRUE(child.write_now());
+    for (size_t k = 0; k < 300; ++k) area[(32 + k * 3 * kStride) * kPage] = 4;
+
+    CensusTotals whole;
+    ASSERT_TRUE(baseline.census(child.pid(), child_pm, parent_pm, whole));
+    uint64_t shared_after_whole = baseline.shared_at_last_census();
+    SlicedCensus sliced;
+    int slices = 0;
+    SliceOutcome outcome = SliceOutcome::kMore;
+    while (outcome == SliceOutcome::kMore && slices < 100000) {
+        outcome = baseline.census_slice(child.pid(), child_pm, parent_pm, sliced, 64);
+        ++slices;
+    }
+    ASSERT_EQ(outcome, SliceOutcome::kDone);
+    EXPECT_GT(slices, 10);
+    const CensusTotals& parts = sliced.totals;
+    auto near = [](uint64_t a, uint64_t b) { return (a > b ? a - b : b - a) <= kSlackPages; };
+    EXPECT_TRUE(near(parts.copied_pages, whole.copied_pages))
+        << parts.copied_pages << " against " << whole.copied_pages;
+    EXPECT_GE(parts.copied_pages, 300u);
+    EXPECT_TRUE(near(parts.shared_pages, whole.shared_pages))
+        << parts.shared_pages << " against " << whole.shared_pages;
+    EXPECT_TRUE(near(parts.copied_by_parent_pages, whole.copied_by_parent_pages));
+    EXPECT_TRUE(near(parts.copied_by_child_pages, whole.copied_by_child_pages));
+    EXPECT_EQ(parts.child_new_pages, whole.child_new_pages);
+    ASSERT_EQ(parts.regions.size(), whole.regions.size());
+    uint64_t region_copies = 0;
+    for (const RegionTotals& r : parts.regions) region_copies += r.copied_pages;
+    EXPECT_EQ(region_copies, parts.copied_pages);
+    EXPECT_TRUE(near(baseline.shared_at_last_census(), shared_after_whole));
+    munmap(area, kPages * kPage);
+}
+
 }  // namespace
 }  // namespace cowtrace
