@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -117,82 +118,91 @@ private:
     pid_t pid_ = -1;
 };
 
-TEST(SparseCensus, CountsEveryCopyAndEveryNewPageOfTheChild) {
-    constexpr size_t kPages = 16384;  // 64 MiB, one page in 16 written: 1,024 runs
-    constexpr size_t kStride = 16;
-    char* area = anonymous_area(kPages);
-    ASSERT_NE(area, nullptr);
-    for (size_t i = 0; i < kPages; i += kStride) area[i * kPage] = 1;
-    // The child writes 100 of the holes (pages 8, 8 + 16·3, ...): new pages of its own.
-    WritingChild child(area, 8, 3 * kStride, 100);
-    ASSERT_GT(child.pid(), 0);
-    bool exact = pagemap::pfns_visible();
-    CensusMode mode = exact ? CensusMode::kExact : CensusMode::kUnprivileged;
-    // Two early copies by the parent, made before the baseline: they show as copies too.
-    area[0] = 3;
-    area[kStride * kPage] = 3;
-    pagemap::PagemapReader child_pm, parent_pm;
-    std::string error;
-    ASSERT_TRUE(child_pm.open(child.pid(), error)) << error;
-    ASSERT_TRUE(parent_pm.open(getpid(), error)) << error;
-    EpisodeBaseline baseline;
-    ASSERT_TRUE(baseline.take(child.pid(), child_pm, mode, learn_zero_page().pfn, {}, error))
-        << error;
-    baseline.add_parent(parent_pm);
-    EXPECT_GE(baseline.shared_pages_at_fork(), kPages / kStride);
+// 64 MiB with one page in 16 written (1,024 runs), and a child forked over it that writes 100
+// of the holes (pages 8, 8 + 16·3, ...) when told: new pages of its own.
+class SparseEpisode : public ::testing::Test {
+protected:
+    static constexpr size_t kPages = 16384;
+    static constexpr size_t kStride = 16;
 
-    ASSERT_TRUE(child.write_now());
+    void SetUp() override {
+        area_ = anonymous_area(kPages);
+        ASSERT_NE(area_, nullptr);
+        for (size_t i = 0; i < kPages; i += kStride) area_[i * kPage] = 1;
+        child_ = std::make_unique<WritingChild>(area_, 8, 3 * kStride, 100);
+        ASSERT_GT(child_->pid(), 0);
+        exact_ = pagemap::pfns_visible();
+    }
+    void TearDown() override {
+        child_.reset();
+        if (area_ != nullptr) munmap(area_, kPages * kPage);
+    }
+    // Reads the episode's baseline (the child's side, then the parent's).
+    void take_baseline() {
+        std::string error;
+        ASSERT_TRUE(child_pm_.open(child_->pid(), error)) << error;
+        ASSERT_TRUE(parent_pm_.open(getpid(), error)) << error;
+        CensusMode mode = exact_ ? CensusMode::kExact : CensusMode::kUnprivileged;
+        ASSERT_TRUE(
+            baseline_.take(child_->pid(), child_pm_, mode, learn_zero_page().pfn, {}, error))
+            << error;
+        baseline_.add_parent(parent_pm_);
+    }
+    bool census(CensusTotals& out) {
+        return baseline_.census(child_->pid(), child_pm_, parent_pm_, out);
+    }
+    // The parent copies 300 of its written pages (from page 32, one in three runs).
+    void parent_copies() {
+        for (size_t k = 0; k < 300; ++k) area_[(32 + k * 3 * kStride) * kPage] = 4;
+    }
+
+    char* area_ = nullptr;
+    std::unique_ptr<WritingChild> child_;
+    bool exact_ = false;
+    pagemap::PagemapReader child_pm_, parent_pm_;
+    EpisodeBaseline baseline_;
+};
+
+TEST_F(SparseEpisode, CountsEveryCopyAndEveryNewPageOfTheChild) {
+    // Two early copies by the parent, made before the baseline: they show as copies too.
+    area_[0] = 3;
+    area_[kStride * kPage] = 3;
+    take_baseline();
+    EXPECT_GE(baseline_.shared_pages_at_fork(), kPages / kStride);
+
+    ASSERT_TRUE(child_->write_now());
     CensusTotals before;
-    ASSERT_TRUE(baseline.census(child.pid(), child_pm, parent_pm, before));
+    ASSERT_TRUE(census(before));
     EXPECT_GE(before.copied_pages, 2u);
     EXPECT_GE(before.child_new_pages, 100u);
     EXPECT_LE(before.child_new_pages, 100u + kSlackPages);
 
-    // The parent copies 300 more of its written pages (from page 32, one in three runs).
-    for (size_t k = 0; k < 300; ++k) area[(32 + k * 3 * kStride) * kPage] = 4;
+    parent_copies();
     CensusTotals after;
-    ASSERT_TRUE(baseline.census(child.pid(), child_pm, parent_pm, after));
+    ASSERT_TRUE(census(after));
     EXPECT_GE(after.copied_pages - before.copied_pages, 300u);
     EXPECT_LE(after.copied_pages - before.copied_pages, 300u + kSlackPages);
-    if (exact) {
+    if (exact_) {
         EXPECT_GE(after.copied_by_parent_pages - before.copied_by_parent_pages, 300u);
         EXPECT_LE(after.copied_by_parent_pages - before.copied_by_parent_pages, 300u + kSlackPages);
     }
     EXPECT_EQ(after.child_new_pages, before.child_new_pages);  // the child only waited
-    munmap(area, kPages * kPage);
 }
 
 // A census read in slices (the sampler's way for an episode too large for one tick) counts
 // what one census counts, and leaves the same pages marked still shared for the next panel.
-TEST(SlicedCensus, CountsWhatOneCensusCounts) {
-    constexpr size_t kPages = 16384;
-    constexpr size_t kStride = 16;
-    char* area = anonymous_area(kPages);
-    ASSERT_NE(area, nullptr);
-    for (size_t i = 0; i < kPages; i += kStride) area[i * kPage] = 1;
-    WritingChild child(area, 8, 3 * kStride, 100);
-    ASSERT_GT(child.pid(), 0);
-    bool exact = pagemap::pfns_visible();
-    CensusMode mode = exact ? CensusMode::kExact : CensusMode::kUnprivileged;
-    pagemap::PagemapReader child_pm, parent_pm;
-    std::string error;
-    ASSERT_TRUE(child_pm.open(child.pid(), error)) << error;
-    ASSERT_TRUE(parent_pm.open(getpid(), error)) << error;
-    EpisodeBaseline baseline;
-    ASSERT_TRUE(baseline.take(child.pid(), child_pm, mode, learn_zero_page().pfn, {}, error))
-        << error;
-    baseline.add_parent(parent_pm);
-    ASSERT_TRUE(child.write_now());
-    for (size_t k = 0; k < 300; ++k) area[(32 + k * 3 * kStride) * kPage] = 4;
-
+TEST_F(SparseEpisode, ASlicedCensusCountsWhatOneCensusCounts) {
+    take_baseline();
+    ASSERT_TRUE(child_->write_now());
+    parent_copies();
     CensusTotals whole;
-    ASSERT_TRUE(baseline.census(child.pid(), child_pm, parent_pm, whole));
-    uint64_t shared_after_whole = baseline.shared_at_last_census();
+    ASSERT_TRUE(census(whole));
+    uint64_t shared_after_whole = baseline_.shared_at_last_census();
     SlicedCensus sliced;
     int slices = 0;
     SliceOutcome outcome = SliceOutcome::kMore;
     while (outcome == SliceOutcome::kMore && slices < 100000) {
-        outcome = baseline.census_slice(child.pid(), child_pm, parent_pm, sliced, 64);
+        outcome = baseline_.census_slice(child_->pid(), child_pm_, parent_pm_, sliced, 64);
         ++slices;
     }
     ASSERT_EQ(outcome, SliceOutcome::kDone);
@@ -211,8 +221,7 @@ TEST(SlicedCensus, CountsWhatOneCensusCounts) {
     uint64_t region_copies = 0;
     for (const RegionTotals& r : parts.regions) region_copies += r.copied_pages;
     EXPECT_EQ(region_copies, parts.copied_pages);
-    EXPECT_TRUE(near(baseline.shared_at_last_census(), shared_after_whole));
-    munmap(area, kPages * kPage);
+    EXPECT_TRUE(near(baseline_.shared_at_last_census(), shared_after_whole));
 }
 
 }  // namespace
