@@ -645,9 +645,10 @@ void CowSampler::tick(const Job& job, Output& out) {
         Episode& e = episodes_[child];
         uint64_t before = thread_cpu_ns();
         bool alive;
-        // A census that takes more than half a tick is read in slices (and was paid for when
-        // it began): the tick's estimate of the episode still comes first, so its timeline
-        // keeps the interval meanwhile.
+        // A census that takes more than half a tick is read in slices, one a tick (it begins
+        // when the credit covers the whole, and each slice is charged as it is read), and the
+        // episode's estimate is still written at every tick meanwhile: its timeline keeps the
+        // interval.
         bool sliced = e.slicing || e.census_cpu_ns > interval_ns_ / 2;
         bool exact = e.slicing || static_cast<int64_t>(e.census_cpu_ns) <= credit_ns_;
         if (exact && sliced) {
