@@ -628,6 +628,7 @@ SliceOutcome EpisodeBaseline::census_slice(pid_t child, pagemap::PagemapReader& 
         }
         compare_span(span, from, to, entries.data(), pmds.data(), parent_pm, census.totals);
         pages += entries.size();
+        census.pages_read += entries.size();
         if (to == span.end) {
             ++census.next_span;
             census.next_address = 0;

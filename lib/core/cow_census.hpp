@@ -116,6 +116,7 @@ struct ChildSnapshot {
 struct SlicedCensus {
     size_t next_span = 0;
     uint64_t next_address = 0;  // within the span; 0: from its start
+    uint64_t pages_read = 0;    // so far, each on both sides
     CensusTotals totals;
 };
 enum class SliceOutcome : uint8_t { kMore, kDone, kChildGone };

@@ -313,6 +313,9 @@ void CowSampler::run() {
                 }
                 break;
             case Job::Kind::kTick:
+                // A tick that waited behind a baseline or a final census (a 16 GiB child's
+                // takes about 0.3 s) reads its figures now, and is stamped so.
+                job.t_ns = std::max(job.t_ns, monotonic_ns());
                 tick(job, out);
                 {
                     std::lock_guard<std::mutex> lock(mutex_);
@@ -479,15 +482,26 @@ bool CowSampler::sample_slice(Episode& e, uint64_t t_ns, bool& was_last, Output&
         e.sliced = SlicedCensus{};
         e.sliced_cpu_ns = 0;
     }
-    // Half a tick's wall time a slice, at the pace of the last census: the estimates of every
-    // episode and the other jobs (baselines, final censuses) wait at most that long.
-    uint64_t pages = std::max<uint64_t>(e.baseline.pages_tracked(), 1);
-    uint64_t per_page_ns = std::max<uint64_t>(e.census_cpu_ns / pages, 1);
-    uint64_t slice_pages = std::max<uint64_t>(interval_ns_ / 2 / per_page_ns, kMinSlicePages);
+    // Half a tick's wall time a slice, at the pace of the last slice (of the last census at
+    // first): the estimates of every episode and the other jobs (baselines, final censuses)
+    // wait at most that long. Wall time, not CPU: on a loaded machine a slice's CPU is spread
+    // over more of the clock, and the interval is a promise about the clock.
+    uint64_t per_page_ns = e.slice_page_wall_ns;
+    if (per_page_ns == 0) {
+        per_page_ns = e.census_cpu_ns / std::max<uint64_t>(e.baseline.pages_tracked(), 1);
+    }
+    uint64_t slice_pages =
+        std::max<uint64_t>(interval_ns_ / 2 / std::max<uint64_t>(per_page_ns, 1), kMinSlicePages);
     uint64_t cpu_before = thread_cpu_ns();
+    uint64_t wall_before = monotonic_ns();
+    uint64_t pages_before = e.sliced.pages_read;
     SliceOutcome outcome =
         e.baseline.census_slice(e.child, *e.child_pm, *e.parent_pm, e.sliced, slice_pages);
     e.sliced_cpu_ns += thread_cpu_ns() - cpu_before;
+    if (e.sliced.pages_read > pages_before) {
+        e.slice_page_wall_ns =
+            (monotonic_ns() - wall_before) / (e.sliced.pages_read - pages_before);
+    }
     if (outcome == SliceOutcome::kChildGone) {
         e.slicing = false;
         return false;

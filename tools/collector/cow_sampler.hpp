@@ -104,7 +104,8 @@ private:
         // A census too long for one tick is read in slices, one a tick, estimates meanwhile.
         bool slicing = false;
         SlicedCensus sliced;
-        uint64_t sliced_cpu_ns = 0;  // the slices' CPU so far
+        uint64_t sliced_cpu_ns = 0;       // the slices' CPU so far
+        uint64_t slice_page_wall_ns = 0;  // what a page took in the last slice (wall time)
     };
     struct Output {
         std::vector<std::vector<uint8_t>> records;
