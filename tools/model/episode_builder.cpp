@@ -27,6 +27,8 @@ ForkEpisode short_lived(const ForkEpisode& e) {
 
 void EpisodeBuilder::add_short_lived_episodes() {
     ProcessTree& tree = ctx_.tree;
+    for (auto& [child, open] : open_) close(open);  // still running when the trace ended
+    open_.clear();
     std::vector<bool> has_episode(tree.processes.size(), false);
     for (auto& e : tree.episodes) {
         if (e.child_index >= has_episode.size()) continue;
@@ -92,9 +94,15 @@ void EpisodeBuilder::mark_parents_ended_first(std::span<ForkEpisode> episodes) {
     }
 }
 
-ForkEpisode* EpisodeBuilder::open_episode_of(pid_t child) {
+EpisodeBuilder::OpenEpisode* EpisodeBuilder::open_episode_of(pid_t child) {
     auto it = open_.find(child);
-    return it == open_.end() ? nullptr : &ctx_.tree.episodes[it->second];
+    return it == open_.end() ? nullptr : &it->second;
+}
+
+void EpisodeBuilder::close(OpenEpisode& open) {
+    ForkEpisode& e = ctx_.tree.episodes[open.index];
+    e.samples = ctx_.tree.episode_samples.keep(open.samples);
+    e.regions = ctx_.tree.episode_regions.keep(open.regions);
 }
 
 void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeStart& start,
@@ -118,14 +126,17 @@ void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeSt
     Process& c = ctx_.index.at(h.pid, t, false);
     e.child_index = ctx_.index.index_of(c);
     if (e.t_ns < c.start_ns) c.start_ns = e.t_ns;
-    open_[h.pid] = ctx_.tree.episodes.size();
+    // A second start for a child still open (a damaged trace): the first is never ended.
+    if (OpenEpisode* earlier = open_episode_of(h.pid)) close(*earlier);
+    open_[h.pid] = OpenEpisode{ctx_.tree.episodes.size(), {}, {}};
     ctx_.tree.episodes.push_back(std::move(e));
 }
 
 void EpisodeBuilder::on_sample(const wire::RecordHeader& h, const wire::EpisodeSample& sample,
                                uint64_t t) {
-    ForkEpisode* e = open_episode_of(h.pid);
-    if (e == nullptr) return;
+    OpenEpisode* open = open_episode_of(h.pid);
+    if (open == nullptr) return;
+    ForkEpisode* e = &ctx_.tree.episodes[open->index];
     CowSample s;
     s.t_ns = t;
     s.shared_bytes = sample.shared_bytes;
@@ -139,7 +150,7 @@ void EpisodeBuilder::on_sample(const wire::RecordHeader& h, const wire::EpisodeS
     e->census_cost_ns += sample.census_cost_ns;
     // The peak is the largest counted figure: an estimate's noise must not set it (an episode
     // with only estimates takes theirs).
-    bool any_exact = std::any_of(e->samples.begin(), e->samples.end(),
+    bool any_exact = std::any_of(open->samples.begin(), open->samples.end(),
                                  [](const CowSample& x) { return x.exact; });
     if (s.exact && !any_exact) e->copied_bytes_peak = 0;
     if (s.exact || !any_exact)
@@ -149,20 +160,21 @@ void EpisodeBuilder::on_sample(const wire::RecordHeader& h, const wire::EpisodeS
     e->copied_by_child_bytes = s.copied_by_child_bytes;
     e->retained_bytes_final = s.retained_bytes;
     e->child_new_bytes_final = s.child_new_bytes;
-    e->samples.push_back(s);
+    open->samples.push_back(s);
 }
 
 void EpisodeBuilder::on_regions(const wire::RecordHeader& h, const wire::EpisodeRegions& record) {
-    ForkEpisode* e = open_episode_of(h.pid);
-    if (e == nullptr) return;
+    OpenEpisode* open = open_episode_of(h.pid);
+    if (open == nullptr) return;
+    std::vector<CowRegion>& regions = open->regions;
     record.regions.for_each([&](const wire::RegionFigures& r) {
         std::string_view name = r.name.view();
-        auto it = std::find_if(e->regions.begin(), e->regions.end(),
+        auto it = std::find_if(regions.begin(), regions.end(),
                                [&](const CowRegion& x) { return x.name.view() == name; });
-        if (it == e->regions.end()) {
-            e->regions.push_back(CowRegion{InternedText::interned(name, ctx_.command_lines),
-                                           r.shared_bytes_at_fork, 0, 0, 0, 0});
-            it = e->regions.end() - 1;
+        if (it == regions.end()) {
+            regions.push_back(CowRegion{InternedText::interned(name, ctx_.command_lines),
+                                        r.shared_bytes_at_fork, 0, 0, 0, 0});
+            it = regions.end() - 1;
         }
         it->shared_bytes_at_fork = r.shared_bytes_at_fork;
         it->copied_bytes_final = r.copied_bytes;
@@ -173,8 +185,10 @@ void EpisodeBuilder::on_regions(const wire::RecordHeader& h, const wire::Episode
 }
 
 void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd& end, uint64_t t) {
-    ForkEpisode* e = open_episode_of(h.pid);
-    if (e == nullptr) return;
+    OpenEpisode* open = open_episode_of(h.pid);
+    if (open == nullptr) return;
+    ForkEpisode* e = &ctx_.tree.episodes[open->index];
+    std::vector<CowSample>& samples = open->samples;
     switch (end.reason) {
         case wire::EpisodeEndReason::kExit:
             e->end = ForkEpisode::End::kExit;
@@ -185,6 +199,8 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
         case wire::EpisodeEndReason::kShortLived:
             // Read after the child began to exec: nothing it says can be trusted.
             *e = short_lived(*e);
+            samples.clear();
+            open->regions.clear();
             e->end = ForkEpisode::End::kExec;
             e->end_ns = t;
             break;
@@ -196,10 +212,10 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
     // No census at the end (a child observed from outside ends unannounced): when the last
     // sample is an estimate above every counted one, it is the best figure there is for the
     // peak too, said to be one (a peak below the final figure would read as a contradiction).
-    if (!e->samples.empty() && !e->samples.back().exact &&
-        e->samples.back().copied_bytes > e->copied_bytes_peak &&
+    if (!samples.empty() && !samples.back().exact &&
+        samples.back().copied_bytes > e->copied_bytes_peak &&
         e->end != ForkEpisode::End::kRunning) {
-        e->copied_bytes_peak = e->samples.back().copied_bytes;
+        e->copied_bytes_peak = samples.back().copied_bytes;
         std::vector<std::string> approximations = e->approximations.words();
         approximations.push_back(
             "an episode that ended between exact censuses has its last sample's estimate as its "
@@ -208,10 +224,11 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
     }
     // Ended before its first sample: only its fork-time memory was read, nothing of what it
     // copied.
-    if (e->samples.empty() && e->end != ForkEpisode::End::kRunning) {
+    if (samples.empty() && e->end != ForkEpisode::End::kRunning) {
         e->census = ForkEpisode::Census::kShortLived;
     }
     if (e->end != ForkEpisode::End::kRunning) e->end_ns = t;
+    close(*open);
     open_.erase(h.pid);
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "command_line.hpp"
 #include "exec_path.hpp"
 #include "interned_text.hpp"
+#include "list_arena.hpp"
 #include "wire/record.hpp"
 
 namespace cowtrace::model {
@@ -157,8 +159,10 @@ struct ForkEpisode {
     // Why some figures are estimates: a census states the same one or two sentences (of 100 to
     // 250 bytes) for every episode, so the list is interned, shared by every episode alike.
     SentenceList approximations;
-    std::vector<CowSample> samples;
-    std::vector<CowRegion> regions;
+    // Kept in the tree's episode_samples and episode_regions: both lists are made when the
+    // episode ends and never change after.
+    std::span<const CowSample> samples;
+    std::span<const CowRegion> regions;
     uint64_t census_cost_ns = 0;  // total time the collector spent measuring this episode
     std::optional<uint64_t> baseline_delay_ns;  // from the fork to the read of its memory
     // Not measured because its parent ended (at this time) before the child's memory was read
@@ -230,6 +234,9 @@ struct ProcessTree {
     uint64_t dropped_records = 0;
     std::vector<Process> processes;
     std::vector<ForkEpisode> episodes;
+    // What the episodes' samples and regions are spans of (the tree cannot be copied, only moved).
+    ListArena<CowSample> episode_samples;
+    ListArena<CowRegion> episode_regions;
     uint64_t sampling_interval_ns = 0;  // the interval actually used (stretched to its duty cycle)
     bool fork_children_measured_from_outside = false;  // a fork child without episode: short-lived
     bool attached = false;  // `cowtrace attach`: observed from outside, from a running start

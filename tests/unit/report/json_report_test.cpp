@@ -77,11 +77,14 @@ model::ProcessTree tree_with_every_field() {
     f.tree.processes[worker].exit = {model::ExitStatus::Kind::kSignal, 0, 9, true,
                                      model::ExitSource::kParent};
     model::ForkEpisode& e = f.episode(worker, 64 * kMiB, 32 * kMiB, 30 * kMiB);
-    e.regions.push_back({"[heap]", 60 * kMiB, 30 * kMiB, 32 * kMiB, 10 * kMiB, 20 * kMiB});
-    e.regions.push_back({"/lib/\xfflib.so", 4 * kMiB, 0, 0, 0, 0});
+    e.regions = f.tree.episode_regions.keep(
+        {{"[heap]", 60 * kMiB, 30 * kMiB, 32 * kMiB, 10 * kMiB, 20 * kMiB},
+         {"/lib/\xfflib.so", 4 * kMiB, 0, 0, 0, 0}});
     e.approximations = {"estimated \"between\" censuses"};
-    e.samples.back().exact = false;
-    e.samples.back().error_bytes = 123;
+    std::vector<model::CowSample> samples(e.samples.begin(), e.samples.end());
+    samples.back().exact = false;
+    samples.back().error_bytes = 123;
+    e.samples = f.tree.episode_samples.keep(samples);
     e.baseline_delay_ns = 42;
     e.child_minor_faults = 77;
     e.under_way_at_attach = true;
@@ -108,7 +111,7 @@ model::ProcessTree tree_with_every_field() {
     model::ForkEpisode& short_lived = f.episode(quick, 0, 0, 0);
     short_lived.census = model::ForkEpisode::Census::kShortLived;
     short_lived.end = model::ForkEpisode::End::kExec;
-    short_lived.samples.clear();
+    short_lived.samples = {};
     f.tree.processes[quick].seq_gaps = 2;
     f.tree.processes[quick].ppid = 0;
 
@@ -125,7 +128,7 @@ model::ProcessTree tree_with_every_field() {
     f.tree.wall_t0_ns = 1'700'000'000'000'000'000ULL;
     f.tree.sampling_interval_ns = 200 * kMs;
     f.tree.interval_ns = 100 * kMs;
-    return f.tree;
+    return std::move(f.tree);  // the episodes' lists stay where they are
 }
 
 TEST(JsonReport, StreamedIsTheBuiltDocumentWithEveryField) {

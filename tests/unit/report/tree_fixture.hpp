@@ -60,10 +60,10 @@ public:
         e.copied_by_parent_bytes = copied_final / 4;
         e.copied_by_child_bytes = copied_final - copied_final / 4;
         uint64_t end = c.end_ns.value_or(tree.end_ns);
-        e.samples.push_back(
-            {c.start_ns + (end - c.start_ns) / 2, shared - copied_peak, copied_peak, 0, 0, 0, 0});
-        e.samples.push_back({end, shared - copied_final, copied_final, e.copied_by_parent_bytes,
-                             e.copied_by_child_bytes, 0, 0});
+        e.samples = tree.episode_samples.keep(
+            {{c.start_ns + (end - c.start_ns) / 2, shared - copied_peak, copied_peak, 0, 0, 0, 0},
+             {end, shared - copied_final, copied_final, e.copied_by_parent_bytes,
+              e.copied_by_child_bytes, 0, 0}});
         tree.episodes.push_back(std::move(e));
         return tree.episodes.back();
     }
