@@ -127,7 +127,7 @@ private:
         r.verdict = Verdict::kExceeded;
         // Where the sampled page faults say who copied: the largest call path.
         std::string by_code;
-        if (!over.front()->copy_paths.empty())
+        if (!over.front()->copy_paths().empty())
             by_code = "; most by " + report::top_copy_paths(*over.front(), 1).front();
         r.summary = fmt::format(
             "a fork was limited to {} of copied memory but pid {} copied {}{}{}",

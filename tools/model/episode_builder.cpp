@@ -88,7 +88,7 @@ void EpisodeBuilder::mark_parents_ended_first(std::span<ForkEpisode> episodes) {
             const Process& p = tree.processes[it->second];
             if (p.start_ns > e.t_ns || (p.end_ns && *p.end_ns < e.t_ns)) continue;
             if (p.end_ns && (!e.end_ns || *p.end_ns < *e.end_ns))
-                e.parent_ended_first_ns = p.end_ns;
+                e.rarities().parent_ended_first_ns = p.end_ns;
             break;
         }
     }
@@ -114,9 +114,12 @@ void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeSt
     e.mode = census_mode_from(start.mode.view());
     e.split_known = start.split_known;
     e.shared_bytes_at_fork = start.shared_bytes;
-    e.zero_page_bytes_at_fork = start.zero_page_bytes;
-    e.thp_bytes_at_fork = start.thp_bytes;
-    e.ksm_bytes_at_fork = start.ksm_bytes;
+    if (start.zero_page_bytes != 0 || start.thp_bytes != 0 || start.ksm_bytes != 0) {
+        ForkEpisode::Rarities& rare = e.rarities();
+        rare.zero_page_bytes_at_fork = start.zero_page_bytes;
+        rare.thp_bytes_at_fork = start.thp_bytes;
+        rare.ksm_bytes_at_fork = start.ksm_bytes;
+    }
     e.under_way_at_attach = start.under_way_at_attach;
     e.approximations = ctx_.command_lines.intern(start.approximations);
     if (start.baseline_t_ns != 0) {
@@ -249,9 +252,10 @@ void EpisodeBuilder::on_copy_path(const wire::RecordHeader& h, const wire::CopyP
     p.copied_bytes = path.copied_bytes;
     p.samples = path.samples;
     // Largest first, whatever order they came in.
-    auto at = std::find_if(e->copy_paths.begin(), e->copy_paths.end(),
+    std::vector<CopyPath>& paths = e->rarities().copy_paths;
+    auto at = std::find_if(paths.begin(), paths.end(),
                            [&](const CopyPath& q) { return q.copied_bytes < p.copied_bytes; });
-    e->copy_paths.insert(at, std::move(p));
+    paths.insert(at, std::move(p));
 }
 
 void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
@@ -268,7 +272,7 @@ void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
     a.repeat_samples = record.repeat_samples;
     a.lost_samples = record.lost_samples;
     a.attributed_bytes = record.attributed_bytes;
-    e->attribution = std::move(figures);
+    e->rarities().attribution = std::move(figures);
 }
 
 }  // namespace cowtrace::model

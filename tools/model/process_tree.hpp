@@ -15,6 +15,7 @@
 
 #include "call_site.hpp"
 #include "command_line.hpp"
+#include "copied_ptr.hpp"
 #include "exec_path.hpp"
 #include "interned_text.hpp"
 #include "list_arena.hpp"
@@ -127,12 +128,27 @@ struct CopyAttributionFigures {
     uint64_t attributed_bytes = 0;
 };
 
-// Fields ordered by size, the one-byte ones together: 320 bytes an episode became 280 (issue 15).
+// Fields ordered by size, the one-byte ones together: 320 bytes an episode became 280 (issue 15);
+// what few episodes have behind one pointer, 264 -> 192.
 struct ForkEpisode {
     // Measured, or short-lived: the child exec'd or exited before the collector read its
     // fork-time memory (nothing of its copy-on-write is known but its own minor faults).
     enum class Census : uint8_t { kMeasured, kShortLived };
     enum class End : uint8_t { kExit, kExec, kRunning };
+    // What few episodes have (none of a spawn loop's, none of a build's): 80 bytes an episode as
+    // fields, 8 behind a pointer that most leave null.
+    struct Rarities {
+        uint64_t zero_page_bytes_at_fork = 0;  // mapped to the zero page: not real memory
+        uint64_t thp_bytes_at_fork = 0;        // in transparent huge pages
+        uint64_t ksm_bytes_at_fork = 0;        // KSM-merged pages
+        // Not measured because its parent ended (at this time) before the child's memory was
+        // read (a daemon's fork): nothing stayed shared with it, whatever the child's own life.
+        std::optional<uint64_t> parent_ended_first_ns;
+        // Which code copied: call paths, largest first, and how they were found.
+        std::vector<CopyPath> copy_paths;
+        std::shared_ptr<const CopyAttributionFigures> attribution;  // null: none for it
+    };
+
     pid_t parent = 0;
     pid_t child = 0;
     size_t child_index = 0;  // into ProcessTree::processes
@@ -153,9 +169,6 @@ struct ForkEpisode {
     uint64_t copied_by_child_bytes = 0;
     uint64_t retained_bytes_final = 0;
     uint64_t child_new_bytes_final = 0;
-    uint64_t zero_page_bytes_at_fork = 0;  // mapped to the zero page: not real memory
-    uint64_t thp_bytes_at_fork = 0;        // in transparent huge pages
-    uint64_t ksm_bytes_at_fork = 0;        // KSM-merged pages
     // Why some figures are estimates: a census states the same one or two sentences (of 100 to
     // 250 bytes) for every episode, so the list is interned, shared by every episode alike.
     SentenceList approximations;
@@ -164,15 +177,26 @@ struct ForkEpisode {
     std::span<const CowSample> samples;
     std::span<const CowRegion> regions;
     uint64_t census_cost_ns = 0;  // total time the collector spent measuring this episode
-    std::optional<uint64_t> baseline_delay_ns;  // from the fork to the read of its memory
-    // Not measured because its parent ended (at this time) before the child's memory was read
-    // (a daemon's fork): nothing stayed shared with it, whatever the child's own life.
-    std::optional<uint64_t> parent_ended_first_ns;
+    std::optional<uint64_t> baseline_delay_ns;   // from the fork to the read of its memory
     std::optional<uint64_t> child_minor_faults;  // the child's own, as it ended (getrusage)
-    // Which code copied: call paths, largest first, and how they were found.
-    std::vector<CopyPath> copy_paths;
-    // Null when the trace has none for it (most episodes): figures are 96 bytes an episode.
-    std::shared_ptr<const CopyAttributionFigures> attribution;
+
+    uint64_t zero_page_bytes_at_fork() const { return rare_ ? rare_->zero_page_bytes_at_fork : 0; }
+    uint64_t thp_bytes_at_fork() const { return rare_ ? rare_->thp_bytes_at_fork : 0; }
+    uint64_t ksm_bytes_at_fork() const { return rare_ ? rare_->ksm_bytes_at_fork : 0; }
+    std::optional<uint64_t> parent_ended_first_ns() const {
+        return rare_ ? rare_->parent_ended_first_ns : std::nullopt;
+    }
+    std::span<const CopyPath> copy_paths() const {
+        return rare_ ? std::span<const CopyPath>(rare_->copy_paths) : std::span<const CopyPath>();
+    }
+    const CopyAttributionFigures* attribution() const {
+        return rare_ ? rare_->attribution.get() : nullptr;
+    }
+    // To set any of them (the build, tests): made on first use.
+    Rarities& rarities() { return rare_.made(); }
+
+private:
+    CopiedPtr<Rarities> rare_;
 };
 
 // Fields ordered by size, the one-byte ones together: 200 bytes a process became 176 (issue 15).

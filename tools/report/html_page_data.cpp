@@ -340,8 +340,8 @@ private:
 
     // The code that copied: the largest call paths, with how they were found (null: no word).
     json attribution_json(const ForkEpisode& e) {
-        if (!e.attribution) return nullptr;
-        const model::CopyAttributionFigures& a = *e.attribution;
+        if (!e.attribution()) return nullptr;
+        const model::CopyAttributionFigures& a = *e.attribution();
         json coverage = nullptr;
         if (a.unavailable.empty() && e.copied_bytes_final > 0) {
             coverage = std::round(1000.0 * static_cast<double>(a.attributed_bytes) /
@@ -350,23 +350,23 @@ private:
         }
         json paths = json::array();
         uint64_t total = 0;
-        for (const auto& p : e.copy_paths) total += p.copied_bytes;
-        for (size_t i = 0; i < e.copy_paths.size() && i < kCopyPathsShown; ++i) {
-            const model::CopyPath& p = e.copy_paths[i];
+        for (const auto& p : e.copy_paths()) total += p.copied_bytes;
+        for (size_t i = 0; i < e.copy_paths().size() && i < kCopyPathsShown; ++i) {
+            const model::CopyPath& p = e.copy_paths()[i];
             json frames = json::array();
             for (const auto& f : p.frames) frames.push_back(strings_.index(f));
             paths.push_back(
                 json::array({p.copied_bytes, p.side == wire::CopySide::kParent ? "parent" : "child",
                              std::move(frames)}));
         }
-        return json{
-            {"unavailable", a.unavailable.empty() ? json(nullptr) : json(a.unavailable)},
-            {"period", a.period},
-            {"coverage", coverage},
-            {"paths", std::move(paths)},
-            {"paths_total_bytes", total},
-            {"paths_more",
-             e.copy_paths.size() > kCopyPathsShown ? e.copy_paths.size() - kCopyPathsShown : 0}};
+        return json{{"unavailable", a.unavailable.empty() ? json(nullptr) : json(a.unavailable)},
+                    {"period", a.period},
+                    {"coverage", coverage},
+                    {"paths", std::move(paths)},
+                    {"paths_total_bytes", total},
+                    {"paths_more", e.copy_paths().size() > kCopyPathsShown
+                                       ? e.copy_paths().size() - kCopyPathsShown
+                                       : 0}};
     }
 
     json episodes_more() const {

@@ -73,7 +73,7 @@ private:
             size_t short_lived = 0, parent_ended_first = 0;
             for (const auto& e : tree_.episodes) {
                 if (e.copied_bytes_peak > worst->copied_bytes_peak) worst = &e;
-                if (e.parent_ended_first_ns) {
+                if (e.parent_ended_first_ns()) {
                     ++parent_ended_first;
                 } else if (e.census == ForkEpisode::Census::kShortLived) {
                     ++short_lived;
@@ -231,13 +231,13 @@ private:
 
     // "copies by code (sampled page faults, 99% of the copies):" and the top call paths.
     static void add_copy_paths(const ForkEpisode& e, std::vector<std::string>& lines) {
-        if (!e.attribution || e.copied_bytes_peak == 0) return;
-        const model::CopyAttributionFigures& a = *e.attribution;
+        if (!e.attribution() || e.copied_bytes_peak == 0) return;
+        const model::CopyAttributionFigures& a = *e.attribution();
         if (!a.unavailable.empty()) {
             lines.push_back("copies by code: not known (" + a.unavailable + ")");
             return;
         }
-        if (e.copy_paths.empty()) {
+        if (e.copy_paths().empty()) {
             lines.push_back(fmt::format(
                 "copies by code: no sampled fault fell on a copy (one fault in {} sampled)",
                 a.period));
@@ -274,7 +274,7 @@ private:
     static std::string short_lived_text(const ForkEpisode& e) {
         std::string faults =
             e.child_minor_faults ? fmt::format("; {} minor faults", *e.child_minor_faults) : "";
-        if (const auto& parent_end = e.parent_ended_first_ns) {
+        if (const auto& parent_end = e.parent_ended_first_ns()) {
             std::string when = *parent_end >= e.t_ns
                                    ? " " + duration_text(*parent_end - e.t_ns) + " after the fork,"
                                    : "";

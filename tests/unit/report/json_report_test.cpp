@@ -90,22 +90,22 @@ model::ProcessTree tree_with_every_field() {
     e.under_way_at_attach = true;
     e.final_from_last_sample = true;
     e.census_cost_ns = 5000;
-    e.copy_paths.push_back(
+    e.rarities().copy_paths.push_back(
         {{"memset", "hot_writer (w.c:27)"}, wire::CopySide::kChild, 20 * kMiB, 80});
-    e.copy_paths.push_back({{"cold"}, wire::CopySide::kParent, 9 * kMiB, 31});
+    e.rarities().copy_paths.push_back({{"cold"}, wire::CopySide::kParent, 9 * kMiB, 31});
     model::CopyAttributionFigures a;
     a.period = 31;
     a.samples = 120;
     a.copy_samples = 111;
     a.attributed_bytes = 29 * kMiB + 12345;
-    e.attribution = std::make_shared<model::CopyAttributionFigures>(a);
+    e.rarities().attribution = std::make_shared<model::CopyAttributionFigures>(a);
 
     size_t helper = f.child(root, 102, 200 * kMs, std::nullopt, {0x403000});
     model::ForkEpisode& unattributed = f.episode(helper, 8 * kMiB, 0, 0);
     unattributed.split_known = false;
     model::CopyAttributionFigures none;
     none.unavailable = "perf events forbidden";
-    unattributed.attribution = std::make_shared<model::CopyAttributionFigures>(none);
+    unattributed.rarities().attribution = std::make_shared<model::CopyAttributionFigures>(none);
 
     size_t quick = f.child(root, 103, 300 * kMs, 301 * kMs);
     model::ForkEpisode& short_lived = f.episode(quick, 0, 0, 0);

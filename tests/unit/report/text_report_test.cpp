@@ -118,7 +118,7 @@ TEST(TextReport, AnUnmeasuredChildWhoseParentExitedFirstSaysSoNotShortLived) {
     model::ForkEpisode& e = f.episode(daemon, 0, 0, 0);
     e.census = model::ForkEpisode::Census::kShortLived;
     e.samples = {};
-    e.parent_ended_first_ns = 3 * testing::kMs;
+    e.rarities().parent_ended_first_ns = 3 * testing::kMs;
     e.child_minor_faults = 23842;
     std::ostringstream out;
     write_text(f.tree, {}, out);
