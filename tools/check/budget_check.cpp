@@ -319,7 +319,7 @@ private:
         if (root == nullptr)
             return not_measured(
                 r, "the trace has no traced command (recorded with `cowtrace record`)");
-        if (!root->end_ns || root->still_running) {
+        if (!root->end_ns() || root->still_running) {
             return not_measured(
                 r,
                 fmt::format("the command (pid {}) had not ended when the trace ended", root->pid));
@@ -336,11 +336,11 @@ private:
             const Process& p = tree_.processes[i];
             for (size_t c : p.children) stack.push_back(c);
             std::string when;
-            if (p.still_running || !p.end_ns) {
+            if (p.still_running || !p.end_ns()) {
                 when = "still running when the trace ended";
-            } else if (*p.end_ns > *root->end_ns) {
-                when =
-                    fmt::format("ended {} after the command", seconds(*p.end_ns - *root->end_ns));
+            } else if (*p.end_ns() > *root->end_ns()) {
+                when = fmt::format("ended {} after the command",
+                                   seconds(*p.end_ns() - *root->end_ns()));
             } else {
                 continue;
             }

@@ -33,7 +33,7 @@ void EpisodeBuilder::add_short_lived_episodes() {
     for (auto& e : tree.episodes) {
         if (e.child_index >= has_episode.size()) continue;
         has_episode[e.child_index] = true;
-        e.child_minor_faults = tree.processes[e.child_index].first_image_minor_faults;
+        e.set_child_minor_faults(tree.processes[e.child_index].first_image_minor_faults());
     }
     if (tree.census_mode == CensusMode::kOff || !tree.fork_children_measured_from_outside) return;
     mark_parents_ended_first(tree.episodes);  // those of the census; the rest below
@@ -54,15 +54,15 @@ void EpisodeBuilder::add_short_lived_episodes() {
         e.child_index = i;
         e.t_ns = p.start_ns;
         e.mode = tree.census_mode;
-        e.child_minor_faults = p.first_image_minor_faults;
+        e.set_child_minor_faults(p.first_image_minor_faults());
         auto exec =
             std::find_if(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
         if (exec != p.execs.end()) {
             e.end = ForkEpisode::End::kExec;
-            e.end_ns = exec->t_ns;
-        } else if (p.end_ns) {
+            e.set_end_ns(exec->t_ns);
+        } else if (p.end_ns()) {
             e.end = ForkEpisode::End::kExit;
-            e.end_ns = p.end_ns;
+            e.set_end_ns(p.end_ns());
         }
         tree.episodes.push_back(std::move(e));
     }
@@ -86,9 +86,9 @@ void EpisodeBuilder::mark_parents_ended_first(std::span<ForkEpisode> episodes) {
         auto [from, to] = processes_by_pid_.equal_range(e.parent);
         for (auto it = from; it != to; ++it) {
             const Process& p = tree.processes[it->second];
-            if (p.start_ns > e.t_ns || (p.end_ns && *p.end_ns < e.t_ns)) continue;
-            if (p.end_ns && (!e.end_ns || *p.end_ns < *e.end_ns))
-                e.rarities().parent_ended_first_ns = p.end_ns;
+            if (p.start_ns > e.t_ns || (p.end_ns() && *p.end_ns() < e.t_ns)) continue;
+            if (p.end_ns() && (!e.end_ns() || *p.end_ns() < *e.end_ns()))
+                e.rarities().parent_ended_first_ns = p.end_ns();
             break;
         }
     }
@@ -124,7 +124,7 @@ void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeSt
     e.approximations = ctx_.command_lines.intern(start.approximations);
     if (start.baseline_t_ns != 0) {
         uint64_t fork_ns = start.fork_t_ns != 0 ? start.fork_t_ns : h.t_ns;
-        e.baseline_delay_ns = start.baseline_t_ns > fork_ns ? start.baseline_t_ns - fork_ns : 0;
+        e.set_baseline_delay_ns(start.baseline_t_ns > fork_ns ? start.baseline_t_ns - fork_ns : 0);
     }
     Process& c = ctx_.index.at(h.pid, t, false);
     e.child_index = ctx_.index.index_of(c);
@@ -205,7 +205,7 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
             samples.clear();
             open->regions.clear();
             e->end = ForkEpisode::End::kExec;
-            e->end_ns = t;
+            e->set_end_ns(t);
             break;
         default:
             e->end = ForkEpisode::End::kRunning;
@@ -230,7 +230,7 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
     if (samples.empty() && e->end != ForkEpisode::End::kRunning) {
         e->census = ForkEpisode::Census::kShortLived;
     }
-    if (e->end != ForkEpisode::End::kRunning) e->end_ns = t;
+    if (e->end != ForkEpisode::End::kRunning) e->set_end_ns(t);
     close(*open);
     open_.erase(h.pid);
 }

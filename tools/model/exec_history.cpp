@@ -36,7 +36,7 @@ void ExecHistory::on_exec_attempt(const wire::RecordHeader& h, const wire::ExecA
     bool first_image =
         std::none_of(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
     if (first_image && attempt.minor_faults != 0 && !(h.flags & wire::kFromVforkChild)) {
-        p.first_image_minor_faults = attempt.minor_faults;
+        p.set_first_image_minor_faults(attempt.minor_faults);
     }
     // An earlier attempt still open was cut short (its failure record was lost).
     if (!p.execs.empty() && !p.execs.back().resolved) p.execs.back().resolved = true;

@@ -19,6 +19,7 @@
 #include "exec_path.hpp"
 #include "interned_text.hpp"
 #include "list_arena.hpp"
+#include "presence_bits.hpp"
 #include "wire/record.hpp"
 
 namespace cowtrace::model {
@@ -131,7 +132,8 @@ struct CopyAttributionFigures {
 };
 
 // Fields ordered by size, the one-byte ones together: 320 bytes an episode became 280 (issue 15);
-// what few episodes have behind one pointer, 264 -> 192.
+// what few episodes have behind one pointer, optional figures as values with presence bits and
+// the child's index in 32 bits: 168.
 struct ForkEpisode {
     // Measured, or short-lived: the child exec'd or exited before the collector read its
     // fork-time memory (nothing of its copy-on-write is known but its own minor faults).
@@ -153,9 +155,7 @@ struct ForkEpisode {
 
     pid_t parent = 0;
     pid_t child = 0;
-    size_t child_index = 0;  // into ProcessTree::processes
-    uint64_t t_ns = 0;       // the fork
-    std::optional<uint64_t> end_ns;
+    uint32_t child_index = 0;  // into ProcessTree::processes
     Census census = Census::kMeasured;
     End end = End::kRunning;
     CensusMode mode = CensusMode::kExact;
@@ -164,6 +164,13 @@ struct ForkEpisode {
     // `attach`: the child had not exec'd when the trace began. "At fork" means at the attach;
     // copies made before it are in copied_bytes with no side (split_known or not).
     bool under_way_at_attach = false;
+
+private:
+    enum PresenceBit : unsigned { kEnd, kBaselineDelay, kChildMinorFaults };
+    PresenceBits present_;  // with the one-byte fields: of end_ns_ and the others below
+
+public:
+    uint64_t t_ns = 0;  // the fork
     uint64_t shared_bytes_at_fork = 0;
     uint64_t copied_bytes_peak = 0;
     uint64_t copied_bytes_final = 0;
@@ -179,8 +186,23 @@ struct ForkEpisode {
     std::span<const CowSample> samples;
     std::span<const CowRegion> regions;
     uint64_t census_cost_ns = 0;  // total time the collector spent measuring this episode
-    std::optional<uint64_t> baseline_delay_ns;   // from the fork to the read of its memory
-    std::optional<uint64_t> child_minor_faults;  // the child's own, as it ended (getrusage)
+
+    std::optional<uint64_t> end_ns() const { return present_.get(kEnd, end_ns_); }
+    void set_end_ns(std::optional<uint64_t> t) { present_.set(kEnd, end_ns_, t); }
+    // From the fork to the read of its memory.
+    std::optional<uint64_t> baseline_delay_ns() const {
+        return present_.get(kBaselineDelay, baseline_delay_ns_);
+    }
+    void set_baseline_delay_ns(std::optional<uint64_t> ns) {
+        present_.set(kBaselineDelay, baseline_delay_ns_, ns);
+    }
+    // The child's own, as it ended (getrusage).
+    std::optional<uint64_t> child_minor_faults() const {
+        return present_.get(kChildMinorFaults, child_minor_faults_);
+    }
+    void set_child_minor_faults(std::optional<uint64_t> n) {
+        present_.set(kChildMinorFaults, child_minor_faults_, n);
+    }
 
     uint64_t zero_page_bytes_at_fork() const { return rare_ ? rare_->zero_page_bytes_at_fork : 0; }
     uint64_t thp_bytes_at_fork() const { return rare_ ? rare_->thp_bytes_at_fork : 0; }
@@ -198,15 +220,18 @@ struct ForkEpisode {
     Rarities& rarities() { return rare_.made(); }
 
 private:
+    uint64_t end_ns_ = 0;
+    uint64_t baseline_delay_ns_ = 0;
+    uint64_t child_minor_faults_ = 0;
     CopiedPtr<Rarities> rare_;
 };
 
-// Fields ordered by size, the one-byte ones together: 200 bytes a process became 176 (issue 15).
+// Fields ordered by size, the one-byte ones together: 200 bytes a process became 176 (issue 15);
+// its two optional figures as values with presence bits, 160.
 struct Process {
     pid_t pid = 0;
     pid_t ppid = -1;  // the process that created it, even if later reparented
     uint64_t start_ns = 0;
-    std::optional<uint64_t> end_ns;
     wire::CreateHow how = wire::CreateHow::kUnknown;
     bool creation_seen_by_shim = false;  // a shim record reported its creation
     bool creation_seen_by_kernel = false;
@@ -216,12 +241,17 @@ struct Process {
     // Alive when this trace file began (a rotated trace): its creation, and the first of its
     // records, are in the file before.
     bool carried_over = false;
+
+private:
+    enum PresenceBit : unsigned { kEnd, kFirstImageMinorFaults };
+    PresenceBits present_;  // with the one-byte fields: of end_ns_ and first_image_minor_faults_
+
+public:
     uint32_t seq_gaps = 0;  // numbers that never arrived
     ExitStatus exit;
     CallSite call_site;  // return addresses in the creator, shared by every child of that site
     std::vector<ExecEvent> execs;
-    CommandLine argv;  // the image's command line (hello), before any exec we saw
-    std::optional<uint64_t> first_image_minor_faults;  // as its first image exec'd or exited
+    CommandLine argv;              // the image's command line (hello), before any exec we saw
     uint64_t dropped_records = 0;  // counted by the library: neither sent nor spooled
     // A record the library dropped also leaves a hole in the numbering: the larger of the two.
     uint64_t records_lost() const {
@@ -229,6 +259,20 @@ struct Process {
     }
     std::vector<size_t> children;  // indices into ProcessTree::processes
     std::vector<MemorySample> memory;
+
+    std::optional<uint64_t> end_ns() const { return present_.get(kEnd, end_ns_); }
+    void set_end_ns(std::optional<uint64_t> t) { present_.set(kEnd, end_ns_, t); }
+    // As its first image exec'd or exited.
+    std::optional<uint64_t> first_image_minor_faults() const {
+        return present_.get(kFirstImageMinorFaults, first_image_minor_faults_);
+    }
+    void set_first_image_minor_faults(std::optional<uint64_t> n) {
+        present_.set(kFirstImageMinorFaults, first_image_minor_faults_, n);
+    }
+
+private:
+    uint64_t end_ns_ = 0;
+    uint64_t first_image_minor_faults_ = 0;
 };
 
 struct TraceNote {

@@ -221,7 +221,7 @@ private:
                                           ? ""
                                           : model::create_how_name(p.how)));
         start_.push_back(p.start_ns);
-        end_.push_back(p.end_ns ? json(*p.end_ns) : json(nullptr));
+        end_.push_back(p.end_ns() ? json(*p.end_ns()) : json(nullptr));
         exit_.push_back(strings_.index(ended_text(p)));
         exit_class_.push_back(strings_.index(exit_class(p)));
         flags_.push_back(strings_.index(flags_of(p)));
@@ -251,8 +251,8 @@ private:
         for (size_t k = g.run.first; k < g.run.first + g.run.count; ++k) {
             const Process& m = tree_.processes[kids[k]];
             node_of_[kids[k]] = node;
-            if (m.end_ns)
-                last_end = std::max(last_end, *m.end_ns);
+            if (m.end_ns())
+                last_end = std::max(last_end, *m.end_ns());
             else
                 all_ended = false;
         }
@@ -319,7 +319,7 @@ private:
                       {"name", strings_.index(labels_.name(e.child_index))},
                       {"cmd", strings_.index(labels_.command_line(e.child_index))},
                       {"t", e.t_ns},
-                      {"end", e.end_ns ? json(*e.end_ns) : json(nullptr)},
+                      {"end", e.end_ns() ? json(*e.end_ns()) : json(nullptr)},
                       {"end_kind", end_name(e.end)},
                       {"mode", model::census_mode_name(e.mode)},
                       {"shared", e.shared_bytes_at_fork},
@@ -392,9 +392,9 @@ private:
                 c.push_back({smp.t_ns, smp.copied_bytes});
                 s.push_back({smp.t_ns, smp.shared_bytes});
             }
-            if (e.end_ns) {
-                c.push_back({std::max(*e.end_ns, c.back().t_ns), 0});
-                s.push_back({std::max(*e.end_ns, s.back().t_ns), 0});
+            if (e.end_ns()) {
+                c.push_back({std::max(*e.end_ns(), c.back().t_ns), 0});
+                s.push_back({std::max(*e.end_ns(), s.back().t_ns), 0});
             }
             copied.add(c);
             shared.add(s);

@@ -134,7 +134,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"child", e.child},
         {"child_index", e.child_index},
         {"t_ns", e.t_ns},
-        {"end_ns", e.end_ns ? json(*e.end_ns) : json(nullptr)},
+        {"end_ns", e.end_ns() ? json(*e.end_ns()) : json(nullptr)},
         {"end", end_name(e.end)},
         {"census", measured ? "measured" : "short-lived"},
         {"mode", model::census_mode_name(e.mode)},
@@ -149,8 +149,9 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"final_from_last_sample", e.final_from_last_sample},
         {"parent_ended_first", e.parent_ended_first_ns().has_value()},
         {"under_way_at_attach", e.under_way_at_attach},
-        {"baseline_delay_ns", e.baseline_delay_ns ? json(*e.baseline_delay_ns) : json(nullptr)},
-        {"child_minor_faults", e.child_minor_faults ? json(*e.child_minor_faults) : json(nullptr)},
+        {"baseline_delay_ns", e.baseline_delay_ns() ? json(*e.baseline_delay_ns()) : json(nullptr)},
+        {"child_minor_faults",
+         e.child_minor_faults() ? json(*e.child_minor_faults()) : json(nullptr)},
         {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork()},
         {"thp_bytes_at_fork", e.thp_bytes_at_fork()},
         {"ksm_bytes_at_fork", e.ksm_bytes_at_fork()},
@@ -198,7 +199,7 @@ json to_json(const model::ProcessTree& tree) {
         json proc{{"pid", p.pid},
                   {"ppid", p.ppid > 0 ? json(p.ppid) : json(nullptr)},
                   {"start_ns", p.start_ns},
-                  {"end_ns", p.end_ns ? json(*p.end_ns) : json(nullptr)},
+                  {"end_ns", p.end_ns() ? json(*p.end_ns()) : json(nullptr)},
                   {"execs", std::move(execs)},
                   {"exit", exit_json(p.exit)},
                   {"how", model::create_how_name(p.how)},
@@ -396,7 +397,7 @@ private:
         json_.key("attribution_summary");
         attribution_summary(e);
         json_.key("baseline_delay_ns");
-        number_or_null(e.baseline_delay_ns);
+        number_or_null(e.baseline_delay_ns());
         json_.key("call_site");
         call_site(e.parent, child.call_site);
         json_.key("census").string(measured ? "measured" : "short-lived");
@@ -404,7 +405,7 @@ private:
         json_.key("child").number(e.child);
         json_.key("child_index").number(e.child_index);
         json_.key("child_minor_faults");
-        number_or_null(e.child_minor_faults);
+        number_or_null(e.child_minor_faults());
         json_.key("child_new_bytes_final");
         figure(e.child_new_bytes_final);
         json_.key("copied_by_child_bytes");
@@ -417,7 +418,7 @@ private:
         figure(e.copied_bytes_peak);
         json_.key("end").string(end_name(e.end));
         json_.key("end_ns");
-        number_or_null(e.end_ns);
+        number_or_null(e.end_ns());
         json_.key("final_from_last_sample").boolean(e.final_from_last_sample);
         json_.key("ksm_bytes_at_fork").number(e.ksm_bytes_at_fork());
         json_.key("mode").string(model::census_mode_name(e.mode));
@@ -511,7 +512,7 @@ private:
         json_.end_array();
         json_.key("command_line").string(labels_.command_line(i));
         json_.key("end_ns");
-        number_or_null(p.end_ns);
+        number_or_null(p.end_ns());
         json_.key("execs").begin_array();
         for (const auto& e : p.execs) exec(e);
         json_.end_array();

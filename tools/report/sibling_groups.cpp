@@ -103,7 +103,7 @@ SiblingGroupFigures group_figures(const model::ProcessTree& tree, const SiblingG
     for (size_t k = run.first; k < run.first + run.count && k < kids.size(); ++k) {
         const Process& p = tree.processes[kids[k]];
         f.pids.push_back(p.pid);
-        if (p.end_ns && *p.end_ns >= p.start_ns) life.push_back(*p.end_ns - p.start_ns);
+        if (p.end_ns() && *p.end_ns() >= p.start_ns) life.push_back(*p.end_ns() - p.start_ns);
         if (const ForkEpisode* e = groups.episode_of(kids[k])) {
             if (e->census == ForkEpisode::Census::kShortLived) {
                 ++f.short_lived;

@@ -140,7 +140,7 @@ private:
         for (const auto& e : p.execs) ok_execs += e.ok ? 1 : 0;
         if (ok_execs > 0 && p.pid != tree_.root_pid)
             how += ok_execs > 1 ? fmt::format("+{} execs", ok_execs) : "+exec";
-        std::string life = seconds(p.start_ns) + "–" + (p.end_ns ? seconds(*p.end_ns) : "…");
+        std::string life = seconds(p.start_ns) + "–" + (p.end_ns() ? seconds(*p.end_ns()) : "…");
         std::string memory;
         if (!p.memory.empty()) {
             uint64_t rss = 0;
@@ -191,7 +191,7 @@ private:
             std::vector<SeriesPoint> points;
             points.push_back({e.t_ns, 0});
             for (const auto& s : e.samples) points.push_back({s.t_ns, s.copied_bytes});
-            uint64_t end = e.end_ns ? *e.end_ns : std::max(tree_.end_ns, e.samples.back().t_ns);
+            uint64_t end = e.end_ns() ? *e.end_ns() : std::max(tree_.end_ns, e.samples.back().t_ns);
             size_t estimated = 0;
             uint64_t widest = 0;
             for (const auto& smp : e.samples) {
@@ -273,7 +273,7 @@ private:
     // read: nothing stayed shared with it; 23842 minor faults)": a daemon's fork.
     static std::string short_lived_text(const ForkEpisode& e) {
         std::string faults =
-            e.child_minor_faults ? fmt::format("; {} minor faults", *e.child_minor_faults) : "";
+            e.child_minor_faults() ? fmt::format("; {} minor faults", *e.child_minor_faults()) : "";
         if (const auto& parent_end = e.parent_ended_first_ns()) {
             std::string when = *parent_end >= e.t_ns
                                    ? " " + duration_text(*parent_end - e.t_ns) + " after the fork,"
@@ -285,8 +285,8 @@ private:
         }
         std::string how = e.end == ForkEpisode::End::kExec ? "exec'd" : "exited";
         std::string when =
-            e.end_ns && *e.end_ns >= e.t_ns
-                ? fmt::format(" {} after the fork", duration_text(*e.end_ns - e.t_ns))
+            e.end_ns() && *e.end_ns() >= e.t_ns
+                ? fmt::format(" {} after the fork", duration_text(*e.end_ns() - e.t_ns))
                 : "";
         return fmt::format("short-lived, not measured ({}{}{})", how, when, faults);
     }

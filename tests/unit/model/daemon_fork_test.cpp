@@ -56,7 +56,7 @@ TEST(DaemonFork, AParentThatExitsFirstLeavesNothingSharedAndTheEpisodeSaysSo) {
     const model::ForkEpisode& e = episode_of(tree, kDaemon);
     EXPECT_EQ(e.census, model::ForkEpisode::Census::kShortLived);
     ASSERT_TRUE(e.parent_ended_first_ns());
-    EXPECT_EQ(e.parent_ended_first_ns(), testing::only(tree, kLauncher).end_ns);
+    EXPECT_EQ(e.parent_ended_first_ns(), testing::only(tree, kLauncher).end_ns());
     EXPECT_LT(*e.parent_ended_first_ns(), 3 * kMs) << "since the trace's start, 1 ms in";
 }
 

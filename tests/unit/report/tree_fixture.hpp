@@ -50,8 +50,8 @@ public:
         e.parent = c.ppid;
         e.child_index = child_index;
         e.t_ns = c.start_ns;
-        e.end_ns = c.end_ns;
-        e.end = c.end_ns ? model::ForkEpisode::End::kExit : model::ForkEpisode::End::kRunning;
+        e.set_end_ns(c.end_ns());
+        e.end = c.end_ns() ? model::ForkEpisode::End::kExit : model::ForkEpisode::End::kRunning;
         e.mode = model::CensusMode::kExact;
         e.split_known = true;
         e.shared_bytes_at_fork = shared;
@@ -59,7 +59,7 @@ public:
         e.copied_bytes_final = copied_final;
         e.copied_by_parent_bytes = copied_final / 4;
         e.copied_by_child_bytes = copied_final - copied_final / 4;
-        uint64_t end = c.end_ns.value_or(tree.end_ns);
+        uint64_t end = c.end_ns().value_or(tree.end_ns);
         e.samples = tree.episode_samples.keep(
             {{c.start_ns + (end - c.start_ns) / 2, shared - copied_peak, copied_peak, 0, 0, 0, 0},
              {end, shared - copied_final, copied_final, e.copied_by_parent_bytes,
@@ -84,7 +84,7 @@ private:
         p.pid = pid;
         p.ppid = ppid;
         p.start_ns = start_ns;
-        p.end_ns = end_ns;
+        p.set_end_ns(end_ns);
         p.how = wire::CreateHow::kFork;
         p.creation_seen_by_shim = true;
         p.shim_loaded = true;
