@@ -208,7 +208,7 @@ json to_json(const model::ProcessTree& tree) {
                   {"flags", limits_json(tree, p)},
                   {"name", labels.name(i)},
                   {"command_line", labels.command_line(i)},
-                  {"children", p.children}};
+                  {"children", std::vector<size_t>(p.children.begin(), p.children.end())}};
         if (!p.memory.empty()) proc["memory"] = memory_json(p);
         if (p.dropped_records || p.seq_gaps) {
             proc["records_missing"] = p.records_lost();

@@ -71,7 +71,7 @@ private:
         for (size_t i = 0; i < tree_.processes.size(); ++i)
             track_[i] = {tree_.processes[i].pid, tree_.processes[i].pid};
         for (size_t parent = 0; parent < tree_.processes.size(); ++parent) {
-            const std::vector<size_t>& kids = tree_.processes[parent].children;
+            std::span<const size_t> kids = tree_.processes[parent].children;
             for (const SiblingRun& run : groups_.runs_of(parent)) {
                 if (!run.folded()) continue;
                 FoldedGroup g;

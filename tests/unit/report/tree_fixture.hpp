@@ -38,8 +38,16 @@ public:
         model::Process& p = tree.processes[i];
         p.how = how;
         p.call_site = std::move(call_site);
-        tree.processes[parent].children.push_back(i);
+        add_child(parent, i);
         return i;
+    }
+
+    // One more child in parent's list (the build makes each list once, in the tree's arena).
+    void add_child(size_t parent, size_t child) {
+        model::Process& p = tree.processes[parent];
+        std::vector<size_t> children(p.children.begin(), p.children.end());
+        children.push_back(child);
+        p.children = tree.process_children.keep(children);
     }
 
     model::ForkEpisode& episode(size_t child_index, uint64_t shared, uint64_t copied_peak,
