@@ -127,7 +127,7 @@ private:
         r.verdict = Verdict::kExceeded;
         // Where the sampled page faults say who copied: the largest call path.
         std::string by_code;
-        if (!over.front()->copy_paths.empty())
+        if (!over.front()->copy_paths().empty())
             by_code = "; most by " + report::top_copy_paths(*over.front(), 1).front();
         r.summary = fmt::format(
             "a fork was limited to {} of copied memory but pid {} copied {}{}{}",
@@ -319,7 +319,7 @@ private:
         if (root == nullptr)
             return not_measured(
                 r, "the trace has no traced command (recorded with `cowtrace record`)");
-        if (!root->end_ns || root->still_running) {
+        if (!root->end_ns() || root->still_running) {
             return not_measured(
                 r,
                 fmt::format("the command (pid {}) had not ended when the trace ended", root->pid));
@@ -336,11 +336,11 @@ private:
             const Process& p = tree_.processes[i];
             for (size_t c : p.children) stack.push_back(c);
             std::string when;
-            if (p.still_running || !p.end_ns) {
+            if (p.still_running || !p.end_ns()) {
                 when = "still running when the trace ended";
-            } else if (*p.end_ns > *root->end_ns) {
-                when =
-                    fmt::format("ended {} after the command", seconds(*p.end_ns - *root->end_ns));
+            } else if (*p.end_ns() > *root->end_ns()) {
+                when = fmt::format("ended {} after the command",
+                                   seconds(*p.end_ns() - *root->end_ns()));
             } else {
                 continue;
             }

@@ -27,11 +27,13 @@ ForkEpisode short_lived(const ForkEpisode& e) {
 
 void EpisodeBuilder::add_short_lived_episodes() {
     ProcessTree& tree = ctx_.tree;
+    for (auto& [child, open] : open_) close(open);  // still running when the trace ended
+    open_.clear();
     std::vector<bool> has_episode(tree.processes.size(), false);
     for (auto& e : tree.episodes) {
         if (e.child_index >= has_episode.size()) continue;
         has_episode[e.child_index] = true;
-        e.child_minor_faults = tree.processes[e.child_index].first_image_minor_faults;
+        e.set_child_minor_faults(tree.processes[e.child_index].first_image_minor_faults());
     }
     if (tree.census_mode == CensusMode::kOff || !tree.fork_children_measured_from_outside) return;
     mark_parents_ended_first(tree.episodes);  // those of the census; the rest below
@@ -52,15 +54,15 @@ void EpisodeBuilder::add_short_lived_episodes() {
         e.child_index = i;
         e.t_ns = p.start_ns;
         e.mode = tree.census_mode;
-        e.child_minor_faults = p.first_image_minor_faults;
+        e.set_child_minor_faults(p.first_image_minor_faults());
         auto exec =
             std::find_if(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
         if (exec != p.execs.end()) {
             e.end = ForkEpisode::End::kExec;
-            e.end_ns = exec->t_ns;
-        } else if (p.end_ns) {
+            e.set_end_ns(exec->t_ns);
+        } else if (p.end_ns()) {
             e.end = ForkEpisode::End::kExit;
-            e.end_ns = p.end_ns;
+            e.set_end_ns(p.end_ns());
         }
         tree.episodes.push_back(std::move(e));
     }
@@ -84,17 +86,23 @@ void EpisodeBuilder::mark_parents_ended_first(std::span<ForkEpisode> episodes) {
         auto [from, to] = processes_by_pid_.equal_range(e.parent);
         for (auto it = from; it != to; ++it) {
             const Process& p = tree.processes[it->second];
-            if (p.start_ns > e.t_ns || (p.end_ns && *p.end_ns < e.t_ns)) continue;
-            if (p.end_ns && (!e.end_ns || *p.end_ns < *e.end_ns))
-                e.parent_ended_first_ns = p.end_ns;
+            if (p.start_ns > e.t_ns || (p.end_ns() && *p.end_ns() < e.t_ns)) continue;
+            if (p.end_ns() && (!e.end_ns() || *p.end_ns() < *e.end_ns()))
+                e.rarities().parent_ended_first_ns = p.end_ns();
             break;
         }
     }
 }
 
-ForkEpisode* EpisodeBuilder::open_episode_of(pid_t child) {
+EpisodeBuilder::OpenEpisode* EpisodeBuilder::open_episode_of(pid_t child) {
     auto it = open_.find(child);
-    return it == open_.end() ? nullptr : &ctx_.tree.episodes[it->second];
+    return it == open_.end() ? nullptr : &it->second;
+}
+
+void EpisodeBuilder::close(OpenEpisode& open) {
+    ForkEpisode& e = ctx_.tree.episodes[open.index];
+    e.samples = ctx_.tree.episode_samples.keep(open.samples);
+    e.regions = ctx_.tree.episode_regions.keep(open.regions);
 }
 
 void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeStart& start,
@@ -106,26 +114,32 @@ void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeSt
     e.mode = census_mode_from(start.mode.view());
     e.split_known = start.split_known;
     e.shared_bytes_at_fork = start.shared_bytes;
-    e.zero_page_bytes_at_fork = start.zero_page_bytes;
-    e.thp_bytes_at_fork = start.thp_bytes;
-    e.ksm_bytes_at_fork = start.ksm_bytes;
+    if (start.zero_page_bytes != 0 || start.thp_bytes != 0 || start.ksm_bytes != 0) {
+        ForkEpisode::Rarities& rare = e.rarities();
+        rare.zero_page_bytes_at_fork = start.zero_page_bytes;
+        rare.thp_bytes_at_fork = start.thp_bytes;
+        rare.ksm_bytes_at_fork = start.ksm_bytes;
+    }
     e.under_way_at_attach = start.under_way_at_attach;
     e.approximations = ctx_.command_lines.intern(start.approximations);
     if (start.baseline_t_ns != 0) {
         uint64_t fork_ns = start.fork_t_ns != 0 ? start.fork_t_ns : h.t_ns;
-        e.baseline_delay_ns = start.baseline_t_ns > fork_ns ? start.baseline_t_ns - fork_ns : 0;
+        e.set_baseline_delay_ns(start.baseline_t_ns > fork_ns ? start.baseline_t_ns - fork_ns : 0);
     }
     Process& c = ctx_.index.at(h.pid, t, false);
     e.child_index = ctx_.index.index_of(c);
     if (e.t_ns < c.start_ns) c.start_ns = e.t_ns;
-    open_[h.pid] = ctx_.tree.episodes.size();
+    // A second start for a child still open (a damaged trace): the first is never ended.
+    if (OpenEpisode* earlier = open_episode_of(h.pid)) close(*earlier);
+    open_[h.pid] = OpenEpisode{ctx_.tree.episodes.size(), {}, {}};
     ctx_.tree.episodes.push_back(std::move(e));
 }
 
 void EpisodeBuilder::on_sample(const wire::RecordHeader& h, const wire::EpisodeSample& sample,
                                uint64_t t) {
-    ForkEpisode* e = open_episode_of(h.pid);
-    if (e == nullptr) return;
+    OpenEpisode* open = open_episode_of(h.pid);
+    if (open == nullptr) return;
+    ForkEpisode* e = &ctx_.tree.episodes[open->index];
     CowSample s;
     s.t_ns = t;
     s.shared_bytes = sample.shared_bytes;
@@ -139,7 +153,7 @@ void EpisodeBuilder::on_sample(const wire::RecordHeader& h, const wire::EpisodeS
     e->census_cost_ns += sample.census_cost_ns;
     // The peak is the largest counted figure: an estimate's noise must not set it (an episode
     // with only estimates takes theirs).
-    bool any_exact = std::any_of(e->samples.begin(), e->samples.end(),
+    bool any_exact = std::any_of(open->samples.begin(), open->samples.end(),
                                  [](const CowSample& x) { return x.exact; });
     if (s.exact && !any_exact) e->copied_bytes_peak = 0;
     if (s.exact || !any_exact)
@@ -149,20 +163,21 @@ void EpisodeBuilder::on_sample(const wire::RecordHeader& h, const wire::EpisodeS
     e->copied_by_child_bytes = s.copied_by_child_bytes;
     e->retained_bytes_final = s.retained_bytes;
     e->child_new_bytes_final = s.child_new_bytes;
-    e->samples.push_back(s);
+    open->samples.push_back(s);
 }
 
 void EpisodeBuilder::on_regions(const wire::RecordHeader& h, const wire::EpisodeRegions& record) {
-    ForkEpisode* e = open_episode_of(h.pid);
-    if (e == nullptr) return;
+    OpenEpisode* open = open_episode_of(h.pid);
+    if (open == nullptr) return;
+    std::vector<CowRegion>& regions = open->regions;
     record.regions.for_each([&](const wire::RegionFigures& r) {
         std::string_view name = r.name.view();
-        auto it = std::find_if(e->regions.begin(), e->regions.end(),
+        auto it = std::find_if(regions.begin(), regions.end(),
                                [&](const CowRegion& x) { return x.name.view() == name; });
-        if (it == e->regions.end()) {
-            e->regions.push_back(CowRegion{InternedText::interned(name, ctx_.command_lines),
-                                           r.shared_bytes_at_fork, 0, 0, 0, 0});
-            it = e->regions.end() - 1;
+        if (it == regions.end()) {
+            regions.push_back(CowRegion{InternedText::interned(name, ctx_.command_lines),
+                                        r.shared_bytes_at_fork, 0, 0, 0, 0});
+            it = regions.end() - 1;
         }
         it->shared_bytes_at_fork = r.shared_bytes_at_fork;
         it->copied_bytes_final = r.copied_bytes;
@@ -173,8 +188,10 @@ void EpisodeBuilder::on_regions(const wire::RecordHeader& h, const wire::Episode
 }
 
 void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd& end, uint64_t t) {
-    ForkEpisode* e = open_episode_of(h.pid);
-    if (e == nullptr) return;
+    OpenEpisode* open = open_episode_of(h.pid);
+    if (open == nullptr) return;
+    ForkEpisode* e = &ctx_.tree.episodes[open->index];
+    std::vector<CowSample>& samples = open->samples;
     switch (end.reason) {
         case wire::EpisodeEndReason::kExit:
             e->end = ForkEpisode::End::kExit;
@@ -185,8 +202,10 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
         case wire::EpisodeEndReason::kShortLived:
             // Read after the child began to exec: nothing it says can be trusted.
             *e = short_lived(*e);
+            samples.clear();
+            open->regions.clear();
             e->end = ForkEpisode::End::kExec;
-            e->end_ns = t;
+            e->set_end_ns(t);
             break;
         default:
             e->end = ForkEpisode::End::kRunning;
@@ -196,10 +215,10 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
     // No census at the end (a child observed from outside ends unannounced): when the last
     // sample is an estimate above every counted one, it is the best figure there is for the
     // peak too, said to be one (a peak below the final figure would read as a contradiction).
-    if (!e->samples.empty() && !e->samples.back().exact &&
-        e->samples.back().copied_bytes > e->copied_bytes_peak &&
+    if (!samples.empty() && !samples.back().exact &&
+        samples.back().copied_bytes > e->copied_bytes_peak &&
         e->end != ForkEpisode::End::kRunning) {
-        e->copied_bytes_peak = e->samples.back().copied_bytes;
+        e->copied_bytes_peak = samples.back().copied_bytes;
         std::vector<std::string> approximations = e->approximations.words();
         approximations.push_back(
             "an episode that ended between exact censuses has its last sample's estimate as its "
@@ -208,10 +227,11 @@ void EpisodeBuilder::on_end(const wire::RecordHeader& h, const wire::EpisodeEnd&
     }
     // Ended before its first sample: only its fork-time memory was read, nothing of what it
     // copied.
-    if (e->samples.empty() && e->end != ForkEpisode::End::kRunning) {
+    if (samples.empty() && e->end != ForkEpisode::End::kRunning) {
         e->census = ForkEpisode::Census::kShortLived;
     }
-    if (e->end != ForkEpisode::End::kRunning) e->end_ns = t;
+    if (e->end != ForkEpisode::End::kRunning) e->set_end_ns(t);
+    close(*open);
     open_.erase(h.pid);
 }
 
@@ -232,9 +252,10 @@ void EpisodeBuilder::on_copy_path(const wire::RecordHeader& h, const wire::CopyP
     p.copied_bytes = path.copied_bytes;
     p.samples = path.samples;
     // Largest first, whatever order they came in.
-    auto at = std::find_if(e->copy_paths.begin(), e->copy_paths.end(),
+    std::vector<CopyPath>& paths = e->rarities().copy_paths;
+    auto at = std::find_if(paths.begin(), paths.end(),
                            [&](const CopyPath& q) { return q.copied_bytes < p.copied_bytes; });
-    e->copy_paths.insert(at, std::move(p));
+    paths.insert(at, std::move(p));
 }
 
 void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
@@ -251,7 +272,7 @@ void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
     a.repeat_samples = record.repeat_samples;
     a.lost_samples = record.lost_samples;
     a.attributed_bytes = record.attributed_bytes;
-    e->attribution = std::move(figures);
+    e->rarities().attribution = std::move(figures);
 }
 
 }  // namespace cowtrace::model

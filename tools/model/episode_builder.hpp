@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <unordered_map>
+#include <vector>
 
 #include "build_context.hpp"
 #include "wire/collector_records.hpp"
@@ -30,13 +31,22 @@ public:
     void add_short_lived_episodes();
 
 private:
+    // An episode still open: its samples and regions grow until it ends, then go to the tree.
+    struct OpenEpisode {
+        size_t index = 0;  // in tree.episodes
+        std::vector<CowSample> samples;
+        std::vector<CowRegion> regions;
+    };
+
     // Short-lived episodes whose parent ended before the child did (a daemon's fork) say so.
     void mark_parents_ended_first(std::span<ForkEpisode> episodes);
-    ForkEpisode* open_episode_of(pid_t child);
+    OpenEpisode* open_episode_of(pid_t child);
+    // Its lists into the tree's arenas, where the episode's spans show them.
+    void close(OpenEpisode& open);
     ForkEpisode* episode_forked_at(pid_t child, uint64_t fork_t_ns);
 
     BuildContext& ctx_;
-    std::unordered_map<pid_t, size_t> open_;  // child pid → index in tree.episodes
+    std::unordered_map<pid_t, OpenEpisode> open_;              // by child pid
     std::unordered_multimap<pid_t, size_t> processes_by_pid_;  // for the short-lived's parents
 };
 

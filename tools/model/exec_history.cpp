@@ -29,12 +29,14 @@ void ExecHistory::on_exec_attempt(const wire::RecordHeader& h, const wire::ExecA
                  ? e.requested_path
                  : ExecPath::interned(attempt.resolved_path.view(), ctx_.command_lines);
     e.image = exec_image_from(attempt.image_flags);
-    e.argv = ctx_.command_lines.intern(attempt.argv, &e.argv_truncated);
+    bool truncated = e.argv_truncated;
+    e.argv = ctx_.command_lines.intern(attempt.argv, &truncated);
+    e.argv_truncated = truncated;
     e.env_reinjected = attempt.env_reinjected;
     bool first_image =
         std::none_of(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
     if (first_image && attempt.minor_faults != 0 && !(h.flags & wire::kFromVforkChild)) {
-        p.first_image_minor_faults = attempt.minor_faults;
+        p.set_first_image_minor_faults(attempt.minor_faults);
     }
     // An earlier attempt still open was cut short (its failure record was lost).
     if (!p.execs.empty() && !p.execs.back().resolved) p.execs.back().resolved = true;
@@ -85,7 +87,9 @@ void ExecHistory::on_hello(Process& p, const wire::Hello& hello, uint64_t t) {
     if (e->requested_path.empty())
         e->requested_path = ExecPath::interned(hello.execfn.view(), ctx_.command_lines);
     if (e->argv.empty()) {  // the argv as passed wins; a script's cmdline is its interpreter's
-        e->argv = ctx_.command_lines.intern(hello.argv, &e->argv_truncated);
+        bool truncated = e->argv_truncated;
+        e->argv = ctx_.command_lines.intern(hello.argv, &truncated);
+        e->argv_truncated = truncated;
     }
 }
 

@@ -26,7 +26,7 @@ void ExitMerger::on_exit(const wire::RecordHeader& h, const wire::Exit& exit, ui
     bool first_image =
         std::none_of(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
     if (first_image && exit.minor_faults != 0 && !(h.flags & wire::kFromVforkChild)) {
-        p.first_image_minor_faults = exit.minor_faults;
+        p.set_first_image_minor_faults(exit.minor_faults);
     }
     ExitStatus s;
     s.source = ExitSource::kSelf;
@@ -80,7 +80,7 @@ void ExitMerger::merge(Process& p, const ExitStatus& s, uint64_t t, bool exact_t
     if (s.kind != ExitStatus::Kind::kUnknown && more_trusted_or_equal(s.source, p.exit.source)) {
         p.exit = s;
     }
-    if (exact_time || !p.end_ns) p.end_ns = t;
+    if (exact_time || !p.end_ns()) p.set_end_ns(t);
 }
 
 }  // namespace cowtrace::model

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace cowtrace::model {
@@ -57,13 +58,25 @@ void link_parents(ProcessTree& tree, const ProcessIndex& index) {
         if (best != SIZE_MAX && best != i) parent_of[i] = best;
     }
     break_cycles(tree, parent_of);
-    for (size_t i = 0; i < parent_of.size(); ++i) {
-        if (parent_of[i] != SIZE_MAX) tree.processes[parent_of[i]].children.push_back(i);
+    // Every parent's children together, in index order, then each parent's sorted by start.
+    std::vector<size_t> first_child(tree.processes.size() + 1, 0);
+    for (size_t parent : parent_of) {
+        if (parent != SIZE_MAX) ++first_child[parent + 1];
     }
-    for (auto& p : tree.processes) {
-        std::sort(p.children.begin(), p.children.end(), [&tree](size_t a, size_t b) {
+    for (size_t i = 1; i < first_child.size(); ++i) first_child[i] += first_child[i - 1];
+    std::vector<size_t> children(first_child.back());
+    std::vector<size_t> filled(first_child.begin(), first_child.end() - 1);
+    for (size_t i = 0; i < parent_of.size(); ++i) {
+        if (parent_of[i] != SIZE_MAX) children[filled[parent_of[i]]++] = i;
+    }
+    for (size_t i = 0; i < tree.processes.size(); ++i) {
+        auto from = children.begin() + static_cast<ptrdiff_t>(first_child[i]);
+        auto to = children.begin() + static_cast<ptrdiff_t>(first_child[i + 1]);
+        std::sort(from, to, [&tree](size_t a, size_t b) {
             return tree.processes[a].start_ns < tree.processes[b].start_ns;
         });
+        tree.processes[i].children = tree.process_children.keep(std::span<const size_t>(
+            children.data() + first_child[i], first_child[i + 1] - first_child[i]));
     }
 }
 

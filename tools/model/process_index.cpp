@@ -12,7 +12,7 @@ Process& ProcessIndex::at(pid_t pid, uint64_t t, bool creation) {
     auto it = current_.find(pid);
     if (it != current_.end()) {
         Process& p = tree_.processes[it->second];
-        bool ended = p.end_ns.has_value() || p.exit.kind != ExitStatus::Kind::kUnknown;
+        bool ended = p.end_ns().has_value() || p.exit.kind != ExitStatus::Kind::kUnknown;
         if (!(creation && ended)) {
             if (t < p.start_ns) p.start_ns = t;
             return p;

@@ -9,46 +9,52 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "call_site.hpp"
 #include "command_line.hpp"
+#include "copied_ptr.hpp"
 #include "exec_path.hpp"
 #include "interned_text.hpp"
+#include "list_arena.hpp"
+#include "presence_bits.hpp"
 #include "wire/record.hpp"
 
 namespace cowtrace::model {
 
 // What cowtrace learned about the program an exec ran: the collector's inspection of the file
-// and the library's own decisions. Each fact is a reason the new image may not be traced.
+// and the library's own decisions. Each fact is a reason the new image may not be traced. One
+// bit each: 9 bytes became 2 (issue 15).
 struct ExecImage {
-    bool static_binary = false;      // no dynamic loader: a preloaded library cannot load
-    bool setid = false;              // a set-user/group-ID bit takes effect: LD_PRELOAD dropped
-    bool file_capabilities = false;  // file capabilities take effect: likewise
-    bool script = false;             // #!: its interpreter is what runs
-    bool not_elf = false;
-    bool foreign_arch = false;
-    bool unreadable = false;       // the file could not be inspected
-    bool without_library = false;  // no room for LD_PRELOAD in the environment
-    bool other_uid = false;        // runs as a uid that cannot reach the collector
+    bool static_binary : 1 = false;      // no dynamic loader: a preloaded library cannot load
+    bool setid : 1 = false;              // a set-user/group-ID bit takes effect: LD_PRELOAD dropped
+    bool file_capabilities : 1 = false;  // file capabilities take effect: likewise
+    bool script : 1 = false;             // #!: its interpreter is what runs
+    bool not_elf : 1 = false;
+    bool foreign_arch : 1 = false;
+    bool unreadable : 1 = false;       // the file could not be inspected
+    bool without_library : 1 = false;  // no room for LD_PRELOAD in the environment
+    bool other_uid : 1 = false;        // runs as a uid that cannot reach the collector
 
     void merge(const ExecImage& other);
     bool any() const;
 };
 
+// The flags are bits: 56 bytes an exec became 40 (issue 15).
 struct ExecEvent {
     uint64_t t_ns = 0;        // since the trace started
     ExecPath path;            // the file the successful execve ran (AT_EXECFN), else as passed
     ExecPath requested_path;  // as the program passed it (execvp: the bare name)
     CommandLine argv;
-    bool argv_truncated = false;
-    bool ok = false;
     int error = 0;  // errno when it failed
     ExecImage image;
-    bool confirmed = false;  // the new image (or the kernel) said so
-    bool resolved = false;   // the attempt's outcome is known (or assumed at the end)
-    bool env_reinjected = false;
+    bool argv_truncated : 1 = false;
+    bool ok : 1 = false;
+    bool confirmed : 1 = false;  // the new image (or the kernel) said so
+    bool resolved : 1 = false;   // the attempt's outcome is known (or assumed at the end)
+    bool env_reinjected : 1 = false;
 };
 
 // Who said how a process ended, from least to most trusted: its own exit call can be followed
@@ -125,17 +131,31 @@ struct CopyAttributionFigures {
     uint64_t attributed_bytes = 0;
 };
 
-// Fields ordered by size, the one-byte ones together: 320 bytes an episode became 280 (issue 15).
+// Fields ordered by size, the one-byte ones together: 320 bytes an episode became 280 (issue 15);
+// what few episodes have behind one pointer, optional figures as values with presence bits and
+// the child's index in 32 bits: 168.
 struct ForkEpisode {
     // Measured, or short-lived: the child exec'd or exited before the collector read its
     // fork-time memory (nothing of its copy-on-write is known but its own minor faults).
     enum class Census : uint8_t { kMeasured, kShortLived };
     enum class End : uint8_t { kExit, kExec, kRunning };
+    // What few episodes have (none of a spawn loop's, none of a build's): 80 bytes an episode as
+    // fields, 8 behind a pointer that most leave null.
+    struct Rarities {
+        uint64_t zero_page_bytes_at_fork = 0;  // mapped to the zero page: not real memory
+        uint64_t thp_bytes_at_fork = 0;        // in transparent huge pages
+        uint64_t ksm_bytes_at_fork = 0;        // KSM-merged pages
+        // Not measured because its parent ended (at this time) before the child's memory was
+        // read (a daemon's fork): nothing stayed shared with it, whatever the child's own life.
+        std::optional<uint64_t> parent_ended_first_ns;
+        // Which code copied: call paths, largest first, and how they were found.
+        std::vector<CopyPath> copy_paths;
+        std::shared_ptr<const CopyAttributionFigures> attribution;  // null: none for it
+    };
+
     pid_t parent = 0;
     pid_t child = 0;
-    size_t child_index = 0;  // into ProcessTree::processes
-    uint64_t t_ns = 0;       // the fork
-    std::optional<uint64_t> end_ns;
+    uint32_t child_index = 0;  // into ProcessTree::processes
     Census census = Census::kMeasured;
     End end = End::kRunning;
     CensusMode mode = CensusMode::kExact;
@@ -144,6 +164,13 @@ struct ForkEpisode {
     // `attach`: the child had not exec'd when the trace began. "At fork" means at the attach;
     // copies made before it are in copied_bytes with no side (split_known or not).
     bool under_way_at_attach = false;
+
+private:
+    enum PresenceBit : unsigned { kEnd, kBaselineDelay, kChildMinorFaults };
+    PresenceBits present_;  // with the one-byte fields: of end_ns_ and the others below
+
+public:
+    uint64_t t_ns = 0;  // the fork
     uint64_t shared_bytes_at_fork = 0;
     uint64_t copied_bytes_peak = 0;
     uint64_t copied_bytes_final = 0;
@@ -151,32 +178,60 @@ struct ForkEpisode {
     uint64_t copied_by_child_bytes = 0;
     uint64_t retained_bytes_final = 0;
     uint64_t child_new_bytes_final = 0;
-    uint64_t zero_page_bytes_at_fork = 0;  // mapped to the zero page: not real memory
-    uint64_t thp_bytes_at_fork = 0;        // in transparent huge pages
-    uint64_t ksm_bytes_at_fork = 0;        // KSM-merged pages
     // Why some figures are estimates: a census states the same one or two sentences (of 100 to
     // 250 bytes) for every episode, so the list is interned, shared by every episode alike.
     SentenceList approximations;
-    std::vector<CowSample> samples;
-    std::vector<CowRegion> regions;
+    // Kept in the tree's episode_samples and episode_regions: both lists are made when the
+    // episode ends and never change after.
+    std::span<const CowSample> samples;
+    std::span<const CowRegion> regions;
     uint64_t census_cost_ns = 0;  // total time the collector spent measuring this episode
-    std::optional<uint64_t> baseline_delay_ns;  // from the fork to the read of its memory
-    // Not measured because its parent ended (at this time) before the child's memory was read
-    // (a daemon's fork): nothing stayed shared with it, whatever the child's own life.
-    std::optional<uint64_t> parent_ended_first_ns;
-    std::optional<uint64_t> child_minor_faults;  // the child's own, as it ended (getrusage)
-    // Which code copied: call paths, largest first, and how they were found.
-    std::vector<CopyPath> copy_paths;
-    // Null when the trace has none for it (most episodes): figures are 96 bytes an episode.
-    std::shared_ptr<const CopyAttributionFigures> attribution;
+
+    std::optional<uint64_t> end_ns() const { return present_.get(kEnd, end_ns_); }
+    void set_end_ns(std::optional<uint64_t> t) { present_.set(kEnd, end_ns_, t); }
+    // From the fork to the read of its memory.
+    std::optional<uint64_t> baseline_delay_ns() const {
+        return present_.get(kBaselineDelay, baseline_delay_ns_);
+    }
+    void set_baseline_delay_ns(std::optional<uint64_t> ns) {
+        present_.set(kBaselineDelay, baseline_delay_ns_, ns);
+    }
+    // The child's own, as it ended (getrusage).
+    std::optional<uint64_t> child_minor_faults() const {
+        return present_.get(kChildMinorFaults, child_minor_faults_);
+    }
+    void set_child_minor_faults(std::optional<uint64_t> n) {
+        present_.set(kChildMinorFaults, child_minor_faults_, n);
+    }
+
+    uint64_t zero_page_bytes_at_fork() const { return rare_ ? rare_->zero_page_bytes_at_fork : 0; }
+    uint64_t thp_bytes_at_fork() const { return rare_ ? rare_->thp_bytes_at_fork : 0; }
+    uint64_t ksm_bytes_at_fork() const { return rare_ ? rare_->ksm_bytes_at_fork : 0; }
+    std::optional<uint64_t> parent_ended_first_ns() const {
+        return rare_ ? rare_->parent_ended_first_ns : std::nullopt;
+    }
+    std::span<const CopyPath> copy_paths() const {
+        return rare_ ? std::span<const CopyPath>(rare_->copy_paths) : std::span<const CopyPath>();
+    }
+    const CopyAttributionFigures* attribution() const {
+        return rare_ ? rare_->attribution.get() : nullptr;
+    }
+    // To set any of them (the build, tests): made on first use.
+    Rarities& rarities() { return rare_.made(); }
+
+private:
+    uint64_t end_ns_ = 0;
+    uint64_t baseline_delay_ns_ = 0;
+    uint64_t child_minor_faults_ = 0;
+    CopiedPtr<Rarities> rare_;
 };
 
-// Fields ordered by size, the one-byte ones together: 200 bytes a process became 176 (issue 15).
+// Fields ordered by size, the one-byte ones together: 200 bytes a process became 176 (issue 15);
+// its two optional figures as values with presence bits and its children a span, 152.
 struct Process {
     pid_t pid = 0;
     pid_t ppid = -1;  // the process that created it, even if later reparented
     uint64_t start_ns = 0;
-    std::optional<uint64_t> end_ns;
     wire::CreateHow how = wire::CreateHow::kUnknown;
     bool creation_seen_by_shim = false;  // a shim record reported its creation
     bool creation_seen_by_kernel = false;
@@ -186,19 +241,41 @@ struct Process {
     // Alive when this trace file began (a rotated trace): its creation, and the first of its
     // records, are in the file before.
     bool carried_over = false;
+
+private:
+    enum PresenceBit : unsigned { kEnd, kFirstImageMinorFaults };
+    PresenceBits present_;  // with the one-byte fields: of end_ns_ and first_image_minor_faults_
+
+public:
     uint32_t seq_gaps = 0;  // numbers that never arrived
     ExitStatus exit;
     CallSite call_site;  // return addresses in the creator, shared by every child of that site
     std::vector<ExecEvent> execs;
-    CommandLine argv;  // the image's command line (hello), before any exec we saw
-    std::optional<uint64_t> first_image_minor_faults;  // as its first image exec'd or exited
+    CommandLine argv;              // the image's command line (hello), before any exec we saw
     uint64_t dropped_records = 0;  // counted by the library: neither sent nor spooled
     // A record the library dropped also leaves a hole in the numbering: the larger of the two.
     uint64_t records_lost() const {
         return seq_gaps > dropped_records ? seq_gaps : dropped_records;
     }
-    std::vector<size_t> children;  // indices into ProcessTree::processes
+    // Indices into ProcessTree::processes, kept in ProcessTree::process_children: made once,
+    // when the build links parents, as one list for the tree (a vector each was 24 bytes a
+    // process, most of them empty, and an allocation for each parent).
+    std::span<const size_t> children;
     std::vector<MemorySample> memory;
+
+    std::optional<uint64_t> end_ns() const { return present_.get(kEnd, end_ns_); }
+    void set_end_ns(std::optional<uint64_t> t) { present_.set(kEnd, end_ns_, t); }
+    // As its first image exec'd or exited.
+    std::optional<uint64_t> first_image_minor_faults() const {
+        return present_.get(kFirstImageMinorFaults, first_image_minor_faults_);
+    }
+    void set_first_image_minor_faults(std::optional<uint64_t> n) {
+        present_.set(kFirstImageMinorFaults, first_image_minor_faults_, n);
+    }
+
+private:
+    uint64_t end_ns_ = 0;
+    uint64_t first_image_minor_faults_ = 0;
 };
 
 struct TraceNote {
@@ -230,7 +307,11 @@ struct ProcessTree {
     uint64_t dropped_records = 0;
     std::vector<Process> processes;
     std::vector<ForkEpisode> episodes;
-    uint64_t sampling_interval_ns = 0;  // the interval actually used (stretched to its duty cycle)
+    // What the episodes' samples and regions are spans of (the tree cannot be copied, only moved).
+    ListArena<CowSample> episode_samples;
+    ListArena<CowRegion> episode_regions;
+    ListArena<size_t> process_children;  // what the processes' children are spans of
+    uint64_t sampling_interval_ns = 0;   // the interval actually used (stretched to its duty cycle)
     bool fork_children_measured_from_outside = false;  // a fork child without episode: short-lived
     bool attached = false;  // `cowtrace attach`: observed from outside, from a running start
     std::vector<TraceNote> notes;

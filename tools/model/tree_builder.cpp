@@ -155,7 +155,7 @@ public:
         // known end may be.
         bool alive_listed = tree.complete && tree.root_pid > 0;
         for (Process& p : tree.processes) {
-            if (!alive_listed && !p.end_ns && p.exit.kind == ExitStatus::Kind::kUnknown) {
+            if (!alive_listed && !p.end_ns() && p.exit.kind == ExitStatus::Kind::kUnknown) {
                 p.still_running = true;
             }
         }
@@ -178,7 +178,7 @@ private:
         if (root.argv.empty()) root.argv = ctx_.command_lines.intern(tree.command);
         if (tree.root_status && root.exit.kind == ExitStatus::Kind::kUnknown) {
             root.exit = status_from_wait(*tree.root_status, ExitSource::kCollector);
-            if (!root.end_ns) root.end_ns = tree.end_ns;
+            if (!root.end_ns()) root.set_end_ns(tree.end_ns);
         }
     }
 

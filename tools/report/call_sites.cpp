@@ -72,7 +72,7 @@ std::vector<ForkCallSite> fork_call_sites(const model::ProcessTree& tree,
         }
         ++site.forks;
         if (e.census == model::ForkEpisode::Census::kShortLived) ++site.short_lived;
-        if (e.parent_ended_first_ns) ++site.parent_ended_first;
+        if (e.parent_ended_first_ns()) ++site.parent_ended_first;
         site.copied_bytes_peak_total += e.copied_bytes_peak;
         site.copied_bytes_peak_max = std::max(site.copied_bytes_peak_max, e.copied_bytes_peak);
         site.shared_bytes_at_fork_total += e.shared_bytes_at_fork;

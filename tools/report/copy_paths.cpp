@@ -29,7 +29,7 @@ std::string copy_path_text(const model::CopyPath& path) {
 
 std::vector<std::string> copy_path_lines(const model::ForkEpisode& e) {
     uint64_t total = 0;
-    for (const auto& p : e.copy_paths) total += p.copied_bytes;
+    for (const auto& p : e.copy_paths()) total += p.copied_bytes;
     if (total == 0) return {};
     // Paths that differ only below the two frames shown read the same: one line, their sum.
     struct Line {
@@ -37,7 +37,7 @@ std::vector<std::string> copy_path_lines(const model::ForkEpisode& e) {
         uint64_t bytes = 0;
     };
     std::vector<Line> merged;
-    for (const model::CopyPath& p : e.copy_paths) {
+    for (const model::CopyPath& p : e.copy_paths()) {
         std::string text = copy_path_text(p) + ", by the " +
                            (p.side == wire::CopySide::kParent ? "parent" : "child");
         auto same = std::find_if(merged.begin(), merged.end(),

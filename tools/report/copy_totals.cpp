@@ -33,7 +33,7 @@ CopyTotals copy_totals(const model::ProcessTree& tree) {
         // Its copies are gone with the episode: the child's with the child, the parent's are
         // then its only copy. (Just after its final census, which is often at its very end.)
         // An episode still running when the trace ended holds them to the end.
-        if (held != 0 && e.end_ns) changes.push_back({std::max(*e.end_ns, last_t) + 1, -held});
+        if (held != 0 && e.end_ns()) changes.push_back({std::max(*e.end_ns(), last_t) + 1, -held});
     }
     // At one instant, ends before starts: an episode that ends as another is sampled did not
     // hold its copies at the same time as the other's.
@@ -60,7 +60,7 @@ uint64_t copied_held_at(const model::ForkEpisode& e, uint64_t t_ns) {
         held = s.copied_bytes;
         last_t = s.t_ns;
     }
-    if (e.end_ns && t_ns > std::max(*e.end_ns, last_t)) return 0;
+    if (e.end_ns() && t_ns > std::max(*e.end_ns(), last_t)) return 0;
     return held;
 }
 

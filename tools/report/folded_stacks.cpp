@@ -38,7 +38,7 @@ void write_folded_copies(const model::ProcessTree& tree, std::ostream& out) {
     ProcessLabels labels(tree);
     std::map<std::string, uint64_t> weights;  // sorted: the same trace folds the same way
     for (const auto& e : tree.episodes) {
-        for (const auto& p : e.copy_paths) {
+        for (const auto& p : e.copy_paths()) {
             if (p.copied_bytes == 0) continue;
             bool parent = p.side == wire::CopySide::kParent;
             std::optional<size_t> who =

@@ -162,7 +162,7 @@ private:
             seen[index] = true;
             long node = add_process_node(index, parent);
             std::vector<SiblingRun> runs = groups_.runs_of(index);
-            const std::vector<size_t>& kids = tree_.processes[index].children;
+            std::span<const size_t> kids = tree_.processes[index].children;
             // Pushed last run first, so that siblings come out in order; a folded group is a
             // marker on the stack, made a node in its turn.
             for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
@@ -221,7 +221,7 @@ private:
                                           ? ""
                                           : model::create_how_name(p.how)));
         start_.push_back(p.start_ns);
-        end_.push_back(p.end_ns ? json(*p.end_ns) : json(nullptr));
+        end_.push_back(p.end_ns() ? json(*p.end_ns()) : json(nullptr));
         exit_.push_back(strings_.index(ended_text(p)));
         exit_class_.push_back(strings_.index(exit_class(p)));
         flags_.push_back(strings_.index(flags_of(p)));
@@ -242,7 +242,7 @@ private:
     }
 
     void add_group_node(const PendingGroup& g) {
-        const std::vector<size_t>& kids = tree_.processes[g.parent_process].children;
+        std::span<const size_t> kids = tree_.processes[g.parent_process].children;
         size_t first = kids[g.run.first];
         long node = push_node(first, g.parent_node);
         SiblingGroupFigures f = group_figures(tree_, groups_, g.parent_process, g.run);
@@ -251,8 +251,8 @@ private:
         for (size_t k = g.run.first; k < g.run.first + g.run.count; ++k) {
             const Process& m = tree_.processes[kids[k]];
             node_of_[kids[k]] = node;
-            if (m.end_ns)
-                last_end = std::max(last_end, *m.end_ns);
+            if (m.end_ns())
+                last_end = std::max(last_end, *m.end_ns());
             else
                 all_ended = false;
         }
@@ -319,7 +319,7 @@ private:
                       {"name", strings_.index(labels_.name(e.child_index))},
                       {"cmd", strings_.index(labels_.command_line(e.child_index))},
                       {"t", e.t_ns},
-                      {"end", e.end_ns ? json(*e.end_ns) : json(nullptr)},
+                      {"end", e.end_ns() ? json(*e.end_ns()) : json(nullptr)},
                       {"end_kind", end_name(e.end)},
                       {"mode", model::census_mode_name(e.mode)},
                       {"shared", e.shared_bytes_at_fork},
@@ -340,8 +340,8 @@ private:
 
     // The code that copied: the largest call paths, with how they were found (null: no word).
     json attribution_json(const ForkEpisode& e) {
-        if (!e.attribution) return nullptr;
-        const model::CopyAttributionFigures& a = *e.attribution;
+        if (!e.attribution()) return nullptr;
+        const model::CopyAttributionFigures& a = *e.attribution();
         json coverage = nullptr;
         if (a.unavailable.empty() && e.copied_bytes_final > 0) {
             coverage = std::round(1000.0 * static_cast<double>(a.attributed_bytes) /
@@ -350,23 +350,23 @@ private:
         }
         json paths = json::array();
         uint64_t total = 0;
-        for (const auto& p : e.copy_paths) total += p.copied_bytes;
-        for (size_t i = 0; i < e.copy_paths.size() && i < kCopyPathsShown; ++i) {
-            const model::CopyPath& p = e.copy_paths[i];
+        for (const auto& p : e.copy_paths()) total += p.copied_bytes;
+        for (size_t i = 0; i < e.copy_paths().size() && i < kCopyPathsShown; ++i) {
+            const model::CopyPath& p = e.copy_paths()[i];
             json frames = json::array();
             for (const auto& f : p.frames) frames.push_back(strings_.index(f));
             paths.push_back(
                 json::array({p.copied_bytes, p.side == wire::CopySide::kParent ? "parent" : "child",
                              std::move(frames)}));
         }
-        return json{
-            {"unavailable", a.unavailable.empty() ? json(nullptr) : json(a.unavailable)},
-            {"period", a.period},
-            {"coverage", coverage},
-            {"paths", std::move(paths)},
-            {"paths_total_bytes", total},
-            {"paths_more",
-             e.copy_paths.size() > kCopyPathsShown ? e.copy_paths.size() - kCopyPathsShown : 0}};
+        return json{{"unavailable", a.unavailable.empty() ? json(nullptr) : json(a.unavailable)},
+                    {"period", a.period},
+                    {"coverage", coverage},
+                    {"paths", std::move(paths)},
+                    {"paths_total_bytes", total},
+                    {"paths_more", e.copy_paths().size() > kCopyPathsShown
+                                       ? e.copy_paths().size() - kCopyPathsShown
+                                       : 0}};
     }
 
     json episodes_more() const {
@@ -392,9 +392,9 @@ private:
                 c.push_back({smp.t_ns, smp.copied_bytes});
                 s.push_back({smp.t_ns, smp.shared_bytes});
             }
-            if (e.end_ns) {
-                c.push_back({std::max(*e.end_ns, c.back().t_ns), 0});
-                s.push_back({std::max(*e.end_ns, s.back().t_ns), 0});
+            if (e.end_ns()) {
+                c.push_back({std::max(*e.end_ns(), c.back().t_ns), 0});
+                s.push_back({std::max(*e.end_ns(), s.back().t_ns), 0});
             }
             copied.add(c);
             shared.add(s);

@@ -68,8 +68,8 @@ const char* end_name(model::ForkEpisode::End e) {
 // How the episode's copies were attributed to code: null when the trace has no word of it
 // (attribution off, or an older collector).
 json attribution_summary_json(const model::ForkEpisode& e) {
-    if (!e.attribution) return nullptr;
-    const model::CopyAttributionFigures& a = *e.attribution;
+    if (!e.attribution()) return nullptr;
+    const model::CopyAttributionFigures& a = *e.attribution();
     // The share of the measured copies the call paths account for (sampling estimates them:
     // it may pass 1 a little).
     json coverage = nullptr;
@@ -118,7 +118,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         regions.push_back(std::move(x));
     }
     json attribution = json::array();
-    for (const auto& p : e.copy_paths) {
+    for (const auto& p : e.copy_paths()) {
         attribution.push_back(json{{"stack", p.frames},
                                    {"side", p.side == wire::CopySide::kParent ? "parent" : "child"},
                                    {"copied_bytes", p.copied_bytes},
@@ -134,7 +134,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"child", e.child},
         {"child_index", e.child_index},
         {"t_ns", e.t_ns},
-        {"end_ns", e.end_ns ? json(*e.end_ns) : json(nullptr)},
+        {"end_ns", e.end_ns() ? json(*e.end_ns()) : json(nullptr)},
         {"end", end_name(e.end)},
         {"census", measured ? "measured" : "short-lived"},
         {"mode", model::census_mode_name(e.mode)},
@@ -147,13 +147,14 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"retained_bytes_final", figure(e.retained_bytes_final)},
         {"child_new_bytes_final", figure(e.child_new_bytes_final)},
         {"final_from_last_sample", e.final_from_last_sample},
-        {"parent_ended_first", e.parent_ended_first_ns.has_value()},
+        {"parent_ended_first", e.parent_ended_first_ns().has_value()},
         {"under_way_at_attach", e.under_way_at_attach},
-        {"baseline_delay_ns", e.baseline_delay_ns ? json(*e.baseline_delay_ns) : json(nullptr)},
-        {"child_minor_faults", e.child_minor_faults ? json(*e.child_minor_faults) : json(nullptr)},
-        {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork},
-        {"thp_bytes_at_fork", e.thp_bytes_at_fork},
-        {"ksm_bytes_at_fork", e.ksm_bytes_at_fork},
+        {"baseline_delay_ns", e.baseline_delay_ns() ? json(*e.baseline_delay_ns()) : json(nullptr)},
+        {"child_minor_faults",
+         e.child_minor_faults() ? json(*e.child_minor_faults()) : json(nullptr)},
+        {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork()},
+        {"thp_bytes_at_fork", e.thp_bytes_at_fork()},
+        {"ksm_bytes_at_fork", e.ksm_bytes_at_fork()},
         {"approximations", e.approximations.words()},
         {"census_cost_ns", e.census_cost_ns},
         {"call_site", call_site_json(tree, e.parent, child.call_site)},
@@ -198,7 +199,7 @@ json to_json(const model::ProcessTree& tree) {
         json proc{{"pid", p.pid},
                   {"ppid", p.ppid > 0 ? json(p.ppid) : json(nullptr)},
                   {"start_ns", p.start_ns},
-                  {"end_ns", p.end_ns ? json(*p.end_ns) : json(nullptr)},
+                  {"end_ns", p.end_ns() ? json(*p.end_ns()) : json(nullptr)},
                   {"execs", std::move(execs)},
                   {"exit", exit_json(p.exit)},
                   {"how", model::create_how_name(p.how)},
@@ -207,7 +208,7 @@ json to_json(const model::ProcessTree& tree) {
                   {"flags", limits_json(tree, p)},
                   {"name", labels.name(i)},
                   {"command_line", labels.command_line(i)},
-                  {"children", p.children}};
+                  {"children", std::vector<size_t>(p.children.begin(), p.children.end())}};
         if (!p.memory.empty()) proc["memory"] = memory_json(p);
         if (p.dropped_records || p.seq_gaps) {
             proc["records_missing"] = p.records_lost();
@@ -335,11 +336,11 @@ private:
     }
 
     void attribution_summary(const model::ForkEpisode& e) {
-        if (!e.attribution) {
+        if (!e.attribution()) {
             json_.null();
             return;
         }
-        const model::CopyAttributionFigures& a = *e.attribution;
+        const model::CopyAttributionFigures& a = *e.attribution();
         json_.begin_object();
         json_.key("attributed_bytes").number(a.attributed_bytes);
         json_.key("copy_samples").number(a.copy_samples);
@@ -383,7 +384,7 @@ private:
         json_.key("approximations");
         strings(e.approximations);
         json_.key("attribution").begin_array();
-        for (const auto& p : e.copy_paths) {
+        for (const auto& p : e.copy_paths()) {
             json_.begin_object();
             json_.key("copied_bytes").number(p.copied_bytes);
             json_.key("samples").number(p.samples);
@@ -396,7 +397,7 @@ private:
         json_.key("attribution_summary");
         attribution_summary(e);
         json_.key("baseline_delay_ns");
-        number_or_null(e.baseline_delay_ns);
+        number_or_null(e.baseline_delay_ns());
         json_.key("call_site");
         call_site(e.parent, child.call_site);
         json_.key("census").string(measured ? "measured" : "short-lived");
@@ -404,7 +405,7 @@ private:
         json_.key("child").number(e.child);
         json_.key("child_index").number(e.child_index);
         json_.key("child_minor_faults");
-        number_or_null(e.child_minor_faults);
+        number_or_null(e.child_minor_faults());
         json_.key("child_new_bytes_final");
         figure(e.child_new_bytes_final);
         json_.key("copied_by_child_bytes");
@@ -417,12 +418,12 @@ private:
         figure(e.copied_bytes_peak);
         json_.key("end").string(end_name(e.end));
         json_.key("end_ns");
-        number_or_null(e.end_ns);
+        number_or_null(e.end_ns());
         json_.key("final_from_last_sample").boolean(e.final_from_last_sample);
-        json_.key("ksm_bytes_at_fork").number(e.ksm_bytes_at_fork);
+        json_.key("ksm_bytes_at_fork").number(e.ksm_bytes_at_fork());
         json_.key("mode").string(model::census_mode_name(e.mode));
         json_.key("parent").number(e.parent);
-        json_.key("parent_ended_first").boolean(e.parent_ended_first_ns.has_value());
+        json_.key("parent_ended_first").boolean(e.parent_ended_first_ns().has_value());
         json_.key("regions").begin_array();
         for (const auto& r : e.regions) {
             json_.begin_object();
@@ -462,9 +463,9 @@ private:
         else
             json_.null();
         json_.key("t_ns").number(e.t_ns);
-        json_.key("thp_bytes_at_fork").number(e.thp_bytes_at_fork);
+        json_.key("thp_bytes_at_fork").number(e.thp_bytes_at_fork());
         json_.key("under_way_at_attach").boolean(e.under_way_at_attach);
-        json_.key("zero_page_bytes_at_fork").number(e.zero_page_bytes_at_fork);
+        json_.key("zero_page_bytes_at_fork").number(e.zero_page_bytes_at_fork());
         json_.end_object();
     }
 
@@ -511,7 +512,7 @@ private:
         json_.end_array();
         json_.key("command_line").string(labels_.command_line(i));
         json_.key("end_ns");
-        number_or_null(p.end_ns);
+        number_or_null(p.end_ns());
         json_.key("execs").begin_array();
         for (const auto& e : p.execs) exec(e);
         json_.end_array();

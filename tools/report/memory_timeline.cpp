@@ -43,16 +43,16 @@ void add_episode_changes(const model::ProcessTree& tree, const std::vector<size_
         size_t parent = parent_of[e.child_index];
         changes.push_back(
             {e.t_ns, PssChange::Kind::kFork, parent, e.child_index, e.shared_bytes_at_fork});
-        if (!e.end_ns) continue;
+        if (!e.end_ns()) continue;
         uint64_t still_shared = e.samples.empty() ? e.shared_bytes_at_fork - e.copied_bytes_final
                                                   : e.samples.back().shared_bytes;
         // An episode ended by exit ends at the child's final census, but the child lives on a
         // little and is sampled with its half of the shared pages still counted: the sharing
         // ends with the process (its end in the replay), not with the census.
-        uint64_t ended = *e.end_ns;
+        uint64_t ended = *e.end_ns();
         const model::Process& child = tree.processes[e.child_index];
-        if (e.end == model::ForkEpisode::End::kExit && child.end_ns && !child.still_running) {
-            ended = std::max(ended, *child.end_ns);
+        if (e.end == model::ForkEpisode::End::kExit && child.end_ns() && !child.still_running) {
+            ended = std::max(ended, *child.end_ns());
             if (!child.memory.empty()) ended = std::max(ended, child.memory.back().t_ns);
         }
         changes.push_back(
@@ -76,8 +76,9 @@ model::TreePssLedger replay_tree_pss(const model::ProcessTree& tree, uint64_t un
             changes.push_back({m.t_ns, PssChange::Kind::kSample, i, 0, m.pss_bytes});
         // A sample can arrive after the recorded end (the census raced the exit): the end wins.
         // A process never sampled ends too: a fork may have passed it a share.
-        if (p.end_ns && !p.still_running) {
-            uint64_t end = p.memory.empty() ? *p.end_ns : std::max(*p.end_ns, p.memory.back().t_ns);
+        if (p.end_ns() && !p.still_running) {
+            uint64_t end =
+                p.memory.empty() ? *p.end_ns() : std::max(*p.end_ns(), p.memory.back().t_ns);
             changes.push_back({end, PssChange::Kind::kEnd, i});
         }
     }

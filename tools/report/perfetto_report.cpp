@@ -71,7 +71,7 @@ private:
         for (size_t i = 0; i < tree_.processes.size(); ++i)
             track_[i] = {tree_.processes[i].pid, tree_.processes[i].pid};
         for (size_t parent = 0; parent < tree_.processes.size(); ++parent) {
-            const std::vector<size_t>& kids = tree_.processes[parent].children;
+            std::span<const size_t> kids = tree_.processes[parent].children;
             for (const SiblingRun& run : groups_.runs_of(parent)) {
                 if (!run.folded()) continue;
                 FoldedGroup g;
@@ -109,7 +109,7 @@ private:
 
     // The process's span, clipped to the trace: [start, end or trace end], at least kMinSpanNs.
     std::pair<uint64_t, uint64_t> span_of(const model::Process& p) const {
-        uint64_t end = p.end_ns ? *p.end_ns : std::max(tree_.end_ns, p.start_ns);
+        uint64_t end = p.end_ns() ? *p.end_ns() : std::max(tree_.end_ns, p.start_ns);
         end = std::max(end, p.start_ns + kMinSpanNs);
         return {p.start_ns, end};
     }
@@ -162,7 +162,7 @@ private:
                   {"exit", ended_text(p)},
                   {"how", model::create_how_name(p.how)}};
         if (p.ppid > 0) args["ppid"] = p.ppid;
-        if (p.still_running || !p.end_ns) args["alive"] = true;
+        if (p.still_running || !p.end_ns()) args["alive"] = true;
         if (group_of_[i] >= 0) args["folded_in"] = folded_[static_cast<size_t>(group_of_[i])].name;
         emit({{"ph", "X"},
               {"cat", "process"},
@@ -248,7 +248,7 @@ private:
                     s.copied_by_child_bytes);
         }
         // Once the child is gone nothing is shared or copied any more.
-        if (e.end_ns) counter(*e.end_ns, 0, 0, 0, 0);
+        if (e.end_ns()) counter(*e.end_ns(), 0, 0, 0, 0);
     }
 
     void write_memory_counters(const model::Process& p) {
@@ -259,12 +259,12 @@ private:
                   {"ts", micros(m.t_ns)},
                   {"args", {{"rss_bytes", m.rss_bytes}, {"pss_bytes", m.pss_bytes}}}});
         }
-        if (!p.memory.empty() && p.end_ns && *p.end_ns >= p.memory.back().t_ns &&
+        if (!p.memory.empty() && p.end_ns() && *p.end_ns() >= p.memory.back().t_ns &&
             !p.still_running) {
             emit({{"ph", "C"},
                   {"name", "memory"},
                   {"pid", p.pid},
-                  {"ts", micros(*p.end_ns)},
+                  {"ts", micros(*p.end_ns())},
                   {"args", {{"rss_bytes", 0}, {"pss_bytes", 0}}}});
         }
     }
@@ -280,9 +280,9 @@ private:
                     s.push_back({smp.t_ns, smp.shared_bytes});
                     c.push_back({smp.t_ns, smp.copied_bytes});
                 }
-                if (e->end_ns) {
-                    s.push_back({std::max(*e->end_ns, s.back().t_ns), 0});
-                    c.push_back({std::max(*e->end_ns, c.back().t_ns), 0});
+                if (e->end_ns()) {
+                    s.push_back({std::max(*e->end_ns(), s.back().t_ns), 0});
+                    c.push_back({std::max(*e->end_ns(), c.back().t_ns), 0});
                 }
                 shared.add(s);
                 copied.add(c);
@@ -293,9 +293,9 @@ private:
                 r.push_back({smp.t_ns, smp.rss_bytes});
                 q.push_back({smp.t_ns, smp.pss_bytes});
             }
-            if (p.end_ns && *p.end_ns >= p.memory.back().t_ns && !p.still_running) {
-                r.push_back({*p.end_ns, 0});
-                q.push_back({*p.end_ns, 0});
+            if (p.end_ns() && *p.end_ns() >= p.memory.back().t_ns && !p.still_running) {
+                r.push_back({*p.end_ns(), 0});
+                q.push_back({*p.end_ns(), 0});
             }
             rss.add(r);
             pss.add(q);

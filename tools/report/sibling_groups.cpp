@@ -59,7 +59,7 @@ std::string SiblingGroups::fold_key(size_t index) const {
 }
 
 std::vector<SiblingRun> SiblingGroups::runs_of(size_t parent) const {
-    const std::vector<size_t>& kids = tree_.processes[parent].children;
+    std::span<const size_t> kids = tree_.processes[parent].children;
     std::vector<SiblingRun> runs;
     std::vector<std::string> keys;
     if (folding_.fold) {
@@ -99,11 +99,11 @@ SiblingGroupFigures group_figures(const model::ProcessTree& tree, const SiblingG
                                   size_t parent, SiblingRun run) {
     SiblingGroupFigures f;
     std::vector<uint64_t> life, shared, copied, rss, pss;
-    const std::vector<size_t>& kids = tree.processes[parent].children;
+    std::span<const size_t> kids = tree.processes[parent].children;
     for (size_t k = run.first; k < run.first + run.count && k < kids.size(); ++k) {
         const Process& p = tree.processes[kids[k]];
         f.pids.push_back(p.pid);
-        if (p.end_ns && *p.end_ns >= p.start_ns) life.push_back(*p.end_ns - p.start_ns);
+        if (p.end_ns() && *p.end_ns() >= p.start_ns) life.push_back(*p.end_ns() - p.start_ns);
         if (const ForkEpisode* e = groups.episode_of(kids[k])) {
             if (e->census == ForkEpisode::Census::kShortLived) {
                 ++f.short_lived;

@@ -73,7 +73,7 @@ private:
             size_t short_lived = 0, parent_ended_first = 0;
             for (const auto& e : tree_.episodes) {
                 if (e.copied_bytes_peak > worst->copied_bytes_peak) worst = &e;
-                if (e.parent_ended_first_ns) {
+                if (e.parent_ended_first_ns()) {
                     ++parent_ended_first;
                 } else if (e.census == ForkEpisode::Census::kShortLived) {
                     ++short_lived;
@@ -140,7 +140,7 @@ private:
         for (const auto& e : p.execs) ok_execs += e.ok ? 1 : 0;
         if (ok_execs > 0 && p.pid != tree_.root_pid)
             how += ok_execs > 1 ? fmt::format("+{} execs", ok_execs) : "+exec";
-        std::string life = seconds(p.start_ns) + "–" + (p.end_ns ? seconds(*p.end_ns) : "…");
+        std::string life = seconds(p.start_ns) + "–" + (p.end_ns() ? seconds(*p.end_ns()) : "…");
         std::string memory;
         if (!p.memory.empty()) {
             uint64_t rss = 0;
@@ -191,7 +191,7 @@ private:
             std::vector<SeriesPoint> points;
             points.push_back({e.t_ns, 0});
             for (const auto& s : e.samples) points.push_back({s.t_ns, s.copied_bytes});
-            uint64_t end = e.end_ns ? *e.end_ns : std::max(tree_.end_ns, e.samples.back().t_ns);
+            uint64_t end = e.end_ns() ? *e.end_ns() : std::max(tree_.end_ns, e.samples.back().t_ns);
             size_t estimated = 0;
             uint64_t widest = 0;
             for (const auto& smp : e.samples) {
@@ -231,13 +231,13 @@ private:
 
     // "copies by code (sampled page faults, 99% of the copies):" and the top call paths.
     static void add_copy_paths(const ForkEpisode& e, std::vector<std::string>& lines) {
-        if (!e.attribution || e.copied_bytes_peak == 0) return;
-        const model::CopyAttributionFigures& a = *e.attribution;
+        if (!e.attribution() || e.copied_bytes_peak == 0) return;
+        const model::CopyAttributionFigures& a = *e.attribution();
         if (!a.unavailable.empty()) {
             lines.push_back("copies by code: not known (" + a.unavailable + ")");
             return;
         }
-        if (e.copy_paths.empty()) {
+        if (e.copy_paths().empty()) {
             lines.push_back(fmt::format(
                 "copies by code: no sampled fault fell on a copy (one fault in {} sampled)",
                 a.period));
@@ -273,8 +273,8 @@ private:
     // read: nothing stayed shared with it; 23842 minor faults)": a daemon's fork.
     static std::string short_lived_text(const ForkEpisode& e) {
         std::string faults =
-            e.child_minor_faults ? fmt::format("; {} minor faults", *e.child_minor_faults) : "";
-        if (const auto& parent_end = e.parent_ended_first_ns) {
+            e.child_minor_faults() ? fmt::format("; {} minor faults", *e.child_minor_faults()) : "";
+        if (const auto& parent_end = e.parent_ended_first_ns()) {
             std::string when = *parent_end >= e.t_ns
                                    ? " " + duration_text(*parent_end - e.t_ns) + " after the fork,"
                                    : "";
@@ -285,8 +285,8 @@ private:
         }
         std::string how = e.end == ForkEpisode::End::kExec ? "exec'd" : "exited";
         std::string when =
-            e.end_ns && *e.end_ns >= e.t_ns
-                ? fmt::format(" {} after the fork", duration_text(*e.end_ns - e.t_ns))
+            e.end_ns() && *e.end_ns() >= e.t_ns
+                ? fmt::format(" {} after the fork", duration_text(*e.end_ns() - e.t_ns))
                 : "";
         return fmt::format("short-lived, not measured ({}{}{})", how, when, faults);
     }
@@ -298,7 +298,7 @@ private:
     }
 
     // The pids a folded group holds: runs of consecutive pids as ranges, at most a line's worth.
-    std::string pid_list(const std::vector<size_t>& kids, size_t from, size_t to) const {
+    std::string pid_list(std::span<const size_t> kids, size_t from, size_t to) const {
         std::vector<pid_t> pids;
         for (size_t k = from; k < to; ++k) pids.push_back(tree_.processes[kids[k]].pid);
         std::sort(pids.begin(), pids.end());
@@ -318,7 +318,7 @@ private:
         return out;
     }
 
-    std::string folded_cow_line(const std::vector<size_t>& kids, size_t from, size_t to) const {
+    std::string folded_cow_line(std::span<const size_t> kids, size_t from, size_t to) const {
         size_t measured = 0, short_lived = 0;
         uint64_t max_peak = 0, total_peak = 0, max_shared = 0;
         for (size_t k = from; k < to; ++k) {

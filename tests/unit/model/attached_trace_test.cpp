@@ -100,8 +100,8 @@ TEST(AttachedTrace, AnEndFoundByPollingHasItsTimeButNoStatus) {
     b.add(exit, kPolled, 8500);
     auto tree = built_tree(b);
     const model::Process& polled = only(tree, kPolled);
-    ASSERT_TRUE(polled.end_ns.has_value());
-    EXPECT_EQ(*polled.end_ns, 8500u - 5000u);
+    ASSERT_TRUE(polled.end_ns().has_value());
+    EXPECT_EQ(*polled.end_ns(), 8500u - 5000u);
     EXPECT_EQ(polled.exit.kind, model::ExitStatus::Kind::kUnknown);
     EXPECT_FALSE(polled.still_running);
 }

@@ -55,16 +55,16 @@ TEST(DaemonFork, AParentThatExitsFirstLeavesNothingSharedAndTheEpisodeSaysSo) {
     auto tree = built_tree(daemon_run(3 * kMs));
     const model::ForkEpisode& e = episode_of(tree, kDaemon);
     EXPECT_EQ(e.census, model::ForkEpisode::Census::kShortLived);
-    ASSERT_TRUE(e.parent_ended_first_ns);
-    EXPECT_EQ(e.parent_ended_first_ns, testing::only(tree, kLauncher).end_ns);
-    EXPECT_LT(*e.parent_ended_first_ns, 3 * kMs) << "since the trace's start, 1 ms in";
+    ASSERT_TRUE(e.parent_ended_first_ns());
+    EXPECT_EQ(e.parent_ended_first_ns(), testing::only(tree, kLauncher).end_ns());
+    EXPECT_LT(*e.parent_ended_first_ns(), 3 * kMs) << "since the trace's start, 1 ms in";
 }
 
 TEST(DaemonFork, AParentThatOutlivesItsUnmeasuredChildIsNotSaidToHaveEndedFirst) {
     auto tree = built_tree(daemon_run(7000 * kMs));
     const model::ForkEpisode& e = episode_of(tree, kDaemon);
     EXPECT_EQ(e.census, model::ForkEpisode::Census::kShortLived);
-    EXPECT_FALSE(e.parent_ended_first_ns);
+    EXPECT_FALSE(e.parent_ended_first_ns());
 }
 
 }  // namespace

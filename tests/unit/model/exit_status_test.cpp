@@ -86,8 +86,8 @@ TEST(ExitStatus, OwnWordIsUsedWhenNothingElseIsHeard) {
     EXPECT_EQ(child.exit.kind, ExitStatus::Kind::kCode);
     EXPECT_EQ(child.exit.code, 7);
     EXPECT_EQ(child.exit.source, model::ExitSource::kSelf);
-    ASSERT_TRUE(child.end_ns.has_value());
-    EXPECT_EQ(*child.end_ns, 2000u);
+    ASSERT_TRUE(child.end_ns().has_value());
+    EXPECT_EQ(*child.end_ns(), 2000u);
 }
 
 TEST(ExitStatus, OwnExitCodeKeepsOnlyTheLowByteAsWaitWould) {
@@ -119,8 +119,8 @@ TEST(ExitStatus, EndTimeIsTheKernelsWhenKnown) {
         .kernel_exit(kChild, 3050, exited_status(0))
         .wait_reaped(kRoot, 3100, wire::WaitCall::kWaitpid, kChild, exited_status(0));
     auto tree = built_tree(b);
-    ASSERT_TRUE(only(tree, kChild).end_ns.has_value());
-    EXPECT_EQ(*only(tree, kChild).end_ns, 2050u);
+    ASSERT_TRUE(only(tree, kChild).end_ns().has_value());
+    EXPECT_EQ(*only(tree, kChild).end_ns(), 2050u);
 }
 
 TEST(ExitStatus, WaitForAnUnknownChildIsIgnored) {

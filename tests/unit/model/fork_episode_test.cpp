@@ -83,8 +83,8 @@ TEST(ForkEpisode, EpisodeEndedByExecHasItsEndTime) {
     auto tree = built_tree(b);
     ASSERT_EQ(tree.episodes.size(), 1u);
     EXPECT_EQ(tree.episodes[0].end, ForkEpisode::End::kExec);
-    ASSERT_TRUE(tree.episodes[0].end_ns.has_value());
-    EXPECT_EQ(*tree.episodes[0].end_ns, 1500u);
+    ASSERT_TRUE(tree.episodes[0].end_ns().has_value());
+    EXPECT_EQ(*tree.episodes[0].end_ns(), 1500u);
 }
 
 TEST(ForkEpisode, EpisodeWithoutAnEndIsStillRunning) {
@@ -93,7 +93,7 @@ TEST(ForkEpisode, EpisodeWithoutAnEndIsStillRunning) {
     auto tree = built_tree(b);
     ASSERT_EQ(tree.episodes.size(), 1u);
     EXPECT_EQ(tree.episodes[0].end, ForkEpisode::End::kRunning);
-    EXPECT_FALSE(tree.episodes[0].end_ns.has_value());
+    EXPECT_FALSE(tree.episodes[0].end_ns().has_value());
 }
 
 TEST(ForkEpisode, SamplesAfterTheEpisodeEndedAreIgnored) {

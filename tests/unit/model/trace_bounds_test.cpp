@@ -81,7 +81,7 @@ TEST(TraceBounds, ProcessWithAnUnknownEndNotListedAsLeftBehindIsNotRunning) {
         .trace_end(kCollector, 4000, exited_status(0));
     auto tree = built_tree(b);
     EXPECT_FALSE(only(tree, 200).still_running);
-    EXPECT_FALSE(only(tree, 200).end_ns.has_value());
+    EXPECT_FALSE(only(tree, 200).end_ns().has_value());
 }
 
 TEST(TraceBounds, TraceWithoutItsEndIsIncompleteAndUnendedProcessesAreRunning) {

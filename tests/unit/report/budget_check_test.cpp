@@ -146,7 +146,7 @@ TEST(BudgetCheck, LeftoversAreDescendantsAliveAfterTheCommandEnded) {
 TEST(BudgetCheck, LeftoversNeedACommandThatEnded) {
     TreeFixture f;
     f.root(100, {"launcher"});
-    f.tree.processes[0].end_ns.reset();
+    f.tree.processes[0].set_end_ns(std::nullopt);
     f.tree.processes[0].still_running = true;
     EXPECT_EQ(only(f.tree, {.no_leftover_processes = true}).verdict, Verdict::kNotMeasured);
     TreeFixture record_mode;

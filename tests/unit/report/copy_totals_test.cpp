@@ -47,7 +47,9 @@ TEST(CopyTotals, AFinalCensusAtTheEndCounts) {
     size_t root = f.root(100, {"server"});
     size_t c = f.child(root, 201, 100 * kMs, 500 * kMs);
     model::ForkEpisode& e = f.episode(c, 64 * kMiB, 12 * kMiB, 12 * kMiB);
-    e.samples.front().copied_bytes = 4 * kMiB;  // midway; 12 MiB at the end (500 ms)
+    std::vector<model::CowSample> samples(e.samples.begin(), e.samples.end());
+    samples.front().copied_bytes = 4 * kMiB;  // midway; 12 MiB at the end (500 ms)
+    e.samples = f.tree.episode_samples.keep(samples);
     CopyTotals t = copy_totals(f.tree);
     EXPECT_EQ(t.peak_concurrent_bytes, 12 * kMiB);
     EXPECT_EQ(t.peak_concurrent_t_ns, 500 * kMs);
@@ -60,12 +62,14 @@ TEST(CopyTotals, EstimatesAndShortLivedEpisodesAreNotCounted) {
     size_t root = f.root(100, {"server"});
     size_t c = f.child(root, 201, 100 * kMs, 500 * kMs);
     model::ForkEpisode& e = f.episode(c, 64 * kMiB, 5 * kMiB, 5 * kMiB);
-    e.samples.front().copied_bytes = 30 * kMiB;
-    e.samples.front().exact = false;
+    std::vector<model::CowSample> samples(e.samples.begin(), e.samples.end());
+    samples.front().copied_bytes = 30 * kMiB;
+    samples.front().exact = false;
+    e.samples = f.tree.episode_samples.keep(samples);
     size_t s = f.child(root, 202, 150 * kMs, 160 * kMs);
     model::ForkEpisode& short_lived = f.episode(s, 64 * kMiB, 0, 0);
     short_lived.census = model::ForkEpisode::Census::kShortLived;
-    short_lived.samples.clear();
+    short_lived.samples = {};
     CopyTotals t = copy_totals(f.tree);
     EXPECT_EQ(t.peak_concurrent_bytes, 5 * kMiB);
     EXPECT_EQ(t.measured, 1u);

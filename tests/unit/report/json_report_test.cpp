@@ -77,38 +77,41 @@ model::ProcessTree tree_with_every_field() {
     f.tree.processes[worker].exit = {model::ExitStatus::Kind::kSignal, 0, 9, true,
                                      model::ExitSource::kParent};
     model::ForkEpisode& e = f.episode(worker, 64 * kMiB, 32 * kMiB, 30 * kMiB);
-    e.regions.push_back({"[heap]", 60 * kMiB, 30 * kMiB, 32 * kMiB, 10 * kMiB, 20 * kMiB});
-    e.regions.push_back({"/lib/\xfflib.so", 4 * kMiB, 0, 0, 0, 0});
+    e.regions = f.tree.episode_regions.keep(
+        {{"[heap]", 60 * kMiB, 30 * kMiB, 32 * kMiB, 10 * kMiB, 20 * kMiB},
+         {"/lib/\xfflib.so", 4 * kMiB, 0, 0, 0, 0}});
     e.approximations = {"estimated \"between\" censuses"};
-    e.samples.back().exact = false;
-    e.samples.back().error_bytes = 123;
-    e.baseline_delay_ns = 42;
-    e.child_minor_faults = 77;
+    std::vector<model::CowSample> samples(e.samples.begin(), e.samples.end());
+    samples.back().exact = false;
+    samples.back().error_bytes = 123;
+    e.samples = f.tree.episode_samples.keep(samples);
+    e.set_baseline_delay_ns(42);
+    e.set_child_minor_faults(77);
     e.under_way_at_attach = true;
     e.final_from_last_sample = true;
     e.census_cost_ns = 5000;
-    e.copy_paths.push_back(
+    e.rarities().copy_paths.push_back(
         {{"memset", "hot_writer (w.c:27)"}, wire::CopySide::kChild, 20 * kMiB, 80});
-    e.copy_paths.push_back({{"cold"}, wire::CopySide::kParent, 9 * kMiB, 31});
+    e.rarities().copy_paths.push_back({{"cold"}, wire::CopySide::kParent, 9 * kMiB, 31});
     model::CopyAttributionFigures a;
     a.period = 31;
     a.samples = 120;
     a.copy_samples = 111;
     a.attributed_bytes = 29 * kMiB + 12345;
-    e.attribution = std::make_shared<model::CopyAttributionFigures>(a);
+    e.rarities().attribution = std::make_shared<model::CopyAttributionFigures>(a);
 
     size_t helper = f.child(root, 102, 200 * kMs, std::nullopt, {0x403000});
     model::ForkEpisode& unattributed = f.episode(helper, 8 * kMiB, 0, 0);
     unattributed.split_known = false;
     model::CopyAttributionFigures none;
     none.unavailable = "perf events forbidden";
-    unattributed.attribution = std::make_shared<model::CopyAttributionFigures>(none);
+    unattributed.rarities().attribution = std::make_shared<model::CopyAttributionFigures>(none);
 
     size_t quick = f.child(root, 103, 300 * kMs, 301 * kMs);
     model::ForkEpisode& short_lived = f.episode(quick, 0, 0, 0);
     short_lived.census = model::ForkEpisode::Census::kShortLived;
     short_lived.end = model::ForkEpisode::End::kExec;
-    short_lived.samples.clear();
+    short_lived.samples = {};
     f.tree.processes[quick].seq_gaps = 2;
     f.tree.processes[quick].ppid = 0;
 
@@ -125,7 +128,7 @@ model::ProcessTree tree_with_every_field() {
     f.tree.wall_t0_ns = 1'700'000'000'000'000'000ULL;
     f.tree.sampling_interval_ns = 200 * kMs;
     f.tree.interval_ns = 100 * kMs;
-    return f.tree;
+    return std::move(f.tree);  // the episodes' lists stay where they are
 }
 
 TEST(JsonReport, StreamedIsTheBuiltDocumentWithEveryField) {

@@ -92,7 +92,7 @@ TEST(MemoryTimeline, AChildSampledAfterItsFinalCensusIsNotCountedTwice) {
     size_t root = f.root(100, {"server"});
     size_t child = f.child(root, 101, 100 * kMs, 900 * kMs);
     model::ForkEpisode& e = f.episode(child, 64 * kMiB, 20 * kMiB, 20 * kMiB);
-    e.end_ns = 700 * kMs;
+    e.set_end_ns(700 * kMs);
     f.memory(root, 50 * kMs, 66 * kMiB, 66 * kMiB);
     f.memory(root, 600 * kMs, 66 * kMiB, 44 * kMiB);   // 20 copied + 2 own + 44 shared / 2
     f.memory(child, 650 * kMs, 52 * kMiB, 42 * kMiB);  // 20 copied + 44 shared / 2

@@ -49,7 +49,7 @@ TEST(ProcessLabels, ADamagedTreeThatLoopsStillGetsAName) {
     TreeFixture f;
     size_t a = f.root(100, {});
     size_t b = f.child(a, 101, 10 * kMs, 20 * kMs);
-    f.tree.processes[b].children.push_back(a);  // a loop no real trace has
+    f.add_child(b, a);  // a loop no real trace has
     ProcessLabels labels(f.tree);
     EXPECT_EQ(labels.name(a), "?");
     EXPECT_EQ(labels.command_line(b), "?");

@@ -40,9 +40,9 @@ TEST(TextReport, ForkShowsSharedCopiedSplitAndSparkline) {
     TreeFixture f;
     size_t root = f.root(100, {"server"});
     size_t c = f.child(root, 101, 100 * kMs, 900 * kMs);
-    f.episode(c, 64 * kMiB, 24 * kMiB, 20 * kMiB).regions = {
-        {"[heap]", 48 * kMiB, 3 * kMiB, 17 * kMiB, 2 * kMiB, 1 * kMiB},
-        {"[stack]", 132 * 1024, 8192, 8192, 0, 8192}};
+    f.episode(c, 64 * kMiB, 24 * kMiB, 20 * kMiB).regions =
+        f.tree.episode_regions.keep({{"[heap]", 48 * kMiB, 3 * kMiB, 17 * kMiB, 2 * kMiB, 1 * kMiB},
+                                     {"[stack]", 132 * 1024, 8192, 8192, 0, 8192}});
     auto block = block_under(text_of(f.tree), "(101)");
     ASSERT_EQ(block.size(), 3u);
     EXPECT_NE(block[0].find("64.0 MiB shared at fork"), std::string::npos) << block[0];
@@ -117,9 +117,9 @@ TEST(TextReport, AnUnmeasuredChildWhoseParentExitedFirstSaysSoNotShortLived) {
     size_t daemon = f.child(launcher, 401, 2 * testing::kMs, 1800 * testing::kMs);
     model::ForkEpisode& e = f.episode(daemon, 0, 0, 0);
     e.census = model::ForkEpisode::Census::kShortLived;
-    e.samples.clear();
-    e.parent_ended_first_ns = 3 * testing::kMs;
-    e.child_minor_faults = 23842;
+    e.samples = {};
+    e.rarities().parent_ended_first_ns = 3 * testing::kMs;
+    e.set_child_minor_faults(23842);
     std::ostringstream out;
     write_text(f.tree, {}, out);
     std::string text = out.str();

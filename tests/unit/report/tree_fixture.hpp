@@ -38,8 +38,16 @@ public:
         model::Process& p = tree.processes[i];
         p.how = how;
         p.call_site = std::move(call_site);
-        tree.processes[parent].children.push_back(i);
+        add_child(parent, i);
         return i;
+    }
+
+    // One more child in parent's list (the build makes each list once, in the tree's arena).
+    void add_child(size_t parent, size_t child) {
+        model::Process& p = tree.processes[parent];
+        std::vector<size_t> children(p.children.begin(), p.children.end());
+        children.push_back(child);
+        p.children = tree.process_children.keep(children);
     }
 
     model::ForkEpisode& episode(size_t child_index, uint64_t shared, uint64_t copied_peak,
@@ -50,8 +58,8 @@ public:
         e.parent = c.ppid;
         e.child_index = child_index;
         e.t_ns = c.start_ns;
-        e.end_ns = c.end_ns;
-        e.end = c.end_ns ? model::ForkEpisode::End::kExit : model::ForkEpisode::End::kRunning;
+        e.set_end_ns(c.end_ns());
+        e.end = c.end_ns() ? model::ForkEpisode::End::kExit : model::ForkEpisode::End::kRunning;
         e.mode = model::CensusMode::kExact;
         e.split_known = true;
         e.shared_bytes_at_fork = shared;
@@ -59,11 +67,11 @@ public:
         e.copied_bytes_final = copied_final;
         e.copied_by_parent_bytes = copied_final / 4;
         e.copied_by_child_bytes = copied_final - copied_final / 4;
-        uint64_t end = c.end_ns.value_or(tree.end_ns);
-        e.samples.push_back(
-            {c.start_ns + (end - c.start_ns) / 2, shared - copied_peak, copied_peak, 0, 0, 0, 0});
-        e.samples.push_back({end, shared - copied_final, copied_final, e.copied_by_parent_bytes,
-                             e.copied_by_child_bytes, 0, 0});
+        uint64_t end = c.end_ns().value_or(tree.end_ns);
+        e.samples = tree.episode_samples.keep(
+            {{c.start_ns + (end - c.start_ns) / 2, shared - copied_peak, copied_peak, 0, 0, 0, 0},
+             {end, shared - copied_final, copied_final, e.copied_by_parent_bytes,
+              e.copied_by_child_bytes, 0, 0}});
         tree.episodes.push_back(std::move(e));
         return tree.episodes.back();
     }
@@ -84,7 +92,7 @@ private:
         p.pid = pid;
         p.ppid = ppid;
         p.start_ns = start_ns;
-        p.end_ns = end_ns;
+        p.set_end_ns(end_ns);
         p.how = wire::CreateHow::kFork;
         p.creation_seen_by_shim = true;
         p.shim_loaded = true;
