@@ -44,7 +44,11 @@ int open_spool() {
     if (fd == -ENOENT && temporary_name(c.spool_path, tmp)) {
         long t = raw_syscall(SYS_open, rs_arg(tmp),
                              O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (t >= 0) t = move_high(static_cast<int>(t), kPreferredLowestFd);
+        if (t >= 0) {
+            t = move_high(static_cast<int>(t), kPreferredLowestFd);
+            // A host thread's range close took its low number: the file must not stay behind.
+            if (t < 0) raw_syscall(SYS_unlink, rs_arg(tmp));
+        }
         if (t >= 0) {
             uint8_t header[wire::kFileHeaderSize];
             wire::encode_file_header(header);
