@@ -10,7 +10,6 @@
 #include "attached_processes.hpp"
 #include "core/copy_estimate.hpp"
 #include "core/kpageflags.hpp"
-#include "core/smaps_rollup.hpp"
 #include "record_buffer.hpp"
 #include "wire/collector_records.hpp"
 #include "wire/field_codec.hpp"
@@ -112,6 +111,7 @@ CowSampler::~CowSampler() {
         post(Job{Job::Kind::kFinish});
         worker_.join();
     }
+    memory_.reset();
     attributor_.reset();
     if (notify_fd_ >= 0) close(notify_fd_);
 }
@@ -128,6 +128,14 @@ void CowSampler::start() {
             });
         if (!attributor_->start(attribution_unavailable_)) attributor_.reset();
     }
+    // A quarter of the share funds memory samples, on their own thread.
+    memory_ = std::make_unique<MemorySampler>(duty_cycle_ / 4, interval_ns_,
+                                              [this](std::vector<std::vector<uint8_t>> records) {
+                                                  Output out;
+                                                  out.records = std::move(records);
+                                                  deliver(out);
+                                              });
+    memory_->start();
     worker_ = std::thread([this] { run(); });
 }
 
@@ -226,6 +234,7 @@ void CowSampler::on_exec_failed(pid_t pid) {
 }
 
 uint64_t CowSampler::on_timer(uint64_t now, const std::vector<pid_t>& live) {
+    if (memory_) memory_->on_tick(now, live);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (tick_pending_) return effective_interval_ns_.load();
@@ -260,6 +269,7 @@ void CowSampler::finish(uint64_t t_ns) {
         post(std::move(job));
         worker_.join();
     }
+    if (memory_) memory_->finish();
     collect_results();
 }
 
@@ -301,7 +311,6 @@ void CowSampler::run() {
                 if (episodes_.count(job.child)) end_vanished_episode(job.child, job.t_ns, out);
                 readers_.erase(job.child);
                 exec_before_baseline_.erase(job.child);
-                memory_cost_ns_.erase(job.child);
                 break;
             case Job::Kind::kExecFailed:
                 exec_pending_.erase(job.child);
@@ -588,9 +597,11 @@ void CowSampler::final_census(const Job& job, Output& out) {
         // now, so that the tree's PSS peak does not depend on where the round-robin stood. They
         // are paid from the memory samples' credit (the round-robin waits).
         uint64_t before = thread_cpu_ns();
-        write_memory_sample(e.child, job.t_ns, out);
-        write_memory_sample(e.parent, job.t_ns, out);
-        memory_credit_ns_ -= static_cast<int64_t>(thread_cpu_ns() - before);
+        for (pid_t pid : {e.child, e.parent}) {
+            std::vector<uint8_t> record = memory_sample_record(pid, job.t_ns);
+            if (!record.empty()) out.records.push_back(std::move(record));
+        }
+        if (memory_) memory_->charge(thread_cpu_ns() - before);
     }
     Output ack;
     ack.acks.emplace_back(job.connection_id, ok ? kAckDone : kAckSkipped);
@@ -632,14 +643,13 @@ void CowSampler::end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_
 }
 
 void CowSampler::tick(const Job& job, Output& out) {
-    // The budget: duty_cycle of a core since the last tick. A quarter funds memory samples, the
-    // rest copy-on-write: estimates take at most half of a tick's census share, and what they
+    // The budget: duty_cycle of a core since the last tick, less the quarter that funds memory
+    // samples (MemorySampler): estimates take at most half of a tick's census share, and what they
     // leave accumulates (up to a cap) for exact censuses, so that a large episode is counted
     // page by page every so often and estimated in between.
     uint64_t elapsed = last_tick_ns_ ? job.t_ns - last_tick_ns_ : interval_ns_;
     last_tick_ns_ = job.t_ns;
     auto share = static_cast<int64_t>(duty_cycle_ * static_cast<double>(elapsed));
-    sample_memory(job, share / 4, out);
     int64_t census_share = share - share / 4;
     if (!episodes_.empty()) credit_ns_ = std::min(credit_ns_ + census_share, credit_cap_ns_);
     // Episodes measured longest ago first: they get the exact census when credit allows.
@@ -698,62 +708,26 @@ void CowSampler::tick(const Job& job, Output& out) {
     // (the other half is saved for exact censuses), may overdraw it (the smallest panel read
     // costs what it costs: exact censuses then wait), and only when they need more than the
     // whole share (very many episodes at once, a very short --interval) does the interval
-    // stretch, so that sampling stays within its share of a core.
+    // stretch, so that sampling stays within its share of a core. By the rounds' cost averaged
+    // over the last few: an episode's first estimate (cold panel, the reads' cost still unknown)
+    // can cost three times the next ones, and one such round stretched the interval for good.
+    estimate_round_ns_ = (3 * estimate_round_ns_ + estimate_cost) / 4;
     uint64_t needed =
-        static_cast<uint64_t>(static_cast<double>(estimate_cost) / (duty_cycle_ * 0.75));
+        static_cast<uint64_t>(static_cast<double>(estimate_round_ns_) / (duty_cycle_ * 0.75));
     uint64_t interval = std::max(interval_ns_, needed);
     effective_interval_ns_.store(interval);
     if (interval > max_interval_ns_.load()) max_interval_ns_.store(interval);
     if (interval > reported_interval_ns_ * 11 / 10 && interval > interval_ns_) {
         reported_interval_ns_ = interval;
         std::string text = "sampling interval stretched to " + std::to_string(interval / 1000000) +
-                           " ms: one round of estimates took " +
-                           std::to_string(estimate_cost / 1000) + " us";
+                           " ms: a round of estimates took " +
+                           std::to_string(estimate_round_ns_ / 1000) + " us on average";
         wire::CollectorNote note;
         note.severity = wire::NoteSeverity::kNotice;
         note.code = wire::NoteCode::kIntervalStretched;
         note.text = text;
         out.records.push_back(encode_record_buffer(note, 0, job.t_ns, 512));
     }
-}
-
-// Memory samples (smaps_rollup walks a process's page tables: as costly as a census) go round
-// the live processes as far as their credit reaches (budget_ns more each tick, saved up to the
-// costliest read), so a large process is sampled less often rather than slowing every sample.
-void CowSampler::sample_memory(const Job& job, int64_t budget_ns, Output& out) {
-    if (job.live.empty()) return;
-    int64_t cap = std::max<int64_t>(4 * budget_ns, memory_cost_max_ns_);
-    memory_credit_ns_ = std::min(memory_credit_ns_ + budget_ns, cap);
-    size_t start = memory_cursor_ % job.live.size();
-    for (size_t k = 0; k < job.live.size(); ++k) {
-        pid_t pid = job.live[(start + k) % job.live.size()];
-        uint64_t& cost = memory_cost_ns_[pid];
-        if (static_cast<int64_t>(cost) > memory_credit_ns_) {
-            memory_cursor_ = start + k;  // its turn comes first next time
-            return;
-        }
-        uint64_t before = thread_cpu_ns();
-        bool ok = write_memory_sample(pid, job.t_ns, out);
-        cost = thread_cpu_ns() - before;
-        memory_cost_max_ns_ = std::max(memory_cost_max_ns_, static_cast<int64_t>(cost));
-        memory_credit_ns_ -= static_cast<int64_t>(cost);
-        if (!ok) memory_cost_ns_.erase(pid);
-    }
-    memory_cursor_ = start;
-}
-
-bool CowSampler::write_memory_sample(pid_t pid, uint64_t t_ns, Output& out) {
-    MemoryRollup m;
-    if (!read_smaps_rollup(pid, m)) return false;
-    wire::MemorySample sample;
-    sample.rss_bytes = m.rss_bytes;
-    sample.pss_bytes = m.pss_bytes;
-    sample.private_dirty_bytes = m.private_dirty_bytes;
-    sample.shared_dirty_bytes = m.shared_dirty_bytes;
-    sample.anonymous_bytes = m.anonymous_bytes;
-    sample.swap_bytes = m.swap_bytes;
-    out.records.push_back(encode_record_buffer(sample, pid, t_ns, 128));
-    return true;
 }
 
 bool CowSampler::estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& out) {

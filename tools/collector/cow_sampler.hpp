@@ -1,9 +1,9 @@
 // The census service: one worker thread that reads each forked child's fork-time memory from
-// outside as soon as the child is known (its baseline), samples every open fork episode (and
-// every live process's smaps_rollup) at the sampling interval, and takes the final census when
-// a child that lived long enough asks for it before it exits or execs. It reads /proc from
-// outside: nothing runs in the traced processes, and only such a child waits (docs/ARCHITECTURE.md,
-// "Who waits for what").
+// outside as soon as the child is known (its baseline), samples every open fork episode at the
+// sampling interval (every live process's smaps_rollup on a thread of its own, MemorySampler), and
+// takes the final census when a child that lived long enough asks for it before it exits or execs.
+// It reads /proc from outside: nothing runs in the traced processes, and only such a child waits
+// (docs/ARCHITECTURE.md, "Who waits for what").
 //
 // Cost policy (DESIGN §5): the interval stretches so that sampling takes at most duty_cycle of
 // one core; a final census is taken when it costs the child at most kFinalCensusShare of its life.
@@ -27,6 +27,7 @@
 #include "core/copy_estimate.hpp"
 #include "core/cow_census.hpp"
 #include "fault_attributor.hpp"
+#include "memory_sampler.hpp"
 
 namespace cowtrace::collector {
 
@@ -118,9 +119,6 @@ private:
     void exec_attempt(const Job& job, Output& out);
     // An estimated sample of one episode within budget_ns; false when the child is gone.
     bool estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& out);
-    void sample_memory(const Job& job, int64_t budget_ns, Output& out);
-    // One MemorySample of pid from its smaps_rollup; false when it is gone.
-    bool write_memory_sample(pid_t pid, uint64_t t_ns, Output& out);
     size_t panel_pages() const;
     void final_census(const Job& job, Output& out);
     void tick(const Job& job, Output& out);
@@ -143,6 +141,7 @@ private:
     CensusMode mode_;
     AttributionMode attribution_mode_;
     std::unique_ptr<FaultAttributor> attributor_;  // null: copies are not attributed
+    std::unique_ptr<MemorySampler> memory_;        // made by start()
     std::string attribution_unavailable_;
     uint64_t interval_ns_;
     double duty_cycle_;
@@ -173,15 +172,12 @@ private:
     // them now could read the next image.
     std::unordered_map<pid_t, uint64_t> exec_before_baseline_;
     uint64_t reported_interval_ns_ = 0;
+    uint64_t estimate_round_ns_ = 0;  // a tick's estimates' CPU, averaged over recent ticks
     // The sampling budget (ns of CPU; may run negative after a costly read).
     uint64_t last_tick_ns_ = 0;
     int64_t credit_ns_ = 0;
     int64_t credit_cap_ns_ = 0;
     int64_t page_read_cost_ns_ = 2000;  // one panel page on both sides, measured as it goes
-    std::unordered_map<pid_t, uint64_t> memory_cost_ns_;  // last smaps_rollup read of each
-    int64_t memory_credit_ns_ = 0;
-    int64_t memory_cost_max_ns_ = 0;
-    size_t memory_cursor_ = 0;
     std::mt19937_64 rng_{0x636f77747261ull};
 };
 
