@@ -538,8 +538,9 @@ class Suite:
               "the same up to the child's request for its final census; share: census CPU / "
               "the episode's wall time; whole run: the thread's CPU over the run (process setup included); "
               "cost/sample: median cost_ns of the episode's samples (wall time of one census); "
-              "between: the thread's CPU share from the second sample to the final census "
-              "request (what the duty cycle budgets: the exact reads at the ends excluded); "
+              "between: the census and memory-sample threads' CPU share from the second sample "
+              "to the final census request (what the duty cycle budgets: the exact reads at the "
+              "ends excluded); "
               "estimated: how many samples were estimates, and their stated 95 % bound on the "
               "copied bytes in % of the bytes shared at the fork, median / largest")
         print()
@@ -562,6 +563,7 @@ class Suite:
         p = subprocess.Popen(mode.argv(cmd, trace), env=mode.env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE)
         polls = []  # (t_ns, {tid: cpu_ns})
+        names = {}  # tid -> comm
         while p.poll() is None:
             now = time.monotonic_ns()
             cpu = {}
@@ -569,6 +571,9 @@ class Suite:
                 for tid in os.listdir(f"/proc/{p.pid}/task"):
                     with open(f"/proc/{p.pid}/task/{tid}/schedstat") as f:
                         cpu[int(tid)] = int(f.read().split()[0])
+                    if int(tid) not in names:
+                        with open(f"/proc/{p.pid}/task/{tid}/comm") as f:
+                            names[int(tid)] = f.read().strip()
             except (FileNotFoundError, ProcessLookupError, ValueError):
                 pass
             if cpu:
@@ -578,8 +583,11 @@ class Suite:
         if p.returncode != 0:
             raise RuntimeError(f"episode run failed: {err}")
         others = {tid for _, cpu in polls for tid in cpu if tid != p.pid}
-        # The census worker is the collector's other thread (the busiest if there are several).
-        census_tid = max(others, key=lambda tid: max(c.get(tid, 0) for _, c in polls))
+        # The census worker is named so (memory samples and fault sampling have threads of
+        # their own); a build without names: the busiest of the collector's other threads.
+        named = [tid for tid in others if names.get(tid) == "cowtrace-census"]
+        census_tid = named[0] if named else max(
+            others, key=lambda tid: max(c.get(tid, 0) for _, c in polls))
         records = read_trace(trace)
         start = next(r for r in records if r[0] == T_EPISODE_START)
         child = start[1]
@@ -618,6 +626,14 @@ class Suite:
         # and memory samples, not the exact reads at the ends.
         between_from = times[1] if len(times) > 1 else t_end
         between_ns = cpu_at(t_end) - cpu_at(between_from)
+        # The memory samples' thread spends its quarter of the duty cycle beside it.
+        memory_tids = [tid for tid in others if names.get(tid) == "cowtrace-memory"]
+
+        def memory_cpu_at(t):
+            before = [sum(c.get(tid, 0) for tid in memory_tids) for tp, c in polls if tp <= t]
+            return before[-1] if before else 0
+
+        between_ns += memory_cpu_at(t_end) - memory_cpu_at(between_from)
         between_window = t_end - between_from
         intervals = [(b - a) / 1e6 for a, b in zip(times, times[1:])]
         return {

@@ -1,5 +1,6 @@
 #include "cow_sampler.hpp"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,6 +138,8 @@ void CowSampler::start() {
                                               });
     memory_->start();
     worker_ = std::thread([this] { run(); });
+    // Named, so that `top -H` and the benchmarks tell the collector's threads apart.
+    pthread_setname_np(worker_.native_handle(), "cowtrace-census");
 }
 
 std::string CowSampler::mode_name() const {
@@ -708,20 +711,19 @@ void CowSampler::tick(const Job& job, Output& out) {
     // (the other half is saved for exact censuses), may overdraw it (the smallest panel read
     // costs what it costs: exact censuses then wait), and only when they need more than the
     // whole share (very many episodes at once, a very short --interval) does the interval
-    // stretch, so that sampling stays within its share of a core. By the rounds' cost averaged
-    // over the last few: an episode's first estimate (cold panel, the reads' cost still unknown)
-    // can cost three times the next ones, and one such round stretched the interval for good.
-    estimate_round_ns_ = (3 * estimate_round_ns_ + estimate_cost) / 4;
+    // stretch, so that sampling stays within its share of a core. Round by round: each pays for
+    // its own interval (a cheap round after a costly one brings the interval back), so the
+    // share holds over any run of ticks.
     uint64_t needed =
-        static_cast<uint64_t>(static_cast<double>(estimate_round_ns_) / (duty_cycle_ * 0.75));
+        static_cast<uint64_t>(static_cast<double>(estimate_cost) / (duty_cycle_ * 0.75));
     uint64_t interval = std::max(interval_ns_, needed);
     effective_interval_ns_.store(interval);
     if (interval > max_interval_ns_.load()) max_interval_ns_.store(interval);
     if (interval > reported_interval_ns_ * 11 / 10 && interval > interval_ns_) {
         reported_interval_ns_ = interval;
         std::string text = "sampling interval stretched to " + std::to_string(interval / 1000000) +
-                           " ms: a round of estimates took " +
-                           std::to_string(estimate_round_ns_ / 1000) + " us on average";
+                           " ms: one round of estimates took " +
+                           std::to_string(estimate_cost / 1000) + " us";
         wire::CollectorNote note;
         note.severity = wire::NoteSeverity::kNotice;
         note.code = wire::NoteCode::kIntervalStretched;

@@ -172,7 +172,6 @@ private:
     // them now could read the next image.
     std::unordered_map<pid_t, uint64_t> exec_before_baseline_;
     uint64_t reported_interval_ns_ = 0;
-    uint64_t estimate_round_ns_ = 0;  // a tick's estimates' CPU, averaged over recent ticks
     // The sampling budget (ns of CPU; may run negative after a costly read).
     uint64_t last_tick_ns_ = 0;
     int64_t credit_ns_ = 0;

@@ -1,6 +1,7 @@
 #include "fault_attributor.hpp"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,7 @@ bool FaultAttributor::start(std::string& error) {
         return false;
     }
     thread_ = std::thread([this] { run(); });
+    pthread_setname_np(thread_.native_handle(), "cowtrace-faults");
     return true;
 }
 

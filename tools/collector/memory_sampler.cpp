@@ -1,5 +1,6 @@
 #include "memory_sampler.hpp"
 
+#include <pthread.h>
 #include <time.h>
 
 #include <algorithm>
@@ -41,7 +42,9 @@ MemorySampler::~MemorySampler() {
 }
 
 void MemorySampler::start() {
-    if (!worker_.joinable()) worker_ = std::thread([this] { run(); });
+    if (worker_.joinable()) return;
+    worker_ = std::thread([this] { run(); });
+    pthread_setname_np(worker_.native_handle(), "cowtrace-memory");
 }
 
 void MemorySampler::on_tick(uint64_t t_ns, std::vector<pid_t> live) {
