@@ -77,13 +77,35 @@ bool FaultAttributor::start(std::string& error) {
 void FaultAttributor::post(Command command) {
     if (!thread_.joinable()) return;
     command.posted_ns = monotonic_ns();
+    bool wake;
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        wake = sleeping_until_ns_ != 0 && due_ns(command) < sleeping_until_ns_;
         commands_.push_back(std::move(command));
     }
+    if (!wake) return;
     uint64_t one = 1;
     ssize_t n = write(wake_fd_, &one, sizeof one);
     (void)n;
+}
+
+// A spawn-heavy program's episodes start and end within the hold-off, and nothing needs doing
+// for them until then: waking the thread three times a fork cost about as much CPU as the
+// census (on a virtual machine where a wake-up is dear). A command wakes it only when it must
+// be handled before the thread would wake anyway.
+uint64_t FaultAttributor::due_ns(const Command& c) const {
+    switch (c.kind) {
+        case Command::Kind::kStart:
+            return c.t_ns + delay_.hold_off_ns();  // its events open then, not before
+        case Command::Kind::kPages:
+        case Command::Kind::kEnd:
+        case Command::Kind::kCancel:
+            // Only a sampled episode's rings and unwinder need its news at once.
+            return sampled_episodes_.load() > 0 ? 0 : UINT64_MAX;
+        case Command::Kind::kFinish:
+            break;
+    }
+    return 0;
 }
 
 void FaultAttributor::episode_started(pid_t parent, pid_t child, uint64_t fork_t_ns) {
@@ -110,13 +132,26 @@ void FaultAttributor::run() {
     fds.push_back({wake_fd_, POLLIN, 0});
     for (int fd : sampler_.ring_fds()) fds.push_back({fd, POLLIN, 0});
     for (;;) {
-        // Woken by a command, a ring's watermark, the next held-off episode falling due, or the
-        // idle timeout.
+        // Woken by a command that cannot wait (due_ns), a ring's watermark, the next held-off
+        // episode falling due, or the idle timeout.
+        uint64_t now = monotonic_ns();
         uint64_t wait_ns =
-            std::min(kIdleWaitNs, delay_.ns_until_next_due(monotonic_ns()).value_or(kIdleWaitNs));
+            std::min(kIdleWaitNs, delay_.ns_until_next_due(now).value_or(kIdleWaitNs));
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            for (const Command& c : commands_) {
+                uint64_t due = due_ns(c);
+                wait_ns = std::min(wait_ns, due > now ? due - now : 0);
+            }
+            sleeping_until_ns_ = wait_ns > 0 ? now + wait_ns : 0;
+        }
         timespec timeout{static_cast<time_t>(wait_ns / kSecondNs),
                          static_cast<long>(wait_ns % kSecondNs)};
         ppoll(fds.data(), fds.size(), &timeout, nullptr);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            sleeping_until_ns_ = 0;
+        }
         uint64_t ignored;
         ssize_t n = read(wake_fd_, &ignored, sizeof ignored);
         (void)n;
@@ -132,12 +167,14 @@ void FaultAttributor::run() {
                 std::vector<pid_t> open;
                 for (const auto& [child, e] : episodes_) open.push_back(child);
                 for (pid_t child : open) end_episode(child, c.posted_ns);
+                deliver_pending();
                 return;
             }
             handle(c);
         }
+        deliver_pending();
         // After the commands: an episode whose end came with them never opens its events.
-        uint64_t now = monotonic_ns();
+        now = monotonic_ns();
         open_due(now);
         adapt_period(now);
     }
@@ -150,7 +187,7 @@ void FaultAttributor::handle(Command& c) {
             Episode e;
             e.copies = std::make_unique<CopyAttribution>(c.parent, c.child, c.t_ns);
             episodes_[c.child] = std::move(e);
-            delay_.hold_off(c.child, c.t_ns);
+            delay_.hold_off(c.child, c.parent, c.t_ns);
             break;
         }
         case Command::Kind::kPages: {
@@ -167,9 +204,11 @@ void FaultAttributor::handle(Command& c) {
             if (it == episodes_.end()) break;
             pid_t parent = it->second.copies->parent();
             bool sampled = it->second.sampled;
+            delay_.ended(parent, it->second.copies->fork_t_ns(), c.posted_ns);
             episodes_.erase(it);
             delay_.forget(c.child);
             if (!sampled) break;
+            --sampled_episodes_;
             release(parent);
             release(c.child);
             break;
@@ -203,6 +242,7 @@ void FaultAttributor::open_episode(pid_t child, Episode& e) {
     }
     e.counts_at_start = sampler_.counts(parent);
     e.sampled = true;
+    ++sampled_episodes_;
 }
 
 bool FaultAttributor::hold(pid_t pid, std::string& error) {
@@ -299,8 +339,10 @@ void FaultAttributor::end_episode(pid_t child, uint64_t ended_t_ns) {
     auto it = episodes_.find(child);
     if (it == episodes_.end()) return;
     Episode& e = it->second;
-    if (delay_.forget(child))
-        e.unavailable = delay_.unsampled_reason(e.copies->fork_t_ns(), ended_t_ns);
+    uint64_t hold_ns = 0;
+    if (delay_.forget(child, &hold_ns))
+        e.unavailable = delay_.unsampled_reason(e.copies->fork_t_ns(), ended_t_ns, hold_ns);
+    delay_.ended(e.copies->parent(), e.copies->fork_t_ns(), ended_t_ns);
     const CopyAttribution& copies = *e.copies;
     std::vector<std::vector<uint8_t>> records;
     uint64_t t_ns = monotonic_ns();
@@ -345,10 +387,17 @@ void FaultAttributor::end_episode(pid_t child, uint64_t ended_t_ns) {
     bool sampled = e.sampled;
     episodes_.erase(it);
     if (sampled) {
+        --sampled_episodes_;
         release(parent);
         release(child);
     }
-    deliver_(std::move(records));
+    for (auto& r : records) pending_.push_back(std::move(r));
+}
+
+void FaultAttributor::deliver_pending() {
+    if (pending_.empty()) return;
+    deliver_(std::move(pending_));
+    pending_.clear();
 }
 
 void FaultAttributor::adapt_period(uint64_t now_ns) {

@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -87,6 +88,10 @@ private:
     };
 
     void post(Command command);
+    // When command must be handled (CLOCK_MONOTONIC; 0: at once, UINT64_MAX: whenever).
+    uint64_t due_ns(const Command& command) const;
+    // The records of the episodes ended since the last call, in one hand-over.
+    void deliver_pending();
     void run();
     void handle(Command& command);
     void drain();
@@ -112,6 +117,8 @@ private:
     std::thread thread_;
     std::mutex mutex_;
     std::deque<Command> commands_;
+    uint64_t sleeping_until_ns_ = 0;  // when the thread wakes by itself; 0: awake (under mutex_)
+    std::atomic<size_t> sampled_episodes_{0};  // episodes whose events are open
 
     // The thread's own state.
     std::map<pid_t, Episode> episodes_;        // by child
@@ -129,6 +136,7 @@ private:
     std::vector<std::vector<UnwoundFrame>> paths_;
     uint64_t window_start_ns_ = 0;
     uint64_t window_samples_ = 0;
+    std::vector<std::vector<uint8_t>> pending_;  // records for deliver_pending()
 };
 
 }  // namespace cowtrace::collector
