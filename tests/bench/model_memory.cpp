@@ -47,8 +47,9 @@ int main(int argc, char** argv) {
                     (tree.episodes.capacity() - tree.episodes.size()) * sizeof(ForkEpisode);
     size_t held = after - before - unused;
     size_t n = tree.processes.size();
-    printf("%zu processes %.0f bytes_per_process sizeof ForkEpisode=%zu Process=%zu ExecEvent=%zu\n",
-           n, n ? static_cast<double>(held) / static_cast<double>(n) : 0.0, sizeof(ForkEpisode),
-           sizeof(Process), sizeof(ExecEvent));
+    printf(
+        "%zu processes %.0f bytes_per_process sizeof ForkEpisode=%zu Process=%zu ExecEvent=%zu\n",
+        n, n ? static_cast<double>(held) / static_cast<double>(n) : 0.0, sizeof(ForkEpisode),
+        sizeof(Process), sizeof(ExecEvent));
     return 0;
 }

@@ -102,7 +102,43 @@ EpisodeBuilder::OpenEpisode* EpisodeBuilder::open_episode_of(pid_t child) {
 void EpisodeBuilder::close(OpenEpisode& open) {
     ForkEpisode& e = ctx_.tree.episodes[open.index];
     e.samples = ctx_.tree.episode_samples.keep(open.samples);
-    e.regions = ctx_.tree.episode_regions.keep(open.regions);
+    e.regions = shared_regions(open.regions);
+}
+
+std::span<const CowRegion> EpisodeBuilder::shared_regions(std::span<const CowRegion> regions) {
+    if (regions.empty()) return {};
+    size_t h = regions.size();
+    auto mix = [&h](size_t x) { h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+    for (const CowRegion& r : regions) {
+        mix(std::hash<std::string_view>{}(r.name.view()));
+        for (uint64_t x : {r.shared_bytes_at_fork, r.copied_bytes_final, r.copied_bytes_peak,
+                           r.copied_by_parent_bytes, r.copied_by_child_bytes})
+            mix(std::hash<uint64_t>{}(x));
+    }
+    auto same = [](const CowRegion& a, const CowRegion& b) {
+        return a.name == b.name && a.shared_bytes_at_fork == b.shared_bytes_at_fork &&
+               a.copied_bytes_final == b.copied_bytes_final &&
+               a.copied_bytes_peak == b.copied_bytes_peak &&
+               a.copied_by_parent_bytes == b.copied_by_parent_bytes &&
+               a.copied_by_child_bytes == b.copied_by_child_bytes;
+    };
+    auto [from, to] = regions_by_hash_.equal_range(h);
+    for (auto it = from; it != to; ++it) {
+        if (std::equal(regions.begin(), regions.end(), it->second.begin(), it->second.end(), same))
+            return it->second;
+    }
+    std::span<const CowRegion> kept = ctx_.tree.episode_regions.keep(regions);
+    regions_by_hash_.emplace(h, kept);
+    return kept;
+}
+
+std::shared_ptr<const CopyAttributionFigures> EpisodeBuilder::shared_attribution(
+    CopyAttributionFigures a) {
+    AttributionKey key{a.unavailable,      a.period,         a.samples,      a.copy_samples,
+                       a.new_page_samples, a.repeat_samples, a.lost_samples, a.attributed_bytes};
+    auto [it, added] = attributions_.try_emplace(std::move(key));
+    if (added) it->second = std::make_shared<const CopyAttributionFigures>(std::move(a));
+    return it->second;
 }
 
 void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeStart& start,
@@ -262,8 +298,7 @@ void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
                                          const wire::CopyAttribution& record) {
     ForkEpisode* e = episode_forked_at(h.pid, record.fork_t_ns);
     if (e == nullptr) return;
-    auto figures = std::make_shared<CopyAttributionFigures>();
-    CopyAttributionFigures& a = *figures;
+    CopyAttributionFigures a;
     a.unavailable = record.unavailable.view();
     a.period = record.period;
     a.samples = record.samples;
@@ -272,7 +307,7 @@ void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
     a.repeat_samples = record.repeat_samples;
     a.lost_samples = record.lost_samples;
     a.attributed_bytes = record.attributed_bytes;
-    e->rarities().attribution = std::move(figures);
+    e->rarities().attribution = shared_attribution(std::move(a));
 }
 
 }  // namespace cowtrace::model
