@@ -132,12 +132,15 @@ std::span<const CowRegion> EpisodeBuilder::shared_regions(std::span<const CowReg
     return kept;
 }
 
-std::shared_ptr<const CopyAttributionFigures> EpisodeBuilder::shared_attribution(
-    CopyAttributionFigures a) {
+const CopyAttributionFigures* EpisodeBuilder::shared_attribution(CopyAttributionFigures a) {
     AttributionKey key{a.unavailable,      a.period,         a.samples,      a.copy_samples,
                        a.new_page_samples, a.repeat_samples, a.lost_samples, a.attributed_bytes};
-    auto [it, added] = attributions_.try_emplace(std::move(key));
-    if (added) it->second = std::make_shared<const CopyAttributionFigures>(std::move(a));
+    auto [it, added] = attributions_.try_emplace(std::move(key), nullptr);
+    if (added) {
+        it->second =
+            ctx_.tree.episode_attributions.keep(std::span<const CopyAttributionFigures>(&a, 1))
+                .data();
+    }
     return it->second;
 }
 
@@ -194,12 +197,7 @@ void EpisodeBuilder::on_sample(const wire::RecordHeader& h, const wire::EpisodeS
     if (s.exact && !any_exact) e->copied_bytes_peak = 0;
     if (s.exact || !any_exact)
         e->copied_bytes_peak = std::max(e->copied_bytes_peak, s.copied_bytes);
-    e->copied_bytes_final = s.copied_bytes;
-    e->copied_by_parent_bytes = s.copied_by_parent_bytes;
-    e->copied_by_child_bytes = s.copied_by_child_bytes;
-    e->retained_bytes_final = s.retained_bytes;
-    e->child_new_bytes_final = s.child_new_bytes;
-    open->samples.push_back(s);
+    open->samples.push_back(s);  // its figures are the episode's final ones until the next
 }
 
 void EpisodeBuilder::on_regions(const wire::RecordHeader& h, const wire::EpisodeRegions& record) {
@@ -307,7 +305,7 @@ void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
     a.repeat_samples = record.repeat_samples;
     a.lost_samples = record.lost_samples;
     a.attributed_bytes = record.attributed_bytes;
-    e->rarities().attribution = shared_attribution(std::move(a));
+    e->set_attribution(shared_attribution(std::move(a)));
 }
 
 }  // namespace cowtrace::model

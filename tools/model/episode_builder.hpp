@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <span>
 #include <tuple>
 #include <unordered_map>
@@ -52,7 +51,7 @@ private:
     // forks had 5 lists among them, each of 7 regions: 340 bytes a process).
     std::span<const CowRegion> shared_regions(std::span<const CowRegion> regions);
     // Likewise the attribution figures: most episodes of a loop have the same few.
-    std::shared_ptr<const CopyAttributionFigures> shared_attribution(CopyAttributionFigures a);
+    const CopyAttributionFigures* shared_attribution(CopyAttributionFigures a);
 
     BuildContext& ctx_;
     std::unordered_map<pid_t, OpenEpisode> open_;              // by child pid
@@ -60,7 +59,7 @@ private:
     std::unordered_multimap<size_t, std::span<const CowRegion>> regions_by_hash_;
     using AttributionKey = std::tuple<std::string, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t,
                                       uint64_t, uint64_t>;
-    std::map<AttributionKey, std::shared_ptr<const CopyAttributionFigures>> attributions_;
+    std::map<AttributionKey, const CopyAttributionFigures*> attributions_;
 };
 
 // "exact" | "unprivileged" | "off" as written in a trace.

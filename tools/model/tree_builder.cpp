@@ -163,6 +163,7 @@ public:
             if (auto i = ctx_.index.current(pid)) tree.processes[*i].still_running = true;
         }
         link_parents(tree, ctx_.index);
+        keep_memory_samples();
     }
 
 private:
@@ -282,7 +283,22 @@ private:
         s.shared_dirty_bytes = m.shared_dirty_bytes;
         s.anonymous_bytes = m.anonymous_bytes;
         s.swap_bytes = m.swap_bytes;
-        p.memory.push_back(s);
+        memory_.emplace_back(ctx_.index.index_of(p), s);
+    }
+
+    // Each process's samples, in the order they came (time order), as one list of the tree.
+    void keep_memory_samples() {
+        std::stable_sort(memory_.begin(), memory_.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::vector<MemorySample> samples;
+        for (size_t i = 0; i < memory_.size();) {
+            size_t process = memory_[i].first;
+            samples.clear();
+            for (; i < memory_.size() && memory_[i].first == process; ++i)
+                samples.push_back(memory_[i].second);
+            ctx_.tree.processes[process].memory = ctx_.tree.process_memory.keep(samples);
+        }
+        memory_ = {};
     }
 
     BuildContext ctx_;
@@ -292,6 +308,7 @@ private:
     ExitMerger exits_;
     EpisodeBuilder episodes_;
     std::vector<pid_t> leftovers_;
+    std::vector<std::pair<size_t, MemorySample>> memory_;  // (process index, sample), until the end
     uint64_t last_t_ = 0;  // the latest record, since the trace started
 };
 
