@@ -55,9 +55,10 @@ void EpisodeBuilder::add_short_lived_episodes() {
         e.t_ns = p.start_ns;
         e.mode = tree.census_mode;
         e.set_child_minor_faults(p.first_image_minor_faults());
+        const std::vector<ExecEvent>& execs = ctx_.execs_of(i);
         auto exec =
-            std::find_if(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
-        if (exec != p.execs.end()) {
+            std::find_if(execs.begin(), execs.end(), [](const ExecEvent& x) { return x.ok; });
+        if (exec != execs.end()) {
             e.end = ForkEpisode::End::kExec;
             e.set_end_ns(exec->t_ns);
         } else if (p.end_ns()) {

@@ -246,7 +246,7 @@ private:
 
 // Fields ordered by size, the one-byte ones together: 200 bytes a process became 176 (issue 15);
 // its two optional figures as values with presence bits and its children a span, 152; its
-// memory samples a span and its exit status packed, 136.
+// memory samples and execs spans and its exit status packed, 128.
 struct Process {
     pid_t pid = 0;
     pid_t ppid = -1;  // the process that created it, even if later reparented
@@ -269,7 +269,9 @@ public:
     uint32_t seq_gaps = 0;  // numbers that never arrived
     ExitStatus exit;
     CallSite call_site;  // return addresses in the creator, shared by every child of that site
-    std::vector<ExecEvent> execs;
+    // In time order, kept in ProcessTree::process_execs: made at the end of the build, which
+    // changes them until then (a vector and an allocation each were 32 bytes a process).
+    std::span<const ExecEvent> execs;
     CommandLine argv;              // the image's command line (hello), before any exec we saw
     uint64_t dropped_records = 0;  // counted by the library: neither sent nor spooled
     // A record the library dropped also leaves a hole in the numbering: the larger of the two.
@@ -333,6 +335,7 @@ struct ProcessTree {
     ListArena<CowRegion> episode_regions;
     ListArena<size_t> process_children;  // what the processes' children are spans of
     ListArena<MemorySample> process_memory;
+    ListArena<ExecEvent> process_execs;
     ListArena<CopyAttributionFigures> episode_attributions;  // what episodes' attribution() show
     uint64_t sampling_interval_ns = 0;  // the interval actually used (stretched to its duty cycle)
     bool fork_children_measured_from_outside = false;  // a fork child without episode: short-lived

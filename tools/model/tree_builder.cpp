@@ -164,6 +164,9 @@ public:
         }
         link_parents(tree, ctx_.index);
         keep_memory_samples();
+        for (size_t i = 0; i < ctx_.execs.size(); ++i)
+            tree.processes[i].execs = tree.process_execs.keep(ctx_.execs[i]);
+        ctx_.execs = {};
     }
 
 private:
@@ -175,7 +178,8 @@ private:
         std::optional<size_t> index = ctx_.index.current(tree.root_pid);
         if (!index) return;
         Process& root = tree.processes[*index];
-        if (root.ppid != tree.collector_pid || root.shim_loaded || !root.execs.empty()) return;
+        if (root.ppid != tree.collector_pid || root.shim_loaded || !ctx_.execs_of(*index).empty())
+            return;
         if (root.argv.empty()) root.argv = ctx_.command_lines.intern(tree.command);
         if (tree.root_status && root.exit.kind == ExitStatus::Kind::kUnknown) {
             root.exit = status_from_wait(*tree.root_status, ExitSource::kCollector);
@@ -269,7 +273,7 @@ private:
             e.path = ExecPath::interned(c.execfn.view(), ctx_.command_lines);
             e.argv = argv;
             e.ok = e.confirmed = e.resolved = true;
-            p.execs.push_back(std::move(e));
+            ctx_.execs_of(p).push_back(std::move(e));
         }
     }
 

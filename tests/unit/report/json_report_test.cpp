@@ -63,13 +63,13 @@ model::ProcessTree tree_with_every_field() {
     exec.image.script = true;
     exec.image.setid = true;
     exec.env_reinjected = true;
-    f.tree.processes[root].execs.push_back(exec);
+    f.exec(root, exec);
     model::ExecEvent failed;
     failed.t_ns = 2 * kMs;
     failed.path = failed.requested_path = "/missing";
     failed.ok = false;
     failed.error = ENOENT;
-    f.tree.processes[root].execs.push_back(failed);
+    f.exec(root, failed);
     f.memory(root, 10 * kMs, 64 * kMiB, 40 * kMiB);
     f.tree.processes[root].dropped_records = 3;
 

@@ -74,6 +74,14 @@ public:
         return tree.episodes.back();
     }
 
+    // One more exec in the process's list (the build makes each list once, in the tree's arena).
+    void exec(size_t index, const model::ExecEvent& e) {
+        model::Process& p = tree.processes[index];
+        std::vector<model::ExecEvent> execs(p.execs.begin(), p.execs.end());
+        execs.push_back(e);
+        p.execs = tree.process_execs.keep(execs);
+    }
+
     void memory(size_t index, uint64_t t_ns, uint64_t rss, uint64_t pss) {
         model::MemorySample m;
         m.t_ns = t_ns;
