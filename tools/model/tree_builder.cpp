@@ -164,6 +164,9 @@ public:
         }
         link_parents(tree, ctx_.index);
         keep_memory_samples();
+        size_t execs = 0;
+        for (const std::vector<ExecEvent>& of_one : ctx_.execs) execs += of_one.size();
+        tree.process_execs.reserve(execs);
         for (size_t i = 0; i < ctx_.execs.size(); ++i)
             tree.processes[i].execs = tree.process_execs.keep(ctx_.execs[i]);
         ctx_.execs = {};
@@ -294,6 +297,7 @@ private:
     void keep_memory_samples() {
         std::stable_sort(memory_.begin(), memory_.end(),
                          [](const auto& a, const auto& b) { return a.first < b.first; });
+        ctx_.tree.process_memory.reserve(memory_.size());
         std::vector<MemorySample> samples;
         for (size_t i = 0; i < memory_.size();) {
             size_t process = memory_[i].first;
