@@ -230,9 +230,10 @@ public:
     // To set any of them (the build, tests): made on first use.
     Rarities& rarities() { return rare_.made(); }
 
-    // How its copies were attributed to code; null: not at all. Most episodes that have one have
-    // the same as many others: kept once in the tree's episode_attributions (as a Rarity, 96
-    // bytes an episode of a bash loop for its pointer, in the Rarities' own allocation).
+    // How its copies were attributed to code; null: not at all. Kept once in the tree's
+    // episode_attributions for every episode with the same figures. Not a Rarity: a census with
+    // attribution on gives one to most episodes (a bash loop's every one paid the Rarities'
+    // allocation, 96 bytes, for it).
     const CopyAttributionFigures* attribution() const { return attribution_; }
     void set_attribution(const CopyAttributionFigures* a) { attribution_ = a; }
 
@@ -333,9 +334,9 @@ struct ProcessTree {
     // What the episodes' samples and regions are spans of (the tree cannot be copied, only moved).
     ListArena<CowSample> episode_samples;
     ListArena<CowRegion> episode_regions;
-    ListArena<size_t> process_children;  // what the processes' children are spans of
-    ListArena<MemorySample> process_memory;
-    ListArena<ExecEvent> process_execs;
+    ListArena<size_t> process_children;      // what the processes' children are spans of
+    ListArena<MemorySample> process_memory;  // what the processes' memory samples are spans of
+    ListArena<ExecEvent> process_execs;      // and their execs
     ListArena<CopyAttributionFigures> episode_attributions;  // what episodes' attribution() show
     uint64_t sampling_interval_ns = 0;  // the interval actually used (stretched to its duty cycle)
     bool fork_children_measured_from_outside = false;  // a fork child without episode: short-lived
