@@ -983,14 +983,25 @@ class Suite:
         print(f"synthetic_trace many-processes N (a build-like tree: every process forked, "
               f"exec'd, exited; an episode per fork); `cowtrace report TRACE [--format json]` "
               f"> /dev/null, {runs} runs per format, alternating; median wall time, peak RSS "
-              f"(/usr/bin/time's %M, the largest of the runs)")
-        rows, res = [], {}
+              f"(/usr/bin/time's %M, the largest of the runs); `model_memory TRACE`: the heap "
+              f"the built model holds a process (malloc's own count, deterministic)")
+        rows, res, held = [], {}, []
         for n in (10_000, 100_000):
             trace = self.trace_path(f"synthetic-{n}")
             subprocess.run([gen, "many-processes", trace, trace + ".truth.json", str(n)],
                            check=True, env=clean_env())
             size = os.path.getsize(trace)
             os.unlink(trace + ".truth.json")
+            # "N processes B bytes_per_process sizeof ForkEpisode=… Process=… ExecEvent=…"
+            out = subprocess.run([self.program("model_memory"), trace], capture_output=True,
+                                 text=True, check=True, env=clean_env()).stdout.split()
+            per_process = float(out[2])
+            held.append([f"{n:,}", f"{per_process:.0f} B"] + [x.split("=")[1] + " B"
+                                                               for x in out[5:8]])
+            res[f"{n}-model"] = {"bytes_per_process": per_process}
+            # Issue 15: "a few hundred bytes" a process.
+            self.note(f"model of {n // 1000}k processes: heap a process", f"{per_process:.0f} B",
+                      "≤ 400 B", per_process <= 400)
             modes = [Mode("text", [self.cowtrace, "report"]),
                      Mode("json", [self.cowtrace, "report", "--format", "json"])]
             # One run each of the 100k traces under --quick: a JSON report of them takes long.
@@ -1010,6 +1021,7 @@ class Suite:
                 self.note(f"report of {n // 1000}k processes ({m.name}): peak RSS",
                           f"{rss:.0f} MiB", f"≤ {limit_mib} MiB", rss <= limit_mib)
         table(["processes", "trace", "format", "wall", "max RSS"], rows)
+        table(["processes", "model a process", "ForkEpisode", "Process", "ExecEvent"], held)
         self.results["report"] = res
 
     # --- 9b: the HTML report at scale (issue 15) -------------------------------------------------

@@ -70,8 +70,8 @@ private:
 
     std::string episode_text(const ForkEpisode& e) const {
         std::string split = e.split_known ? fmt::format("; by parent {}, by child {}",
-                                                        format_bytes(e.copied_by_parent_bytes),
-                                                        format_bytes(e.copied_by_child_bytes))
+                                                        format_bytes(e.copied_by_parent_bytes()),
+                                                        format_bytes(e.copied_by_child_bytes()))
                                           : "";
         return fmt::format("{}: copied {} of {} shared at fork ({}{}); {}", who(e.child_index),
                            format_bytes(e.copied_bytes_peak), format_bytes(e.shared_bytes_at_fork),

@@ -73,7 +73,7 @@ void CreationMatcher::claim_failed_spawn_child(const wire::RecordHeader& h,
         e.image = spawn.image;
         e.error = created.error;
         e.resolved = true;  // ok stays false
-        p.execs.push_back(std::move(e));
+        ctx_.execs_of(*c).push_back(std::move(e));
         spawns_[{h.pid, h.t_ns}] = *c;
         it->second.erase(std::next(c).base());
         return;
@@ -167,7 +167,7 @@ CreationMatcher::SpawnBegin* CreationMatcher::unclaimed_begin(pid_t parent, cons
     // hello): a child created after the exec is not its child.
     uint64_t image_start = 0;
     if (std::optional<size_t> p = ctx_.index.current(parent)) {
-        for (const auto& e : ctx_.tree.processes[*p].execs) {
+        for (const auto& e : ctx_.execs_of(*p)) {
             if (e.ok && e.t_ns <= child.start_ns) image_start = std::max(image_start, e.t_ns);
         }
     }
@@ -221,7 +221,7 @@ bool CreationMatcher::on_image_facts(const wire::RecordHeader& h, const wire::Im
     if (info != spawn_info_.end()) {
         info->second.image.merge(image);
     } else {
-        std::vector<ExecEvent>& execs = ctx_.tree.processes[it->second].execs;
+        std::vector<ExecEvent>& execs = ctx_.execs_of(it->second);
         if (!execs.empty()) execs.front().image.merge(image);  // a failed spawn's child
     }
     return true;
@@ -229,14 +229,15 @@ bool CreationMatcher::on_image_facts(const wire::RecordHeader& h, const wire::Im
 
 void CreationMatcher::finalize() {
     for (auto& [i, spawn] : spawn_info_) {
-        Process& p = ctx_.tree.processes[i];
-        if (p.execs.empty()) {
+        const Process& p = ctx_.tree.processes[i];
+        std::vector<ExecEvent>& execs = ctx_.execs_of(i);
+        if (execs.empty()) {
             ExecEvent e;
             e.t_ns = p.start_ns;
             e.ok = e.resolved = true;
-            p.execs.push_back(e);
+            execs.push_back(e);
         }
-        ExecEvent& first = p.execs.front();
+        ExecEvent& first = execs.front();
         if (first.path.empty()) first.path = spawn.path;
         if (first.requested_path.empty()) first.requested_path = spawn.path;
         if (first.argv.empty()) first.argv = spawn.argv;

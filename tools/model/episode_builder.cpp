@@ -55,9 +55,10 @@ void EpisodeBuilder::add_short_lived_episodes() {
         e.t_ns = p.start_ns;
         e.mode = tree.census_mode;
         e.set_child_minor_faults(p.first_image_minor_faults());
+        const std::vector<ExecEvent>& execs = ctx_.execs_of(i);
         auto exec =
-            std::find_if(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
-        if (exec != p.execs.end()) {
+            std::find_if(execs.begin(), execs.end(), [](const ExecEvent& x) { return x.ok; });
+        if (exec != execs.end()) {
             e.end = ForkEpisode::End::kExec;
             e.set_end_ns(exec->t_ns);
         } else if (p.end_ns()) {
@@ -102,7 +103,46 @@ EpisodeBuilder::OpenEpisode* EpisodeBuilder::open_episode_of(pid_t child) {
 void EpisodeBuilder::close(OpenEpisode& open) {
     ForkEpisode& e = ctx_.tree.episodes[open.index];
     e.samples = ctx_.tree.episode_samples.keep(open.samples);
-    e.regions = ctx_.tree.episode_regions.keep(open.regions);
+    e.regions = shared_regions(open.regions);
+}
+
+std::span<const CowRegion> EpisodeBuilder::shared_regions(std::span<const CowRegion> regions) {
+    if (regions.empty()) return {};
+    size_t h = regions.size();
+    auto mix = [&h](size_t x) { h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
+    for (const CowRegion& r : regions) {
+        mix(std::hash<std::string_view>{}(r.name.view()));
+        for (uint64_t x : {r.shared_bytes_at_fork, r.copied_bytes_final, r.copied_bytes_peak,
+                           r.copied_by_parent_bytes, r.copied_by_child_bytes})
+            mix(std::hash<uint64_t>{}(x));
+    }
+    auto same = [](const CowRegion& a, const CowRegion& b) {
+        return a.name == b.name && a.shared_bytes_at_fork == b.shared_bytes_at_fork &&
+               a.copied_bytes_final == b.copied_bytes_final &&
+               a.copied_bytes_peak == b.copied_bytes_peak &&
+               a.copied_by_parent_bytes == b.copied_by_parent_bytes &&
+               a.copied_by_child_bytes == b.copied_by_child_bytes;
+    };
+    auto [from, to] = regions_by_hash_.equal_range(h);
+    for (auto it = from; it != to; ++it) {
+        if (std::equal(regions.begin(), regions.end(), it->second.begin(), it->second.end(), same))
+            return it->second;
+    }
+    std::span<const CowRegion> kept = ctx_.tree.episode_regions.keep(regions);
+    regions_by_hash_.emplace(h, kept);
+    return kept;
+}
+
+const CopyAttributionFigures* EpisodeBuilder::shared_attribution(CopyAttributionFigures a) {
+    AttributionKey key{a.unavailable,      a.period,         a.samples,      a.copy_samples,
+                       a.new_page_samples, a.repeat_samples, a.lost_samples, a.attributed_bytes};
+    auto [it, added] = attributions_.try_emplace(std::move(key), nullptr);
+    if (added) {
+        it->second =
+            ctx_.tree.episode_attributions.keep(std::span<const CopyAttributionFigures>(&a, 1))
+                .data();
+    }
+    return it->second;
 }
 
 void EpisodeBuilder::on_start(const wire::RecordHeader& h, const wire::EpisodeStart& start,
@@ -158,12 +198,7 @@ void EpisodeBuilder::on_sample(const wire::RecordHeader& h, const wire::EpisodeS
     if (s.exact && !any_exact) e->copied_bytes_peak = 0;
     if (s.exact || !any_exact)
         e->copied_bytes_peak = std::max(e->copied_bytes_peak, s.copied_bytes);
-    e->copied_bytes_final = s.copied_bytes;
-    e->copied_by_parent_bytes = s.copied_by_parent_bytes;
-    e->copied_by_child_bytes = s.copied_by_child_bytes;
-    e->retained_bytes_final = s.retained_bytes;
-    e->child_new_bytes_final = s.child_new_bytes;
-    open->samples.push_back(s);
+    open->samples.push_back(s);  // its figures are the episode's final ones until the next
 }
 
 void EpisodeBuilder::on_regions(const wire::RecordHeader& h, const wire::EpisodeRegions& record) {
@@ -262,8 +297,7 @@ void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
                                          const wire::CopyAttribution& record) {
     ForkEpisode* e = episode_forked_at(h.pid, record.fork_t_ns);
     if (e == nullptr) return;
-    auto figures = std::make_shared<CopyAttributionFigures>();
-    CopyAttributionFigures& a = *figures;
+    CopyAttributionFigures a;
     a.unavailable = record.unavailable.view();
     a.period = record.period;
     a.samples = record.samples;
@@ -272,7 +306,7 @@ void EpisodeBuilder::on_copy_attribution(const wire::RecordHeader& h,
     a.repeat_samples = record.repeat_samples;
     a.lost_samples = record.lost_samples;
     a.attributed_bytes = record.attributed_bytes;
-    e->rarities().attribution = std::move(figures);
+    e->set_attribution(shared_attribution(std::move(a)));
 }
 
 }  // namespace cowtrace::model

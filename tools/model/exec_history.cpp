@@ -22,6 +22,7 @@ ExecImage exec_image_from(uint32_t f) {
 void ExecHistory::on_exec_attempt(const wire::RecordHeader& h, const wire::ExecAttempt& attempt,
                                   uint64_t t) {
     Process& p = ctx_.index.sender(h, t);
+    std::vector<ExecEvent>& execs = ctx_.execs_of(p);
     ExecEvent e;
     e.t_ns = t;
     e.requested_path = ExecPath::interned(attempt.path.view(), ctx_.command_lines);
@@ -34,34 +35,35 @@ void ExecHistory::on_exec_attempt(const wire::RecordHeader& h, const wire::ExecA
     e.argv_truncated = truncated;
     e.env_reinjected = attempt.env_reinjected;
     bool first_image =
-        std::none_of(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
+        std::none_of(execs.begin(), execs.end(), [](const ExecEvent& x) { return x.ok; });
     if (first_image && attempt.minor_faults != 0 && !(h.flags & wire::kFromVforkChild)) {
         p.set_first_image_minor_faults(attempt.minor_faults);
     }
     // An earlier attempt still open was cut short (its failure record was lost).
-    if (!p.execs.empty() && !p.execs.back().resolved) p.execs.back().resolved = true;
+    if (!execs.empty() && !execs.back().resolved) execs.back().resolved = true;
     size_t index = ctx_.index.index_of(p);
     awaiting_hello_.erase(index);
-    attempts_.push_back(Attempt{h.t_ns, h.pid, static_cast<uint32_t>(p.execs.size()), index});
-    p.execs.push_back(std::move(e));
+    attempts_.push_back(Attempt{h.t_ns, h.pid, static_cast<uint32_t>(execs.size()), index});
+    execs.push_back(std::move(e));
 }
 
 void ExecHistory::on_exec_failed(const wire::RecordHeader& h, const wire::ExecFailed& failure) {
-    Process& p = ctx_.index.sender(h, ctx_.rel(h.t_ns));
-    if (p.execs.empty() || p.execs.back().resolved) return;
-    p.execs.back().ok = false;
-    p.execs.back().error = failure.error;
-    p.execs.back().resolved = true;
+    std::vector<ExecEvent>& execs = ctx_.execs_of(ctx_.index.sender(h, ctx_.rel(h.t_ns)));
+    if (execs.empty() || execs.back().resolved) return;
+    execs.back().ok = false;
+    execs.back().error = failure.error;
+    execs.back().resolved = true;
 }
 
 void ExecHistory::on_kernel_exec(const wire::RecordHeader& h, const wire::KernelExec& exec,
                                  uint64_t t) {
     Process& p = ctx_.index.at(h.pid, t, false);
-    if (p.execs.empty() || p.execs.back().resolved) {
-        p.execs.emplace_back();
-        p.execs.back().t_ns = t;
+    std::vector<ExecEvent>& execs = ctx_.execs_of(p);
+    if (execs.empty() || execs.back().resolved) {
+        execs.emplace_back();
+        execs.back().t_ns = t;
     }
-    ExecEvent& e = p.execs.back();
+    ExecEvent& e = execs.back();
     e.ok = e.confirmed = e.resolved = true;
     // What the collector read from /proc (attach): the library's own word, if any, wins.
     if (e.path.empty() && !exec.execfn.empty())
@@ -72,12 +74,13 @@ void ExecHistory::on_kernel_exec(const wire::RecordHeader& h, const wire::Kernel
 
 void ExecHistory::on_hello(Process& p, const wire::Hello& hello, uint64_t t) {
     size_t index = ctx_.index.index_of(p);
+    std::vector<ExecEvent>& execs = ctx_.execs_of(index);
     ExecEvent* e = nullptr;
-    if (!p.execs.empty() && (!p.execs.back().resolved || awaiting_hello_.count(index))) {
-        e = &p.execs.back();
+    if (!execs.empty() && (!execs.back().resolved || awaiting_hello_.count(index))) {
+        e = &execs.back();
     } else {
-        p.execs.emplace_back();
-        e = &p.execs.back();
+        execs.emplace_back();
+        e = &execs.back();
         e->t_ns = t;
     }
     awaiting_hello_.erase(index);
@@ -100,7 +103,7 @@ bool ExecHistory::on_image_facts(const wire::RecordHeader& h, const wire::ImageF
     for (auto it = std::make_reverse_iterator(after);
          it != attempts_.rend() && it->t_ns == facts.request_t_ns; ++it) {
         if (it->pid != h.pid) continue;
-        std::vector<ExecEvent>& execs = ctx_.tree.processes[it->process].execs;
+        std::vector<ExecEvent>& execs = ctx_.execs_of(it->process);
         if (it->exec < execs.size())
             execs[it->exec].image.merge(exec_image_from(facts.image_flags));
         return true;
@@ -109,7 +112,8 @@ bool ExecHistory::on_image_facts(const wire::RecordHeader& h, const wire::ImageF
 }
 
 void ExecHistory::on_kernel_exit(const Process& p) {
-    if (!p.execs.empty() && !p.execs.back().resolved) {
+    const std::vector<ExecEvent>& execs = ctx_.execs_of(p);
+    if (!execs.empty() && !execs.back().resolved) {
         open_at_kernel_exit_.insert(ctx_.index.index_of(p));
     }
 }
@@ -120,14 +124,14 @@ void ExecHistory::finalize() {
     // be told, and the attempt counts as done, as below.
     if (ctx_.tree.kernel_events_lost == 0) {
         for (size_t i : open_at_kernel_exit_) {
-            ExecEvent& e = ctx_.tree.processes[i].execs.back();
+            ExecEvent& e = ctx_.execs_of(i).back();
             if (!e.resolved) e.resolved = true;  // ok stays false
         }
     }
     // An exec attempt that never reported failure succeeded: our wrapper would have seen the
     // real call return. (A static or set-id image never says hello.)
-    for (Process& p : ctx_.tree.processes) {
-        for (auto& e : p.execs) {
+    for (std::vector<ExecEvent>& execs : ctx_.execs) {
+        for (auto& e : execs) {
             if (!e.resolved) e.ok = e.resolved = true;
         }
     }

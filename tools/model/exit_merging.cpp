@@ -23,8 +23,9 @@ ExitStatus status_from_wait(int status, ExitSource source) {
 
 void ExitMerger::on_exit(const wire::RecordHeader& h, const wire::Exit& exit, uint64_t t) {
     Process& p = ctx_.index.sender(h, t);
+    const std::vector<ExecEvent>& execs = ctx_.execs_of(p);
     bool first_image =
-        std::none_of(p.execs.begin(), p.execs.end(), [](const ExecEvent& x) { return x.ok; });
+        std::none_of(execs.begin(), execs.end(), [](const ExecEvent& x) { return x.ok; });
     if (first_image && exit.minor_faults != 0 && !(h.flags & wire::kFromVforkChild)) {
         p.set_first_image_minor_faults(exit.minor_faults);
     }

@@ -41,6 +41,12 @@ public:
     std::span<const T> keep(std::initializer_list<T> items) {
         return keep(std::span<const T>(items.begin(), items.size()));
     }
+    // For lists whose total is known before they are kept (those made at the end of the build):
+    // one block of that many items, no unused end (at 10,000 processes the ends of doubled
+    // blocks were a tenth of what the lists held).
+    void reserve(size_t items) {
+        if (items > 0 && blocks_.empty()) blocks_.emplace_back().reserve(items);
+    }
 
 private:
     static constexpr size_t kFirstBlock = 16;

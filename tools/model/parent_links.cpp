@@ -66,6 +66,7 @@ void link_parents(ProcessTree& tree, const ProcessIndex& index) {
     for (size_t i = 1; i < first_child.size(); ++i) first_child[i] += first_child[i - 1];
     std::vector<size_t> children(first_child.back());
     std::vector<size_t> filled(first_child.begin(), first_child.end() - 1);
+    tree.process_children.reserve(children.size());
     for (size_t i = 0; i < parent_of.size(); ++i) {
         if (parent_of[i] != SIZE_MAX) children[filled[parent_of[i]]++] = i;
     }

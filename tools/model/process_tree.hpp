@@ -63,11 +63,12 @@ struct ExecEvent {
 enum class ExitSource : uint8_t { kNone, kSelf, kParent, kCollector, kKernel };
 bool more_trusted_or_equal(ExitSource a, ExitSource b);
 
+// The one-byte fields together: 16 bytes became 12, 8 of a process's (issue 15).
 struct ExitStatus {
-    enum class Kind { kUnknown, kCode, kSignal };
-    Kind kind = Kind::kUnknown;
+    enum class Kind : uint8_t { kUnknown, kCode, kSignal };
     int code = 0;    // kCode
     int signal = 0;  // kSignal
+    Kind kind = Kind::kUnknown;
     bool core = false;
     ExitSource source = ExitSource::kNone;
 };
@@ -133,13 +134,14 @@ struct CopyAttributionFigures {
 
 // Fields ordered by size, the one-byte ones together: 320 bytes an episode became 280 (issue 15);
 // what few episodes have behind one pointer, optional figures as values with presence bits and
-// the child's index in 32 bits: 168.
+// the child's index in 32 bits: 168; the final figures read from the last sample and the
+// attribution a pointer of its own: 136.
 struct ForkEpisode {
     // Measured, or short-lived: the child exec'd or exited before the collector read its
     // fork-time memory (nothing of its copy-on-write is known but its own minor faults).
     enum class Census : uint8_t { kMeasured, kShortLived };
     enum class End : uint8_t { kExit, kExec, kRunning };
-    // What few episodes have (none of a spawn loop's, none of a build's): 80 bytes an episode as
+    // What few episodes have (none of a spawn loop's, none of a build's): 64 bytes an episode as
     // fields, 8 behind a pointer that most leave null.
     struct Rarities {
         uint64_t zero_page_bytes_at_fork = 0;  // mapped to the zero page: not real memory
@@ -148,9 +150,8 @@ struct ForkEpisode {
         // Not measured because its parent ended (at this time) before the child's memory was
         // read (a daemon's fork): nothing stayed shared with it, whatever the child's own life.
         std::optional<uint64_t> parent_ended_first_ns;
-        // Which code copied: call paths, largest first, and how they were found.
+        // Which code copied: call paths, largest first.
         std::vector<CopyPath> copy_paths;
-        std::shared_ptr<const CopyAttributionFigures> attribution;  // null: none for it
     };
 
     pid_t parent = 0;
@@ -173,19 +174,32 @@ public:
     uint64_t t_ns = 0;  // the fork
     uint64_t shared_bytes_at_fork = 0;
     uint64_t copied_bytes_peak = 0;
-    uint64_t copied_bytes_final = 0;
-    uint64_t copied_by_parent_bytes = 0;
-    uint64_t copied_by_child_bytes = 0;
-    uint64_t retained_bytes_final = 0;
-    uint64_t child_new_bytes_final = 0;
     // Why some figures are estimates: a census states the same one or two sentences (of 100 to
     // 250 bytes) for every episode, so the list is interned, shared by every episode alike.
     SentenceList approximations;
     // Kept in the tree's episode_samples and episode_regions: both lists are made when the
-    // episode ends and never change after.
+    // episode ends and never change after. Equal region lists are kept once for all.
     std::span<const CowSample> samples;
     std::span<const CowRegion> regions;
     uint64_t census_cost_ns = 0;  // total time the collector spent measuring this episode
+
+    // The final figures are the last sample's (every one the census writes is a sample: 40 bytes
+    // an episode as copies); none without samples.
+    uint64_t copied_bytes_final() const {
+        return samples.empty() ? 0 : samples.back().copied_bytes;
+    }
+    uint64_t copied_by_parent_bytes() const {
+        return samples.empty() ? 0 : samples.back().copied_by_parent_bytes;
+    }
+    uint64_t copied_by_child_bytes() const {
+        return samples.empty() ? 0 : samples.back().copied_by_child_bytes;
+    }
+    uint64_t retained_bytes_final() const {
+        return samples.empty() ? 0 : samples.back().retained_bytes;
+    }
+    uint64_t child_new_bytes_final() const {
+        return samples.empty() ? 0 : samples.back().child_new_bytes;
+    }
 
     std::optional<uint64_t> end_ns() const { return present_.get(kEnd, end_ns_); }
     void set_end_ns(std::optional<uint64_t> t) { present_.set(kEnd, end_ns_, t); }
@@ -213,21 +227,27 @@ public:
     std::span<const CopyPath> copy_paths() const {
         return rare_ ? std::span<const CopyPath>(rare_->copy_paths) : std::span<const CopyPath>();
     }
-    const CopyAttributionFigures* attribution() const {
-        return rare_ ? rare_->attribution.get() : nullptr;
-    }
     // To set any of them (the build, tests): made on first use.
     Rarities& rarities() { return rare_.made(); }
+
+    // How its copies were attributed to code; null: not at all. Kept once in the tree's
+    // episode_attributions for every episode with the same figures. Not a Rarity: a census with
+    // attribution on gives one to most episodes (a bash loop's every one paid the Rarities'
+    // allocation, 96 bytes, for it).
+    const CopyAttributionFigures* attribution() const { return attribution_; }
+    void set_attribution(const CopyAttributionFigures* a) { attribution_ = a; }
 
 private:
     uint64_t end_ns_ = 0;
     uint64_t baseline_delay_ns_ = 0;
     uint64_t child_minor_faults_ = 0;
     CopiedPtr<Rarities> rare_;
+    const CopyAttributionFigures* attribution_ = nullptr;
 };
 
 // Fields ordered by size, the one-byte ones together: 200 bytes a process became 176 (issue 15);
-// its two optional figures as values with presence bits and its children a span, 152.
+// its two optional figures as values with presence bits and its children a span, 152; its
+// memory samples and execs spans and its exit status packed, 128.
 struct Process {
     pid_t pid = 0;
     pid_t ppid = -1;  // the process that created it, even if later reparented
@@ -250,7 +270,9 @@ public:
     uint32_t seq_gaps = 0;  // numbers that never arrived
     ExitStatus exit;
     CallSite call_site;  // return addresses in the creator, shared by every child of that site
-    std::vector<ExecEvent> execs;
+    // In time order, kept in ProcessTree::process_execs: made at the end of the build, which
+    // changes them until then (a vector and an allocation each were 32 bytes a process).
+    std::span<const ExecEvent> execs;
     CommandLine argv;              // the image's command line (hello), before any exec we saw
     uint64_t dropped_records = 0;  // counted by the library: neither sent nor spooled
     // A record the library dropped also leaves a hole in the numbering: the larger of the two.
@@ -261,7 +283,9 @@ public:
     // when the build links parents, as one list for the tree (a vector each was 24 bytes a
     // process, most of them empty, and an allocation for each parent).
     std::span<const size_t> children;
-    std::vector<MemorySample> memory;
+    // In time order, kept in ProcessTree::process_memory: made at the end of the build (most
+    // processes have none; a vector was 24 bytes each).
+    std::span<const MemorySample> memory;
 
     std::optional<uint64_t> end_ns() const { return present_.get(kEnd, end_ns_); }
     void set_end_ns(std::optional<uint64_t> t) { present_.set(kEnd, end_ns_, t); }
@@ -310,8 +334,11 @@ struct ProcessTree {
     // What the episodes' samples and regions are spans of (the tree cannot be copied, only moved).
     ListArena<CowSample> episode_samples;
     ListArena<CowRegion> episode_regions;
-    ListArena<size_t> process_children;  // what the processes' children are spans of
-    uint64_t sampling_interval_ns = 0;   // the interval actually used (stretched to its duty cycle)
+    ListArena<size_t> process_children;      // what the processes' children are spans of
+    ListArena<MemorySample> process_memory;  // what the processes' memory samples are spans of
+    ListArena<ExecEvent> process_execs;      // and their execs
+    ListArena<CopyAttributionFigures> episode_attributions;  // what episodes' attribution() show
+    uint64_t sampling_interval_ns = 0;  // the interval actually used (stretched to its duty cycle)
     bool fork_children_measured_from_outside = false;  // a fork child without episode: short-lived
     bool attached = false;  // `cowtrace attach`: observed from outside, from a running start
     std::vector<TraceNote> notes;

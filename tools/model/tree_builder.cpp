@@ -163,6 +163,13 @@ public:
             if (auto i = ctx_.index.current(pid)) tree.processes[*i].still_running = true;
         }
         link_parents(tree, ctx_.index);
+        keep_memory_samples();
+        size_t execs = 0;
+        for (const std::vector<ExecEvent>& of_one : ctx_.execs) execs += of_one.size();
+        tree.process_execs.reserve(execs);
+        for (size_t i = 0; i < ctx_.execs.size(); ++i)
+            tree.processes[i].execs = tree.process_execs.keep(ctx_.execs[i]);
+        ctx_.execs = {};
     }
 
 private:
@@ -174,7 +181,8 @@ private:
         std::optional<size_t> index = ctx_.index.current(tree.root_pid);
         if (!index) return;
         Process& root = tree.processes[*index];
-        if (root.ppid != tree.collector_pid || root.shim_loaded || !root.execs.empty()) return;
+        if (root.ppid != tree.collector_pid || root.shim_loaded || !ctx_.execs_of(*index).empty())
+            return;
         if (root.argv.empty()) root.argv = ctx_.command_lines.intern(tree.command);
         if (tree.root_status && root.exit.kind == ExitStatus::Kind::kUnknown) {
             root.exit = status_from_wait(*tree.root_status, ExitSource::kCollector);
@@ -268,7 +276,7 @@ private:
             e.path = ExecPath::interned(c.execfn.view(), ctx_.command_lines);
             e.argv = argv;
             e.ok = e.confirmed = e.resolved = true;
-            p.execs.push_back(std::move(e));
+            ctx_.execs_of(p).push_back(std::move(e));
         }
     }
 
@@ -282,7 +290,23 @@ private:
         s.shared_dirty_bytes = m.shared_dirty_bytes;
         s.anonymous_bytes = m.anonymous_bytes;
         s.swap_bytes = m.swap_bytes;
-        p.memory.push_back(s);
+        memory_.emplace_back(ctx_.index.index_of(p), s);
+    }
+
+    // Each process's samples, in the order they came (time order), as one list of the tree.
+    void keep_memory_samples() {
+        std::stable_sort(memory_.begin(), memory_.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        ctx_.tree.process_memory.reserve(memory_.size());
+        std::vector<MemorySample> samples;
+        for (size_t i = 0; i < memory_.size();) {
+            size_t process = memory_[i].first;
+            samples.clear();
+            for (; i < memory_.size() && memory_[i].first == process; ++i)
+                samples.push_back(memory_[i].second);
+            ctx_.tree.processes[process].memory = ctx_.tree.process_memory.keep(samples);
+        }
+        memory_ = {};
     }
 
     BuildContext ctx_;
@@ -292,6 +316,7 @@ private:
     ExitMerger exits_;
     EpisodeBuilder episodes_;
     std::vector<pid_t> leftovers_;
+    std::vector<std::pair<size_t, MemorySample>> memory_;  // (process index, sample), until the end
     uint64_t last_t_ = 0;  // the latest record, since the trace started
 };
 

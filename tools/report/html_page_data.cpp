@@ -324,10 +324,10 @@ private:
                       {"mode", model::census_mode_name(e.mode)},
                       {"shared", e.shared_bytes_at_fork},
                       {"peak", e.copied_bytes_peak},
-                      {"final", e.copied_bytes_final},
-                      {"by_parent", split(e.copied_by_parent_bytes)},
-                      {"by_child", split(e.copied_by_child_bytes)},
-                      {"retained", e.retained_bytes_final},
+                      {"final", e.copied_bytes_final()},
+                      {"by_parent", split(e.copied_by_parent_bytes())},
+                      {"by_child", split(e.copied_by_child_bytes())},
+                      {"retained", e.retained_bytes_final()},
                       {"regions", std::move(regions)},
                       {"call_site", std::move(frames)},
                       {"approximations", e.approximations.words()},
@@ -343,9 +343,9 @@ private:
         if (!e.attribution()) return nullptr;
         const model::CopyAttributionFigures& a = *e.attribution();
         json coverage = nullptr;
-        if (a.unavailable.empty() && e.copied_bytes_final > 0) {
+        if (a.unavailable.empty() && e.copied_bytes_final() > 0) {
             coverage = std::round(1000.0 * static_cast<double>(a.attributed_bytes) /
-                                  static_cast<double>(e.copied_bytes_final)) /
+                                  static_cast<double>(e.copied_bytes_final())) /
                        1000.0;
         }
         json paths = json::array();

@@ -73,9 +73,9 @@ json attribution_summary_json(const model::ForkEpisode& e) {
     // The share of the measured copies the call paths account for (sampling estimates them:
     // it may pass 1 a little).
     json coverage = nullptr;
-    if (a.unavailable.empty() && e.copied_bytes_final > 0) {
+    if (a.unavailable.empty() && e.copied_bytes_final() > 0) {
         coverage = std::round(1000.0 * static_cast<double>(a.attributed_bytes) /
-                              static_cast<double>(e.copied_bytes_final)) /
+                              static_cast<double>(e.copied_bytes_final())) /
                    1000.0;
     }
     return json{{"unavailable", a.unavailable.empty() ? json(nullptr) : json(a.unavailable)},
@@ -141,11 +141,11 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"shared_bytes_at_fork",
          measured || e.shared_bytes_at_fork ? json(e.shared_bytes_at_fork) : json(nullptr)},
         {"copied_bytes_peak", figure(e.copied_bytes_peak)},
-        {"copied_bytes_final", figure(e.copied_bytes_final)},
-        {"copied_by_parent_bytes", split(e.copied_by_parent_bytes)},
-        {"copied_by_child_bytes", split(e.copied_by_child_bytes)},
-        {"retained_bytes_final", figure(e.retained_bytes_final)},
-        {"child_new_bytes_final", figure(e.child_new_bytes_final)},
+        {"copied_bytes_final", figure(e.copied_bytes_final())},
+        {"copied_by_parent_bytes", split(e.copied_by_parent_bytes())},
+        {"copied_by_child_bytes", split(e.copied_by_child_bytes())},
+        {"retained_bytes_final", figure(e.retained_bytes_final())},
+        {"child_new_bytes_final", figure(e.child_new_bytes_final())},
         {"final_from_last_sample", e.final_from_last_sample},
         {"parent_ended_first", e.parent_ended_first_ns().has_value()},
         {"under_way_at_attach", e.under_way_at_attach},
@@ -345,9 +345,9 @@ private:
         json_.key("attributed_bytes").number(a.attributed_bytes);
         json_.key("copy_samples").number(a.copy_samples);
         json_.key("coverage");
-        if (a.unavailable.empty() && e.copied_bytes_final > 0) {
+        if (a.unavailable.empty() && e.copied_bytes_final() > 0) {
             json_.number(std::round(1000.0 * static_cast<double>(a.attributed_bytes) /
-                                    static_cast<double>(e.copied_bytes_final)) /
+                                    static_cast<double>(e.copied_bytes_final())) /
                          1000.0);
         } else {
             json_.null();
@@ -407,13 +407,13 @@ private:
         json_.key("child_minor_faults");
         number_or_null(e.child_minor_faults());
         json_.key("child_new_bytes_final");
-        figure(e.child_new_bytes_final);
+        figure(e.child_new_bytes_final());
         json_.key("copied_by_child_bytes");
-        split(e.copied_by_child_bytes);
+        split(e.copied_by_child_bytes());
         json_.key("copied_by_parent_bytes");
-        split(e.copied_by_parent_bytes);
+        split(e.copied_by_parent_bytes());
         json_.key("copied_bytes_final");
-        figure(e.copied_bytes_final);
+        figure(e.copied_bytes_final());
         json_.key("copied_bytes_peak");
         figure(e.copied_bytes_peak);
         json_.key("end").string(end_name(e.end));
@@ -439,7 +439,7 @@ private:
         }
         json_.end_array();
         json_.key("retained_bytes_final");
-        figure(e.retained_bytes_final);
+        figure(e.retained_bytes_final());
         json_.key("samples").begin_array();
         for (const auto& s : e.samples) {
             json_.begin_object();

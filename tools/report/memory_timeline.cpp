@@ -44,7 +44,7 @@ void add_episode_changes(const model::ProcessTree& tree, const std::vector<size_
         changes.push_back(
             {e.t_ns, PssChange::Kind::kFork, parent, e.child_index, e.shared_bytes_at_fork});
         if (!e.end_ns()) continue;
-        uint64_t still_shared = e.samples.empty() ? e.shared_bytes_at_fork - e.copied_bytes_final
+        uint64_t still_shared = e.samples.empty() ? e.shared_bytes_at_fork - e.copied_bytes_final()
                                                   : e.samples.back().shared_bytes;
         // An episode ended by exit ends at the child's final census, but the child lives on a
         // little and is sampled with its half of the shared pages still counted: the sharing

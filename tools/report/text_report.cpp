@@ -171,15 +171,15 @@ private:
             head +=
                 fmt::format("; copied peak {} ({}), final {}", format_bytes(e.copied_bytes_peak),
                             format_percent(e.copied_bytes_peak, e.shared_bytes_at_fork),
-                            format_bytes(e.copied_bytes_final));
+                            format_bytes(e.copied_bytes_final()));
             head += e.split_known ? fmt::format(" — by parent {}, by child {}",
-                                                format_bytes(e.copied_by_parent_bytes),
-                                                format_bytes(e.copied_by_child_bytes))
+                                                format_bytes(e.copied_by_parent_bytes()),
+                                                format_bytes(e.copied_by_child_bytes()))
                                   : " — parent/child split unknown";
         }
-        if (e.retained_bytes_final)
+        if (e.retained_bytes_final())
             head += fmt::format("; {} kept alive by the child only",
-                                format_bytes(e.retained_bytes_final));
+                                format_bytes(e.retained_bytes_final()));
         if (e.end == ForkEpisode::End::kRunning) head += " (still open at trace end)";
         if (e.final_from_last_sample) head += " (final figures from its last sample)";
         if (e.under_way_at_attach)
@@ -244,9 +244,9 @@ private:
             return;
         }
         std::string coverage;
-        if (e.copied_bytes_final > 0) {
+        if (e.copied_bytes_final() > 0) {
             double share = 100.0 * static_cast<double>(a.attributed_bytes) /
-                           static_cast<double>(e.copied_bytes_final);
+                           static_cast<double>(e.copied_bytes_final());
             // Sampled faults are counted to the end, the final figure may be a sample's from
             // before it (or an estimate): a share above 100 % says that, not more copies.
             if (share <= 105.0) {

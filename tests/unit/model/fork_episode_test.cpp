@@ -41,9 +41,9 @@ TEST(ForkEpisode, SamplesGiveTheFinalAndPeakCopiedBytes) {
     EXPECT_EQ(e.shared_bytes_at_fork, 64 * kMiB);
     EXPECT_EQ(e.samples.size(), 3u);
     EXPECT_EQ(e.copied_bytes_peak, 4 * kMiB);
-    EXPECT_EQ(e.copied_bytes_final, 3 * kMiB);
-    EXPECT_EQ(e.copied_by_parent_bytes, 2 * kMiB);
-    EXPECT_EQ(e.copied_by_child_bytes, kMiB);
+    EXPECT_EQ(e.copied_bytes_final(), 3 * kMiB);
+    EXPECT_EQ(e.copied_by_parent_bytes(), 2 * kMiB);
+    EXPECT_EQ(e.copied_by_child_bytes(), kMiB);
     EXPECT_EQ(e.census_cost_ns, 3000u);
 }
 
@@ -67,7 +67,7 @@ TEST(ForkEpisode, AnEstimateAboveEveryCountedSampleIsThePeakOnlyWhenItIsTheLast)
     auto tree = built_tree(b);
     ASSERT_EQ(tree.episodes.size(), 1u);
     const ForkEpisode& e = tree.episodes[0];
-    EXPECT_EQ(e.copied_bytes_final, 12 * kMiB);
+    EXPECT_EQ(e.copied_bytes_final(), 12 * kMiB);
     EXPECT_EQ(e.copied_bytes_peak, 12 * kMiB) << "not below the final figure";
     ASSERT_FALSE(e.approximations.empty());
     EXPECT_NE(e.approximations.back().find("last sample's estimate"), std::string::npos);

@@ -50,11 +50,11 @@ json fork_facts(const model::ForkEpisode& e) {
             {"end", end},
             {"shared_bytes_at_fork", e.shared_bytes_at_fork},
             {"copied_bytes_peak", e.copied_bytes_peak},
-            {"copied_bytes_final", e.copied_bytes_final},
-            {"copied_by_parent_bytes", e.copied_by_parent_bytes},
-            {"copied_by_child_bytes", e.copied_by_child_bytes},
-            {"retained_bytes_final", e.retained_bytes_final},
-            {"child_new_bytes_final", e.child_new_bytes_final},
+            {"copied_bytes_final", e.copied_bytes_final()},
+            {"copied_by_parent_bytes", e.copied_by_parent_bytes()},
+            {"copied_by_child_bytes", e.copied_by_child_bytes()},
+            {"retained_bytes_final", e.retained_bytes_final()},
+            {"child_new_bytes_final", e.child_new_bytes_final()},
             {"samples", e.samples.size()},
             {"regions", e.regions.size()}};
 }

@@ -33,5 +33,18 @@ TEST(ListArena, AListLargerThanABlockIsKeptWhole) {
     EXPECT_EQ(kept.back(), 7u);
 }
 
+TEST(ListArena, ListsOfAReservedTotalAreKeptBackToBackAndMoreStillFit) {
+    ListArena<uint64_t> arena;
+    arena.reserve(10);
+    std::span<const uint64_t> first = arena.keep({1, 2, 3});
+    std::vector<uint64_t> seven(7, 4);
+    std::span<const uint64_t> second = arena.keep(seven);
+    EXPECT_EQ(second.data(), first.data() + first.size()) << "one block, no end left unused";
+    std::span<const uint64_t> beyond = arena.keep({5});
+    EXPECT_EQ(first[0], 1u);
+    EXPECT_EQ(second.back(), 4u);
+    EXPECT_EQ(beyond[0], 5u);
+}
+
 }  // namespace
 }  // namespace cowtrace::model

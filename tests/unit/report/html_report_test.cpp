@@ -58,7 +58,7 @@ TreeFixture loop_of(int n) {
         exec.path = "/bin/true";
         exec.argv = {"/bin/true"};
         exec.ok = true;
-        f.tree.processes[c].execs.push_back(exec);
+        f.exec(c, exec);
         f.episode(c, 2 * kMiB, 4096 * static_cast<uint64_t>(1 + k % 5), 4096);
     }
     return f;

@@ -63,19 +63,22 @@ model::ProcessTree tree_with_every_field() {
     exec.image.script = true;
     exec.image.setid = true;
     exec.env_reinjected = true;
-    f.tree.processes[root].execs.push_back(exec);
+    f.exec(root, exec);
     model::ExecEvent failed;
     failed.t_ns = 2 * kMs;
     failed.path = failed.requested_path = "/missing";
     failed.ok = false;
     failed.error = ENOENT;
-    f.tree.processes[root].execs.push_back(failed);
+    f.exec(root, failed);
     f.memory(root, 10 * kMs, 64 * kMiB, 40 * kMiB);
     f.tree.processes[root].dropped_records = 3;
 
     size_t worker = f.child(root, 101, 100 * kMs, 900 * kMs, {0x401000, 0x402000});
-    f.tree.processes[worker].exit = {model::ExitStatus::Kind::kSignal, 0, 9, true,
-                                     model::ExitSource::kParent};
+    f.tree.processes[worker].exit = {.code = 0,
+                                     .signal = 9,
+                                     .kind = model::ExitStatus::Kind::kSignal,
+                                     .core = true,
+                                     .source = model::ExitSource::kParent};
     model::ForkEpisode& e = f.episode(worker, 64 * kMiB, 32 * kMiB, 30 * kMiB);
     e.regions = f.tree.episode_regions.keep(
         {{"[heap]", 60 * kMiB, 30 * kMiB, 32 * kMiB, 10 * kMiB, 20 * kMiB},
@@ -98,14 +101,14 @@ model::ProcessTree tree_with_every_field() {
     a.samples = 120;
     a.copy_samples = 111;
     a.attributed_bytes = 29 * kMiB + 12345;
-    e.rarities().attribution = std::make_shared<model::CopyAttributionFigures>(a);
+    e.set_attribution(f.tree.episode_attributions.keep({a}).data());
 
     size_t helper = f.child(root, 102, 200 * kMs, std::nullopt, {0x403000});
     model::ForkEpisode& unattributed = f.episode(helper, 8 * kMiB, 0, 0);
     unattributed.split_known = false;
     model::CopyAttributionFigures none;
     none.unavailable = "perf events forbidden";
-    unattributed.rarities().attribution = std::make_shared<model::CopyAttributionFigures>(none);
+    unattributed.set_attribution(f.tree.episode_attributions.keep({none}).data());
 
     size_t quick = f.child(root, 103, 300 * kMs, 301 * kMs);
     model::ForkEpisode& short_lived = f.episode(quick, 0, 0, 0);

@@ -28,9 +28,9 @@ struct WrapperTree {
     size_t root, helper, server_child;
     WrapperTree() {
         root = f.root(100, {"bash", "-c", "v=$(redis-server --version); exec redis-server"});
-        f.tree.processes[root].execs = {
-            exec_at(1 * kMs, "/usr/bin/bash", f.tree.processes[root].argv),
-            exec_at(50 * kMs, "/usr/bin/redis-server", {"redis-server", "--save", ""})};
+        f.tree.processes[root].execs = f.tree.process_execs.keep(
+            {exec_at(1 * kMs, "/usr/bin/bash", f.tree.processes[root].argv),
+             exec_at(50 * kMs, "/usr/bin/redis-server", {"redis-server", "--save", ""})});
         helper = f.child(root, 101, 10 * kMs, 20 * kMs);
         server_child = f.child(root, 102, 300 * kMs, 400 * kMs);
     }
@@ -51,8 +51,8 @@ TEST(PreExecLabels, AHelperOfAForkedChildThatExecsLaterIsNamedAfterTheChildsPare
     WrapperTree w;
     // The helper forks its own helper, then execs redis-cli.
     size_t grandchild = w.f.child(w.helper, 103, 12 * kMs, 13 * kMs);
-    w.f.tree.processes[w.helper].execs = {
-        exec_at(15 * kMs, "/usr/bin/redis-cli", {"redis-cli", "ping"})};
+    w.f.tree.processes[w.helper].execs = w.f.tree.process_execs.keep(
+        {exec_at(15 * kMs, "/usr/bin/redis-cli", {"redis-cli", "ping"})});
     ProcessLabels labels(w.f.tree);
     EXPECT_EQ(labels.name(w.helper), "redis-cli");
     EXPECT_EQ(labels.name(grandchild), "bash") << "forked before its parent's exec";

@@ -38,7 +38,7 @@ TEST(ProcessLabels, TheLastSuccessfulExecWins) {
     ok.ok = true;
     ok.path = "/usr/bin/gzip";
     ok.argv = {"gzip", "-9"};
-    f.tree.processes[c].execs = {ok, failed};
+    f.tree.processes[c].execs = f.tree.process_execs.keep({ok, failed});
     ProcessLabels labels(f.tree);
     EXPECT_EQ(labels.name(c), "gzip");
     EXPECT_EQ(labels.command_line(c), "gzip -9");

@@ -64,16 +64,22 @@ public:
         e.split_known = true;
         e.shared_bytes_at_fork = shared;
         e.copied_bytes_peak = copied_peak;
-        e.copied_bytes_final = copied_final;
-        e.copied_by_parent_bytes = copied_final / 4;
-        e.copied_by_child_bytes = copied_final - copied_final / 4;
         uint64_t end = c.end_ns().value_or(tree.end_ns);
+        // The last sample's figures are the final ones.
         e.samples = tree.episode_samples.keep(
             {{c.start_ns + (end - c.start_ns) / 2, shared - copied_peak, copied_peak, 0, 0, 0, 0},
-             {end, shared - copied_final, copied_final, e.copied_by_parent_bytes,
-              e.copied_by_child_bytes, 0, 0}});
+             {end, shared - copied_final, copied_final, copied_final / 4,
+              copied_final - copied_final / 4, 0, 0}});
         tree.episodes.push_back(std::move(e));
         return tree.episodes.back();
+    }
+
+    // One more exec in the process's list (the build makes each list once, in the tree's arena).
+    void exec(size_t index, const model::ExecEvent& e) {
+        model::Process& p = tree.processes[index];
+        std::vector<model::ExecEvent> execs(p.execs.begin(), p.execs.end());
+        execs.push_back(e);
+        p.execs = tree.process_execs.keep(execs);
     }
 
     void memory(size_t index, uint64_t t_ns, uint64_t rss, uint64_t pss) {
@@ -81,7 +87,10 @@ public:
         m.t_ns = t_ns;
         m.rss_bytes = rss;
         m.pss_bytes = pss;
-        tree.processes[index].memory.push_back(m);
+        model::Process& p = tree.processes[index];
+        std::vector<model::MemorySample> memory(p.memory.begin(), p.memory.end());
+        memory.push_back(m);
+        p.memory = tree.process_memory.keep(memory);
     }
 
     model::ProcessTree tree;
