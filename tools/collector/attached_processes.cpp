@@ -116,6 +116,12 @@ std::optional<ProcessStat> read_process_stat(pid_t pid) {
             case 47:
                 s.start_brk = v;
                 break;
+            case 48:
+                s.arg_start = v;
+                break;
+            case 49:
+                s.arg_end = v;
+                break;
             case 52:
                 s.exit_code = static_cast<int>(std::strtol(field.c_str(), nullptr, 10));
                 break;

@@ -35,10 +35,14 @@ struct ProcessStat {
     uint64_t start_data = 0;  // 45, 46, 47
     uint64_t end_data = 0;
     uint64_t start_brk = 0;
-    int exit_code = 0;  // 52: wait(2) form, once it has exited
+    uint64_t arg_start = 0;  // 48, 49: where its command line lies; 0 while an exec has
+    uint64_t arg_end = 0;    //   replaced the address space but not yet laid out the new one
+    int exit_code = 0;       // 52: wait(2) form, once it has exited
     // The address space layout exec gave it: the same in a fork child as in its parent until
     // either execs.
     bool same_layout(const ProcessStat& other) const;
+    // Whether the command line is in place (an exec under way has none for a moment).
+    bool command_line_laid_out() const { return arg_end > arg_start; }
 };
 std::optional<ProcessStat> read_process_stat(pid_t pid);
 // Its start as CLOCK_MONOTONIC ns (to the clock tick, 10 ms); 0 unknown.

@@ -111,13 +111,22 @@ std::vector<PolledEvent> ChildrenPoller::poll(uint64_t now_ns) {
             forget(pid);
             continue;
         }
-        if (exec_since(k, *stat)) {
+        if (k.exec_pending || exec_since(k, *stat)) {
             // Its address space is gone: an exec, unless it began to exit meanwhile. An exit
             // drops the address space before the process is a zombie (its threads still look
             // running then, for as long as the rest of the exit takes on a loaded machine);
             // an exec puts a new one in its place at once.
             if (!thread_group_running(pid)) continue;
             if (k.pagemap_fd >= 0 && !has_address_space(pid)) continue;
+            // The new address space comes a moment before the command line is copied into it:
+            // found in between, the exec is told on the next look (once only: without read
+            // access to its layout a process never shows one).
+            if (!k.exec_pending && !stat->command_line_laid_out()) {
+                k.exec_pending = true;
+                alive.push_back(pid);
+                continue;
+            }
+            k.exec_pending = false;
             PolledEvent ev{PolledEvent::Kind::kExec};
             ev.pid = pid;
             ev.t_ns = now_ns;
@@ -134,6 +143,9 @@ std::vector<PolledEvent> ChildrenPoller::poll(uint64_t now_ns) {
             if (known_.count(kid)) continue;
             std::optional<ProcessStat> stat = read_process_stat(kid);
             if (!stat || stat->ppid != parent) continue;  // gone meanwhile
+            // A zombie is listed among its parent's children until reaped: either its exit was
+            // told above, or it forked and ended between two looks (missed, as said).
+            if (stat->state == 'Z') continue;
             PolledEvent fork{PolledEvent::Kind::kFork};
             fork.pid = kid;
             fork.parent = parent;
@@ -141,14 +153,20 @@ std::vector<PolledEvent> ChildrenPoller::poll(uint64_t now_ns) {
             fork.t_ns = start != 0 && start <= now_ns ? start : now_ns;
             fork.still_a_copy = still_a_fork_copy(kid, parent);
             events.push_back(fork);
+            bool exec_pending = false;
             if (!fork.still_a_copy) {
-                // Forked and exec'd between two looks.
-                PolledEvent exec{PolledEvent::Kind::kExec};
-                exec.pid = kid;
-                exec.t_ns = now_ns;
-                events.push_back(exec);
+                // Forked and exec'd between two looks (or exec'ing now: told on the next).
+                exec_pending = !stat->command_line_laid_out();
+                if (!exec_pending) {
+                    PolledEvent exec{PolledEvent::Kind::kExec};
+                    exec.pid = kid;
+                    exec.t_ns = now_ns;
+                    events.push_back(exec);
+                }
             }
             follow(kid);
+            if (auto it = known_.find(kid); it != known_.end())
+                it->second.exec_pending = exec_pending;
             alive.push_back(kid);
         }
     }

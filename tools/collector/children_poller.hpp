@@ -48,6 +48,8 @@ private:
         uint64_t start_ticks = 0;  // with the pid, who it is (a pid may be reused)
         ProcessStat layout;        // what exec last laid out
         int pagemap_fd = -1;       // bound to its address space: reads nothing once it exec'd
+        // An exec found under way (its command line not yet in place): told on the next look.
+        bool exec_pending = false;
     };
     // Whether pid has exec'd since k was taken (its address space replaced).
     static bool exec_since(const Known& k, const ProcessStat& now);

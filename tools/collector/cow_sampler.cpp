@@ -372,11 +372,19 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     readers_.erase(job.child);
     // The child announced an exec before we got to it: what we would read may be its next
     // image. It is a short-lived child, not measured (the model says so).
-    if (exec_before_baseline_.erase(job.child)) return;
+    if (auto exec = exec_before_baseline_.find(job.child); exec != exec_before_baseline_.end()) {
+        if (attributor_) attributor_->child_ended_unread(job.parent, job.t_ns, exec->second);
+        exec_before_baseline_.erase(exec);
+        return;
+    }
     uint64_t t_open = monotonic_ns();
     auto child_pm = reader_for(job.child);
     auto parent_pm = job.parent > 0 ? reader_for(job.parent) : nullptr;
-    if (!child_pm || !parent_pm) return;  // gone already: short-lived
+    if (!child_pm || !parent_pm) {  // gone already: short-lived, however late this is
+        if (attributor_ && !child_pm)
+            attributor_->child_ended_unread(job.parent, job.t_ns, job.t_ns);
+        return;
+    }
     Episode e;
     e.parent = job.parent;
     e.child = job.child;
@@ -394,7 +402,7 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     if (attributor_) attributor_->episode_started(job.parent, job.child, job.t_ns);
     uint64_t cpu_before = thread_cpu_ns();
     if (!e.baseline.take(job.child, *child_pm, mode_, zero_page_.pfn, hints, error)) {
-        if (attributor_) attributor_->episode_ended(job.child, /*cancelled=*/true);
+        if (attributor_) attributor_->episode_cancelled(job.child);
         return;
     }
     e.baseline.add_parent(*parent_pm);
@@ -403,7 +411,7 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     // event precedes a fork found by polling /proc, or under way at the attach): then what was
     // read is its next image, not a copy.
     if (job.exec_unannounced && !still_a_fork_copy(job.child, job.parent)) {
-        if (attributor_) attributor_->episode_ended(job.child, /*cancelled=*/true);
+        if (attributor_) attributor_->episode_cancelled(job.child);
         return;
     }
     if (attributor_) attributor_->fork_pages_known(job.child, e.baseline.shareable_page_runs());
@@ -642,7 +650,7 @@ void CowSampler::end_episode(pid_t child, wire::EpisodeEndReason reason, uint64_
     out.records.push_back(encode_record_buffer(end, child, t_ns, 64));
     episodes_.erase(child);
     exec_pending_.erase(child);
-    if (attributor_) attributor_->episode_ended(child);
+    if (attributor_) attributor_->episode_ended(child, t_ns);
 }
 
 void CowSampler::tick(const Job& job, Output& out) {

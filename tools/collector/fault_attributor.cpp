@@ -102,6 +102,8 @@ uint64_t FaultAttributor::due_ns(const Command& c) const {
         case Command::Kind::kCancel:
             // Only a sampled episode's rings and unwinder need its news at once.
             return sampled_episodes_.load() > 0 ? 0 : UINT64_MAX;
+        case Command::Kind::kUnread:
+            return UINT64_MAX;
         case Command::Kind::kFinish:
             break;
     }
@@ -117,8 +119,16 @@ void FaultAttributor::fork_pages_known(pid_t child,
     post(Command{Command::Kind::kPages, 0, child, 0, std::move(runs)});
 }
 
-void FaultAttributor::episode_ended(pid_t child, bool cancelled) {
-    post(Command{cancelled ? Command::Kind::kCancel : Command::Kind::kEnd, 0, child, 0, {}});
+void FaultAttributor::episode_ended(pid_t child, uint64_t ended_t_ns) {
+    post(Command{Command::Kind::kEnd, 0, child, 0, {}, ended_t_ns});
+}
+
+void FaultAttributor::child_ended_unread(pid_t parent, uint64_t fork_t_ns, uint64_t ended_t_ns) {
+    post(Command{Command::Kind::kUnread, parent, 0, fork_t_ns, {}, ended_t_ns});
+}
+
+void FaultAttributor::episode_cancelled(pid_t child) {
+    post(Command{Command::Kind::kCancel, 0, child, 0, {}});
 }
 
 void FaultAttributor::finish() {
@@ -197,14 +207,20 @@ void FaultAttributor::handle(Command& c) {
         }
         case Command::Kind::kEnd:
             drain();
-            end_episode(c.child, c.posted_ns);
+            end_episode(c.child, c.ended_ns != 0 ? std::min(c.ended_ns, c.posted_ns) : c.posted_ns);
+            break;
+        case Command::Kind::kUnread:
+            delay_.ended(c.parent, c.t_ns, std::max(c.t_ns, c.ended_ns));
             break;
         case Command::Kind::kCancel: {
             auto it = episodes_.find(c.child);
             if (it == episodes_.end()) break;
             pid_t parent = it->second.copies->parent();
             bool sampled = it->second.sampled;
-            delay_.ended(parent, it->second.copies->fork_t_ns(), c.posted_ns);
+            // It ended before the census thread could read it: a quick child, however late the
+            // census thread (on a loaded machine) got to it.
+            uint64_t fork_t_ns = it->second.copies->fork_t_ns();
+            delay_.ended(parent, fork_t_ns, fork_t_ns);
             episodes_.erase(it);
             delay_.forget(c.child);
             if (!sampled) break;

@@ -66,18 +66,26 @@ public:
     void episode_started(pid_t parent, pid_t child, uint64_t fork_t_ns);
     // Its fork-time pages, once the baseline was read (sorted address runs [start, end)).
     void fork_pages_known(pid_t child, std::vector<std::pair<uint64_t, uint64_t>> runs);
-    // It ended (or was never measured: cancelled, nothing is written).
-    void episode_ended(pid_t child, bool cancelled = false);
+    // It ended at ended_t_ns (the trace's clock: its exec or exit, not when the census thread
+    // got to it, which on a loaded machine can be much later).
+    void episode_ended(pid_t child, uint64_t ended_t_ns);
+    // It was never measured (its memory could not be read as a copy): nothing is written.
+    void episode_cancelled(pid_t child);
+    // parent's child forked at fork_t_ns ended at ended_t_ns before its memory was read (no
+    // episode was started): its parent's children are quick (SamplingDelay). Never wakes the
+    // thread.
+    void child_ended_unread(pid_t parent, uint64_t fork_t_ns, uint64_t ended_t_ns);
     // Ends every open episode, writes what remains and stops the thread.
     void finish();
 
 private:
     struct Command {
-        enum class Kind { kStart, kPages, kEnd, kCancel, kFinish } kind;
+        enum class Kind { kStart, kPages, kEnd, kCancel, kUnread, kFinish } kind;
         pid_t parent = 0;
         pid_t child = 0;
-        uint64_t t_ns = 0;
+        uint64_t t_ns = 0;  // kStart, kUnread: the fork
         std::vector<std::pair<uint64_t, uint64_t>> runs;
+        uint64_t ended_ns = 0;   // kEnd, kUnread: the exec or exit (0: unknown)
         uint64_t posted_ns = 0;  // when the census thread sent it
     };
     struct Episode {

@@ -10,7 +10,8 @@
 // On a loaded machine a shell's child may take longer than the hold-off to exec, and every one
 // of a loop's episodes opened its events again (787 of 1,000 at load 6). So the hold-off is
 // longer for the children of a parent whose last kQuickStreak children all ended within
-// kLongHoldOffNs of their fork: a shell, make; one child that lives longer ends the streak.
+// kLongHoldOffNs of their fork: a shell, make; one child that lives longer ends the streak. A
+// child that ended before its memory could be read counts as quick, however late that was.
 //
 // Pure bookkeeping, no clock of its own: the caller passes the times (CLOCK_MONOTONIC, the
 // trace's clock, as fork times are), and opens what take_due() returns.

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <bit>
+#include <optional>
 #include <set>
 #include <unordered_map>
+#include <vector>
 
 #include "byte_size.hpp"
 #include "call_sites.hpp"
@@ -20,6 +22,19 @@
 namespace cowtrace::report {
 
 namespace {
+
+// The median time between an episode's consecutive samples, over every episode: how far apart
+// samples usually were, where the largest interval says only how far apart they came at worst.
+std::optional<uint64_t> median_sample_gap_ns(const model::ProcessTree& tree) {
+    std::vector<uint64_t> gaps;
+    for (const auto& e : tree.episodes)
+        for (size_t i = 1; i < e.samples.size(); ++i)
+            gaps.push_back(e.samples[i].t_ns - e.samples[i - 1].t_ns);
+    if (gaps.empty()) return std::nullopt;
+    auto middle = gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2);
+    std::nth_element(gaps.begin(), middle, gaps.end());
+    return *middle;
+}
 
 using model::ForkEpisode;
 using model::Process;
@@ -428,12 +443,17 @@ private:
         if (tree_.rejected_records)
             health.push_back(fmt::format("{} records were rejected (malformed or foreign uid)",
                                          tree_.rejected_records));
-        if (tree_.sampling_interval_ns > tree_.interval_ns && tree_.interval_ns > 0)
+        if (tree_.sampling_interval_ns > tree_.interval_ns && tree_.interval_ns > 0) {
+            // One costly round stretches one tick: say how far apart samples usually were.
+            std::optional<uint64_t> usual = median_sample_gap_ns(tree_);
             health.push_back(fmt::format(
-                "the sampling interval was stretched from {} ms to {} ms to keep sampling within "
-                "its share of a core: copies that came and went faster may be missed, and peaks "
-                "are those of the samples",
-                tree_.interval_ns / 1000000, tree_.sampling_interval_ns / 1000000));
+                "the sampling interval was stretched at times, from {} ms up to {} ms, to keep "
+                "sampling within its share of a core{}: copies that came and went faster may be "
+                "missed, and peaks are those of the samples",
+                tree_.interval_ns / 1000000, tree_.sampling_interval_ns / 1000000,
+                usual ? fmt::format(" (samples were usually {} ms apart)", *usual / 1000000)
+                      : std::string()));
+        }
         std::set<std::string> approximations;
         for (const auto& e : tree_.episodes)
             for (std::string_view a : e.approximations) approximations.emplace(a);

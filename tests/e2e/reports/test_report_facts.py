@@ -130,6 +130,11 @@ class ReportFacts(unittest.TestCase):
         text = self.text(trace)
         stretched_ms = model["sampling_interval_ns"] // 1_000_000
         self.assertRegex(text, rf"sampling interval .*stretched.* {stretched_ms} ms")
+        # and how far apart the samples usually were (the largest interval is one round's)
+        forks = json.loads(report(trace, "json"))["forks"]
+        gaps = sorted(b["t_ns"] - a["t_ns"] for f in forks
+                      for a, b in zip(f["samples"], f["samples"][1:]))
+        self.assertIn(f"samples were usually {gaps[len(gaps) // 2] // 1_000_000} ms apart", text)
 
     def test_a_larger_cpu_share_keeps_the_interval(self):
         # The same run with a quarter of a core to spend: the interval holds. Each round of
