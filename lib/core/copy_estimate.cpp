@@ -72,6 +72,7 @@ bool CopyEstimator::estimate(const EpisodeBaseline& baseline, pagemap::PagemapRe
         ++hits[static_cast<size_t>(baseline.fate_of(page, c, p))];
         ++read;
     }
+    if (!baseline.child_alive_throughout(child_pm)) return false;
     auto count = [&](PageFate f) { return hits[static_cast<size_t>(f)]; };
     uint64_t s = shared_at_exact_;
     size_t copied = count(PageFate::kCopiedByParent) + count(PageFate::kCopiedByChild) +

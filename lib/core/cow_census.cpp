@@ -593,7 +593,20 @@ bool EpisodeBaseline::census(pid_t child, pagemap::PagemapReader& child_pm,
         return false;
     }
     compare(scratch_child_, parent_pm, out);
+    if (!child_alive_throughout(child_pm)) {
+        out = CensusTotals{};
+        out.child_gone = true;
+        return false;
+    }
     return true;
+}
+
+bool EpisodeBaseline::child_alive_throughout(pagemap::PagemapReader& child_pm) const {
+    // Without frame numbers a copy is a page mapped by one side alone: as an exiting child
+    // unmaps, every page the parent shared with it turns exclusive. A parent read after the
+    // child's began its exit would count them all as the parent's copies. The child's address
+    // space, once gone, stays gone: alive after the parent's reads, it was alive during them.
+    return mode_ != CensusMode::kUnprivileged || child_pm.address_space_alive();
 }
 
 SliceOutcome EpisodeBaseline::census_slice(pid_t child, pagemap::PagemapReader& child_pm,
@@ -637,6 +650,11 @@ SliceOutcome EpisodeBaseline::census_slice(pid_t child, pagemap::PagemapReader& 
         }
     }
     census.totals.cost_ns += now_ns() - t0;
+    if (!child_alive_throughout(child_pm)) {
+        census.totals = CensusTotals{};
+        census.totals.child_gone = true;
+        return SliceOutcome::kChildGone;
+    }
     if (census.next_span < spans_.size()) return SliceOutcome::kMore;
     bool gone = false;
     uint64_t outside = count_child_new_outside(child, child_pm, gone);

@@ -181,6 +181,8 @@ public:
     const std::vector<std::string>& region_names() const { return region_names_; }
     const std::vector<uint64_t>& region_shared_pages() const { return region_shared_pages_; }
     CensusMode mode() const { return mode_; }
+    // After the parent's side was read: whether the child's figures can stand (see .cpp).
+    bool child_alive_throughout(pagemap::PagemapReader& child_pm) const;
     size_t pages_tracked() const;
 
 private:

@@ -138,11 +138,12 @@ protected:
         if (area_ != nullptr) munmap(area_, kPages * kPage);
     }
     // Reads the episode's baseline (the child's side, then the parent's).
-    void take_baseline() {
+    void take_baseline(bool force_unprivileged = false) {
         std::string error;
         ASSERT_TRUE(child_pm_.open(child_->pid(), error)) << error;
         ASSERT_TRUE(parent_pm_.open(getpid(), error)) << error;
-        CensusMode mode = exact_ ? CensusMode::kExact : CensusMode::kUnprivileged;
+        CensusMode mode =
+            exact_ && !force_unprivileged ? CensusMode::kExact : CensusMode::kUnprivileged;
         ASSERT_TRUE(
             baseline_.take(child_->pid(), child_pm_, mode, learn_zero_page().pfn, {}, error))
             << error;
@@ -151,6 +152,7 @@ protected:
     bool census(CensusTotals& out) {
         return baseline_.census(child_->pid(), child_pm_, parent_pm_, out);
     }
+
     // The parent copies 300 of its written pages (from page 32, one in three runs).
     void parent_copies() {
         for (size_t k = 0; k < 300; ++k) area_[(32 + k * 3 * kStride) * kPage] = 4;
@@ -187,6 +189,27 @@ TEST_F(SparseEpisode, CountsEveryCopyAndEveryNewPageOfTheChild) {
         EXPECT_LE(after.copied_by_parent_pages - before.copied_by_parent_pages, 300u + kSlackPages);
     }
     EXPECT_EQ(after.child_new_pages, before.child_new_pages);  // the child only waited
+}
+
+// Without frame numbers, a census whose child began to exit before the parent's side was read
+// would count every page the two shared as the parent's copy (the child's unmapping leaves the
+// parent alone on them): such a census stands for nothing. With frame numbers it still holds.
+TEST_F(SparseEpisode, AnUnprivilegedCensusNeedsTheChildAliveAfterTheParentsRead) {
+    take_baseline(/*force_unprivileged=*/true);
+    EXPECT_TRUE(baseline_.child_alive_throughout(child_pm_));
+    pid_t pid = child_->pid();
+    child_.reset();  // lets it go, and reaps it
+    EXPECT_FALSE(baseline_.child_alive_throughout(child_pm_));
+    CensusTotals after;
+    EXPECT_FALSE(baseline_.census(pid, child_pm_, parent_pm_, after));
+    EXPECT_TRUE(after.child_gone);
+}
+
+TEST_F(SparseEpisode, AnExactCensusDoesNotAskWhetherTheChildLives) {
+    if (!exact_) GTEST_SKIP() << "frame numbers are not visible to this user";
+    take_baseline();
+    child_.reset();
+    EXPECT_TRUE(baseline_.child_alive_throughout(child_pm_));
 }
 
 // A census read in slices (the sampler's way for an episode too large for one tick) counts
