@@ -15,7 +15,8 @@
 #                    --lib A/lib/libcowtrace.so --cowtrace A/bin/cowtrace \
 #                    --lib B/lib/libcowtrace.so --cowtrace B/bin/cowtrace
 #                  (alone, each traces with its own build's lib/libcowtrace.so; what runs once,
-#                  not per traced mode — attach, record, ingest, reports — uses the first)
+#                  not per traced mode — attach, record, reports — uses the first; the ingest
+#                  flood runs against each collector in turn)
 #   --build DIR    the build tree to use (default: build/ in the repository); configured
 #                  RelWithDebInfo if it does not exist yet
 #   --no-build     use the build tree as it is
