@@ -170,6 +170,9 @@ public:
         for (size_t i = 0; i < ctx_.execs.size(); ++i)
             tree.processes[i].execs = tree.process_execs.keep(ctx_.execs[i]);
         ctx_.execs = {};
+        tree.episode_samples.shrink_to_fit();
+        tree.episode_regions.shrink_to_fit();
+        tree.episode_attributions.shrink_to_fit();
     }
 
 private:

@@ -120,13 +120,13 @@ TEST(CommandLineTable, ProcessesRunningOneCommandShareItsLine) {
     }
     ProcessTree tree = built_tree(b);
     const Process& first = only(tree, 200);
-    ASSERT_EQ(first.execs.size(), 1u);
-    EXPECT_TRUE(first.argv.shares_storage_with(first.execs[0].argv));
+    ASSERT_EQ(tree.execs_of(first).size(), 1u);
+    EXPECT_TRUE(first.argv.shares_storage_with(tree.execs_of(first)[0].argv));
     for (pid_t pid = 201; pid < 210; ++pid) {
         const Process& p = only(tree, pid);
         EXPECT_TRUE(p.argv.shares_storage_with(first.argv)) << pid;
-        ASSERT_EQ(p.execs.size(), 1u);
-        EXPECT_TRUE(p.execs[0].argv.shares_storage_with(first.argv)) << pid;
+        ASSERT_EQ(tree.execs_of(p).size(), 1u);
+        EXPECT_TRUE(tree.execs_of(p)[0].argv.shares_storage_with(first.argv)) << pid;
     }
     EXPECT_EQ(first.argv, (std::vector<std::string>{"/bin/true"}));
     EXPECT_FALSE(only(tree, kRoot).argv.shares_storage_with(first.argv));

@@ -84,7 +84,8 @@ model::ProcessTree tree_with_every_field() {
         {{"[heap]", 60 * kMiB, 30 * kMiB, 32 * kMiB, 10 * kMiB, 20 * kMiB},
          {"/lib/\xfflib.so", 4 * kMiB, 0, 0, 0, 0}});
     e.approximations = {"estimated \"between\" censuses"};
-    std::vector<model::CowSample> samples(e.samples.begin(), e.samples.end());
+    std::span<const model::CowSample> kept = f.tree.samples_of(e);
+    std::vector<model::CowSample> samples(kept.begin(), kept.end());
     samples.back().exact = false;
     samples.back().error_bytes = 123;
     e.samples = f.tree.episode_samples.keep(samples);
@@ -101,14 +102,14 @@ model::ProcessTree tree_with_every_field() {
     a.samples = 120;
     a.copy_samples = 111;
     a.attributed_bytes = 29 * kMiB + 12345;
-    e.set_attribution(f.tree.episode_attributions.keep({a}).data());
+    e.set_attribution(f.tree.episode_attributions.keep({a}));
 
     size_t helper = f.child(root, 102, 200 * kMs, std::nullopt, {0x403000});
     model::ForkEpisode& unattributed = f.episode(helper, 8 * kMiB, 0, 0);
     unattributed.split_known = false;
     model::CopyAttributionFigures none;
     none.unavailable = "perf events forbidden";
-    unattributed.set_attribution(f.tree.episode_attributions.keep({none}).data());
+    unattributed.set_attribution(f.tree.episode_attributions.keep({none}));
 
     size_t quick = f.child(root, 103, 300 * kMs, 301 * kMs);
     model::ForkEpisode& short_lived = f.episode(quick, 0, 0, 0);
