@@ -328,7 +328,7 @@ private:
         }
         size_t root_index = labels_.index_of(*root);
         std::vector<std::string> lines;
-        std::span<const size_t> root_children = tree_.children_of(*root);
+        std::span<const uint32_t> root_children = tree_.children_of(*root);
         std::vector<size_t> stack(root_children.begin(), root_children.end());
         std::vector<bool> seen(tree_.processes.size(), false);
         while (!stack.empty()) {

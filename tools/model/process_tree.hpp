@@ -276,7 +276,8 @@ public:
     // Indices into ProcessTree::processes, kept in ProcessTree::process_children (ask the tree:
     // children_of(p)): made once, when the build links parents, as one list for the tree (a
     // vector each was 24 bytes a process, most of them empty, and an allocation for each parent).
-    ListRef<size_t> children;
+    // 32 bits each, as ForkEpisode::child_index: a size_t was 8 bytes a process.
+    ListRef<uint32_t> children;
     // In time order, kept in ProcessTree::process_memory (ask the tree: memory_of(p)): made at
     // the end of the build (most processes have none; a vector was 24 bytes each).
     ListRef<MemorySample> memory;
@@ -328,7 +329,7 @@ struct ProcessTree {
     // Where the episodes' and processes' lists are (an episode or process holds a ListRef).
     ListArena<CowSample> episode_samples;
     ListArena<CowRegion> episode_regions;
-    ListArena<size_t> process_children;
+    ListArena<uint32_t> process_children;
     ListArena<MemorySample> process_memory;
     ListArena<ExecEvent> process_execs;
     ListArena<CopyAttributionFigures> episode_attributions;
@@ -351,7 +352,7 @@ struct ProcessTree {
     std::span<const ExecEvent> execs_of(const Process& p) const {
         return process_execs.list(p.execs);
     }
-    std::span<const size_t> children_of(const Process& p) const {
+    std::span<const uint32_t> children_of(const Process& p) const {
         return process_children.list(p.children);
     }
     std::span<const MemorySample> memory_of(const Process& p) const {

@@ -162,7 +162,7 @@ private:
             seen[index] = true;
             long node = add_process_node(index, parent);
             std::vector<SiblingRun> runs = groups_.runs_of(index);
-            std::span<const size_t> kids = tree_.children_of(tree_.processes[index]);
+            std::span<const uint32_t> kids = tree_.children_of(tree_.processes[index]);
             // Pushed last run first, so that siblings come out in order; a folded group is a
             // marker on the stack, made a node in its turn.
             for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
@@ -242,7 +242,7 @@ private:
     }
 
     void add_group_node(const PendingGroup& g) {
-        std::span<const size_t> kids = tree_.children_of(tree_.processes[g.parent_process]);
+        std::span<const uint32_t> kids = tree_.children_of(tree_.processes[g.parent_process]);
         size_t first = kids[g.run.first];
         long node = push_node(first, g.parent_node);
         SiblingGroupFigures f = group_figures(tree_, groups_, g.parent_process, g.run);

@@ -185,7 +185,7 @@ json to_json(const model::ProcessTree& tree) {
     json processes = json::array();
     for (size_t i = 0; i < tree.processes.size(); ++i) {
         const model::Process& p = tree.processes[i];
-        std::span<const size_t> children = tree.children_of(p);
+        std::span<const uint32_t> children = tree.children_of(p);
         json execs = json::array();
         for (const auto& e : tree.execs_of(p)) {
             json x{

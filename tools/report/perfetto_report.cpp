@@ -71,7 +71,7 @@ private:
         for (size_t i = 0; i < tree_.processes.size(); ++i)
             track_[i] = {tree_.processes[i].pid, tree_.processes[i].pid};
         for (size_t parent = 0; parent < tree_.processes.size(); ++parent) {
-            std::span<const size_t> kids = tree_.children_of(tree_.processes[parent]);
+            std::span<const uint32_t> kids = tree_.children_of(tree_.processes[parent]);
             for (const SiblingRun& run : groups_.runs_of(parent)) {
                 if (!run.folded()) continue;
                 FoldedGroup g;

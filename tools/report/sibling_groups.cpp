@@ -59,7 +59,7 @@ std::string SiblingGroups::fold_key(size_t index) const {
 }
 
 std::vector<SiblingRun> SiblingGroups::runs_of(size_t parent) const {
-    std::span<const size_t> kids = tree_.children_of(tree_.processes[parent]);
+    std::span<const uint32_t> kids = tree_.children_of(tree_.processes[parent]);
     std::vector<SiblingRun> runs;
     std::vector<std::string> keys;
     if (folding_.fold) {
@@ -99,7 +99,7 @@ SiblingGroupFigures group_figures(const model::ProcessTree& tree, const SiblingG
                                   size_t parent, SiblingRun run) {
     SiblingGroupFigures f;
     std::vector<uint64_t> life, shared, copied, rss, pss;
-    std::span<const size_t> kids = tree.children_of(tree.processes[parent]);
+    std::span<const uint32_t> kids = tree.children_of(tree.processes[parent]);
     for (size_t k = run.first; k < run.first + run.count && k < kids.size(); ++k) {
         const Process& p = tree.processes[kids[k]];
         f.pids.push_back(p.pid);

@@ -301,7 +301,7 @@ private:
     }
 
     // The pids a folded group holds: runs of consecutive pids as ranges, at most a line's worth.
-    std::string pid_list(std::span<const size_t> kids, size_t from, size_t to) const {
+    std::string pid_list(std::span<const uint32_t> kids, size_t from, size_t to) const {
         std::vector<pid_t> pids;
         for (size_t k = from; k < to; ++k) pids.push_back(tree_.processes[kids[k]].pid);
         std::sort(pids.begin(), pids.end());
@@ -321,7 +321,7 @@ private:
         return out;
     }
 
-    std::string folded_cow_line(std::span<const size_t> kids, size_t from, size_t to) const {
+    std::string folded_cow_line(std::span<const uint32_t> kids, size_t from, size_t to) const {
         size_t measured = 0, short_lived = 0;
         uint64_t max_peak = 0, total_peak = 0, max_shared = 0;
         for (size_t k = from; k < to; ++k) {

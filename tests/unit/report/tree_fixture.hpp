@@ -45,9 +45,9 @@ public:
     // One more child in parent's list (the build makes each list once, in the tree's arena).
     void add_child(size_t parent, size_t child) {
         model::Process& p = tree.processes[parent];
-        std::span<const size_t> kept = tree.children_of(p);
-        std::vector<size_t> children(kept.begin(), kept.end());
-        children.push_back(child);
+        std::span<const uint32_t> kept = tree.children_of(p);
+        std::vector<uint32_t> children(kept.begin(), kept.end());
+        children.push_back(static_cast<uint32_t>(child));
         p.children = tree.process_children.keep(children);
     }
 
