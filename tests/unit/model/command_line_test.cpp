@@ -35,6 +35,20 @@ TEST(CommandLine, WordsRoundTripInOrder) {
     EXPECT_EQ(iterated, words);
 }
 
+// Word offsets are 16 bits while the words' bytes fit in them, 32 beyond: words on both sides of
+// the 64 KiB boundary, and a word that ends exactly on it, read back whole.
+TEST(CommandLine, WordsOfALineLongerThan64KiBRoundTrip) {
+    for (size_t total : {size_t{65535}, size_t{65536}, size_t{200000}}) {
+        std::vector<std::string> words = {"sh", "-c", std::string(total - 6, 'x'), "ab"};
+        CommandLine line(words);
+        ASSERT_EQ(line.size(), 4u) << total;
+        EXPECT_EQ(line[0], "sh") << total;
+        EXPECT_EQ(line[2].size(), total - 6) << total;
+        EXPECT_EQ(line[3], "ab") << total;
+        EXPECT_EQ(line.words(), words) << total;
+    }
+}
+
 TEST(CommandLine, EmptyLineHasNoWords) {
     CommandLine none;
     EXPECT_TRUE(none.empty());
