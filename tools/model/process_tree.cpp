@@ -165,7 +165,7 @@ std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p
     }
     if (p.deepbind) add(Limitation::kDeepbindPlugin);
     if (p.still_running) add(Limitation::kStillRunning);
-    if (p.seq_gaps || p.dropped_records) add(Limitation::kRecordsMissing);
+    if (p.seq_gaps() || p.dropped_records()) add(Limitation::kRecordsMissing);
     if (p.carried_over)
         add(tree.attached ? Limitation::kRunningAtAttach : Limitation::kCarriedOver);
     return out;

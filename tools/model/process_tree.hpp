@@ -240,39 +240,31 @@ private:
 // Fields ordered by size, the one-byte ones together: 200 bytes a process became 176 (issue 15);
 // its two optional figures as values with presence bits and its children a span, 152; its
 // memory samples and execs spans and its exit status packed, 128; its three lists as 32-bit
-// offset and count instead of spans, 104.
+// offset and count instead of spans, 104; its flags one bit each and its record losses behind a
+// pointer, 96 (the 32-bit fields first, then the 64-bit ones: no padding).
 struct Process {
     pid_t pid = 0;
     pid_t ppid = -1;  // the process that created it, even if later reparented
-    uint64_t start_ns = 0;
     wire::CreateHow how = wire::CreateHow::kUnknown;
-    bool creation_seen_by_shim = false;  // a shim record reported its creation
-    bool creation_seen_by_kernel = false;
-    bool shim_loaded = false;    // the library ran in it (a hello or any record of its own)
-    bool still_running = false;  // alive when the trace ended
-    bool deepbind = false;       // loaded a RTLD_DEEPBIND plugin
+    bool creation_seen_by_shim : 1 = false;  // a shim record reported its creation
+    bool creation_seen_by_kernel : 1 = false;
+    bool shim_loaded : 1 = false;    // the library ran in it (a hello or any record of its own)
+    bool still_running : 1 = false;  // alive when the trace ended
+    bool deepbind : 1 = false;       // loaded a RTLD_DEEPBIND plugin
     // Alive when this trace file began (a rotated trace): its creation, and the first of its
     // records, are in the file before.
-    bool carried_over = false;
+    bool carried_over : 1 = false;
 
 private:
     enum PresenceBit : unsigned { kEnd, kFirstImageMinorFaults };
     PresenceBits present_;  // with the one-byte fields: of end_ns_ and first_image_minor_faults_
 
 public:
-    uint32_t seq_gaps = 0;  // numbers that never arrived
     ExitStatus exit;
-    CallSite call_site;  // return addresses in the creator, shared by every child of that site
     // In time order, kept in ProcessTree::process_execs (ask the tree: execs_of(p)): made at the
     // end of the build, which changes them until then (a vector and an allocation each were 32
     // bytes a process).
     ListRef<ExecEvent> execs;
-    CommandLine argv;              // the image's command line (hello), before any exec we saw
-    uint64_t dropped_records = 0;  // counted by the library: neither sent nor spooled
-    // A record the library dropped also leaves a hole in the numbering: the larger of the two.
-    uint64_t records_lost() const {
-        return seq_gaps > dropped_records ? seq_gaps : dropped_records;
-    }
     // Indices into ProcessTree::processes, kept in ProcessTree::process_children (ask the tree:
     // children_of(p)): made once, when the build links parents, as one list for the tree (a
     // vector each was 24 bytes a process, most of them empty, and an allocation for each parent).
@@ -281,6 +273,24 @@ public:
     // In time order, kept in ProcessTree::process_memory (ask the tree: memory_of(p)): made at
     // the end of the build (most processes have none; a vector was 24 bytes each).
     ListRef<MemorySample> memory;
+    uint64_t start_ns = 0;
+    CallSite call_site;  // return addresses in the creator, shared by every child of that site
+    CommandLine argv;    // the image's command line (hello), before any exec we saw
+
+    // Numbers that never arrived.
+    uint32_t seq_gaps() const { return losses_ ? losses_->seq_gaps : 0; }
+    void add_seq_gaps(uint32_t n) {
+        if (n != 0) losses_.made().seq_gaps += n;
+    }
+    // Counted by the library: neither sent nor spooled.
+    uint64_t dropped_records() const { return losses_ ? losses_->dropped_records : 0; }
+    void add_dropped_records(uint64_t n) {
+        if (n != 0) losses_.made().dropped_records += n;
+    }
+    // A record the library dropped also leaves a hole in the numbering: the larger of the two.
+    uint64_t records_lost() const {
+        return seq_gaps() > dropped_records() ? seq_gaps() : dropped_records();
+    }
 
     std::optional<uint64_t> end_ns() const { return present_.get(kEnd, end_ns_); }
     void set_end_ns(std::optional<uint64_t> t) { present_.set(kEnd, end_ns_, t); }
@@ -293,8 +303,16 @@ public:
     }
 
 private:
+    // What a process with every record has none of (12 bytes as fields, 8 behind a pointer that
+    // nearly every process leaves null).
+    struct RecordLosses {
+        uint32_t seq_gaps = 0;
+        uint64_t dropped_records = 0;
+    };
+
     uint64_t end_ns_ = 0;
     uint64_t first_image_minor_faults_ = 0;
+    CopiedPtr<RecordLosses> losses_;
 };
 
 struct TraceNote {

@@ -93,7 +93,7 @@ public:
                 break;
             case RecordType::kDropped: {
                 uint64_t n = decoded<wire::Dropped>(rec).count;
-                ctx_.index.sender(h, t).dropped_records += n;
+                ctx_.index.sender(h, t).add_dropped_records(n);
                 ctx_.tree.dropped_records += n;
                 break;
             }

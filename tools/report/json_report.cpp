@@ -211,7 +211,7 @@ json to_json(const model::ProcessTree& tree) {
                   {"command_line", labels.command_line(i)},
                   {"children", std::vector<size_t>(children.begin(), children.end())}};
         if (!tree.memory_of(p).empty()) proc["memory"] = memory_json(tree, p);
-        if (p.dropped_records || p.seq_gaps) {
+        if (p.dropped_records() || p.seq_gaps()) {
             proc["records_missing"] = p.records_lost();
         }
         processes.push_back(std::move(proc));
@@ -535,7 +535,8 @@ private:
             json_.number(p.ppid);
         else
             json_.null();
-        if (p.dropped_records || p.seq_gaps) json_.key("records_missing").number(p.records_lost());
+        if (p.dropped_records() || p.seq_gaps())
+            json_.key("records_missing").number(p.records_lost());
         json_.key("start_ns").number(p.start_ns);
         json_.end_object();
     }

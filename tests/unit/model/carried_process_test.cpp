@@ -83,7 +83,7 @@ TEST(CarriedProcess, RecordsNumberedInTheFileBeforeAreNotLost) {
         .created(kServer, 5600, wire::CreateHow::kFork, 303);
     b.trace_end(kCollector, 7000, -1, {kServer});
     auto tree = built_tree(b);
-    EXPECT_EQ(only(tree, kServer).seq_gaps, 0u);
+    EXPECT_EQ(only(tree, kServer).seq_gaps(), 0u);
 }
 
 TEST(CarriedProcess, AHoleAfterTheFirstRecordOfThisFileIsStillLost) {
@@ -92,7 +92,7 @@ TEST(CarriedProcess, AHoleAfterTheFirstRecordOfThisFileIsStillLost) {
     b.next_seq_of(kServer, 43).created(kServer, 5600, wire::CreateHow::kFork, 303);
     b.trace_end(kCollector, 7000, -1, {kServer});
     auto tree = built_tree(b);
-    EXPECT_EQ(only(tree, kServer).seq_gaps, 2u);
+    EXPECT_EQ(only(tree, kServer).seq_gaps(), 2u);
 }
 
 }  // namespace

@@ -71,7 +71,7 @@ model::ProcessTree tree_with_every_field() {
     failed.error = ENOENT;
     f.exec(root, failed);
     f.memory(root, 10 * kMs, 64 * kMiB, 40 * kMiB);
-    f.tree.processes[root].dropped_records = 3;
+    f.tree.processes[root].add_dropped_records(3);
 
     size_t worker = f.child(root, 101, 100 * kMs, 900 * kMs, {0x401000, 0x402000});
     f.tree.processes[worker].exit = {.code = 0,
@@ -116,7 +116,7 @@ model::ProcessTree tree_with_every_field() {
     short_lived.census = model::ForkEpisode::Census::kShortLived;
     short_lived.end = model::ForkEpisode::End::kExec;
     short_lived.samples = {};
-    f.tree.processes[quick].seq_gaps = 2;
+    f.tree.processes[quick].add_seq_gaps(2);
     f.tree.processes[quick].ppid = 0;
 
     f.tree.symbols[{100, 0x401000}] = "fork_worker (server.c:42)";
