@@ -80,6 +80,34 @@ TEST(CommandLine, CopiesShareStorageAndOutliveTheOriginal) {
     EXPECT_EQ(printed.str(), "{\"/bin/true\"}");
 }
 
+// The table keeps its lines many to a block: lines from several blocks, and one too large for a
+// block, read back after the table is gone, while other lines of their blocks are gone too.
+TEST(CommandLineTable, LinesKeptManyToABlockOutliveTheTableAndTheirNeighbours) {
+    std::vector<CommandLine> kept;
+    std::vector<std::vector<std::string>> expected;
+    {
+        CommandLineTable table;
+        std::vector<CommandLine> dropped;
+        for (int i = 0; i < 5000; ++i) {
+            std::vector<std::string> words = {"/usr/bin/cc", "-c", "src/unit" + std::to_string(i)};
+            if (i == 2500) words.push_back(std::string(20000, 'y'));  // a block of its own
+            CommandLine line = table.intern(words);
+            if (i % 7 == 0 || i == 2500) {
+                kept.push_back(line);
+                expected.push_back(words);
+            } else {
+                dropped.push_back(line);
+            }
+        }
+        EXPECT_EQ(table.size(), 5000u);
+    }
+    ASSERT_EQ(kept.size(), expected.size());
+    for (size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(kept[i], expected[i]) << i;
+    CommandLine copy = kept.back();
+    kept.clear();
+    EXPECT_EQ(copy, expected.back());
+}
+
 TEST(CommandLineTable, IdenticalLinesShareOneStorage) {
     CommandLineTable table;
     CommandLine a = table.intern(std::vector<std::string>{"/bin/true", "x"});
