@@ -33,7 +33,6 @@ void EpisodeBuilder::add_short_lived_episodes() {
     for (auto& e : tree.episodes) {
         if (e.child_index >= has_episode.size()) continue;
         has_episode[e.child_index] = true;
-        e.set_child_minor_faults(tree.processes[e.child_index].first_image_minor_faults());
     }
     if (tree.census_mode == CensusMode::kOff || !tree.fork_children_measured_from_outside) return;
     mark_parents_ended_first(tree.episodes);  // those of the census; the rest below
@@ -54,7 +53,6 @@ void EpisodeBuilder::add_short_lived_episodes() {
         e.child_index = i;
         e.t_ns = p.start_ns;
         e.mode = tree.census_mode;
-        e.set_child_minor_faults(p.first_image_minor_faults());
         const std::vector<ExecEvent>& execs = ctx_.execs_of(i);
         auto exec =
             std::find_if(execs.begin(), execs.end(), [](const ExecEvent& x) { return x.ok; });

@@ -29,7 +29,7 @@ public:
     void on_copy_attribution(const wire::RecordHeader& h, const wire::CopyAttribution& record);
     // After all records: every fork child the library saw start but the collector never
     // measured gets a short-lived episode (it exec'd or exited before its memory could be
-    // read), and every episode its child's own minor faults.
+    // read). (An episode's child's own minor faults are its process's: the tree reads them.)
     void add_short_lived_episodes();
 
 private:

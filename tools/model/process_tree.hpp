@@ -136,8 +136,9 @@ struct CopyAttributionFigures {
 // what few episodes have behind one pointer, optional figures as values with presence bits and
 // the child's index in 32 bits: 168; the final figures read from the last sample and the
 // attribution a pointer of its own: 136; its lists as 32-bit offset and count and the attribution
-// a 32-bit index beside the 32-bit fields: 112. Its lists, final figures and attribution are the
-// tree's to show (samples_of(e), copied_bytes_final(e), attribution_of(e)).
+// a 32-bit index beside the 32-bit fields: 112; the child's minor faults read from its process:
+// 104. Its lists, final figures, attribution and the child's minor faults are the tree's to show
+// (samples_of(e), copied_bytes_final(e), attribution_of(e), child_minor_faults(e)).
 struct ForkEpisode {
     // Measured, or short-lived: the child exec'd or exited before the collector read its
     // fork-time memory (nothing of its copy-on-write is known but its own minor faults).
@@ -174,7 +175,7 @@ struct ForkEpisode {
     bool under_way_at_attach = false;
 
 private:
-    enum PresenceBit : unsigned { kEnd, kBaselineDelay, kChildMinorFaults };
+    enum PresenceBit : unsigned { kEnd, kBaselineDelay };
     PresenceBits present_;  // with the one-byte fields: of end_ns_ and the others below
     bool attributed_ = false;
     uint32_t attribution_ = 0;  // into ProcessTree::episode_attributions, when attributed_
@@ -196,13 +197,6 @@ public:
     }
     void set_baseline_delay_ns(std::optional<uint64_t> ns) {
         present_.set(kBaselineDelay, baseline_delay_ns_, ns);
-    }
-    // The child's own, as it ended (getrusage).
-    std::optional<uint64_t> child_minor_faults() const {
-        return present_.get(kChildMinorFaults, child_minor_faults_);
-    }
-    void set_child_minor_faults(std::optional<uint64_t> n) {
-        present_.set(kChildMinorFaults, child_minor_faults_, n);
     }
 
     uint64_t zero_page_bytes_at_fork() const { return rare_ ? rare_->zero_page_bytes_at_fork : 0; }
@@ -233,7 +227,6 @@ public:
 private:
     uint64_t end_ns_ = 0;
     uint64_t baseline_delay_ns_ = 0;
-    uint64_t child_minor_faults_ = 0;
     CopiedPtr<Rarities> rare_;
 };
 
@@ -397,6 +390,13 @@ struct ProcessTree {
     }
     uint64_t child_new_bytes_final(const ForkEpisode& e) const {
         return e.samples.empty() ? 0 : last_sample_of(e).child_new_bytes;
+    }
+    // The child's own, as its first image exec'd or ended (getrusage): its process's figure, which
+    // the episode kept a copy of (8 bytes an episode).
+    std::optional<uint64_t> child_minor_faults(const ForkEpisode& e) const {
+        return e.child_index < processes.size()
+                   ? processes[e.child_index].first_image_minor_faults()
+                   : std::nullopt;
     }
 
     const Process* find_current(pid_t pid) const;

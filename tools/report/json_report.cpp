@@ -151,7 +151,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"under_way_at_attach", e.under_way_at_attach},
         {"baseline_delay_ns", e.baseline_delay_ns() ? json(*e.baseline_delay_ns()) : json(nullptr)},
         {"child_minor_faults",
-         e.child_minor_faults() ? json(*e.child_minor_faults()) : json(nullptr)},
+         tree.child_minor_faults(e) ? json(*tree.child_minor_faults(e)) : json(nullptr)},
         {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork()},
         {"thp_bytes_at_fork", e.thp_bytes_at_fork()},
         {"ksm_bytes_at_fork", e.ksm_bytes_at_fork()},
@@ -406,7 +406,7 @@ private:
         json_.key("child").number(e.child);
         json_.key("child_index").number(e.child_index);
         json_.key("child_minor_faults");
-        number_or_null(e.child_minor_faults());
+        number_or_null(tree_.child_minor_faults(e));
         json_.key("child_new_bytes_final");
         figure(tree_.child_new_bytes_final(e));
         json_.key("copied_by_child_bytes");

@@ -274,9 +274,10 @@ private:
     // "short-lived, not measured (exec'd 0.3 ms after the fork; 212 minor faults)".
     // "not measured (its parent exited 0.90 ms after the fork, before the child's memory was
     // read: nothing stayed shared with it; 23842 minor faults)": a daemon's fork.
-    static std::string short_lived_text(const ForkEpisode& e) {
-        std::string faults =
-            e.child_minor_faults() ? fmt::format("; {} minor faults", *e.child_minor_faults()) : "";
+    std::string short_lived_text(const ForkEpisode& e) const {
+        std::string faults = tree_.child_minor_faults(e)
+                                 ? fmt::format("; {} minor faults", *tree_.child_minor_faults(e))
+                                 : "";
         if (const auto& parent_end = e.parent_ended_first_ns()) {
             std::string when = *parent_end >= e.t_ns
                                    ? " " + duration_text(*parent_end - e.t_ns) + " after the fork,"

@@ -90,7 +90,7 @@ model::ProcessTree tree_with_every_field() {
     samples.back().error_bytes = 123;
     e.samples = f.tree.episode_samples.keep(samples);
     e.set_baseline_delay_ns(42);
-    e.set_child_minor_faults(77);
+    f.tree.processes[e.child_index].set_first_image_minor_faults(77);
     e.under_way_at_attach = true;
     e.final_from_last_sample = true;
     e.census_cost_ns = 5000;
