@@ -69,10 +69,11 @@ private:
     }
 
     std::string episode_text(const ForkEpisode& e) const {
-        std::string split = e.split_known ? fmt::format("; by parent {}, by child {}",
-                                                        format_bytes(e.copied_by_parent_bytes()),
-                                                        format_bytes(e.copied_by_child_bytes()))
-                                          : "";
+        std::string split = e.split_known
+                                ? fmt::format("; by parent {}, by child {}",
+                                              format_bytes(tree_.copied_by_parent_bytes(e)),
+                                              format_bytes(tree_.copied_by_child_bytes(e)))
+                                : "";
         return fmt::format("{}: copied {} of {} shared at fork ({}{}); {}", who(e.child_index),
                            format_bytes(e.copied_bytes_peak), format_bytes(e.shared_bytes_at_fork),
                            format_percent(e.copied_bytes_peak, e.shared_bytes_at_fork), split,
@@ -159,7 +160,7 @@ private:
         }
         r.verdict = Verdict::kExceeded;
         uint64_t t = copies.peak_concurrent_t_ns;
-        auto held = [t](const ForkEpisode& e) { return report::copied_held_at(e, t); };
+        auto held = [this, t](const ForkEpisode& e) { return report::copied_held_at(tree_, e, t); };
         auto alive =
             episodes_over([&](const ForkEpisode& e) { return held(e) > 0; },
                           [&](const ForkEpisode& e) { return static_cast<double>(held(e)); });
@@ -228,7 +229,7 @@ private:
         std::vector<Peak> over;
         for (size_t i = 0; i < tree_.processes.size(); ++i) {
             Peak peak{i, 0, 0};
-            for (const auto& m : tree_.processes[i].memory) {
+            for (const auto& m : tree_.memory_of(tree_.processes[i])) {
                 if (m.rss_bytes > peak.rss) peak = {i, m.rss_bytes, m.t_ns};
             }
             if (peak.rss > limit) over.push_back(peak);
@@ -298,14 +299,15 @@ private:
         // The processes that created the most, since that is where a fork loop or a fan-out is.
         std::vector<size_t> creators;
         for (size_t i = 0; i < tree_.processes.size(); ++i) {
-            if (!tree_.processes[i].children.empty()) creators.push_back(i);
+            if (!tree_.children_of(tree_.processes[i]).empty()) creators.push_back(i);
         }
         std::stable_sort(creators.begin(), creators.end(), [&](size_t a, size_t b) {
-            return tree_.processes[a].children.size() > tree_.processes[b].children.size();
+            return tree_.children_of(tree_.processes[a]).size() >
+                   tree_.children_of(tree_.processes[b]).size();
         });
         std::vector<std::string> lines;
         for (size_t i : creators) {
-            size_t kids = tree_.processes[i].children.size();
+            size_t kids = tree_.children_of(tree_.processes[i]).size();
             lines.push_back(
                 fmt::format("{} created {} process{}", who(i), kids, kids == 1 ? "" : "es"));
         }
@@ -326,7 +328,8 @@ private:
         }
         size_t root_index = labels_.index_of(*root);
         std::vector<std::string> lines;
-        std::vector<size_t> stack(root->children.begin(), root->children.end());
+        std::span<const uint32_t> root_children = tree_.children_of(*root);
+        std::vector<size_t> stack(root_children.begin(), root_children.end());
         std::vector<bool> seen(tree_.processes.size(), false);
         while (!stack.empty()) {
             size_t i = stack.back();
@@ -334,7 +337,7 @@ private:
             if (i >= tree_.processes.size() || seen[i] || i == root_index) continue;
             seen[i] = true;
             const Process& p = tree_.processes[i];
-            for (size_t c : p.children) stack.push_back(c);
+            for (size_t c : tree_.children_of(p)) stack.push_back(c);
             std::string when;
             if (p.still_running || !p.end_ns()) {
                 when = "still running when the trace ended";

@@ -18,8 +18,8 @@ std::vector<std::string> what_the_trace_lacks(const model::ProcessTree& tree) {
     uint64_t lost = tree.dropped_records;
     std::vector<pid_t> pids;
     for (const auto& p : tree.processes) {
-        lost += p.seq_gaps;
-        if (p.seq_gaps || p.dropped_records) pids.push_back(p.pid);
+        lost += p.seq_gaps();
+        if (p.seq_gaps() || p.dropped_records()) pids.push_back(p.pid);
     }
     if (lost > 0) {
         std::string who;

@@ -94,7 +94,7 @@ std::map<GroupKey, ProcessGroupFigures> process_groups_of(const ProcessTree& tre
         ProcessGroupFigures& g = groups[{labels.name(i), command}];
         ++g.count;
         g.command = command;
-        for (const auto& m : p.memory) {
+        for (const auto& m : tree.memory_of(p)) {
             if (m.rss_bytes > g.peak_rss_bytes) {
                 g.peak_rss_bytes = m.rss_bytes;
                 g.peak_rss_pid = p.pid;

@@ -23,6 +23,7 @@ namespace cowtrace::model {
 
 class CommandLine {
     struct Storage;
+    struct Block;
 
 public:
     // Reads the words by index: a pointer to the line and a position.
@@ -92,6 +93,12 @@ private:
     bool same_words(std::span<const std::string_view> words) const;
     void retain() const;
     void release();
+    static void release(Block* block);
+    // The bytes a line of these words takes in a block, and the line made there (at `offset`
+    // bytes from the block's start, which must be a multiple of 4); the caller holds a reference
+    // on the block for it.
+    static size_t bytes_for(std::span<const std::string_view> words);
+    static Storage* made_in(Block* block, size_t offset, std::span<const std::string_view> words);
 
     Storage* s_ = nullptr;  // null: no words
 };
@@ -109,6 +116,11 @@ size_t hash_of_words(std::span<const std::string_view> words);
 // it.
 class CommandLineTable {
 public:
+    CommandLineTable() = default;
+    CommandLineTable(const CommandLineTable&) = delete;
+    CommandLineTable& operator=(const CommandLineTable&) = delete;
+    ~CommandLineTable();
+
     // The list's words; *truncated, if given, is set to the list's "truncated" flag.
     CommandLine intern(const wire::TextList& list, bool* truncated = nullptr);
     CommandLine intern(const std::vector<std::string>& words);
@@ -125,6 +137,18 @@ private:
         CommandLine line;  // no words: free
     };
     void grow();
+    // A new line, in the block being filled: an allocation of its own each cost malloc's header
+    // and rounding, about 12 bytes of a build's typical 70-byte line (issue 15).
+    CommandLine kept(std::span<const std::string_view> words);
+
+    // Lines are kept many to a block, blocks doubling from the first size to the largest (a line
+    // larger than a quarter of that alone): one block's unused end is left when the build ends,
+    // small for a build of few distinct lines (a shell loop's), at most the largest for many.
+    static constexpr size_t kFirstBlockBytes = 1 << 10;
+    static constexpr size_t kLargestBlockBytes = 16 << 10;
+    CommandLine::Block* block_ = nullptr;  // being filled; the table holds a reference on it
+    size_t block_bytes_ = 0;
+    size_t block_used_ = 0;
 
     std::vector<Slot> slots_;
     size_t lines_ = 0;

@@ -33,7 +33,6 @@ void EpisodeBuilder::add_short_lived_episodes() {
     for (auto& e : tree.episodes) {
         if (e.child_index >= has_episode.size()) continue;
         has_episode[e.child_index] = true;
-        e.set_child_minor_faults(tree.processes[e.child_index].first_image_minor_faults());
     }
     if (tree.census_mode == CensusMode::kOff || !tree.fork_children_measured_from_outside) return;
     mark_parents_ended_first(tree.episodes);  // those of the census; the rest below
@@ -54,7 +53,6 @@ void EpisodeBuilder::add_short_lived_episodes() {
         e.child_index = i;
         e.t_ns = p.start_ns;
         e.mode = tree.census_mode;
-        e.set_child_minor_faults(p.first_image_minor_faults());
         const std::vector<ExecEvent>& execs = ctx_.execs_of(i);
         auto exec =
             std::find_if(execs.begin(), execs.end(), [](const ExecEvent& x) { return x.ok; });
@@ -106,7 +104,7 @@ void EpisodeBuilder::close(OpenEpisode& open) {
     e.regions = shared_regions(open.regions);
 }
 
-std::span<const CowRegion> EpisodeBuilder::shared_regions(std::span<const CowRegion> regions) {
+ListRef<CowRegion> EpisodeBuilder::shared_regions(std::span<const CowRegion> regions) {
     if (regions.empty()) return {};
     size_t h = regions.size();
     auto mix = [&h](size_t x) { h ^= x + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2); };
@@ -125,23 +123,22 @@ std::span<const CowRegion> EpisodeBuilder::shared_regions(std::span<const CowReg
     };
     auto [from, to] = regions_by_hash_.equal_range(h);
     for (auto it = from; it != to; ++it) {
-        if (std::equal(regions.begin(), regions.end(), it->second.begin(), it->second.end(), same))
+        std::span<const CowRegion> kept = ctx_.tree.episode_regions.list(it->second);
+        if (std::equal(regions.begin(), regions.end(), kept.begin(), kept.end(), same))
             return it->second;
     }
-    std::span<const CowRegion> kept = ctx_.tree.episode_regions.keep(regions);
+    ListRef<CowRegion> kept = ctx_.tree.episode_regions.keep(regions);
     regions_by_hash_.emplace(h, kept);
     return kept;
 }
 
-const CopyAttributionFigures* EpisodeBuilder::shared_attribution(CopyAttributionFigures a) {
+ListRef<CopyAttributionFigures> EpisodeBuilder::shared_attribution(CopyAttributionFigures a) {
     AttributionKey key{a.unavailable,      a.period,         a.samples,      a.copy_samples,
                        a.new_page_samples, a.repeat_samples, a.lost_samples, a.attributed_bytes};
-    auto [it, added] = attributions_.try_emplace(std::move(key), nullptr);
-    if (added) {
+    auto [it, added] = attributions_.try_emplace(std::move(key));
+    if (added)
         it->second =
-            ctx_.tree.episode_attributions.keep(std::span<const CopyAttributionFigures>(&a, 1))
-                .data();
-    }
+            ctx_.tree.episode_attributions.keep(std::span<const CopyAttributionFigures>(&a, 1));
     return it->second;
 }
 

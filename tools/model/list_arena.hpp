@@ -1,58 +1,65 @@
-// Many short lists that never change once made (an episode's samples, its regions), kept in a
-// few large blocks: a list is a span into a block. As a vector each, 100,000 episodes cost
-// 24 bytes a list and an allocation (with its malloc header and rounding) per list (issue 15).
-// A block is reserved, never grown, so what it holds never moves: the spans stay valid for the
-// arena's life, also when the arena (and the tree holding it) is moved. It cannot be copied: a
-// copy's lists would still be spans into the original.
+// Many short lists that never change once made (an episode's samples, its regions, a process's
+// execs), kept back to back in one list of the tree: a model type holds where its list is, a
+// ListRef, and asks the tree for it. As a vector each, 100,000 episodes cost 24 bytes a list and
+// an allocation (with its malloc header and rounding) per list; as a std::span 16 bytes; as 32-bit
+// offset and count 8 (issue 15).
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <span>
+#include <stdexcept>
 #include <vector>
 
 namespace cowtrace::model {
 
+// Where one list is in its ListArena: 8 bytes, aligned to 4, so that it packs beside a struct's
+// 32-bit fields. Means nothing without its arena.
+template <class T>
+struct ListRef {
+    uint32_t first = 0;
+    uint32_t count = 0;
+
+    bool empty() const { return count == 0; }
+    size_t size() const { return count; }
+};
+
 template <class T>
 class ListArena {
 public:
-    ListArena() = default;
-    ListArena(const ListArena&) = delete;
-    ListArena& operator=(const ListArena&) = delete;
-    ListArena(ListArena&&) noexcept = default;
-    ListArena& operator=(ListArena&&) noexcept = default;
-
-    // A copy of items, kept until the arena ends; empty for none (no block then).
-    std::span<const T> keep(std::span<const T> items) {
+    // A copy of items, kept until the arena ends; an empty ref for none. What was kept may move
+    // as the arena grows (a ref stays valid, a span from list() does not until the build ends).
+    ListRef<T> keep(std::span<const T> items) {
         if (items.empty()) return {};
-        if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < items.size()) {
-            // Doubling from a few items to about 256 KiB: a small tree keeps little, a large one
-            // loses at most the unused end of each block (an untouched reservation costs no page).
-            size_t room = blocks_.empty() ? kFirstBlock
-                                          : std::min(blocks_.back().capacity() * 2, kLargestBlock);
-            blocks_.emplace_back().reserve(std::max(room, items.size()));
-        }
-        std::vector<T>& block = blocks_.back();
-        size_t first = block.size();
-        block.insert(block.end(), items.begin(), items.end());  // within capacity: nothing moves
-        return {block.data() + first, items.size()};
+        // 2^32 items of at least 8 bytes would be 32 GiB of one kind of list: a trace that large
+        // cannot be held by the build anyway; refuse it rather than wrap.
+        if (items.size() > kMost - items_.size())
+            throw std::length_error("cowtrace model: more than 2^32 - 1 items in one list arena");
+        ListRef<T> ref{static_cast<uint32_t>(items_.size()), static_cast<uint32_t>(items.size())};
+        items_.insert(items_.end(), items.begin(), items.end());
+        return ref;
     }
-    std::span<const T> keep(std::initializer_list<T> items) {
+    ListRef<T> keep(std::initializer_list<T> items) {
         return keep(std::span<const T>(items.begin(), items.size()));
     }
-    // For lists whose total is known before they are kept (those made at the end of the build):
-    // one block of that many items, no unused end (at 10,000 processes the ends of doubled
-    // blocks were a tenth of what the lists held).
-    void reserve(size_t items) {
-        if (items > 0 && blocks_.empty()) blocks_.emplace_back().reserve(items);
+    std::span<const T> list(ListRef<T> ref) const {
+        return std::span<const T>(items_).subspan(ref.first, ref.count);
     }
+    size_t size() const { return items_.size(); }
+
+    // For lists whose total is known before they are kept (those made at the end of the build):
+    // room for that many, no unused end.
+    void reserve(size_t items) { items_.reserve(items_.size() + items); }
+    // When the build ends: the list grew by doubling, and its unused end would stay (at 100,000
+    // episodes up to half of their samples' 7 MB).
+    void shrink_to_fit() { items_.shrink_to_fit(); }
 
 private:
-    static constexpr size_t kFirstBlock = 16;
-    static constexpr size_t kLargestBlock = std::max<size_t>(kFirstBlock, (256 << 10) / sizeof(T));
+    static constexpr size_t kMost = std::numeric_limits<uint32_t>::max();
 
-    std::vector<std::vector<T>> blocks_;
+    std::vector<T> items_;
 };
 
 }  // namespace cowtrace::model

@@ -64,19 +64,19 @@ void link_parents(ProcessTree& tree, const ProcessIndex& index) {
         if (parent != SIZE_MAX) ++first_child[parent + 1];
     }
     for (size_t i = 1; i < first_child.size(); ++i) first_child[i] += first_child[i - 1];
-    std::vector<size_t> children(first_child.back());
+    std::vector<uint32_t> children(first_child.back());
     std::vector<size_t> filled(first_child.begin(), first_child.end() - 1);
     tree.process_children.reserve(children.size());
     for (size_t i = 0; i < parent_of.size(); ++i) {
-        if (parent_of[i] != SIZE_MAX) children[filled[parent_of[i]]++] = i;
+        if (parent_of[i] != SIZE_MAX) children[filled[parent_of[i]]++] = static_cast<uint32_t>(i);
     }
     for (size_t i = 0; i < tree.processes.size(); ++i) {
         auto from = children.begin() + static_cast<ptrdiff_t>(first_child[i]);
         auto to = children.begin() + static_cast<ptrdiff_t>(first_child[i + 1]);
-        std::sort(from, to, [&tree](size_t a, size_t b) {
+        std::sort(from, to, [&tree](uint32_t a, uint32_t b) {
             return tree.processes[a].start_ns < tree.processes[b].start_ns;
         });
-        tree.processes[i].children = tree.process_children.keep(std::span<const size_t>(
+        tree.processes[i].children = tree.process_children.keep(std::span<const uint32_t>(
             children.data() + first_child[i], first_child[i + 1] - first_child[i]));
     }
 }

@@ -13,7 +13,7 @@ const Process* ProcessTree::find_current(pid_t pid) const {
 std::vector<size_t> ProcessTree::roots() const {
     std::vector<bool> is_child(processes.size(), false);
     for (const auto& p : processes) {
-        for (size_t c : p.children) is_child[c] = true;
+        for (size_t c : children_of(p)) is_child[c] = true;
     }
     std::vector<size_t> out;
     for (size_t i = 0; i < processes.size(); ++i) {
@@ -156,7 +156,7 @@ std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p
         if (!is_root && !p.creation_seen_by_shim) add(Limitation::kUntracedCreation);
         if (!p.shim_loaded) add(Limitation::kNotInstrumented);
     }
-    for (const auto& e : p.execs) {
+    for (const auto& e : tree.execs_of(p)) {
         if (!e.ok) continue;
         if (e.image.static_binary) add(Limitation::kExecStaticImage);
         if (e.image.setid || e.image.file_capabilities) add(Limitation::kExecSetidImage);
@@ -165,7 +165,7 @@ std::vector<Limitation> limitations_of(const ProcessTree& tree, const Process& p
     }
     if (p.deepbind) add(Limitation::kDeepbindPlugin);
     if (p.still_running) add(Limitation::kStillRunning);
-    if (p.seq_gaps || p.dropped_records) add(Limitation::kRecordsMissing);
+    if (p.seq_gaps() || p.dropped_records()) add(Limitation::kRecordsMissing);
     if (p.carried_over)
         add(tree.attached ? Limitation::kRunningAtAttach : Limitation::kCarriedOver);
     return out;

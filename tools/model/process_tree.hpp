@@ -135,7 +135,10 @@ struct CopyAttributionFigures {
 // Fields ordered by size, the one-byte ones together: 320 bytes an episode became 280 (issue 15);
 // what few episodes have behind one pointer, optional figures as values with presence bits and
 // the child's index in 32 bits: 168; the final figures read from the last sample and the
-// attribution a pointer of its own: 136.
+// attribution a pointer of its own: 136; its lists as 32-bit offset and count and the attribution
+// a 32-bit index beside the 32-bit fields: 112; the child's minor faults read from its process:
+// 104. Its lists, final figures, attribution and the child's minor faults are the tree's to show
+// (samples_of(e), copied_bytes_final(e), attribution_of(e), child_minor_faults(e)).
 struct ForkEpisode {
     // Measured, or short-lived: the child exec'd or exited before the collector read its
     // fork-time memory (nothing of its copy-on-write is known but its own minor faults).
@@ -157,6 +160,11 @@ struct ForkEpisode {
     pid_t parent = 0;
     pid_t child = 0;
     uint32_t child_index = 0;  // into ProcessTree::processes
+    // Kept in the tree's episode_samples and episode_regions (ask the tree: samples_of(e),
+    // regions_of(e)): both lists are made when the episode ends and never change after. Equal
+    // region lists are kept once for all. Beside the 32-bit fields: 16 bytes, as spans 32.
+    ListRef<CowSample> samples;
+    ListRef<CowRegion> regions;
     Census census = Census::kMeasured;
     End end = End::kRunning;
     CensusMode mode = CensusMode::kExact;
@@ -167,8 +175,10 @@ struct ForkEpisode {
     bool under_way_at_attach = false;
 
 private:
-    enum PresenceBit : unsigned { kEnd, kBaselineDelay, kChildMinorFaults };
+    enum PresenceBit : unsigned { kEnd, kBaselineDelay };
     PresenceBits present_;  // with the one-byte fields: of end_ns_ and the others below
+    bool attributed_ = false;
+    uint32_t attribution_ = 0;  // into ProcessTree::episode_attributions, when attributed_
 
 public:
     uint64_t t_ns = 0;  // the fork
@@ -177,29 +187,7 @@ public:
     // Why some figures are estimates: a census states the same one or two sentences (of 100 to
     // 250 bytes) for every episode, so the list is interned, shared by every episode alike.
     SentenceList approximations;
-    // Kept in the tree's episode_samples and episode_regions: both lists are made when the
-    // episode ends and never change after. Equal region lists are kept once for all.
-    std::span<const CowSample> samples;
-    std::span<const CowRegion> regions;
     uint64_t census_cost_ns = 0;  // total time the collector spent measuring this episode
-
-    // The final figures are the last sample's (every one the census writes is a sample: 40 bytes
-    // an episode as copies); none without samples.
-    uint64_t copied_bytes_final() const {
-        return samples.empty() ? 0 : samples.back().copied_bytes;
-    }
-    uint64_t copied_by_parent_bytes() const {
-        return samples.empty() ? 0 : samples.back().copied_by_parent_bytes;
-    }
-    uint64_t copied_by_child_bytes() const {
-        return samples.empty() ? 0 : samples.back().copied_by_child_bytes;
-    }
-    uint64_t retained_bytes_final() const {
-        return samples.empty() ? 0 : samples.back().retained_bytes;
-    }
-    uint64_t child_new_bytes_final() const {
-        return samples.empty() ? 0 : samples.back().child_new_bytes;
-    }
 
     std::optional<uint64_t> end_ns() const { return present_.get(kEnd, end_ns_); }
     void set_end_ns(std::optional<uint64_t> t) { present_.set(kEnd, end_ns_, t); }
@@ -209,13 +197,6 @@ public:
     }
     void set_baseline_delay_ns(std::optional<uint64_t> ns) {
         present_.set(kBaselineDelay, baseline_delay_ns_, ns);
-    }
-    // The child's own, as it ended (getrusage).
-    std::optional<uint64_t> child_minor_faults() const {
-        return present_.get(kChildMinorFaults, child_minor_faults_);
-    }
-    void set_child_minor_faults(std::optional<uint64_t> n) {
-        present_.set(kChildMinorFaults, child_minor_faults_, n);
     }
 
     uint64_t zero_page_bytes_at_fork() const { return rare_ ? rare_->zero_page_bytes_at_fork : 0; }
@@ -230,62 +211,79 @@ public:
     // To set any of them (the build, tests): made on first use.
     Rarities& rarities() { return rare_.made(); }
 
-    // How its copies were attributed to code; null: not at all. Kept once in the tree's
-    // episode_attributions for every episode with the same figures. Not a Rarity: a census with
-    // attribution on gives one to most episodes (a bash loop's every one paid the Rarities'
-    // allocation, 96 bytes, for it).
-    const CopyAttributionFigures* attribution() const { return attribution_; }
-    void set_attribution(const CopyAttributionFigures* a) { attribution_ = a; }
+    // How its copies were attributed to code (ask the tree: attribution_of(e)); none: not at all.
+    // Kept once in the tree's episode_attributions for every episode with the same figures. Not
+    // a Rarity: a census with attribution on gives one to most episodes (a bash loop's every one
+    // paid the Rarities' allocation, 96 bytes, for it). An index of 32 bits: a pointer was 8.
+    std::optional<uint32_t> attribution_index() const {
+        return attributed_ ? std::optional<uint32_t>(attribution_) : std::nullopt;
+    }
+    // One kept in the tree's episode_attributions.
+    void set_attribution(ListRef<CopyAttributionFigures> kept) {
+        attributed_ = !kept.empty();
+        attribution_ = kept.first;
+    }
 
 private:
     uint64_t end_ns_ = 0;
     uint64_t baseline_delay_ns_ = 0;
-    uint64_t child_minor_faults_ = 0;
     CopiedPtr<Rarities> rare_;
-    const CopyAttributionFigures* attribution_ = nullptr;
 };
 
 // Fields ordered by size, the one-byte ones together: 200 bytes a process became 176 (issue 15);
 // its two optional figures as values with presence bits and its children a span, 152; its
-// memory samples and execs spans and its exit status packed, 128.
+// memory samples and execs spans and its exit status packed, 128; its three lists as 32-bit
+// offset and count instead of spans, 104; its flags one bit each and its record losses behind a
+// pointer, 96 (the 32-bit fields first, then the 64-bit ones: no padding).
 struct Process {
     pid_t pid = 0;
     pid_t ppid = -1;  // the process that created it, even if later reparented
-    uint64_t start_ns = 0;
     wire::CreateHow how = wire::CreateHow::kUnknown;
-    bool creation_seen_by_shim = false;  // a shim record reported its creation
-    bool creation_seen_by_kernel = false;
-    bool shim_loaded = false;    // the library ran in it (a hello or any record of its own)
-    bool still_running = false;  // alive when the trace ended
-    bool deepbind = false;       // loaded a RTLD_DEEPBIND plugin
+    bool creation_seen_by_shim : 1 = false;  // a shim record reported its creation
+    bool creation_seen_by_kernel : 1 = false;
+    bool shim_loaded : 1 = false;    // the library ran in it (a hello or any record of its own)
+    bool still_running : 1 = false;  // alive when the trace ended
+    bool deepbind : 1 = false;       // loaded a RTLD_DEEPBIND plugin
     // Alive when this trace file began (a rotated trace): its creation, and the first of its
     // records, are in the file before.
-    bool carried_over = false;
+    bool carried_over : 1 = false;
 
 private:
     enum PresenceBit : unsigned { kEnd, kFirstImageMinorFaults };
     PresenceBits present_;  // with the one-byte fields: of end_ns_ and first_image_minor_faults_
 
 public:
-    uint32_t seq_gaps = 0;  // numbers that never arrived
     ExitStatus exit;
+    // In time order, kept in ProcessTree::process_execs (ask the tree: execs_of(p)): made at the
+    // end of the build, which changes them until then (a vector and an allocation each were 32
+    // bytes a process).
+    ListRef<ExecEvent> execs;
+    // Indices into ProcessTree::processes, kept in ProcessTree::process_children (ask the tree:
+    // children_of(p)): made once, when the build links parents, as one list for the tree (a
+    // vector each was 24 bytes a process, most of them empty, and an allocation for each parent).
+    // 32 bits each, as ForkEpisode::child_index: a size_t was 8 bytes a process.
+    ListRef<uint32_t> children;
+    // In time order, kept in ProcessTree::process_memory (ask the tree: memory_of(p)): made at
+    // the end of the build (most processes have none; a vector was 24 bytes each).
+    ListRef<MemorySample> memory;
+    uint64_t start_ns = 0;
     CallSite call_site;  // return addresses in the creator, shared by every child of that site
-    // In time order, kept in ProcessTree::process_execs: made at the end of the build, which
-    // changes them until then (a vector and an allocation each were 32 bytes a process).
-    std::span<const ExecEvent> execs;
-    CommandLine argv;              // the image's command line (hello), before any exec we saw
-    uint64_t dropped_records = 0;  // counted by the library: neither sent nor spooled
+    CommandLine argv;    // the image's command line (hello), before any exec we saw
+
+    // Numbers that never arrived.
+    uint32_t seq_gaps() const { return losses_ ? losses_->seq_gaps : 0; }
+    void add_seq_gaps(uint32_t n) {
+        if (n != 0) losses_.made().seq_gaps += n;
+    }
+    // Counted by the library: neither sent nor spooled.
+    uint64_t dropped_records() const { return losses_ ? losses_->dropped_records : 0; }
+    void add_dropped_records(uint64_t n) {
+        if (n != 0) losses_.made().dropped_records += n;
+    }
     // A record the library dropped also leaves a hole in the numbering: the larger of the two.
     uint64_t records_lost() const {
-        return seq_gaps > dropped_records ? seq_gaps : dropped_records;
+        return seq_gaps() > dropped_records() ? seq_gaps() : dropped_records();
     }
-    // Indices into ProcessTree::processes, kept in ProcessTree::process_children: made once,
-    // when the build links parents, as one list for the tree (a vector each was 24 bytes a
-    // process, most of them empty, and an allocation for each parent).
-    std::span<const size_t> children;
-    // In time order, kept in ProcessTree::process_memory: made at the end of the build (most
-    // processes have none; a vector was 24 bytes each).
-    std::span<const MemorySample> memory;
 
     std::optional<uint64_t> end_ns() const { return present_.get(kEnd, end_ns_); }
     void set_end_ns(std::optional<uint64_t> t) { present_.set(kEnd, end_ns_, t); }
@@ -298,8 +296,16 @@ public:
     }
 
 private:
+    // What a process with every record has none of (12 bytes as fields, 8 behind a pointer that
+    // nearly every process leaves null).
+    struct RecordLosses {
+        uint32_t seq_gaps = 0;
+        uint64_t dropped_records = 0;
+    };
+
     uint64_t end_ns_ = 0;
     uint64_t first_image_minor_faults_ = 0;
+    CopiedPtr<RecordLosses> losses_;
 };
 
 struct TraceNote {
@@ -331,13 +337,13 @@ struct ProcessTree {
     uint64_t dropped_records = 0;
     std::vector<Process> processes;
     std::vector<ForkEpisode> episodes;
-    // What the episodes' samples and regions are spans of (the tree cannot be copied, only moved).
+    // Where the episodes' and processes' lists are (an episode or process holds a ListRef).
     ListArena<CowSample> episode_samples;
     ListArena<CowRegion> episode_regions;
-    ListArena<size_t> process_children;      // what the processes' children are spans of
-    ListArena<MemorySample> process_memory;  // what the processes' memory samples are spans of
-    ListArena<ExecEvent> process_execs;      // and their execs
-    ListArena<CopyAttributionFigures> episode_attributions;  // what episodes' attribution() show
+    ListArena<uint32_t> process_children;
+    ListArena<MemorySample> process_memory;
+    ListArena<ExecEvent> process_execs;
+    ListArena<CopyAttributionFigures> episode_attributions;
     uint64_t sampling_interval_ns = 0;  // the interval actually used (stretched to its duty cycle)
     bool fork_children_measured_from_outside = false;  // a fork child without episode: short-lived
     bool attached = false;  // `cowtrace attach`: observed from outside, from a running start
@@ -348,8 +354,56 @@ struct ProcessTree {
     // (the last holds the address). Absent when not inlined.
     std::map<std::pair<pid_t, uint64_t>, std::vector<std::string>> symbols_inlined_into;
 
+    std::span<const CowSample> samples_of(const ForkEpisode& e) const {
+        return episode_samples.list(e.samples);
+    }
+    std::span<const CowRegion> regions_of(const ForkEpisode& e) const {
+        return episode_regions.list(e.regions);
+    }
+    std::span<const ExecEvent> execs_of(const Process& p) const {
+        return process_execs.list(p.execs);
+    }
+    std::span<const uint32_t> children_of(const Process& p) const {
+        return process_children.list(p.children);
+    }
+    std::span<const MemorySample> memory_of(const Process& p) const {
+        return process_memory.list(p.memory);
+    }
+    // Null: not attributed.
+    const CopyAttributionFigures* attribution_of(const ForkEpisode& e) const {
+        std::optional<uint32_t> i = e.attribution_index();
+        return i ? &episode_attributions.list({*i, 1})[0] : nullptr;
+    }
+    // An episode's final figures are its last sample's (every one the census writes is a sample:
+    // 40 bytes an episode as copies); none without samples.
+    uint64_t copied_bytes_final(const ForkEpisode& e) const {
+        return e.samples.empty() ? 0 : last_sample_of(e).copied_bytes;
+    }
+    uint64_t copied_by_parent_bytes(const ForkEpisode& e) const {
+        return e.samples.empty() ? 0 : last_sample_of(e).copied_by_parent_bytes;
+    }
+    uint64_t copied_by_child_bytes(const ForkEpisode& e) const {
+        return e.samples.empty() ? 0 : last_sample_of(e).copied_by_child_bytes;
+    }
+    uint64_t retained_bytes_final(const ForkEpisode& e) const {
+        return e.samples.empty() ? 0 : last_sample_of(e).retained_bytes;
+    }
+    uint64_t child_new_bytes_final(const ForkEpisode& e) const {
+        return e.samples.empty() ? 0 : last_sample_of(e).child_new_bytes;
+    }
+    // The child's own, as its first image exec'd or ended (getrusage): its process's figure, which
+    // the episode kept a copy of (8 bytes an episode).
+    std::optional<uint64_t> child_minor_faults(const ForkEpisode& e) const {
+        return e.child_index < processes.size()
+                   ? processes[e.child_index].first_image_minor_faults()
+                   : std::nullopt;
+    }
+
     const Process* find_current(pid_t pid) const;
     std::vector<size_t> roots() const;  // processes with no known creator in the trace
+
+private:
+    const CowSample& last_sample_of(const ForkEpisode& e) const { return samples_of(e).back(); }
 };
 
 // The words every renderer uses for a domain value, in one place.

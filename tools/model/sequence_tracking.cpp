@@ -18,7 +18,7 @@ void SequenceTracker::track(const wire::RecordHeader& h, size_t index, Process& 
     bool first_of_image = h.type == static_cast<uint16_t>(wire::RecordType::kHello) ||
                           h.type == static_cast<uint16_t>(wire::RecordType::kChildStart);
     if (first_of_image && h.seq == 0) {
-        p.seq_gaps += span.missing();
+        p.add_seq_gaps(span.missing());
         span = Span{};
     }
     if (span.count == 0 && p.carried_over && !first_of_image) span.from_lowest = true;
@@ -28,7 +28,7 @@ void SequenceTracker::track(const wire::RecordHeader& h, size_t index, Process& 
 }
 
 void SequenceTracker::finalize(ProcessTree& tree) {
-    for (size_t i = 0; i < spans_.size(); ++i) tree.processes[i].seq_gaps += spans_[i].missing();
+    for (size_t i = 0; i < spans_.size(); ++i) tree.processes[i].add_seq_gaps(spans_[i].missing());
 }
 
 }  // namespace cowtrace::model

@@ -93,7 +93,7 @@ public:
                 break;
             case RecordType::kDropped: {
                 uint64_t n = decoded<wire::Dropped>(rec).count;
-                ctx_.index.sender(h, t).dropped_records += n;
+                ctx_.index.sender(h, t).add_dropped_records(n);
                 ctx_.tree.dropped_records += n;
                 break;
             }
@@ -170,6 +170,9 @@ public:
         for (size_t i = 0; i < ctx_.execs.size(); ++i)
             tree.processes[i].execs = tree.process_execs.keep(ctx_.execs[i]);
         ctx_.execs = {};
+        tree.episode_samples.shrink_to_fit();
+        tree.episode_regions.shrink_to_fit();
+        tree.episode_attributions.shrink_to_fit();
     }
 
 private:

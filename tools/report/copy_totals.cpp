@@ -23,7 +23,7 @@ CopyTotals copy_totals(const model::ProcessTree& tree) {
         out.total_bytes += e.copied_bytes_peak;
         int64_t held = 0;
         uint64_t last_t = 0;
-        for (const model::CowSample& s : e.samples) {
+        for (const model::CowSample& s : tree.samples_of(e)) {
             if (!s.exact) continue;  // as the episode's own peak: counted figures only
             auto now = static_cast<int64_t>(s.copied_bytes);
             if (now != held) changes.push_back({s.t_ns, now - held});
@@ -51,10 +51,11 @@ CopyTotals copy_totals(const model::ProcessTree& tree) {
     return out;
 }
 
-uint64_t copied_held_at(const model::ForkEpisode& e, uint64_t t_ns) {
+uint64_t copied_held_at(const model::ProcessTree& tree, const model::ForkEpisode& e,
+                        uint64_t t_ns) {
     if (e.census != model::ForkEpisode::Census::kMeasured) return 0;
     uint64_t held = 0, last_t = 0;
-    for (const model::CowSample& s : e.samples) {
+    for (const model::CowSample& s : tree.samples_of(e)) {
         if (!s.exact) continue;
         if (s.t_ns > t_ns) break;
         held = s.copied_bytes;

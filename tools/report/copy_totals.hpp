@@ -25,6 +25,6 @@ CopyTotals copy_totals(const model::ProcessTree& tree);
 
 // What one episode's copies took at t_ns (trace time): its latest counted sample by then, 0
 // before its first or after its end.
-uint64_t copied_held_at(const model::ForkEpisode& e, uint64_t t_ns);
+uint64_t copied_held_at(const model::ProcessTree& tree, const model::ForkEpisode& e, uint64_t t_ns);
 
 }  // namespace cowtrace::report

@@ -162,7 +162,7 @@ private:
             seen[index] = true;
             long node = add_process_node(index, parent);
             std::vector<SiblingRun> runs = groups_.runs_of(index);
-            std::span<const size_t> kids = tree_.processes[index].children;
+            std::span<const uint32_t> kids = tree_.children_of(tree_.processes[index]);
             // Pushed last run first, so that siblings come out in order; a folded group is a
             // marker on the stack, made a node in its turn.
             for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
@@ -204,7 +204,7 @@ private:
             out += (out.empty() ? "" : "\n") + model::limitation_words(l);
         }
         int failed = 0;
-        for (const auto& e : p.execs) failed += e.ok ? 0 : 1;
+        for (const auto& e : tree_.execs_of(p)) failed += e.ok ? 0 : 1;
         if (failed)
             out += (out.empty() ? "" : "\n") + std::to_string(failed) + " failed exec" +
                    (failed > 1 ? "s" : "");
@@ -242,7 +242,7 @@ private:
     }
 
     void add_group_node(const PendingGroup& g) {
-        std::span<const size_t> kids = tree_.processes[g.parent_process].children;
+        std::span<const uint32_t> kids = tree_.children_of(tree_.processes[g.parent_process]);
         size_t first = kids[g.run.first];
         long node = push_node(first, g.parent_node);
         SiblingGroupFigures f = group_figures(tree_, groups_, g.parent_process, g.run);
@@ -273,18 +273,19 @@ private:
     }
 
     json samples_json(const ForkEpisode& e) const {
-        size_t n = e.samples.size();
+        size_t n = tree_.samples_of(e).size();
         size_t stride =
             n > kMaxSamplesPerEpisode ? (n + kMaxSamplesPerEpisode - 1) / kMaxSamplesPerEpisode : 1;
         size_t peak = 0;
         for (size_t i = 0; i < n; ++i) {
-            if (e.samples[i].copied_bytes > e.samples[peak].copied_bytes) peak = i;
+            if (tree_.samples_of(e)[i].copied_bytes > tree_.samples_of(e)[peak].copied_bytes)
+                peak = i;
         }
         json t = json::array(), shared = json::array(), copied = json::array(),
              error = json::array();
         for (size_t i = 0; i < n; ++i) {
             if (i % stride != 0 && i != peak && i + 1 != n) continue;
-            const model::CowSample& s = e.samples[i];
+            const model::CowSample& s = tree_.samples_of(e)[i];
             t.push_back(s.t_ns);
             shared.push_back(s.shared_bytes);
             copied.push_back(s.copied_bytes);
@@ -303,7 +304,7 @@ private:
             const Process& child = tree_.processes[e.child_index];
             auto split = [&e](uint64_t v) { return e.split_known ? json(v) : json(nullptr); };
             json regions = json::array();
-            for (const auto& g : e.regions) {
+            for (const auto& g : tree_.regions_of(e)) {
                 regions.push_back(
                     json::array({strings_.index(g.name.str()), g.shared_bytes_at_fork,
                                  g.copied_bytes_peak, g.copied_bytes_final,
@@ -324,10 +325,10 @@ private:
                       {"mode", model::census_mode_name(e.mode)},
                       {"shared", e.shared_bytes_at_fork},
                       {"peak", e.copied_bytes_peak},
-                      {"final", e.copied_bytes_final()},
-                      {"by_parent", split(e.copied_by_parent_bytes())},
-                      {"by_child", split(e.copied_by_child_bytes())},
-                      {"retained", e.retained_bytes_final()},
+                      {"final", tree_.copied_bytes_final(e)},
+                      {"by_parent", split(tree_.copied_by_parent_bytes(e))},
+                      {"by_child", split(tree_.copied_by_child_bytes(e))},
+                      {"retained", tree_.retained_bytes_final(e)},
                       {"regions", std::move(regions)},
                       {"call_site", std::move(frames)},
                       {"approximations", e.approximations.words()},
@@ -340,12 +341,12 @@ private:
 
     // The code that copied: the largest call paths, with how they were found (null: no word).
     json attribution_json(const ForkEpisode& e) {
-        if (!e.attribution()) return nullptr;
-        const model::CopyAttributionFigures& a = *e.attribution();
+        if (!tree_.attribution_of(e)) return nullptr;
+        const model::CopyAttributionFigures& a = *tree_.attribution_of(e);
         json coverage = nullptr;
-        if (a.unavailable.empty() && e.copied_bytes_final() > 0) {
+        if (a.unavailable.empty() && tree_.copied_bytes_final(e) > 0) {
             coverage = std::round(1000.0 * static_cast<double>(a.attributed_bytes) /
-                                  static_cast<double>(e.copied_bytes_final())) /
+                                  static_cast<double>(tree_.copied_bytes_final(e))) /
                        1000.0;
         }
         json paths = json::array();
@@ -388,7 +389,7 @@ private:
         for (size_t r = kChartedEpisodes; r < ranked_.size(); ++r) {
             const ForkEpisode& e = tree_.episodes[ranked_[r]];
             std::vector<StepPoint> c{{e.t_ns, 0}}, s{{e.t_ns, e.shared_bytes_at_fork}};
-            for (const auto& smp : e.samples) {
+            for (const auto& smp : tree_.samples_of(e)) {
                 c.push_back({smp.t_ns, smp.copied_bytes});
                 s.push_back({smp.t_ns, smp.shared_bytes});
             }

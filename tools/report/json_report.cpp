@@ -67,15 +67,15 @@ const char* end_name(model::ForkEpisode::End e) {
 
 // How the episode's copies were attributed to code: null when the trace has no word of it
 // (attribution off, or an older collector).
-json attribution_summary_json(const model::ForkEpisode& e) {
-    if (!e.attribution()) return nullptr;
-    const model::CopyAttributionFigures& a = *e.attribution();
+json attribution_summary_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
+    if (!tree.attribution_of(e)) return nullptr;
+    const model::CopyAttributionFigures& a = *tree.attribution_of(e);
     // The share of the measured copies the call paths account for (sampling estimates them:
     // it may pass 1 a little).
     json coverage = nullptr;
-    if (a.unavailable.empty() && e.copied_bytes_final() > 0) {
+    if (a.unavailable.empty() && tree.copied_bytes_final(e) > 0) {
         coverage = std::round(1000.0 * static_cast<double>(a.attributed_bytes) /
-                              static_cast<double>(e.copied_bytes_final())) /
+                              static_cast<double>(tree.copied_bytes_final(e))) /
                    1000.0;
     }
     return json{{"unavailable", a.unavailable.empty() ? json(nullptr) : json(a.unavailable)},
@@ -91,7 +91,7 @@ json attribution_summary_json(const model::ForkEpisode& e) {
 
 json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
     json samples = json::array();
-    for (const auto& s : e.samples) {
+    for (const auto& s : tree.samples_of(e)) {
         json x{{"t_ns", s.t_ns},
                {"shared_bytes", s.shared_bytes},
                {"copied_bytes", s.copied_bytes},
@@ -106,7 +106,7 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         samples.push_back(std::move(x));
     }
     json regions = json::array();
-    for (const auto& r : e.regions) {
+    for (const auto& r : tree.regions_of(e)) {
         json x{{"name", r.name.str()},
                {"shared_bytes_at_fork", r.shared_bytes_at_fork},
                {"copied_bytes_final", r.copied_bytes_final},
@@ -141,17 +141,17 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"shared_bytes_at_fork",
          measured || e.shared_bytes_at_fork ? json(e.shared_bytes_at_fork) : json(nullptr)},
         {"copied_bytes_peak", figure(e.copied_bytes_peak)},
-        {"copied_bytes_final", figure(e.copied_bytes_final())},
-        {"copied_by_parent_bytes", split(e.copied_by_parent_bytes())},
-        {"copied_by_child_bytes", split(e.copied_by_child_bytes())},
-        {"retained_bytes_final", figure(e.retained_bytes_final())},
-        {"child_new_bytes_final", figure(e.child_new_bytes_final())},
+        {"copied_bytes_final", figure(tree.copied_bytes_final(e))},
+        {"copied_by_parent_bytes", split(tree.copied_by_parent_bytes(e))},
+        {"copied_by_child_bytes", split(tree.copied_by_child_bytes(e))},
+        {"retained_bytes_final", figure(tree.retained_bytes_final(e))},
+        {"child_new_bytes_final", figure(tree.child_new_bytes_final(e))},
         {"final_from_last_sample", e.final_from_last_sample},
         {"parent_ended_first", e.parent_ended_first_ns().has_value()},
         {"under_way_at_attach", e.under_way_at_attach},
         {"baseline_delay_ns", e.baseline_delay_ns() ? json(*e.baseline_delay_ns()) : json(nullptr)},
         {"child_minor_faults",
-         e.child_minor_faults() ? json(*e.child_minor_faults()) : json(nullptr)},
+         tree.child_minor_faults(e) ? json(*tree.child_minor_faults(e)) : json(nullptr)},
         {"zero_page_bytes_at_fork", e.zero_page_bytes_at_fork()},
         {"thp_bytes_at_fork", e.thp_bytes_at_fork()},
         {"ksm_bytes_at_fork", e.ksm_bytes_at_fork()},
@@ -161,12 +161,12 @@ json episode_json(const model::ProcessTree& tree, const model::ForkEpisode& e) {
         {"samples", std::move(samples)},
         {"regions", std::move(regions)},
         {"attribution", std::move(attribution)},
-        {"attribution_summary", attribution_summary_json(e)}};
+        {"attribution_summary", attribution_summary_json(tree, e)}};
 }
 
-json memory_json(const model::Process& p) {
+json memory_json(const model::ProcessTree& tree, const model::Process& p) {
     json out = json::array();
-    for (const auto& m : p.memory) {
+    for (const auto& m : tree.memory_of(p)) {
         out.push_back(json{{"t_ns", m.t_ns},
                            {"rss_bytes", m.rss_bytes},
                            {"pss_bytes", m.pss_bytes},
@@ -185,8 +185,9 @@ json to_json(const model::ProcessTree& tree) {
     json processes = json::array();
     for (size_t i = 0; i < tree.processes.size(); ++i) {
         const model::Process& p = tree.processes[i];
+        std::span<const uint32_t> children = tree.children_of(p);
         json execs = json::array();
-        for (const auto& e : p.execs) {
+        for (const auto& e : tree.execs_of(p)) {
             json x{
                 {"t_ns", e.t_ns}, {"path", e.path.str()}, {"argv", e.argv.words()}, {"ok", e.ok}};
             if (e.requested_path != e.path) x["requested_path"] = e.requested_path.str();
@@ -208,9 +209,9 @@ json to_json(const model::ProcessTree& tree) {
                   {"flags", limits_json(tree, p)},
                   {"name", labels.name(i)},
                   {"command_line", labels.command_line(i)},
-                  {"children", std::vector<size_t>(p.children.begin(), p.children.end())}};
-        if (!p.memory.empty()) proc["memory"] = memory_json(p);
-        if (p.dropped_records || p.seq_gaps) {
+                  {"children", std::vector<size_t>(children.begin(), children.end())}};
+        if (!tree.memory_of(p).empty()) proc["memory"] = memory_json(tree, p);
+        if (p.dropped_records() || p.seq_gaps()) {
             proc["records_missing"] = p.records_lost();
         }
         processes.push_back(std::move(proc));
@@ -336,18 +337,18 @@ private:
     }
 
     void attribution_summary(const model::ForkEpisode& e) {
-        if (!e.attribution()) {
+        if (!tree_.attribution_of(e)) {
             json_.null();
             return;
         }
-        const model::CopyAttributionFigures& a = *e.attribution();
+        const model::CopyAttributionFigures& a = *tree_.attribution_of(e);
         json_.begin_object();
         json_.key("attributed_bytes").number(a.attributed_bytes);
         json_.key("copy_samples").number(a.copy_samples);
         json_.key("coverage");
-        if (a.unavailable.empty() && e.copied_bytes_final() > 0) {
+        if (a.unavailable.empty() && tree_.copied_bytes_final(e) > 0) {
             json_.number(std::round(1000.0 * static_cast<double>(a.attributed_bytes) /
-                                    static_cast<double>(e.copied_bytes_final())) /
+                                    static_cast<double>(tree_.copied_bytes_final(e))) /
                          1000.0);
         } else {
             json_.null();
@@ -405,15 +406,15 @@ private:
         json_.key("child").number(e.child);
         json_.key("child_index").number(e.child_index);
         json_.key("child_minor_faults");
-        number_or_null(e.child_minor_faults());
+        number_or_null(tree_.child_minor_faults(e));
         json_.key("child_new_bytes_final");
-        figure(e.child_new_bytes_final());
+        figure(tree_.child_new_bytes_final(e));
         json_.key("copied_by_child_bytes");
-        split(e.copied_by_child_bytes());
+        split(tree_.copied_by_child_bytes(e));
         json_.key("copied_by_parent_bytes");
-        split(e.copied_by_parent_bytes());
+        split(tree_.copied_by_parent_bytes(e));
         json_.key("copied_bytes_final");
-        figure(e.copied_bytes_final());
+        figure(tree_.copied_bytes_final(e));
         json_.key("copied_bytes_peak");
         figure(e.copied_bytes_peak);
         json_.key("end").string(end_name(e.end));
@@ -425,7 +426,7 @@ private:
         json_.key("parent").number(e.parent);
         json_.key("parent_ended_first").boolean(e.parent_ended_first_ns().has_value());
         json_.key("regions").begin_array();
-        for (const auto& r : e.regions) {
+        for (const auto& r : tree_.regions_of(e)) {
             json_.begin_object();
             if (e.split_known) {
                 json_.key("copied_by_child_bytes").number(r.copied_by_child_bytes);
@@ -439,9 +440,9 @@ private:
         }
         json_.end_array();
         json_.key("retained_bytes_final");
-        figure(e.retained_bytes_final());
+        figure(tree_.retained_bytes_final(e));
         json_.key("samples").begin_array();
-        for (const auto& s : e.samples) {
+        for (const auto& s : tree_.samples_of(e)) {
             json_.begin_object();
             json_.key("child_new_bytes").number(s.child_new_bytes);
             if (e.split_known) {
@@ -486,7 +487,7 @@ private:
 
     void memory(const model::Process& p) {
         json_.begin_array();
-        for (const auto& m : p.memory) {
+        for (const auto& m : tree_.memory_of(p)) {
             json_.begin_object();
             json_.key("anonymous_bytes").number(m.anonymous_bytes);
             json_.key("private_dirty_bytes").number(m.private_dirty_bytes);
@@ -508,13 +509,13 @@ private:
         json_.key("call_site");
         call_site(p.ppid, p.call_site);
         json_.key("children").begin_array();
-        for (size_t c : p.children) json_.number(c);
+        for (size_t c : tree_.children_of(p)) json_.number(c);
         json_.end_array();
         json_.key("command_line").string(labels_.command_line(i));
         json_.key("end_ns");
         number_or_null(p.end_ns());
         json_.key("execs").begin_array();
-        for (const auto& e : p.execs) exec(e);
+        for (const auto& e : tree_.execs_of(p)) exec(e);
         json_.end_array();
         json_.key("exit");
         exit_status(p.exit);
@@ -523,7 +524,7 @@ private:
             json_.string(model::limitation_id(l));
         json_.end_array();
         json_.key("how").string(model::create_how_name(p.how));
-        if (!p.memory.empty()) {
+        if (!tree_.memory_of(p).empty()) {
             json_.key("memory");
             memory(p);
         }
@@ -534,7 +535,8 @@ private:
             json_.number(p.ppid);
         else
             json_.null();
-        if (p.dropped_records || p.seq_gaps) json_.key("records_missing").number(p.records_lost());
+        if (p.dropped_records() || p.seq_gaps())
+            json_.key("records_missing").number(p.records_lost());
         json_.key("start_ns").number(p.start_ns);
         json_.end_object();
     }

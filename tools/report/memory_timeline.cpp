@@ -9,13 +9,13 @@ namespace cowtrace::report {
 
 bool has_memory_samples(const model::ProcessTree& tree) {
     return std::any_of(tree.processes.begin(), tree.processes.end(),
-                       [](const model::Process& p) { return !p.memory.empty(); });
+                       [&tree](const model::Process& p) { return !tree.memory_of(p).empty(); });
 }
 
 ProcessMemoryPeak peak_rss(const model::ProcessTree& tree) {
     ProcessMemoryPeak peak;
     for (size_t i = 0; i < tree.processes.size(); ++i) {
-        for (const auto& m : tree.processes[i].memory) {
+        for (const auto& m : tree.memory_of(tree.processes[i])) {
             if (m.rss_bytes > peak.rss_bytes) peak = {m.rss_bytes, m.t_ns, i};
         }
     }
@@ -44,8 +44,9 @@ void add_episode_changes(const model::ProcessTree& tree, const std::vector<size_
         changes.push_back(
             {e.t_ns, PssChange::Kind::kFork, parent, e.child_index, e.shared_bytes_at_fork});
         if (!e.end_ns()) continue;
-        uint64_t still_shared = e.samples.empty() ? e.shared_bytes_at_fork - e.copied_bytes_final()
-                                                  : e.samples.back().shared_bytes;
+        uint64_t still_shared = tree.samples_of(e).empty()
+                                    ? e.shared_bytes_at_fork - tree.copied_bytes_final(e)
+                                    : tree.samples_of(e).back().shared_bytes;
         // An episode ended by exit ends at the child's final census, but the child lives on a
         // little and is sampled with its half of the shared pages still counted: the sharing
         // ends with the process (its end in the replay), not with the census.
@@ -53,7 +54,8 @@ void add_episode_changes(const model::ProcessTree& tree, const std::vector<size_
         const model::Process& child = tree.processes[e.child_index];
         if (e.end == model::ForkEpisode::End::kExit && child.end_ns() && !child.still_running) {
             ended = std::max(ended, *child.end_ns());
-            if (!child.memory.empty()) ended = std::max(ended, child.memory.back().t_ns);
+            if (!tree.memory_of(child).empty())
+                ended = std::max(ended, tree.memory_of(child).back().t_ns);
         }
         changes.push_back(
             {ended, PssChange::Kind::kSharingEnded, e.child_index, parent, still_shared});
@@ -69,16 +71,17 @@ model::TreePssLedger replay_tree_pss(const model::ProcessTree& tree, uint64_t un
     std::vector<size_t> parent_of(tree.processes.size(), SIZE_MAX);
     for (size_t i = 0; i < tree.processes.size(); ++i) {
         const model::Process& p = tree.processes[i];
-        for (size_t c : p.children) {
+        for (size_t c : tree.children_of(p)) {
             if (c < parent_of.size()) parent_of[c] = i;
         }
-        for (const auto& m : p.memory)
+        for (const auto& m : tree.memory_of(p))
             changes.push_back({m.t_ns, PssChange::Kind::kSample, i, 0, m.pss_bytes});
         // A sample can arrive after the recorded end (the census raced the exit): the end wins.
         // A process never sampled ends too: a fork may have passed it a share.
         if (p.end_ns() && !p.still_running) {
-            uint64_t end =
-                p.memory.empty() ? *p.end_ns() : std::max(*p.end_ns(), p.memory.back().t_ns);
+            uint64_t end = tree.memory_of(p).empty()
+                               ? *p.end_ns()
+                               : std::max(*p.end_ns(), tree.memory_of(p).back().t_ns);
             changes.push_back({end, PssChange::Kind::kEnd, i});
         }
     }

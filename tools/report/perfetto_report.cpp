@@ -71,7 +71,7 @@ private:
         for (size_t i = 0; i < tree_.processes.size(); ++i)
             track_[i] = {tree_.processes[i].pid, tree_.processes[i].pid};
         for (size_t parent = 0; parent < tree_.processes.size(); ++parent) {
-            std::span<const size_t> kids = tree_.processes[parent].children;
+            std::span<const uint32_t> kids = tree_.children_of(tree_.processes[parent]);
             for (const SiblingRun& run : groups_.runs_of(parent)) {
                 if (!run.folded()) continue;
                 FoldedGroup g;
@@ -172,7 +172,7 @@ private:
               {"ts", micros(start)},
               {"dur", micros(end - start)},
               {"args", std::move(args)}});
-        for (const auto& e : p.execs) {
+        for (const auto& e : tree_.execs_of(p)) {
             if (!e.ok) continue;
             emit({{"ph", "i"},
                   {"s", "t"},
@@ -243,7 +243,7 @@ private:
                   {"args", std::move(args)}});
         };
         counter(e.t_ns, e.shared_bytes_at_fork, 0, 0, 0);
-        for (const auto& s : e.samples) {
+        for (const auto& s : tree_.samples_of(e)) {
             counter(s.t_ns, s.shared_bytes, s.copied_bytes, s.copied_by_parent_bytes,
                     s.copied_by_child_bytes);
         }
@@ -252,15 +252,15 @@ private:
     }
 
     void write_memory_counters(const model::Process& p) {
-        for (const auto& m : p.memory) {
+        for (const auto& m : tree_.memory_of(p)) {
             emit({{"ph", "C"},
                   {"name", "memory"},
                   {"pid", p.pid},
                   {"ts", micros(m.t_ns)},
                   {"args", {{"rss_bytes", m.rss_bytes}, {"pss_bytes", m.pss_bytes}}}});
         }
-        if (!p.memory.empty() && p.end_ns() && *p.end_ns() >= p.memory.back().t_ns &&
-            !p.still_running) {
+        if (!tree_.memory_of(p).empty() && p.end_ns() &&
+            *p.end_ns() >= tree_.memory_of(p).back().t_ns && !p.still_running) {
             emit({{"ph", "C"},
                   {"name", "memory"},
                   {"pid", p.pid},
@@ -276,7 +276,7 @@ private:
             const model::Process& p = tree_.processes[m];
             if (const model::ForkEpisode* e = groups_.episode_of(m)) {
                 std::vector<StepPoint> s{{e->t_ns, e->shared_bytes_at_fork}}, c{{e->t_ns, 0}};
-                for (const auto& smp : e->samples) {
+                for (const auto& smp : tree_.samples_of(*e)) {
                     s.push_back({smp.t_ns, smp.shared_bytes});
                     c.push_back({smp.t_ns, smp.copied_bytes});
                 }
@@ -287,13 +287,13 @@ private:
                 shared.add(s);
                 copied.add(c);
             }
-            if (p.memory.empty()) continue;
+            if (tree_.memory_of(p).empty()) continue;
             std::vector<StepPoint> r, q;
-            for (const auto& smp : p.memory) {
+            for (const auto& smp : tree_.memory_of(p)) {
                 r.push_back({smp.t_ns, smp.rss_bytes});
                 q.push_back({smp.t_ns, smp.pss_bytes});
             }
-            if (p.end_ns() && *p.end_ns() >= p.memory.back().t_ns && !p.still_running) {
+            if (p.end_ns() && *p.end_ns() >= tree_.memory_of(p).back().t_ns && !p.still_running) {
                 r.push_back({*p.end_ns(), 0});
                 q.push_back({*p.end_ns(), 0});
             }

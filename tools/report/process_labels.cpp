@@ -19,8 +19,9 @@ std::string base_name(std::string_view path) {
     return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-const model::CommandLine& current_argv(const Process& p) {
-    for (auto it = p.execs.rbegin(); it != p.execs.rend(); ++it) {
+const model::CommandLine& current_argv(const model::ProcessTree& tree, const Process& p) {
+    std::span<const model::ExecEvent> execs = tree.execs_of(p);
+    for (auto it = execs.rbegin(); it != execs.rend(); ++it) {
         if (it->ok && !it->argv.empty()) return it->argv;
     }
     return p.argv;
@@ -41,7 +42,7 @@ std::string quoted(std::string_view a) {
 ProcessLabels::ProcessLabels(const model::ProcessTree& tree)
     : tree_(tree), creator_(tree.processes.size()) {
     for (size_t i = 0; i < tree.processes.size(); ++i) {
-        for (size_t c : tree.processes[i].children) {
+        for (size_t c : tree.children_of(tree.processes[i])) {
             if (c < creator_.size()) creator_[c] = i;
         }
     }
@@ -56,7 +57,8 @@ ProcessLabels::Image ProcessLabels::image_at(size_t index, uint64_t t_ns, bool w
     };
     for (int depth = 0; depth < kMaxCreatorDepth && index < tree_.processes.size(); ++depth) {
         const Process& p = tree_.processes[index];
-        for (auto it = p.execs.rbegin(); it != p.execs.rend(); ++it) {
+        std::span<const model::ExecEvent> execs = tree_.execs_of(p);
+        for (auto it = execs.rbegin(); it != execs.rend(); ++it) {
             if (it->t_ns <= t_ns && wanted(*it)) return image_of(*it);
         }
         // Before its first exec a process runs what its creator ran when it was created. Only
@@ -67,7 +69,7 @@ ProcessLabels::Image ProcessLabels::image_at(size_t index, uint64_t t_ns, bool w
             index = *creator_[index];
             continue;
         }
-        for (const auto& e : p.execs) {
+        for (const auto& e : execs) {
             if (wanted(e)) return image_of(e);
         }
         if (!p.argv.empty())
@@ -118,8 +120,8 @@ size_t ProcessLabels::index_of(const model::Process& p) const {
     return static_cast<size_t>(&p - tree_.processes.data());
 }
 
-std::string argument_text(const Process& p) {
-    const model::CommandLine& argv = current_argv(p);
+std::string argument_text(const model::ProcessTree& tree, const Process& p) {
+    const model::CommandLine& argv = current_argv(tree, p);
     std::string out;
     for (size_t i = 1; i < argv.size(); ++i) out += " " + quoted(argv[i]);
     return out;

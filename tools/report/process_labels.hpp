@@ -46,7 +46,7 @@ private:
 };
 
 // The arguments after argv[0], shell-quoted where needed, each after a space ("" if none).
-std::string argument_text(const model::Process& p);
+std::string argument_text(const model::ProcessTree& tree, const model::Process& p);
 
 // A whole command line as it would be typed: every word shell-quoted where needed, so that an
 // empty argument shows as '' ("" for no words at all).

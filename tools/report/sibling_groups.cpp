@@ -25,7 +25,7 @@ std::string limits_key(const model::ProcessTree& tree, const Process& p) {
         key += ",";
     }
     int failed = 0;
-    for (const auto& e : p.execs) failed += e.ok ? 0 : 1;
+    for (const auto& e : tree.execs_of(p)) failed += e.ok ? 0 : 1;
     return key + "f" + std::to_string(failed);
 }
 
@@ -47,19 +47,19 @@ const ForkEpisode* SiblingGroups::episode_of(size_t index) const {
 
 std::string SiblingGroups::fold_key(size_t index) const {
     const Process& p = tree_.processes[index];
-    if (!p.children.empty()) return {};
+    if (!tree_.children_of(p).empty()) return {};
     const ForkEpisode* e = episode_of(index);
     bool small = !e || e->census == ForkEpisode::Census::kShortLived ||
                  e->copied_bytes_peak < kFoldableCopyBytes;
     std::string cow = !e      ? "-"
                       : small ? "small"
                               : std::to_string(std::bit_width(e->copied_bytes_peak));
-    return labels_.name(index) + (folding_.by_arguments ? argument_text(p) : "") + "|" +
+    return labels_.name(index) + (folding_.by_arguments ? argument_text(tree_, p) : "") + "|" +
            ended_text(p) + "|" + limits_key(tree_, p) + "|" + cow;
 }
 
 std::vector<SiblingRun> SiblingGroups::runs_of(size_t parent) const {
-    std::span<const size_t> kids = tree_.processes[parent].children;
+    std::span<const uint32_t> kids = tree_.children_of(tree_.processes[parent]);
     std::vector<SiblingRun> runs;
     std::vector<std::string> keys;
     if (folding_.fold) {
@@ -99,7 +99,7 @@ SiblingGroupFigures group_figures(const model::ProcessTree& tree, const SiblingG
                                   size_t parent, SiblingRun run) {
     SiblingGroupFigures f;
     std::vector<uint64_t> life, shared, copied, rss, pss;
-    std::span<const size_t> kids = tree.processes[parent].children;
+    std::span<const uint32_t> kids = tree.children_of(tree.processes[parent]);
     for (size_t k = run.first; k < run.first + run.count && k < kids.size(); ++k) {
         const Process& p = tree.processes[kids[k]];
         f.pids.push_back(p.pid);
@@ -112,9 +112,9 @@ SiblingGroupFigures group_figures(const model::ProcessTree& tree, const SiblingG
                 copied.push_back(e->copied_bytes_peak);
             }
         }
-        if (!p.memory.empty()) {
+        if (!tree.memory_of(p).empty()) {
             uint64_t r = 0, s = 0;
-            for (const auto& m : p.memory) {
+            for (const auto& m : tree.memory_of(p)) {
                 r = std::max(r, m.rss_bytes);
                 s = std::max(s, m.pss_bytes);
             }

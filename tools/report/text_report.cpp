@@ -27,9 +27,11 @@ namespace {
 // samples usually were, where the largest interval says only how far apart they came at worst.
 std::optional<uint64_t> median_sample_gap_ns(const model::ProcessTree& tree) {
     std::vector<uint64_t> gaps;
-    for (const auto& e : tree.episodes)
-        for (size_t i = 1; i < e.samples.size(); ++i)
-            gaps.push_back(e.samples[i].t_ns - e.samples[i - 1].t_ns);
+    for (const auto& e : tree.episodes) {
+        auto samples = tree.samples_of(e);
+        for (size_t i = 1; i < samples.size(); ++i)
+            gaps.push_back(samples[i].t_ns - samples[i - 1].t_ns);
+    }
     if (gaps.empty()) return std::nullopt;
     auto middle = gaps.begin() + static_cast<std::ptrdiff_t>(gaps.size() / 2);
     std::nth_element(gaps.begin(), middle, gaps.end());
@@ -143,7 +145,7 @@ private:
             }
         }
         int failed = 0;
-        for (const auto& e : p.execs) failed += e.ok ? 0 : 1;
+        for (const auto& e : tree_.execs_of(p)) failed += e.ok ? 0 : 1;
         if (failed) add(fmt::format("{} failed exec{}", failed, failed > 1 ? "s" : ""));
         return out.empty() ? out : out + "]";
     }
@@ -152,19 +154,20 @@ private:
         std::string how;
         if (p.pid != tree_.root_pid) how = model::create_how_name(p.how);
         size_t ok_execs = 0;
-        for (const auto& e : p.execs) ok_execs += e.ok ? 1 : 0;
+        for (const auto& e : tree_.execs_of(p)) ok_execs += e.ok ? 1 : 0;
         if (ok_execs > 0 && p.pid != tree_.root_pid)
             how += ok_execs > 1 ? fmt::format("+{} execs", ok_execs) : "+exec";
         std::string life = seconds(p.start_ns) + "–" + (p.end_ns() ? seconds(*p.end_ns()) : "…");
         std::string memory;
-        if (!p.memory.empty()) {
+        if (!tree_.memory_of(p).empty()) {
             uint64_t rss = 0;
-            for (const auto& m : p.memory) rss = std::max(rss, m.rss_bytes);
+            for (const auto& m : tree_.memory_of(p)) rss = std::max(rss, m.rss_bytes);
             memory = "  peak RSS " + format_bytes(rss);
         }
         return fmt::format("{}({}){}{}  {}  {}{}{}", labels_.name(labels_.index_of(p)), p.pid,
-                           o_.show_argv ? argument_text(p) : "", how.empty() ? "" : "  " + how,
-                           life, ended_text(p), memory, flags_text(p));
+                           o_.show_argv ? argument_text(tree_, p) : "",
+                           how.empty() ? "" : "  " + how, life, ended_text(p), memory,
+                           flags_text(p));
     }
 
     const ForkEpisode* episode_of(size_t idx) const {
@@ -186,15 +189,15 @@ private:
             head +=
                 fmt::format("; copied peak {} ({}), final {}", format_bytes(e.copied_bytes_peak),
                             format_percent(e.copied_bytes_peak, e.shared_bytes_at_fork),
-                            format_bytes(e.copied_bytes_final()));
+                            format_bytes(tree_.copied_bytes_final(e)));
             head += e.split_known ? fmt::format(" — by parent {}, by child {}",
-                                                format_bytes(e.copied_by_parent_bytes()),
-                                                format_bytes(e.copied_by_child_bytes()))
+                                                format_bytes(tree_.copied_by_parent_bytes(e)),
+                                                format_bytes(tree_.copied_by_child_bytes(e)))
                                   : " — parent/child split unknown";
         }
-        if (e.retained_bytes_final())
+        if (tree_.retained_bytes_final(e))
             head += fmt::format("; {} kept alive by the child only",
-                                format_bytes(e.retained_bytes_final()));
+                                format_bytes(tree_.retained_bytes_final(e)));
         if (e.end == ForkEpisode::End::kRunning) head += " (still open at trace end)";
         if (e.final_from_last_sample) head += " (final figures from its last sample)";
         if (e.under_way_at_attach)
@@ -202,28 +205,30 @@ private:
                 " (under way at the attach: \"at fork\" is at the attach, earlier copies have "
                 "no side)";
         lines.push_back(head);
-        if (e.copied_bytes_peak > 0 && !e.samples.empty()) {
+        if (e.copied_bytes_peak > 0 && !tree_.samples_of(e).empty()) {
             std::vector<SeriesPoint> points;
             points.push_back({e.t_ns, 0});
-            for (const auto& s : e.samples) points.push_back({s.t_ns, s.copied_bytes});
-            uint64_t end = e.end_ns() ? *e.end_ns() : std::max(tree_.end_ns, e.samples.back().t_ns);
+            for (const auto& s : tree_.samples_of(e)) points.push_back({s.t_ns, s.copied_bytes});
+            uint64_t end =
+                e.end_ns() ? *e.end_ns() : std::max(tree_.end_ns, tree_.samples_of(e).back().t_ns);
             size_t estimated = 0;
             uint64_t widest = 0;
-            for (const auto& smp : e.samples) {
+            for (const auto& smp : tree_.samples_of(e)) {
                 if (smp.exact) continue;
                 ++estimated;
                 widest = std::max(widest, smp.error_bytes);
             }
-            std::string how = estimated == 0
-                                  ? ""
-                                  : fmt::format("  ({} of {} points estimated, ±{} at most)",
-                                                estimated, e.samples.size(), format_bytes(widest));
+            std::string how =
+                estimated == 0
+                    ? ""
+                    : fmt::format("  ({} of {} points estimated, ±{} at most)", estimated,
+                                  tree_.samples_of(e).size(), format_bytes(widest));
             lines.push_back(fmt::format("copied │{}│ {}–{}{}",
                                         sparkline(points, e.t_ns, end, kSparklineWidth),
                                         seconds(e.t_ns), seconds(end), how));
         }
         std::vector<const model::CowRegion*> regions;
-        for (const auto& r : e.regions) {
+        for (const auto& r : tree_.regions_of(e)) {
             if (r.copied_bytes_peak > 0) regions.push_back(&r);
         }
         std::stable_sort(regions.begin(), regions.end(), [](const auto* a, const auto* b) {
@@ -245,9 +250,9 @@ private:
     }
 
     // "copies by code (sampled page faults, 99% of the copies):" and the top call paths.
-    static void add_copy_paths(const ForkEpisode& e, std::vector<std::string>& lines) {
-        if (!e.attribution() || e.copied_bytes_peak == 0) return;
-        const model::CopyAttributionFigures& a = *e.attribution();
+    void add_copy_paths(const ForkEpisode& e, std::vector<std::string>& lines) const {
+        if (!tree_.attribution_of(e) || e.copied_bytes_peak == 0) return;
+        const model::CopyAttributionFigures& a = *tree_.attribution_of(e);
         if (!a.unavailable.empty()) {
             lines.push_back("copies by code: not known (" + a.unavailable + ")");
             return;
@@ -259,9 +264,9 @@ private:
             return;
         }
         std::string coverage;
-        if (e.copied_bytes_final() > 0) {
+        if (tree_.copied_bytes_final(e) > 0) {
             double share = 100.0 * static_cast<double>(a.attributed_bytes) /
-                           static_cast<double>(e.copied_bytes_final());
+                           static_cast<double>(tree_.copied_bytes_final(e));
             // Sampled faults are counted to the end, the final figure may be a sample's from
             // before it (or an estimate): a share above 100 % says that, not more copies.
             if (share <= 105.0) {
@@ -286,9 +291,10 @@ private:
     // "short-lived, not measured (exec'd 0.3 ms after the fork; 212 minor faults)".
     // "not measured (its parent exited 0.90 ms after the fork, before the child's memory was
     // read: nothing stayed shared with it; 23842 minor faults)": a daemon's fork.
-    static std::string short_lived_text(const ForkEpisode& e) {
-        std::string faults =
-            e.child_minor_faults() ? fmt::format("; {} minor faults", *e.child_minor_faults()) : "";
+    std::string short_lived_text(const ForkEpisode& e) const {
+        std::string faults = tree_.child_minor_faults(e)
+                                 ? fmt::format("; {} minor faults", *tree_.child_minor_faults(e))
+                                 : "";
         if (const auto& parent_end = e.parent_ended_first_ns()) {
             std::string when = *parent_end >= e.t_ns
                                    ? " " + duration_text(*parent_end - e.t_ns) + " after the fork,"
@@ -313,7 +319,7 @@ private:
     }
 
     // The pids a folded group holds: runs of consecutive pids as ranges, at most a line's worth.
-    std::string pid_list(std::span<const size_t> kids, size_t from, size_t to) const {
+    std::string pid_list(std::span<const uint32_t> kids, size_t from, size_t to) const {
         std::vector<pid_t> pids;
         for (size_t k = from; k < to; ++k) pids.push_back(tree_.processes[kids[k]].pid);
         std::sort(pids.begin(), pids.end());
@@ -333,7 +339,7 @@ private:
         return out;
     }
 
-    std::string folded_cow_line(std::span<const size_t> kids, size_t from, size_t to) const {
+    std::string folded_cow_line(std::span<const uint32_t> kids, size_t from, size_t to) const {
         size_t measured = 0, short_lived = 0;
         uint64_t max_peak = 0, total_peak = 0, max_shared = 0;
         for (size_t k = from; k < to; ++k) {
@@ -367,7 +373,7 @@ private:
         const Process& p = tree_.processes[idx];
         out_ << prefix << (top ? "" : (last ? "└─" : "├─")) << line_of(p) << "\n";
         std::string child_prefix = prefix + (top ? "" : (last ? "  " : "│ "));
-        const auto& kids = p.children;
+        const auto& kids = tree_.children_of(p);
         if (const ForkEpisode* e = episode_of(idx)) {
             std::string detail = child_prefix + (kids.empty() ? "  " : "│ ") + "    ";
             for (const auto& line : cow_lines(*e)) out_ << detail << line << "\n";
@@ -379,8 +385,8 @@ private:
                 const Process& first = tree_.processes[kids[i]];
                 out_ << child_prefix << (is_last ? "└─" : "├─")
                      << fmt::format("{}*[{}{}]  {}{}  pids {}", j - i, labels_.name(kids[i]),
-                                    o_.show_argv ? argument_text(first) : "", ended_text(first),
-                                    flags_text(first), pid_list(kids, i, j))
+                                    o_.show_argv ? argument_text(tree_, first) : "",
+                                    ended_text(first), flags_text(first), pid_list(kids, i, j))
                      << "\n";
                 std::string cow = folded_cow_line(kids, i, j);
                 if (!cow.empty())

@@ -75,8 +75,8 @@ TEST(TraceRotation, ANewFileKnowsTheLiveProcessesAndTheOpenEpisodes) {
     ASSERT_TRUE(server && child);
     EXPECT_TRUE(server->carried_over && child->carried_over);
     EXPECT_EQ(child->ppid, kServer);
-    ASSERT_EQ(server->execs.size(), 1u);
-    EXPECT_EQ(server->execs[0].path, "/usr/bin/redis-server");
+    ASSERT_EQ(tree.execs_of(*server).size(), 1u);
+    EXPECT_EQ(tree.execs_of(*server)[0].path, "/usr/bin/redis-server");
     ASSERT_EQ(tree.episodes.size(), 1u);
     EXPECT_EQ(tree.episodes[0].shared_bytes_at_fork, 64 * kMiB);
     EXPECT_EQ(tree.episodes[0].copied_bytes_peak, 5 * kMiB) << "its samples go on in this file";

@@ -29,8 +29,8 @@ TEST(AppendedFields, HelloWithFieldsFromANewerShimIsUnderstood) {
         });
     auto tree = built_tree(b);
     const auto& root = only(tree, kRoot);
-    ASSERT_EQ(root.execs.size(), 1u);
-    EXPECT_EQ(root.execs[0].path, "/bin/sh");
+    ASSERT_EQ(tree.execs_of(root).size(), 1u);
+    EXPECT_EQ(tree.execs_of(root)[0].path, "/bin/sh");
     EXPECT_EQ(root.argv, (std::vector<std::string>{"sh", "-c", "true"}));
     EXPECT_TRUE(root.shim_loaded);
 }
@@ -48,9 +48,9 @@ TEST(AppendedFields, ExecAttemptFromAnOlderShimReadsTheMissingFlagAsFalse) {
         });
     auto tree = built_tree(b);
     const auto& root = only(tree, kRoot);
-    ASSERT_EQ(root.execs.size(), 1u);
-    EXPECT_EQ(root.execs[0].path, "/bin/ls");
-    EXPECT_FALSE(root.execs[0].env_reinjected);
+    ASSERT_EQ(tree.execs_of(root).size(), 1u);
+    EXPECT_EQ(tree.execs_of(root)[0].path, "/bin/ls");
+    EXPECT_FALSE(tree.execs_of(root)[0].env_reinjected);
 }
 
 TEST(AppendedFields, TraceStartWithoutTheRootForkTimeStartsTheRootAtTheTraceStart) {
@@ -74,7 +74,7 @@ TEST(AppendedFields, RecordTypeFromANewerWriterIsSkipped) {
     b.trace_start(kCollector, kRoot, 1000, 1000).raw(60, kRoot, 2000, {9, 9, 9});
     auto tree = built_tree(b);
     EXPECT_EQ(tree.processes.size(), 1u);
-    EXPECT_TRUE(only(tree, kRoot).execs.empty());
+    EXPECT_TRUE(tree.execs_of(only(tree, kRoot)).empty());
 }
 
 TEST(AppendedFields, SymbolWithInlinedFramesKeepsThemAndAnOlderSymbolHasNone) {

@@ -58,10 +58,10 @@ TEST(AttachedTrace, TheExecIsNamedFromTheCommandLineReadFromProc) {
     EXPECT_TRUE(tree.attached);
     const model::Process& child = only(tree, kChild);
     EXPECT_EQ(child.ppid, kShell);
-    ASSERT_EQ(child.execs.size(), 1u);
-    EXPECT_TRUE(child.execs[0].ok);
-    EXPECT_EQ(child.execs[0].path, "/usr/bin/cow_writer");
-    EXPECT_EQ(child.execs[0].argv,
+    ASSERT_EQ(tree.execs_of(child).size(), 1u);
+    EXPECT_TRUE(tree.execs_of(child)[0].ok);
+    EXPECT_EQ(tree.execs_of(child)[0].path, "/usr/bin/cow_writer");
+    EXPECT_EQ(tree.execs_of(child)[0].argv,
               (std::vector<std::string>{"/usr/bin/cow_writer", "--share", "64"}));
 }
 
@@ -85,8 +85,8 @@ TEST(AttachedTrace, AKernelExecWithoutACommandLineKeepsTheLibrarysWord) {
     b.kernel_exec(testing::kRoot, 2000);
     auto tree = built_tree(b);
     const model::Process& root = only(tree, testing::kRoot);
-    ASSERT_FALSE(root.execs.empty());
-    EXPECT_TRUE(root.execs.back().argv.empty());
+    ASSERT_FALSE(tree.execs_of(root).empty());
+    EXPECT_TRUE(tree.execs_of(root).back().argv.empty());
     EXPECT_FALSE(tree.attached);
 }
 

@@ -48,7 +48,7 @@ inline const model::Process& only(const model::ProcessTree& tree, pid_t pid) {
 // The pids of p's children, in start order.
 inline std::vector<pid_t> child_pids(const model::ProcessTree& tree, const model::Process& p) {
     std::vector<pid_t> out;
-    for (size_t i : p.children) out.push_back(tree.processes[i].pid);
+    for (size_t i : tree.children_of(p)) out.push_back(tree.processes[i].pid);
     return out;
 }
 

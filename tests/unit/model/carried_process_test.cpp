@@ -59,8 +59,8 @@ TEST(CarriedProcess, IsKnownByItsCreatorImageAndStart) {
     EXPECT_TRUE(child.creation_seen_by_shim);
     EXPECT_EQ(child.call_site, std::vector<uint64_t>{0x401000});
     EXPECT_FALSE(server.creation_seen_by_shim) << "it only said hello, in the file before too";
-    ASSERT_EQ(server.execs.size(), 1u);
-    EXPECT_EQ(server.execs[0].path, "/usr/bin/redis-server");
+    ASSERT_EQ(tree.execs_of(server).size(), 1u);
+    EXPECT_EQ(tree.execs_of(server)[0].path, "/usr/bin/redis-server");
     EXPECT_EQ(server.argv, (std::vector<std::string>{"redis-server", "*:6379"}));
     auto flags = model::limitations_of(tree, child);
     EXPECT_NE(std::find(flags.begin(), flags.end(), model::Limitation::kCarriedOver), flags.end());
@@ -83,7 +83,7 @@ TEST(CarriedProcess, RecordsNumberedInTheFileBeforeAreNotLost) {
         .created(kServer, 5600, wire::CreateHow::kFork, 303);
     b.trace_end(kCollector, 7000, -1, {kServer});
     auto tree = built_tree(b);
-    EXPECT_EQ(only(tree, kServer).seq_gaps, 0u);
+    EXPECT_EQ(only(tree, kServer).seq_gaps(), 0u);
 }
 
 TEST(CarriedProcess, AHoleAfterTheFirstRecordOfThisFileIsStillLost) {
@@ -92,7 +92,7 @@ TEST(CarriedProcess, AHoleAfterTheFirstRecordOfThisFileIsStillLost) {
     b.next_seq_of(kServer, 43).created(kServer, 5600, wire::CreateHow::kFork, 303);
     b.trace_end(kCollector, 7000, -1, {kServer});
     auto tree = built_tree(b);
-    EXPECT_EQ(only(tree, kServer).seq_gaps, 2u);
+    EXPECT_EQ(only(tree, kServer).seq_gaps(), 2u);
 }
 
 }  // namespace

@@ -35,6 +35,20 @@ TEST(CommandLine, WordsRoundTripInOrder) {
     EXPECT_EQ(iterated, words);
 }
 
+// Word offsets are 16 bits while the words' bytes fit in them, 32 beyond: words on both sides of
+// the 64 KiB boundary, and a word that ends exactly on it, read back whole.
+TEST(CommandLine, WordsOfALineLongerThan64KiBRoundTrip) {
+    for (size_t total : {size_t{65535}, size_t{65536}, size_t{200000}}) {
+        std::vector<std::string> words = {"sh", "-c", std::string(total - 6, 'x'), "ab"};
+        CommandLine line(words);
+        ASSERT_EQ(line.size(), 4u) << total;
+        EXPECT_EQ(line[0], "sh") << total;
+        EXPECT_EQ(line[2].size(), total - 6) << total;
+        EXPECT_EQ(line[3], "ab") << total;
+        EXPECT_EQ(line.words(), words) << total;
+    }
+}
+
 TEST(CommandLine, EmptyLineHasNoWords) {
     CommandLine none;
     EXPECT_TRUE(none.empty());
@@ -64,6 +78,34 @@ TEST(CommandLine, CopiesShareStorageAndOutliveTheOriginal) {
     std::ostringstream printed;
     printed << copy;
     EXPECT_EQ(printed.str(), "{\"/bin/true\"}");
+}
+
+// The table keeps its lines many to a block: lines from several blocks, and one too large for a
+// block, read back after the table is gone, while other lines of their blocks are gone too.
+TEST(CommandLineTable, LinesKeptManyToABlockOutliveTheTableAndTheirNeighbours) {
+    std::vector<CommandLine> kept;
+    std::vector<std::vector<std::string>> expected;
+    {
+        CommandLineTable table;
+        std::vector<CommandLine> dropped;
+        for (int i = 0; i < 5000; ++i) {
+            std::vector<std::string> words = {"/usr/bin/cc", "-c", "src/unit" + std::to_string(i)};
+            if (i == 2500) words.push_back(std::string(20000, 'y'));  // a block of its own
+            CommandLine line = table.intern(words);
+            if (i % 7 == 0 || i == 2500) {
+                kept.push_back(line);
+                expected.push_back(words);
+            } else {
+                dropped.push_back(line);
+            }
+        }
+        EXPECT_EQ(table.size(), 5000u);
+    }
+    ASSERT_EQ(kept.size(), expected.size());
+    for (size_t i = 0; i < kept.size(); ++i) EXPECT_EQ(kept[i], expected[i]) << i;
+    CommandLine copy = kept.back();
+    kept.clear();
+    EXPECT_EQ(copy, expected.back());
 }
 
 TEST(CommandLineTable, IdenticalLinesShareOneStorage) {
@@ -120,13 +162,13 @@ TEST(CommandLineTable, ProcessesRunningOneCommandShareItsLine) {
     }
     ProcessTree tree = built_tree(b);
     const Process& first = only(tree, 200);
-    ASSERT_EQ(first.execs.size(), 1u);
-    EXPECT_TRUE(first.argv.shares_storage_with(first.execs[0].argv));
+    ASSERT_EQ(tree.execs_of(first).size(), 1u);
+    EXPECT_TRUE(first.argv.shares_storage_with(tree.execs_of(first)[0].argv));
     for (pid_t pid = 201; pid < 210; ++pid) {
         const Process& p = only(tree, pid);
         EXPECT_TRUE(p.argv.shares_storage_with(first.argv)) << pid;
-        ASSERT_EQ(p.execs.size(), 1u);
-        EXPECT_TRUE(p.execs[0].argv.shares_storage_with(first.argv)) << pid;
+        ASSERT_EQ(tree.execs_of(p).size(), 1u);
+        EXPECT_TRUE(tree.execs_of(p)[0].argv.shares_storage_with(first.argv)) << pid;
     }
     EXPECT_EQ(first.argv, (std::vector<std::string>{"/bin/true"}));
     EXPECT_FALSE(only(tree, kRoot).argv.shares_storage_with(first.argv));

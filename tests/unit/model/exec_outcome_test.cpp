@@ -21,7 +21,7 @@ TEST(ExecOutcome, ExecFailureIsRecordedWithErrno) {
     TraceBuilder b = traced_root();
     b.exec_attempt(kRoot, 2000, "/nonexistent", {"nonexistent"}).exec_failed(kRoot, 2001, ENOENT);
     auto tree = built_tree(b);
-    const auto& execs = only(tree, kRoot).execs;
+    const auto& execs = tree.execs_of(only(tree, kRoot));
     ASSERT_EQ(execs.size(), 2u);
     EXPECT_FALSE(execs[1].ok);
     EXPECT_EQ(execs[1].error, ENOENT);
@@ -34,7 +34,7 @@ TEST(ExecOutcome, ExecSuccessIsConfirmedByTheNewImagesHello) {
     b.exec_attempt(kRoot, 2000, "ls", {"ls", "-l"}, "/usr/bin/ls")
         .hello(kRoot, 2100, kCollector, "/usr/bin/ls", {"ls", "-l"});
     auto tree = built_tree(b);
-    const auto& execs = only(tree, kRoot).execs;
+    const auto& execs = tree.execs_of(only(tree, kRoot));
     ASSERT_EQ(execs.size(), 2u);
     EXPECT_TRUE(execs[1].ok);
     EXPECT_TRUE(execs[1].confirmed);
@@ -50,7 +50,7 @@ TEST(ExecOutcome, ExecOfAStaticImageIsConfirmedByTheKernel) {
         .image_facts(kRoot, 2000, wire::kImageStatic, "/bin/busybox")
         .kernel_exec(kRoot, 2001);
     auto tree = built_tree(b);
-    const auto& execs = only(tree, kRoot).execs;
+    const auto& execs = tree.execs_of(only(tree, kRoot));
     ASSERT_EQ(execs.size(), 2u);
     EXPECT_TRUE(execs[1].ok);
     EXPECT_TRUE(execs[1].confirmed);
@@ -67,7 +67,7 @@ TEST(ExecOutcome, ImageFactsLandOnTheAttemptTheyAnswer) {
         .image_facts(kRoot, 2100, wire::kImageSetid, "/usr/bin/passwd")
         .kernel_exec(kRoot, 2101);
     auto tree = built_tree(b);
-    const auto& execs = only(tree, kRoot).execs;
+    const auto& execs = tree.execs_of(only(tree, kRoot));
     ASSERT_EQ(execs.size(), 3u);
     EXPECT_TRUE(execs[1].image.unreadable);
     EXPECT_FALSE(execs[1].image.setid);
@@ -81,7 +81,7 @@ TEST(ExecOutcome, StaticImageFlaggedByAnOlderLibraryStillCounts) {
     b.exec_attempt(kRoot, 2000, "/bin/busybox", {"busybox"}, "", wire::kImageStatic)
         .kernel_exec(kRoot, 2001);
     auto tree = built_tree(b);
-    const auto& execs = only(tree, kRoot).execs;
+    const auto& execs = tree.execs_of(only(tree, kRoot));
     ASSERT_EQ(execs.size(), 2u);
     EXPECT_TRUE(execs[1].image.static_binary);
 }
@@ -90,7 +90,7 @@ TEST(ExecOutcome, ExecWithNoOutcomeHeardIsAssumedSuccessfulButUnconfirmed) {
     TraceBuilder b = traced_root();
     b.exec_attempt(kRoot, 2000, "/usr/bin/passwd", {"passwd"}, "", wire::kImageSetid);
     auto tree = built_tree(b);
-    const auto& execs = only(tree, kRoot).execs;
+    const auto& execs = tree.execs_of(only(tree, kRoot));
     ASSERT_EQ(execs.size(), 2u);
     EXPECT_TRUE(execs[1].ok);
     EXPECT_TRUE(execs[1].resolved);
@@ -106,7 +106,7 @@ TEST(ExecOutcome, FailedThenSuccessfulAttemptsAreTwoExecs) {
         .kernel_exec(kRoot, 2003)
         .hello(kRoot, 2100, kCollector, "/usr/bin/tool", {"tool"});
     auto tree = built_tree(b);
-    const auto& execs = only(tree, kRoot).execs;
+    const auto& execs = tree.execs_of(only(tree, kRoot));
     ASSERT_EQ(execs.size(), 3u);
     EXPECT_FALSE(execs[1].ok);
     EXPECT_TRUE(execs[2].ok);
@@ -119,7 +119,7 @@ TEST(ExecOutcome, KernelExecFollowedByHelloIsOneExec) {
     TraceBuilder b = traced_root();
     b.kernel_exec(kRoot, 2000).hello(kRoot, 2100, kCollector, "/usr/bin/env", {"env"});
     auto tree = built_tree(b);
-    const auto& execs = only(tree, kRoot).execs;
+    const auto& execs = tree.execs_of(only(tree, kRoot));
     ASSERT_EQ(execs.size(), 2u);
     EXPECT_TRUE(execs[1].confirmed);
     EXPECT_EQ(execs[1].path, "/usr/bin/env");
@@ -131,7 +131,7 @@ TEST(ExecOutcome, FailureAfterTheOutcomeIsKnownDoesNotRewriteIt) {
         .kernel_exec(kRoot, 2001)
         .exec_failed(kRoot, 2002, EACCES);
     auto tree = built_tree(b);
-    const auto& execs = only(tree, kRoot).execs;
+    const auto& execs = tree.execs_of(only(tree, kRoot));
     ASSERT_EQ(execs.size(), 2u);
     EXPECT_TRUE(execs[1].ok);
     EXPECT_EQ(execs[1].error, 0);
@@ -146,10 +146,10 @@ TEST(ExecOutcome, ExecFailureInAVforkChildIsTheChilds) {
         .exit(200, 2004, wire::ExitHow::kUnderscoreExit, 127, wire::kFromVforkChild);
     auto tree = built_tree(b);
     const auto& child = only(tree, 200);
-    ASSERT_EQ(child.execs.size(), 1u);
-    EXPECT_FALSE(child.execs[0].ok);
-    EXPECT_EQ(child.execs[0].error, ENOENT);
-    EXPECT_EQ(only(tree, kRoot).execs.size(), 1u);
+    ASSERT_EQ(tree.execs_of(child).size(), 1u);
+    EXPECT_FALSE(tree.execs_of(child)[0].ok);
+    EXPECT_EQ(tree.execs_of(child)[0].error, ENOENT);
+    EXPECT_EQ(tree.execs_of(only(tree, kRoot)).size(), 1u);
 }
 
 }  // namespace

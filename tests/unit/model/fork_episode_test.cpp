@@ -39,11 +39,11 @@ TEST(ForkEpisode, SamplesGiveTheFinalAndPeakCopiedBytes) {
     EXPECT_EQ(e.child, kChild);
     EXPECT_EQ(tree.processes[e.child_index].pid, kChild);
     EXPECT_EQ(e.shared_bytes_at_fork, 64 * kMiB);
-    EXPECT_EQ(e.samples.size(), 3u);
+    EXPECT_EQ(tree.samples_of(e).size(), 3u);
     EXPECT_EQ(e.copied_bytes_peak, 4 * kMiB);
-    EXPECT_EQ(e.copied_bytes_final(), 3 * kMiB);
-    EXPECT_EQ(e.copied_by_parent_bytes(), 2 * kMiB);
-    EXPECT_EQ(e.copied_by_child_bytes(), kMiB);
+    EXPECT_EQ(tree.copied_bytes_final(e), 3 * kMiB);
+    EXPECT_EQ(tree.copied_by_parent_bytes(e), 2 * kMiB);
+    EXPECT_EQ(tree.copied_by_child_bytes(e), kMiB);
     EXPECT_EQ(e.census_cost_ns, 3000u);
 }
 
@@ -67,7 +67,7 @@ TEST(ForkEpisode, AnEstimateAboveEveryCountedSampleIsThePeakOnlyWhenItIsTheLast)
     auto tree = built_tree(b);
     ASSERT_EQ(tree.episodes.size(), 1u);
     const ForkEpisode& e = tree.episodes[0];
-    EXPECT_EQ(e.copied_bytes_final(), 12 * kMiB);
+    EXPECT_EQ(tree.copied_bytes_final(e), 12 * kMiB);
     EXPECT_EQ(e.copied_bytes_peak, 12 * kMiB) << "not below the final figure";
     ASSERT_FALSE(e.approximations.empty());
     EXPECT_NE(e.approximations.back().find("last sample's estimate"), std::string::npos);
@@ -103,7 +103,7 @@ TEST(ForkEpisode, SamplesAfterTheEpisodeEndedAreIgnored) {
         .episode_sample(kChild, 3000, 0, kMiB, 0, 0);
     auto tree = built_tree(b);
     ASSERT_EQ(tree.episodes.size(), 1u);
-    EXPECT_TRUE(tree.episodes[0].samples.empty());
+    EXPECT_TRUE(tree.samples_of(tree.episodes[0]).empty());
 }
 
 TEST(ForkEpisode, RegionsAreMergedByNameKeepingTheirPeak) {
@@ -114,7 +114,7 @@ TEST(ForkEpisode, RegionsAreMergedByNameKeepingTheirPeak) {
         .episode_regions(kChild, 4000, {{"[heap]", kMiB, 4096, 4096, 0}});
     auto tree = built_tree(b);
     ASSERT_EQ(tree.episodes.size(), 1u);
-    const auto& regions = tree.episodes[0].regions;
+    const auto& regions = tree.regions_of(tree.episodes[0]);
     ASSERT_EQ(regions.size(), 2u);
     EXPECT_EQ(regions[0].name, "[heap]");
     EXPECT_EQ(regions[0].copied_bytes_final, 4096u);
@@ -144,10 +144,11 @@ TEST(ForkEpisode, EpisodesShareTheirRegionNamesAndApproximations) {
     const ForkEpisode& first = tree.episodes[0];
     const ForkEpisode& second = tree.episodes[1];
     EXPECT_TRUE(first.approximations.shares_storage_with(second.approximations));
-    ASSERT_EQ(first.regions.size(), 1u);
-    ASSERT_EQ(second.regions.size(), 1u);
-    EXPECT_EQ(first.regions[0].name, "/usr/lib/x86_64-linux-gnu/libc.so.6");
-    EXPECT_TRUE(first.regions[0].name.shares_storage_with(second.regions[0].name));
+    ASSERT_EQ(tree.regions_of(first).size(), 1u);
+    ASSERT_EQ(tree.regions_of(second).size(), 1u);
+    EXPECT_EQ(tree.regions_of(first)[0].name, "/usr/lib/x86_64-linux-gnu/libc.so.6");
+    EXPECT_TRUE(
+        tree.regions_of(first)[0].name.shares_storage_with(tree.regions_of(second)[0].name));
 }
 
 TEST(ForkEpisode, ForkTimeMovesTheChildsStartBack) {
@@ -164,12 +165,12 @@ TEST(ForkEpisode, MemorySamplesBelongToTheirProcessInTimeOrder) {
     b.memory_sample(kChild, 3000, 10 * kMiB, 5 * kMiB)
         .memory_sample(kChild, 4000, 12 * kMiB, 6 * kMiB);
     auto tree = built_tree(b);
-    const auto& memory = only(tree, kChild).memory;
+    const auto& memory = tree.memory_of(only(tree, kChild));
     ASSERT_EQ(memory.size(), 2u);
     EXPECT_EQ(memory[0].t_ns, 2000u);
     EXPECT_EQ(memory[0].rss_bytes, 10 * kMiB);
     EXPECT_EQ(memory[1].pss_bytes, 6 * kMiB);
-    EXPECT_TRUE(only(tree, kRoot).memory.empty());
+    EXPECT_TRUE(tree.memory_of(only(tree, kRoot)).empty());
 }
 
 }  // namespace

@@ -51,8 +51,8 @@ TEST(MalformedPayload, HelloWithAnArgvItemPastTheEndKeepsWhatCameBefore) {
     auto tree = built_tree(b);
     const auto& root = only(tree, kRoot);
     EXPECT_TRUE(root.shim_loaded);
-    ASSERT_EQ(root.execs.size(), 1u);
-    EXPECT_EQ(root.execs[0].path, "sh");
+    ASSERT_EQ(tree.execs_of(root).size(), 1u);
+    EXPECT_EQ(tree.execs_of(root)[0].path, "sh");
     EXPECT_EQ(root.argv, (std::vector<std::string>{"sh"}));
 }
 
@@ -87,8 +87,8 @@ TEST(MalformedPayload, EpisodeRegionsWithACountPastTheEndStopsAtTheEnd) {
         });
     auto tree = built_tree(b);
     ASSERT_EQ(tree.episodes.size(), 1u);
-    ASSERT_EQ(tree.episodes[0].regions.size(), 1u);
-    EXPECT_EQ(tree.episodes[0].regions[0].name, "[heap]");
+    ASSERT_EQ(tree.regions_of(tree.episodes[0]).size(), 1u);
+    EXPECT_EQ(tree.regions_of(tree.episodes[0])[0].name, "[heap]");
 }
 
 TEST(MalformedPayload, TraceEndWithMoreLeftoversAnnouncedThanPresentKeepsThePresentOnes) {

@@ -22,7 +22,7 @@ std::multiset<pid_t> reachable(const model::ProcessTree& tree) {
         size_t i = todo.back();
         todo.pop_back();
         seen.insert(tree.processes[i].pid);
-        for (size_t c : tree.processes[i].children) todo.push_back(c);
+        for (size_t c : tree.children_of(tree.processes[i])) todo.push_back(c);
     }
     return seen;
 }
@@ -53,7 +53,7 @@ TEST(ParentLink, ProcessNamingItselfAsParentIsARoot) {
     TraceBuilder b;
     b.trace_start(kCollector, 0, 1000, 1000).hello(700, 2000, 700, "/self", {"self"});
     auto tree = built_tree(b);
-    EXPECT_TRUE(only(tree, 700).children.empty());
+    EXPECT_TRUE(tree.children_of(only(tree, 700)).empty());
     EXPECT_EQ(reachable(tree), (std::multiset<pid_t>{700}));
 }
 

@@ -82,9 +82,9 @@ TEST(PidReuse, HelloFromAReapedPidIsANewProcess) {
     auto tree = built_tree(b);
     auto holders = all_with_pid(tree, kReused);
     ASSERT_EQ(holders.size(), 2u);
-    EXPECT_TRUE(holders[0]->execs.empty());
-    ASSERT_EQ(holders[1]->execs.size(), 1u);
-    EXPECT_EQ(holders[1]->execs[0].path, "/bin/echo");
+    EXPECT_TRUE(tree.execs_of(*holders[0]).empty());
+    ASSERT_EQ(tree.execs_of(*holders[1]).size(), 1u);
+    EXPECT_EQ(tree.execs_of(*holders[1])[0].path, "/bin/echo");
     EXPECT_EQ(holders[1]->how, wire::CreateHow::kPosixSpawn);
     EXPECT_EQ(holders[1]->exit.kind, ExitStatus::Kind::kUnknown);
 }
@@ -102,7 +102,7 @@ TEST(PidReuse, ChildIsLinkedToTheParentIncarnationAliveWhenItStarted) {
     auto tree = built_tree(b);
     auto holders = all_with_pid(tree, 300);
     ASSERT_EQ(holders.size(), 2u);
-    EXPECT_TRUE(holders[0]->children.empty());
+    EXPECT_TRUE(tree.children_of(*holders[0]).empty());
     EXPECT_EQ(child_pids(tree, *holders[1]), (std::vector<pid_t>{400}));
 }
 

@@ -18,10 +18,10 @@ TEST(PresenceBits, AbsentIsNotZeroAndTheLargestValueIsPresent) {
     e.set_end_ns(0);
     ASSERT_TRUE(e.end_ns());
     EXPECT_EQ(*e.end_ns(), 0u);
-    e.set_child_minor_faults(std::numeric_limits<uint64_t>::max());
-    ASSERT_TRUE(e.child_minor_faults());
-    EXPECT_EQ(*e.child_minor_faults(), std::numeric_limits<uint64_t>::max());
     EXPECT_FALSE(e.baseline_delay_ns()) << "each figure has its own bit";
+    e.set_baseline_delay_ns(std::numeric_limits<uint64_t>::max());
+    ASSERT_TRUE(e.baseline_delay_ns());
+    EXPECT_EQ(*e.baseline_delay_ns(), std::numeric_limits<uint64_t>::max());
 }
 
 TEST(PresenceBits, SettingNothingMakesAFigureAbsentAgain) {

@@ -51,7 +51,7 @@ struct Shape {
 std::vector<Shape> shape_of(const model::ProcessTree& tree) {
     std::vector<Shape> out;
     for (const auto& p : tree.processes) {
-        out.push_back({p.pid, p.ppid, p.start_ns, p.how, p.execs.size(), p.exit.code,
+        out.push_back({p.pid, p.ppid, p.start_ns, p.how, tree.execs_of(p).size(), p.exit.code,
                        testing::child_pids(tree, p)});
     }
     std::sort(out.begin(), out.end(), [](const Shape& a, const Shape& b) { return a.pid < b.pid; });

@@ -36,8 +36,8 @@ TEST(UnnamedChild, VforkChildIsLinkedToItsSpawnBeginByToken) {
     EXPECT_EQ(child.call_site, (std::vector<uint64_t>{0xabc, 0xdef}));
     EXPECT_TRUE(child.creation_seen_by_shim);
     EXPECT_EQ(child.start_ns, 1000u);  // the vfork, not the child's first record
-    ASSERT_EQ(child.execs.size(), 1u);
-    EXPECT_TRUE(child.execs[0].confirmed);
+    ASSERT_EQ(tree.execs_of(child).size(), 1u);
+    EXPECT_TRUE(tree.execs_of(child)[0].confirmed);
     EXPECT_EQ(child_pids(tree, only(tree, kRoot)), (std::vector<pid_t>{200}));
 }
 
@@ -102,9 +102,9 @@ TEST(UnnamedChild, PosixSpawnChildThatNeverSaysHelloGetsTheSpawnedPathAndArgv) {
               {"busybox", "true"});
     auto tree = built_tree(b);
     const auto& child = only(tree, 200);
-    ASSERT_EQ(child.execs.size(), 1u);
-    EXPECT_EQ(child.execs[0].path, "/bin/busybox");
-    EXPECT_EQ(child.execs[0].argv, (std::vector<std::string>{"busybox", "true"}));
+    ASSERT_EQ(tree.execs_of(child).size(), 1u);
+    EXPECT_EQ(tree.execs_of(child)[0].path, "/bin/busybox");
+    EXPECT_EQ(tree.execs_of(child)[0].argv, (std::vector<std::string>{"busybox", "true"}));
     EXPECT_FALSE(child.shim_loaded);
 }
 
@@ -121,10 +121,10 @@ TEST(UnnamedChild, ChildOfAFailedPosixSpawnIsTheKernelsChildOfTheCallingThread) 
     EXPECT_EQ(child.how, wire::CreateHow::kPosixSpawn);
     EXPECT_TRUE(child.creation_seen_by_shim);
     EXPECT_EQ(child.call_site, (std::vector<uint64_t>{0x1}));
-    ASSERT_EQ(child.execs.size(), 1u);
-    EXPECT_FALSE(child.execs[0].ok);
-    EXPECT_EQ(child.execs[0].error, ENOENT);
-    EXPECT_EQ(child.execs[0].path, "/nonexistent");
+    ASSERT_EQ(tree.execs_of(child).size(), 1u);
+    EXPECT_FALSE(tree.execs_of(child)[0].ok);
+    EXPECT_EQ(tree.execs_of(child)[0].error, ENOENT);
+    EXPECT_EQ(tree.execs_of(child)[0].path, "/nonexistent");
 }
 
 TEST(UnnamedChild, FailedPosixSpawnDoesNotClaimAChildTheLibrarySawBeingCreated) {
@@ -134,7 +134,7 @@ TEST(UnnamedChild, FailedPosixSpawnDoesNotClaimAChildTheLibrarySawBeingCreated) 
         .created(kRoot, 2200, wire::CreateHow::kPosixSpawn, -1, {}, "/nonexistent", {"x"}, ENOENT);
     auto tree = built_tree(b);
     EXPECT_EQ(only(tree, 200).how, wire::CreateHow::kFork);
-    EXPECT_TRUE(only(tree, 200).execs.empty());
+    EXPECT_TRUE(tree.execs_of(only(tree, 200)).empty());
 }
 
 }  // namespace

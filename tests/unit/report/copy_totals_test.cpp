@@ -47,7 +47,8 @@ TEST(CopyTotals, AFinalCensusAtTheEndCounts) {
     size_t root = f.root(100, {"server"});
     size_t c = f.child(root, 201, 100 * kMs, 500 * kMs);
     model::ForkEpisode& e = f.episode(c, 64 * kMiB, 12 * kMiB, 12 * kMiB);
-    std::vector<model::CowSample> samples(e.samples.begin(), e.samples.end());
+    std::span<const model::CowSample> kept = f.tree.samples_of(e);
+    std::vector<model::CowSample> samples(kept.begin(), kept.end());
     samples.front().copied_bytes = 4 * kMiB;  // midway; 12 MiB at the end (500 ms)
     e.samples = f.tree.episode_samples.keep(samples);
     CopyTotals t = copy_totals(f.tree);
@@ -62,7 +63,8 @@ TEST(CopyTotals, EstimatesAndShortLivedEpisodesAreNotCounted) {
     size_t root = f.root(100, {"server"});
     size_t c = f.child(root, 201, 100 * kMs, 500 * kMs);
     model::ForkEpisode& e = f.episode(c, 64 * kMiB, 5 * kMiB, 5 * kMiB);
-    std::vector<model::CowSample> samples(e.samples.begin(), e.samples.end());
+    std::span<const model::CowSample> kept = f.tree.samples_of(e);
+    std::vector<model::CowSample> samples(kept.begin(), kept.end());
     samples.front().copied_bytes = 30 * kMiB;
     samples.front().exact = false;
     e.samples = f.tree.episode_samples.keep(samples);

@@ -71,7 +71,7 @@ model::ProcessTree tree_with_every_field() {
     failed.error = ENOENT;
     f.exec(root, failed);
     f.memory(root, 10 * kMs, 64 * kMiB, 40 * kMiB);
-    f.tree.processes[root].dropped_records = 3;
+    f.tree.processes[root].add_dropped_records(3);
 
     size_t worker = f.child(root, 101, 100 * kMs, 900 * kMs, {0x401000, 0x402000});
     f.tree.processes[worker].exit = {.code = 0,
@@ -84,12 +84,13 @@ model::ProcessTree tree_with_every_field() {
         {{"[heap]", 60 * kMiB, 30 * kMiB, 32 * kMiB, 10 * kMiB, 20 * kMiB},
          {"/lib/\xfflib.so", 4 * kMiB, 0, 0, 0, 0}});
     e.approximations = {"estimated \"between\" censuses"};
-    std::vector<model::CowSample> samples(e.samples.begin(), e.samples.end());
+    std::span<const model::CowSample> kept = f.tree.samples_of(e);
+    std::vector<model::CowSample> samples(kept.begin(), kept.end());
     samples.back().exact = false;
     samples.back().error_bytes = 123;
     e.samples = f.tree.episode_samples.keep(samples);
     e.set_baseline_delay_ns(42);
-    e.set_child_minor_faults(77);
+    f.tree.processes[e.child_index].set_first_image_minor_faults(77);
     e.under_way_at_attach = true;
     e.final_from_last_sample = true;
     e.census_cost_ns = 5000;
@@ -101,21 +102,21 @@ model::ProcessTree tree_with_every_field() {
     a.samples = 120;
     a.copy_samples = 111;
     a.attributed_bytes = 29 * kMiB + 12345;
-    e.set_attribution(f.tree.episode_attributions.keep({a}).data());
+    e.set_attribution(f.tree.episode_attributions.keep({a}));
 
     size_t helper = f.child(root, 102, 200 * kMs, std::nullopt, {0x403000});
     model::ForkEpisode& unattributed = f.episode(helper, 8 * kMiB, 0, 0);
     unattributed.split_known = false;
     model::CopyAttributionFigures none;
     none.unavailable = "perf events forbidden";
-    unattributed.set_attribution(f.tree.episode_attributions.keep({none}).data());
+    unattributed.set_attribution(f.tree.episode_attributions.keep({none}));
 
     size_t quick = f.child(root, 103, 300 * kMs, 301 * kMs);
     model::ForkEpisode& short_lived = f.episode(quick, 0, 0, 0);
     short_lived.census = model::ForkEpisode::Census::kShortLived;
     short_lived.end = model::ForkEpisode::End::kExec;
     short_lived.samples = {};
-    f.tree.processes[quick].seq_gaps = 2;
+    f.tree.processes[quick].add_seq_gaps(2);
     f.tree.processes[quick].ppid = 0;
 
     f.tree.symbols[{100, 0x401000}] = "fork_worker (server.c:42)";

@@ -42,7 +42,7 @@ TEST(ProcessLabels, TheLastSuccessfulExecWins) {
     ProcessLabels labels(f.tree);
     EXPECT_EQ(labels.name(c), "gzip");
     EXPECT_EQ(labels.command_line(c), "gzip -9");
-    EXPECT_EQ(argument_text(f.tree.processes[c]), " -9");
+    EXPECT_EQ(argument_text(f.tree, f.tree.processes[c]), " -9");
 }
 
 TEST(ProcessLabels, ADamagedTreeThatLoopsStillGetsAName) {

@@ -119,7 +119,7 @@ TEST(TextReport, AnUnmeasuredChildWhoseParentExitedFirstSaysSoNotShortLived) {
     e.census = model::ForkEpisode::Census::kShortLived;
     e.samples = {};
     e.rarities().parent_ended_first_ns = 3 * testing::kMs;
-    e.set_child_minor_faults(23842);
+    f.tree.processes[daemon].set_first_image_minor_faults(23842);
     std::ostringstream out;
     write_text(f.tree, {}, out);
     std::string text = out.str();

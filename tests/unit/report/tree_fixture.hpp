@@ -45,8 +45,9 @@ public:
     // One more child in parent's list (the build makes each list once, in the tree's arena).
     void add_child(size_t parent, size_t child) {
         model::Process& p = tree.processes[parent];
-        std::vector<size_t> children(p.children.begin(), p.children.end());
-        children.push_back(child);
+        std::span<const uint32_t> kept = tree.children_of(p);
+        std::vector<uint32_t> children(kept.begin(), kept.end());
+        children.push_back(static_cast<uint32_t>(child));
         p.children = tree.process_children.keep(children);
     }
 
@@ -77,7 +78,8 @@ public:
     // One more exec in the process's list (the build makes each list once, in the tree's arena).
     void exec(size_t index, const model::ExecEvent& e) {
         model::Process& p = tree.processes[index];
-        std::vector<model::ExecEvent> execs(p.execs.begin(), p.execs.end());
+        std::span<const model::ExecEvent> kept = tree.execs_of(p);
+        std::vector<model::ExecEvent> execs(kept.begin(), kept.end());
         execs.push_back(e);
         p.execs = tree.process_execs.keep(execs);
     }
@@ -88,7 +90,8 @@ public:
         m.rss_bytes = rss;
         m.pss_bytes = pss;
         model::Process& p = tree.processes[index];
-        std::vector<model::MemorySample> memory(p.memory.begin(), p.memory.end());
+        std::span<const model::MemorySample> kept = tree.memory_of(p);
+        std::vector<model::MemorySample> memory(kept.begin(), kept.end());
         memory.push_back(m);
         p.memory = tree.process_memory.keep(memory);
     }
