@@ -151,14 +151,6 @@ void CowSampler::post(Job job) {
     // before periodic work, in the order they came (a child's baseline before its final).
     bool urgent = job.kind == Job::Kind::kBaseline || job.kind == Job::Kind::kFinal ||
                   job.kind == Job::Kind::kExecAttempt;
-    // Routine work (a process gone, an exec failed: a record each) waits for the batch's end;
-    // urgent work is queued and wakes the thread at once, as the loop may be preempted before
-    // the batch ends while a child writes on (its baseline) or waits (its final census). The
-    // thread empties both queues before it sleeps: one wake-up serves all queued so far.
-    if (!urgent && open_batches_ > 0) {
-        batched_.push_back(std::move(job));
-        return;
-    }
     {
         std::lock_guard<std::mutex> lock(mutex_);
         auto at = urgent ? urgent_.end() : routine_.end();
@@ -172,17 +164,23 @@ void CowSampler::post(Job job) {
         }
         (urgent ? urgent_ : routine_).insert(at, std::move(job));
     }
-    wake_.notify_one();
+    // Routine work (a process gone, an exec failed: a record each) waits for the batch's end to
+    // wake the thread; urgent work wakes it at once, as the loop may be preempted before the
+    // batch ends while a child writes on (its baseline) or waits (its final census). The
+    // thread empties both queues before it sleeps: one wake-up serves all queued so far.
+    if (open_batches_ > 0 && !urgent) {
+        wake_deferred_ = true;
+    } else {
+        wake_deferred_ = false;
+        wake_.notify_one();
+    }
 }
 
 void CowSampler::close_batch() {
-    if (--open_batches_ != 0 || batched_.empty()) return;
-    {
-        std::lock_guard<std::mutex> lock(mutex_);
-        for (Job& job : batched_) routine_.push_back(std::move(job));
+    if (--open_batches_ == 0 && wake_deferred_) {
+        wake_deferred_ = false;
+        wake_.notify_one();
     }
-    batched_.clear();
-    wake_.notify_one();
 }
 
 void CowSampler::on_forked_child(const ForkedChild& child) {

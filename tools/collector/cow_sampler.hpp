@@ -158,10 +158,9 @@ private:
     bool tick_pending_ = false;  // a tick is queued or running: do not pile them up
     std::thread worker_;
     // The event loop's side of a Batch (census_service.hpp): routine jobs posted meanwhile wait
-    // here, in order, to be queued under one lock with one wake-up when the outermost batch
-    // closes (a lock per record was a twentieth of the loop's time in a flood).
+    // in the queue, in order, for one wake-up when the outermost batch closes.
     int open_batches_ = 0;
-    std::vector<Job> batched_;
+    bool wake_deferred_ = false;
 
     // Worker-only state.
     std::unordered_map<pid_t, Episode> episodes_;
