@@ -74,7 +74,7 @@ sanitizer_skipped='^e2e\.hostile\.ten_thousand_processes$|^e2e\.reports\.html_at
 # of the main suites: three 64 MiB children resumed while their baselines were queued (a child's
 # early writes then placed by address on the parent's side), and a static 512 MiB child's sliced
 # censuses at 10 ms (its last one counted 128 MiB as kept alive by the child alone: not yet
-# explained, docs/PERFORMANCE.md). They run in the main suite.
+# explained, docs/TESTING.md). They run in the main suite.
 asan_skipped="$sanitizer_skipped|^e2e\.cow\.exact\.several_children$|^e2e\.cow\.static\.sliced_census$|^e2e\.cow\.(wrapper\.)?unprivileged\.|^e2e\.tree\.|^e2e\.(cow|attach)\.redis_|^e2e\.live\.|^e2e\.reports\.(check_budgets|check_baseline|run_budgets_[a-z]+|diff|headline_figures)$|^e2e\.hostile\.(signal_storm|fork_under_held_locks)$"
 # Under TSan the collector runs 5-15 times slower: tests whose figures depend on how soon it reads
 # a child from outside (the copy-on-write ground-truth tests: copies made before the read are
