@@ -31,6 +31,10 @@ constexpr size_t kMinEstimatePages = 256;
 // tick on system calls.
 constexpr uint64_t kMinSlicePages = 4096;
 constexpr size_t kMaxPanelPages = 8192;
+// Copies made before the baseline was read are attributed by place (the child's stack, TLS and
+// loaded objects' data to it) only if it was read this soon after the fork; a quiet collector
+// reads a child within about a millisecond.
+constexpr uint64_t kPlaceAttributionWindowNs = 10'000'000;
 
 uint64_t monotonic_ns() {
     timespec ts{};
@@ -46,6 +50,16 @@ uint64_t thread_cpu_ns() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Figures read with the parent gone stand only while the child runs on (orphaned, its pages now
+// retained). An exited child's address space outlives it while anyone else holds it (our own
+// memory thread's smaps_rollup walk): read then, after its parent had reaped it and exited, it
+// is the only mapper of every page, and every page would count as retained.
+bool stands(const CensusTotals& totals, pid_t child) {
+    if (!totals.parent_gone) return true;
+    std::optional<ProcessStat> stat = read_process_stat(child);
+    return stat && stat->state != 'Z' && stat->state != 'X';
 }
 
 // A census's figures, in bytes, as the wire carries them.
@@ -397,7 +411,11 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
     // The child runs on while it is read: a page it copied before the read shows two frames
     // already, and is attributed by place (its stack, TLS and loaded objects' data).
     ChildWriteHints hints{job.stack_pointer, job.thread_pointer};
-    if (job.under_way_at_attach) e.baseline.copies_before_baseline_side_unknown();
+    // The place says who copied only for what a child writes on its way out of fork(): read
+    // later (a busy collector), the child may have been at its own work meanwhile (a static
+    // test program writing half its memory, a Python worker's reference counts).
+    bool read_late = t_open > job.t_ns + kPlaceAttributionWindowNs;
+    if (job.under_way_at_attach || read_late) e.baseline.copies_before_baseline_side_unknown();
     // Faults are sampled from before the baseline is read: the child runs on meanwhile.
     if (attributor_) attributor_->episode_started(job.parent, job.child, job.t_ns);
     uint64_t cpu_before = thread_cpu_ns();
@@ -430,6 +448,10 @@ void CowSampler::take_baseline(const Job& job, Output& out) {
             "under way when cowtrace attached: its memory was first read at the attach, which "
             "stands for the fork's; copies made before count with no side, and pages shared at "
             "the fork but unmapped before the attach are not counted");
+    } else if (mode_ == CensusMode::kExact && read_late) {
+        approximations.push_back("the collector read the child's memory only " +
+                                 std::to_string((t_open - job.t_ns) / 1000000) +
+                                 " ms after the fork: copies made before then count with no side");
     } else if (mode_ == CensusMode::kExact) {
         approximations.push_back(
             "copies made between the fork and the moment the collector read the child's memory are "
@@ -492,6 +514,7 @@ bool CowSampler::sample(Episode& e, uint64_t t_ns, Output& out) {
     e.slicing = false;  // this census stands for a sliced one under way
     uint64_t cpu_before = thread_cpu_ns();
     if (!e.baseline.census(e.child, *e.child_pm, *e.parent_pm, totals)) return false;
+    if (!stands(totals, e.child)) return false;
     census_done(e, totals, thread_cpu_ns() - cpu_before, t_ns, out);
     return true;
 }
@@ -522,7 +545,8 @@ bool CowSampler::sample_slice(Episode& e, uint64_t t_ns, bool& was_last, Output&
         e.slice_page_wall_ns =
             (monotonic_ns() - wall_before) / (e.sliced.pages_read - pages_before);
     }
-    if (outcome == SliceOutcome::kChildGone) {
+    if (outcome == SliceOutcome::kChildGone ||
+        (outcome == SliceOutcome::kDone && !stands(e.sliced.totals, e.child))) {
         e.slicing = false;
         return false;
     }
@@ -747,6 +771,7 @@ bool CowSampler::estimate(Episode& e, uint64_t t_ns, int64_t budget_ns, Output& 
     pages = std::clamp<size_t>(pages, kMinEstimatePages, e.estimator.panel_size());
     CopyEstimate estimate;
     if (!e.estimator.estimate(e.baseline, *e.child_pm, *e.parent_pm, pages, estimate)) return false;
+    if (!stands(estimate.totals, e.child)) return false;
     if (estimate.pages_read > 0) {
         // What one panel page costs (both sides), smoothed: it sizes the next reads.
         auto per_page = static_cast<int64_t>(estimate.cost_ns / estimate.pages_read);

@@ -2,6 +2,8 @@
 //
 //   cow_fixture SCENARIO MIB SYNC_FIFO
 //
+// With COW_READY_CHECKPOINT set, a single-fork scenario's parent also stops right before its
+// fork ("ready").
 // Every process stops itself (SIGSTOP) at two points so the test can read both pagemaps as
 // ground truth: right after fork ("forked"), and after its writes ("done"). Before stopping it
 // writes "<role> <pid> <phase>\n" to SYNC_FIFO. The test resumes everyone with SIGCONT.
@@ -178,6 +180,8 @@ int main(int argc, char** argv) {
         reap_all();
         return 0;
     }
+    // COW_READY_CHECKPOINT: one more stop before the fork (the test stalls cowtrace there).
+    if (getenv("COW_READY_CHECKPOINT") != NULL) checkpoint("parent", "ready");
     pid_t c = fork();
     if (c < 0) return 5;
     if (c == 0) child_part(scenario);

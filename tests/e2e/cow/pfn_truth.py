@@ -81,3 +81,45 @@ def episode_truth(child_at_fork, parent_at_fork, child_now, parent_now, zero):
             early = parent_at_fork.get(addr) not in (None, fork_frame)
             t["by_child" if early or c != fork_frame else "by_parent"] += PAGE
     return t
+
+
+def compare_episode(ours, truth, mode, tolerance, resumed_wall_ns, wall_start_ns):
+    """cowtrace's final figures of one episode (its JSON fork) against the truth: a line printed
+    per figure, and the failures returned. In exact mode, copies cowtrace made no side of (its
+    child's memory was read late, after the test had let the fixture run and write) may be
+    either side's: each side is then checked between what cowtrace gave it and that plus the
+    copies of no side, and only if the read really came after the fixture was let go."""
+    failures = []
+    compared = {
+        "shared_bytes_at_fork": truth["shared_at_fork"],
+        "copied_bytes_final": truth["copied"],
+        "retained_bytes_final": truth["retained"],
+    }
+    no_side = 0
+    if mode == "exact":
+        compared["copied_by_parent_bytes"] = truth["by_parent"]
+        compared["copied_by_child_bytes"] = truth["by_child"]
+        no_side = (ours["copied_bytes_final"] - ours["copied_by_parent_bytes"]
+                   - ours["copied_by_child_bytes"])
+    elif ours["copied_by_parent_bytes"] is not None:
+        failures.append("the unprivileged mode claims a parent/child split")
+    read_at = wall_start_ns + ours["t_ns"] + (ours["baseline_delay_ns"] or 0)
+    if no_side > tolerance:
+        late_ms = (read_at - resumed_wall_ns) / 1e6
+        print(f"  {no_side} bytes copied with no side: the child's memory was read "
+              f"{late_ms:.1f} ms after the test let it run")
+        if late_ms < -2:  # the two clocks were read apart: a little slack
+            failures.append(f"{no_side} bytes copied with no side, but the child's memory was "
+                            f"read before the fixture ran on ({-late_ms:.1f} ms)")
+    for key, want in compared.items():
+        got = ours[key]
+        if key in ("copied_by_parent_bytes", "copied_by_child_bytes") and no_side > tolerance:
+            ok = got - tolerance <= want <= got + no_side + tolerance
+            shown = f"{got}+{no_side}?"
+        else:
+            ok = abs(got - want) <= tolerance
+            shown = str(got)
+        print(f"  {key:24} cowtrace {shown:>12}  truth {want:>12}  {'ok' if ok else 'MISMATCH'}")
+        if not ok:
+            failures.append(f"{key} = {shown}, truth {want} (tolerance {tolerance:.0f})")
+    return failures
