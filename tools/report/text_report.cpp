@@ -197,8 +197,8 @@ private:
             // Copies made before the child's memory was first read, when that was late.
             uint64_t sided = tree_.copied_by_parent_bytes(e) + tree_.copied_by_child_bytes(e);
             if (e.split_known && tree_.copied_bytes_final(e) > sided)
-                head += fmt::format(", no side {}",
-                                    format_bytes(tree_.copied_bytes_final(e) - sided));
+                head +=
+                    fmt::format(", no side {}", format_bytes(tree_.copied_bytes_final(e) - sided));
         }
         if (tree_.retained_bytes_final(e))
             head += fmt::format("; {} kept alive by the child only",
